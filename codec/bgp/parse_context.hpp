@@ -18,8 +18,10 @@ struct ParseContext {
   bool four_octet_as = true;
   // Both sides advertised Extended Message (RFC 8654): UPDATE may be up to 65535 bytes.
   bool extended_message = false;
-  // The session is iBGP: decides LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST handling (RFC 7606).
+  // The session kind decides LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST handling (RFC 7606
+  // 7.5, 7.9, 7.10). Both false when unknown (MRT, BMP): then only lengths are checked.
   bool ibgp = false;
+  bool ebgp = false;
 
   // ADD-PATH (RFC 7911): families whose received NLRI carry a 4-byte path identifier.
   [[nodiscard]] bool add_path(AfiSafi f) const {

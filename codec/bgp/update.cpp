@@ -1,0 +1,142 @@
+#include "codec/bgp/update.hpp"
+
+#include "codec/bgp/message_types.hpp"
+#include "codec/bgp/notification_codes.hpp"
+
+namespace bgpscribe::codec::bgp {
+
+namespace {
+
+constexpr std::uint8_t kMpUnreach = static_cast<std::uint8_t>(AttributeType::MpUnreachNlri);
+
+void require(Update& u, AttributeType type, std::uint32_t offset, const char* message) {
+  const auto t = static_cast<std::uint8_t>(type);
+  if (!u.attributes.seen[t]) {
+    // RFC 7606 3(d): a missing well-known mandatory attribute means treat-as-withdraw.
+    u.attributes.diagnostics.add(Error{ErrorKind::BadValue, error_code::kUpdateMessage,
+                                       update_subcode::kMissingWellKnownAttribute,
+                                       Reaction::TreatAsWithdraw, offset, message});
+  }
+}
+
+}  // namespace
+
+Result<Update> parse_update_body(std::span<const std::uint8_t> body, const ParseContext& ctx,
+                                 std::uint32_t base_offset) {
+  wire::Reader r(body, base_offset);
+  Update u;
+  auto withdrawn_len = r.u16();
+  if (!withdrawn_len) {
+    return fail(withdrawn_len.error().with_notification(
+        error_code::kUpdateMessage, update_subcode::kMalformedAttributeList));
+  }
+  auto withdrawn = r.sub(*withdrawn_len);
+  if (!withdrawn) {
+    return fail(ErrorKind::BadLength, base_offset, "Withdrawn Routes Length overruns the message",
+                error_code::kUpdateMessage, update_subcode::kMalformedAttributeList);
+  }
+  const std::uint32_t attr_len_at = r.offset();
+  auto attr_len = r.u16();
+  if (!attr_len) {
+    return fail(ErrorKind::BadLength, attr_len_at, "Total Path Attribute Length missing",
+                error_code::kUpdateMessage, update_subcode::kMalformedAttributeList);
+  }
+  auto attrs = r.sub(*attr_len);
+  if (!attrs) {
+    return fail(ErrorKind::BadLength, attr_len_at,
+                "Total Path Attribute Length overruns the message", error_code::kUpdateMessage,
+                update_subcode::kMalformedAttributeList);
+  }
+  const bool ipv4_add_path = ctx.add_path(kIpv4Unicast);
+  auto w = NlriBlock::parse(*withdrawn, kIpv4Unicast, ipv4_add_path);
+  if (!w) {
+    return fail(w.error());
+  }
+  u.withdrawn = *w;
+  auto n = NlriBlock::parse(r, kIpv4Unicast, ipv4_add_path);
+  if (!n) {
+    return fail(n.error());
+  }
+  u.nlri = *n;
+
+  const std::span<const std::uint8_t> block = attrs->rest();
+  // RFC 4724 2: End-of-RIB is recognised before any validation (it lacks mandatory attributes).
+  if (u.withdrawn.empty() && u.nlri.empty()) {
+    if (block.empty()) {
+      u.end_of_rib = true;
+      u.end_of_rib_family = kIpv4Unicast;
+    } else {
+      const bool ext = (block[0] & attr_flag::kExtendedLength) != 0;
+      const std::size_t hdr = ext ? 4 : 3;
+      if (block.size() == hdr + 3 && block[1] == kMpUnreach &&
+          (ext ? wire::load_u16(block, 2) : block[2]) == 3) {
+        u.end_of_rib = true;
+        u.end_of_rib_family = AfiSafi{static_cast<Afi>(wire::load_u16(block, hdr)),
+                                      static_cast<Safi>(block[hdr + 2])};
+      }
+    }
+  }
+  u.attributes = parse_attributes(*attrs, ctx);
+  if (u.attributes.diagnostics.reaction == Reaction::SessionReset) {
+    return fail(u.attributes.diagnostics.strongest);
+  }
+  if (u.has_announcements()) {
+    require(u, AttributeType::Origin, attr_len_at, "ORIGIN missing");
+    require(u, AttributeType::AsPath, attr_len_at, "AS_PATH missing");
+    if (!u.nlri.empty()) {
+      require(u, AttributeType::NextHop, attr_len_at, "NEXT_HOP missing");
+    }
+  }
+  return u;
+}
+
+Result<Update> parse_update(std::span<const std::uint8_t> message, const ParseContext& ctx) {
+  if (message.size() < kHeaderSize + 4) {
+    return fail(ErrorKind::BadLength, 16, "UPDATE shorter than 23 bytes",
+                error_code::kMessageHeader, header_subcode::kBadMessageLength);
+  }
+  if (message[18] != static_cast<std::uint8_t>(MessageType::Update)) {
+    return fail(ErrorKind::BadValue, 18, "message is not an UPDATE", error_code::kMessageHeader,
+                header_subcode::kBadMessageType);
+  }
+  if (wire::load_u16(message, 16) != message.size()) {
+    return fail(ErrorKind::BadLength, 16, "UPDATE length field disagrees with the message",
+                error_code::kMessageHeader, header_subcode::kBadMessageLength);
+  }
+  return parse_update_body(message.subspan(kHeaderSize), ctx, kHeaderSize);
+}
+
+Status UpdateMessage::encode(wire::Writer& w, std::size_t max_size) const {
+  const std::size_t start = w.size();
+  w.fill(kMarkerSize, 0xFF);
+  const std::size_t len_at = w.placeholder_u16();
+  w.u8(static_cast<std::uint8_t>(MessageType::Update));
+  const std::size_t wlen_at = w.placeholder_u16();
+  for (const auto& route : withdrawn) {
+    encode_nlri(w, route.prefix, route.path_id, add_path);
+  }
+  w.patch_u16(wlen_at, static_cast<std::uint16_t>(w.since(wlen_at + 2)));
+  const std::size_t alen_at = w.placeholder_u16();
+  attributes.encode(w);
+  const std::size_t attr_bytes = w.since(alen_at + 2);
+  for (const auto& route : nlri) {
+    encode_nlri(w, route.prefix, route.path_id, add_path);
+  }
+  const std::size_t total = w.since(start);
+  if (total > max_size || attr_bytes > 0xFFFF) {
+    return fail(ErrorKind::TooLarge, 0, "UPDATE exceeds the maximum message size");
+  }
+  w.patch_u16(alen_at, static_cast<std::uint16_t>(attr_bytes));
+  w.patch_u16(len_at, static_cast<std::uint16_t>(total));
+  return {};
+}
+
+UpdateMessage UpdateMessage::end_of_rib(AfiSafi family) {
+  UpdateMessage m;
+  if (!(family == kIpv4Unicast)) {
+    m.attributes.mp_unreach(family, {});
+  }
+  return m;
+}
+
+}  // namespace bgpscribe::codec::bgp
