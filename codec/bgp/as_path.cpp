@@ -38,8 +38,7 @@ Result<AsPathView> AsPathView::parse(wire::Reader value, std::uint8_t as_size) {
           as_size == 4 ? wire::load_u32(*data, i * 4) : wire::load_u16(*data, i * 2);
       if (asn == 0) {
         // RFC 7607: AS 0 must not appear in AS_PATH.
-        return fail(ErrorKind::BadValue,
-                    seg_offset + 2 + static_cast<std::uint32_t>(i * as_size),
+        return fail(ErrorKind::BadValue, seg_offset + 2 + static_cast<std::uint32_t>(i * as_size),
                     "AS_PATH contains AS 0", error_code::kUpdateMessage,
                     update_subcode::kMalformedAsPath, Reaction::TreatAsWithdraw);
       }

@@ -8,8 +8,8 @@ namespace bgpscribe::codec::bgp {
 
 namespace {
 
-constexpr std::uint8_t kWellKnown = attr_flag::kTransitive;                       // 0x40
-constexpr std::uint8_t kOptionalNonTransitive = attr_flag::kOptional;             // 0x80
+constexpr std::uint8_t kWellKnown = attr_flag::kTransitive;            // 0x40
+constexpr std::uint8_t kOptionalNonTransitive = attr_flag::kOptional;  // 0x80
 constexpr std::uint8_t kOptionalTransitive = attr_flag::kOptional | attr_flag::kTransitive;
 
 // Expected Optional/Transitive bits of each known attribute (RFC 4271 5, PROTOCOLS.md 3.2),
@@ -64,12 +64,14 @@ bool discard_class(std::uint8_t type) {
   }
 }
 
-Error attr_error(std::uint32_t offset, const char* message, std::uint8_t subcode,
-                 Reaction reaction, ErrorKind kind = ErrorKind::BadValue) {
+Error attr_error(std::uint32_t offset, const char* message, std::uint8_t subcode, Reaction reaction,
+                 ErrorKind kind = ErrorKind::BadValue) {
   return Error{kind, error_code::kUpdateMessage, subcode, reaction, offset, message};
 }
 
-bool multiple_of(std::size_t n, std::size_t k) { return n != 0 && n % k == 0; }
+bool multiple_of(std::size_t n, std::size_t k) {
+  return n != 0 && n % k == 0;
+}
 
 }  // namespace
 
@@ -86,7 +88,9 @@ void Diagnostics::add(const Error& e) {
   }
 }
 
-bool is_known_attribute(std::uint8_t type) { return expected_flags(type) >= 0; }
+bool is_known_attribute(std::uint8_t type) {
+  return expected_flags(type) >= 0;
+}
 
 std::size_t PathAttributes::unknown_count() const {
   std::size_t n = 0;
@@ -196,17 +200,17 @@ class Decoder {
           len = r.u16();
         } else {
           auto l8 = r.u8();
-          len = l8 ? Result<std::uint16_t>(std::uint16_t{*l8}) : Result<std::uint16_t>(fail(l8.error()));
+          len = l8 ? Result<std::uint16_t>(std::uint16_t{*l8})
+                   : Result<std::uint16_t>(fail(l8.error()));
         }
       }
       if (!flags || !type || !len || r.remaining() < *len) {
         // The rest of the block cannot be framed. Announcements can still be withdrawn if the
         // MP attributes were already found; otherwise the NLRI may be lost: reset.
-        out_.diagnostics.add(attr_error(at, "attribute overruns the path attribute block",
-                                        update_subcode::kMalformedAttributeList,
-                                        mp_seen ? Reaction::TreatAsWithdraw
-                                                : Reaction::SessionReset,
-                                        ErrorKind::Truncated));
+        out_.diagnostics.add(attr_error(
+            at, "attribute overruns the path attribute block",
+            update_subcode::kMalformedAttributeList,
+            mp_seen ? Reaction::TreatAsWithdraw : Reaction::SessionReset, ErrorKind::Truncated));
         return;
       }
       auto value = r.sub(*len);
@@ -226,8 +230,8 @@ class Decoder {
 
   // Length or value error of a known attribute: the reaction its RFC prescribes.
   void malformed(std::uint8_t type, std::uint32_t at, const char* msg, std::uint8_t subcode) {
-    error(at, msg, subcode, discard_class(type) ? Reaction::AttributeDiscard
-                                                : Reaction::TreatAsWithdraw,
+    error(at, msg, subcode,
+          discard_class(type) ? Reaction::AttributeDiscard : Reaction::TreatAsWithdraw,
           ErrorKind::BadLength);
   }
 
@@ -336,8 +340,7 @@ class Decoder {
                     update_subcode::kAttributeLengthError);
           break;
         }
-        const std::uint32_t asn =
-            want == 8 ? wire::load_u32(value, 0) : wire::load_u16(value, 0);
+        const std::uint32_t asn = want == 8 ? wire::load_u32(value, 0) : wire::load_u16(value, 0);
         if (asn == 0) {
           error(at, "AGGREGATOR AS is 0", update_subcode::kOptionalAttributeError,
                 Reaction::AttributeDiscard);
@@ -525,7 +528,8 @@ class Decoder {
   // RFC 4760 3, RFC 7606 7.11; RFC 6396 4.3.4 abbreviated form in MRT RIB entries.
   void mp_reach(wire::Reader v, std::uint32_t at) {
     const auto value = v.rest();
-    if (options_.mrt_rib && !value.empty() && static_cast<std::size_t>(value[0]) + 1 == value.size()) {
+    if (options_.mrt_rib && !value.empty() &&
+        static_cast<std::size_t>(value[0]) + 1 == value.size()) {
       out_.mp_reach.abbreviated = true;
       out_.mp_reach.family = options_.rib_family;
       out_.mp_reach.next_hop = decode_next_hop(options_.rib_family, value.subspan(1));

@@ -120,10 +120,10 @@ struct PathAttributes {
   std::uint32_t local_pref = 0;
   Aggregator aggregator{};
   Aggregator as4_aggregator{};
-  std::span<const std::uint8_t> communities{};               // n * 4
-  std::span<const std::uint8_t> extended_communities{};      // n * 8
-  std::span<const std::uint8_t> ipv6_extended_communities{}; // n * 20
-  std::span<const std::uint8_t> large_communities{};         // n * 12
+  std::span<const std::uint8_t> communities{};                // n * 4
+  std::span<const std::uint8_t> extended_communities{};       // n * 8
+  std::span<const std::uint8_t> ipv6_extended_communities{};  // n * 20
+  std::span<const std::uint8_t> large_communities{};          // n * 12
   std::uint32_t originator_id = 0;
   std::span<const std::uint8_t> cluster_list{};  // n * 4
   std::uint64_t aigp = 0;

@@ -29,9 +29,15 @@ Prefix make_prefix(Afi afi, std::uint8_t length, const std::array<std::uint8_t, 
 
 }  // namespace
 
-Prefix Nlri::prefix() const { return make_prefix(afi, length, bytes, true); }
-Prefix Nlri::raw_prefix() const { return make_prefix(afi, length, bytes, false); }
-bool Nlri::host_bits_set() const { return prefix().address.bytes != bytes; }
+Prefix Nlri::prefix() const {
+  return make_prefix(afi, length, bytes, true);
+}
+Prefix Nlri::raw_prefix() const {
+  return make_prefix(afi, length, bytes, false);
+}
+bool Nlri::host_bits_set() const {
+  return prefix().address.bytes != bytes;
+}
 
 namespace {
 
@@ -46,8 +52,10 @@ std::size_t scan(std::span<const std::uint8_t> data, std::uint8_t max_len, bool 
     const std::size_t entry_start = pos;
     if (add_path) {
       if (data.size() - pos < 5) {
-        error = Error{ErrorKind::Truncated, error_code::kUpdateMessage,
-                      update_subcode::kInvalidNetworkField, Reaction::SessionReset,
+        error = Error{ErrorKind::Truncated,
+                      error_code::kUpdateMessage,
+                      update_subcode::kInvalidNetworkField,
+                      Reaction::SessionReset,
                       base + static_cast<std::uint32_t>(entry_start),
                       "NLRI entry truncated in path identifier"};
         break;
@@ -56,16 +64,20 @@ std::size_t scan(std::span<const std::uint8_t> data, std::uint8_t max_len, bool 
     }
     const std::uint8_t len = data[pos];
     if (len > max_len) {
-      error = Error{ErrorKind::BadValue, error_code::kUpdateMessage,
-                    update_subcode::kInvalidNetworkField, Reaction::SessionReset,
+      error = Error{ErrorKind::BadValue,
+                    error_code::kUpdateMessage,
+                    update_subcode::kInvalidNetworkField,
+                    Reaction::SessionReset,
                     base + static_cast<std::uint32_t>(pos),
                     "NLRI prefix length exceeds the address family maximum"};
       break;
     }
     const std::size_t nbytes = (static_cast<std::size_t>(len) + 7) / 8;
     if (data.size() - pos - 1 < nbytes) {
-      error = Error{ErrorKind::Truncated, error_code::kUpdateMessage,
-                    update_subcode::kInvalidNetworkField, Reaction::SessionReset,
+      error = Error{ErrorKind::Truncated,
+                    error_code::kUpdateMessage,
+                    update_subcode::kInvalidNetworkField,
+                    Reaction::SessionReset,
                     base + static_cast<std::uint32_t>(entry_start),
                     "NLRI prefix overruns its block"};
       break;
@@ -97,8 +109,7 @@ Result<NlriBlock> NlriBlock::parse(wire::Reader& r, AfiSafi family, bool add_pat
   return block;
 }
 
-NlriBlock NlriBlock::parse_lenient(wire::Reader& r, AfiSafi family, bool add_path,
-                                   bool* complete) {
+NlriBlock NlriBlock::parse_lenient(wire::Reader& r, AfiSafi family, bool add_path, bool* complete) {
   NlriBlock block;
   block.family_ = family;
   block.add_path_ = add_path;

@@ -24,8 +24,8 @@ namespace bgpscribe::codec::bgp {
 struct Nlri {
   std::uint32_t path_id = 0;  // 0 when ADD-PATH is not in use
   Afi afi = Afi::Ipv4;
-  std::uint8_t length = 0;                // prefix length in bits
-  std::array<std::uint8_t, 16> bytes{};   // as received; bytes past ceil(length/8) are zero
+  std::uint8_t length = 0;               // prefix length in bits
+  std::array<std::uint8_t, 16> bytes{};  // as received; bytes past ceil(length/8) are zero
 
   // The prefix with host bits cleared (what a RIB keys on).
   [[nodiscard]] Prefix prefix() const;
@@ -110,6 +110,8 @@ class NlriBlock {
 void encode_nlri(wire::Writer& w, const Prefix& prefix, std::uint32_t path_id, bool add_path);
 
 // Max prefix length of a plain family: 32 or 128.
-constexpr std::uint8_t max_prefix_length(Afi afi) { return afi == Afi::Ipv6 ? 128 : 32; }
+constexpr std::uint8_t max_prefix_length(Afi afi) {
+  return afi == Afi::Ipv6 ? 128 : 32;
+}
 
 }  // namespace bgpscribe::codec::bgp

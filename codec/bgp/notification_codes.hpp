@@ -69,7 +69,7 @@ namespace route_refresh_subcode {
 inline constexpr std::uint8_t kInvalidMessageLength = 1;  // RFC 7313
 }
 
-const char* error_code_name(std::uint8_t code);                          // or nullptr
+const char* error_code_name(std::uint8_t code);                           // or nullptr
 const char* error_subcode_name(std::uint8_t code, std::uint8_t subcode);  // or nullptr
 
 }  // namespace bgpscribe::codec::bgp

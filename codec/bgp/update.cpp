@@ -27,8 +27,8 @@ Result<Update> parse_update_body(std::span<const std::uint8_t> body, const Parse
   Update u;
   auto withdrawn_len = r.u16();
   if (!withdrawn_len) {
-    return fail(withdrawn_len.error().with_notification(
-        error_code::kUpdateMessage, update_subcode::kMalformedAttributeList));
+    return fail(withdrawn_len.error().with_notification(error_code::kUpdateMessage,
+                                                        update_subcode::kMalformedAttributeList));
   }
   auto withdrawn = r.sub(*withdrawn_len);
   if (!withdrawn) {

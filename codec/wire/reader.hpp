@@ -67,8 +67,8 @@ class Reader {
     if (remaining() < 8) {
       return truncated();
     }
-    std::uint64_t v = (std::uint64_t{load_u32(data_.data() + pos_)} << 32) |
-                      load_u32(data_.data() + pos_ + 4);
+    std::uint64_t v =
+        (std::uint64_t{load_u32(data_.data() + pos_)} << 32) | load_u32(data_.data() + pos_ + 4);
     pos_ += 8;
     return v;
   }
@@ -130,7 +130,11 @@ class Reader {
 
 // Checked big-endian loads from a span at an index; used by views that validated once at
 // parse time and then decode lazily.
-inline std::uint16_t load_u16(Bytes b, std::size_t at) { return Reader::load_u16(b.data() + at); }
-inline std::uint32_t load_u32(Bytes b, std::size_t at) { return Reader::load_u32(b.data() + at); }
+inline std::uint16_t load_u16(Bytes b, std::size_t at) {
+  return Reader::load_u16(b.data() + at);
+}
+inline std::uint32_t load_u32(Bytes b, std::size_t at) {
+  return Reader::load_u32(b.data() + at);
+}
 
 }  // namespace bgpscribe::codec::wire

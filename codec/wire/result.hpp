@@ -28,11 +28,11 @@ const char* to_string(Reaction reaction);
 
 // Broad class of an error, for callers that branch on it without parsing text.
 enum class ErrorKind : std::uint8_t {
-  Truncated,     // input ended before the structure did
-  BadLength,     // a length field disagrees with the data or its limits
-  BadValue,      // a field holds a value the specification forbids
-  Unsupported,   // well-formed, but a variant we do not decode
-  TooLarge,      // would exceed a protocol limit (encoding)
+  Truncated,    // input ended before the structure did
+  BadLength,    // a length field disagrees with the data or its limits
+  BadValue,     // a field holds a value the specification forbids
+  Unsupported,  // well-formed, but a variant we do not decode
+  TooLarge,     // would exceed a protocol limit (encoding)
 };
 
 struct Error {
@@ -60,7 +60,9 @@ struct Error {
 struct Failure {
   Error error;
 };
-[[nodiscard]] inline Failure fail(const Error& e) { return Failure{e}; }
+[[nodiscard]] inline Failure fail(const Error& e) {
+  return Failure{e};
+}
 [[nodiscard]] inline Failure fail(ErrorKind kind, std::uint32_t offset, const char* message,
                                   std::uint8_t code = 0, std::uint8_t subcode = 0,
                                   Reaction reaction = Reaction::SessionReset) {
@@ -174,9 +176,9 @@ using Status = Result<void>;
 }  // namespace bgpscribe::codec
 
 // Propagates a failed Result out of the calling function; the only macro of the codec.
-#define BGPSCRIBE_TRY(expr)                          \
-  do {                                               \
-    if (auto bgpscribe_try_r = (expr); !bgpscribe_try_r) { \
+#define BGPSCRIBE_TRY(expr)                                     \
+  do {                                                          \
+    if (auto bgpscribe_try_r = (expr); !bgpscribe_try_r) {      \
       return ::bgpscribe::codec::fail(bgpscribe_try_r.error()); \
-    }                                                \
+    }                                                           \
   } while (false)

@@ -14,9 +14,9 @@ std::string glibc_ntop6(const std::array<std::uint8_t, 16>& b) {
 }
 
 TEST(Ip, Ipv6FormatMatchesGlibcOnEdgeCases) {
-  for (const char* text : {"::", "::1", "1::", "2001:db8::1", "::ffff:1.2.3.4", "::1.2.3.4",
-                           "2001:0:0:1:0:0:0:1", "1:0:0:2:0:0:3:4", "fe80::1:0:0:1",
-                           "2001:db8:0:1:1:1:1:1", "0:0:1::", "::0.0.1.0"}) {
+  for (const char* text :
+       {"::", "::1", "1::", "2001:db8::1", "::ffff:1.2.3.4", "::1.2.3.4", "2001:0:0:1:0:0:0:1",
+        "1:0:0:2:0:0:3:4", "fe80::1:0:0:1", "2001:db8:0:1:1:1:1:1", "0:0:1::", "::0.0.1.0"}) {
     auto a = IpAddress::parse(text);
     ASSERT_TRUE(a) << text;
     EXPECT_EQ(a->to_string(), glibc_ntop6(a->bytes)) << text;
