@@ -282,7 +282,7 @@ Status encode_body(const RawMessage& m, wire::Writer& w) {
 // RFC 7854 section 4.1.
 Frame frame(Bytes input, std::size_t max_size) {
   Frame f;
-  if (!input.empty() && input[0] != kVersion) {
+  if (!input.empty() && input[0] != kVersion && input[0] != kVersionDraftTlv) {
     f.status = bgp::FrameStatus::Broken;
     f.error = malformed(ErrorKind::Unsupported, 0, "BMP version is not 3").error;
     return f;
@@ -441,6 +441,9 @@ Result<Message> parse_message(Bytes message, std::uint32_t base_offset) {
   wire::Reader r(message.subspan(kCommonHeaderSize),
                  base_offset + static_cast<std::uint32_t>(kCommonHeaderSize));
   const MessageType type = f.header.type;
+  if (f.header.version != kVersion) {
+    return Message{RawMessage{type, r.rest(), f.header.version}};
+  }
   switch (type) {
     case MessageType::Initiation: {
       auto tlvs = parse_tlvs(r);
@@ -478,7 +481,7 @@ Result<Message> parse_message(Bytes message, std::uint32_t base_offset) {
     case MessageType::RoutePolicyAttributeTrace:
       break;
   }
-  return Message{RawMessage{type, r.rest()}};
+  return Message{RawMessage{type, r.rest(), kVersion}};
 }
 
 Result<PerPeerHeader> peek_per_peer_header(Bytes message) {
@@ -501,7 +504,8 @@ Result<PerPeerHeader> peek_per_peer_header(Bytes message) {
 // RFC 7854 section 4.
 Status encode(const Message& m, wire::Writer& w) {
   const std::size_t start = w.size();
-  w.u8(kVersion);
+  const auto* raw = std::get_if<RawMessage>(&m);
+  w.u8(raw != nullptr ? raw->version : kVersion);
   const std::size_t length_at = w.placeholder_u32();
   w.u8(static_cast<std::uint8_t>(type_of(m)));
   BGPSCRIBE_TRY(std::visit([&w](const auto& body) { return encode_body(body, w); }, m));

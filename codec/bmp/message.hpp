@@ -54,7 +54,8 @@ struct Frame {
 };
 
 // RFC 7854 section 4.1: frames the first message of `input`. Broken when the version is not 3
-// or the length is below 6 or above `max_size`. Unknown types frame normally.
+// (or the draft's 4, whose header is the same) or the length is below 6 or above `max_size`.
+// Unknown types frame normally.
 [[nodiscard]] Frame frame(Bytes input, std::size_t max_size = kMaxMessageSize);
 
 // RFC 7854 section 4.2, RFC 8671 section 4, RFC 9069 section 4.1.
@@ -200,13 +201,14 @@ struct RouteMirroring {
   friend bool operator==(const RouteMirroring&, const RouteMirroring&) = default;
 };
 
-// Type 100 (draft, layout unverified) and types we do not know: the body after the common
-// header, raw.
+// Type 100 (draft, layout unverified), types we do not know, and every message of the draft
+// version 4: the body after the common header, raw.
 struct RawMessage {
   MessageType type = MessageType::RoutePolicyAttributeTrace;
   Bytes body{};
+  std::uint8_t version = kVersion;
   friend bool operator==(const RawMessage& a, const RawMessage& b) {
-    return a.type == b.type && same_bytes(a.body, b.body);
+    return a.type == b.type && same_bytes(a.body, b.body) && a.version == b.version;
   }
 };
 

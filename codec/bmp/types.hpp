@@ -11,6 +11,9 @@
 namespace bgpscribe::codec::bmp {
 
 inline constexpr std::uint8_t kVersion = 3;
+// draft-ietf-grow-bmp-tlv keeps the common header and bumps the version; such messages are
+// framed and kept raw.
+inline constexpr std::uint8_t kVersionDraftTlv = 4;
 inline constexpr std::size_t kCommonHeaderSize = 6;
 inline constexpr std::size_t kPerPeerHeaderSize = 42;
 

@@ -457,6 +457,26 @@ TEST(BmpMessage, DraftType100AndUnknownTypesStayRaw) {
   expect_round_trip(RawMessage{static_cast<MessageType>(200), body});
 }
 
+TEST(BmpMessage, DraftVersion4FramesAndStaysRaw) {
+  const Buffer b = cat({
+      {0x04, 0x00, 0x00, 0x00, 0x3C, 0x00},  // version 4 (draft), length 60, Route Monitoring
+      Buffer(42, 0),                         // per-peer header
+      {0x00, 0x03, 0x00, 0x06, 0x00, 0x00},  // draft TLV: type 3, length 6, index 0
+      {'g', 'l', 'o', 'b', 'a', 'l'},        // "global"
+  });
+  const Frame f = frame(b);
+  ASSERT_EQ(f.status, bgp::FrameStatus::Message);
+  EXPECT_EQ(f.header.version, 4);
+  auto m = parse_message(b);
+  ASSERT_TRUE(m) << m.error().message;
+  const auto* raw = std::get_if<RawMessage>(&*m);
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(raw->version, 4);
+  EXPECT_EQ(raw->type, MessageType::RouteMonitoring);
+  EXPECT_EQ(encode_message(*m), b);
+  EXPECT_TRUE(peek_per_peer_header(b));
+}
+
 TEST(BmpMessage, PerPeerHeaderTruncatedAndLengthMismatch) {
   const Buffer b = cat({
       {0x03, 0x00, 0x00, 0x00, 0x10, 0x00},  // v3, length 16, Route Monitoring
