@@ -439,6 +439,7 @@ ParseContext NegotiatedSession::receive_context() const {
   ctx.four_octet_as = four_octet_as;
   ctx.extended_message = extended_message;
   ctx.ibgp = ibgp;
+  ctx.ebgp = !ibgp;
   for (const auto& f : add_path_receive) {
     ctx.set_add_path(f, true);
   }
@@ -450,6 +451,7 @@ ParseContext NegotiatedSession::send_context() const {
   ctx.four_octet_as = four_octet_as;
   ctx.extended_message = extended_message;
   ctx.ibgp = ibgp;
+  ctx.ebgp = !ibgp;
   for (const auto& f : add_path_send) {
     ctx.set_add_path(f, true);
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -184,6 +185,7 @@ CapabilityCode capability_code_of(const CapabilityValue& value, CapabilityCode r
 
 template <class T>
 Capability Capability::of(T v) {
+  static_assert(!std::is_same_v<T, RawCapability>, "use Capability::raw for raw values");
   CapabilityValue value{std::move(v)};
   const CapabilityCode code = capability_code_of(value, CapabilityCode::RouteRefresh);
   return Capability{code, std::move(value)};

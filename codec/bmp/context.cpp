@@ -33,7 +33,12 @@ bgp::ParseContext route_monitoring_context(const bgp::Open& sent, const bgp::Ope
   ctx.four_octet_as = !peer.legacy_as_path();
   ctx.extended_message = sent.has_capability(bgp::CapabilityCode::ExtendedMessage) &&
                          received.has_capability(bgp::CapabilityCode::ExtendedMessage);
-  ctx.ibgp = real_as(sent) == real_as(received);
+  // The OPENs tell the session kind of a monitored peer; a Loc-RIB mixes routes from every
+  // kind of session, so it stays unknown (both false) there.
+  if (!peer.is_loc_rib()) {
+    ctx.ibgp = real_as(sent) == real_as(received);
+    ctx.ebgp = !ctx.ibgp;
+  }
   // Adj-RIB-In PDUs travelled from the peer to the router; Adj-RIB-Out PDUs the other way.
   const bgp::Open& sender = peer.adj_rib_out() ? sent : received;
   const bgp::Open& receiver = peer.adj_rib_out() ? received : sent;

@@ -22,7 +22,8 @@ namespace bgpscribe::codec::bmp {
 //  * path identifiers on a family when, for Adj-RIB-In (O clear), the received OPEN
 //    advertised Send and the sent OPEN Receive; for Adj-RIB-Out (O set, RFC 8671) the other
 //    way round. Loc-RIB peers (RFC 9069) have neither flag;
-//  * extended messages when both OPENs carry capability 6; iBGP when both real ASNs agree.
+//  * extended messages when both OPENs carry capability 6;
+//  * iBGP when both real ASNs agree, eBGP otherwise; unknown (both false) for Loc-RIB.
 bgp::ParseContext route_monitoring_context(const bgp::Open& sent, const bgp::Open& received,
                                            const PerPeerHeader& peer);
 

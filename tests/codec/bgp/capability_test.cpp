@@ -213,6 +213,7 @@ TEST(Negotiation, FamiliesAreTheIntersectionAndNoCap1MeansIpv4Unicast) {
   EXPECT_EQ(s->hold_time, 90);
   EXPECT_EQ(s->keepalive_time, 30);
   EXPECT_FALSE(s->ibgp);
+  EXPECT_TRUE(s->receive_context().ebgp);
 
   Open bare = make_open(65002, 2, 0);
   s = negotiate(ours, bare);
@@ -362,6 +363,7 @@ TEST(Negotiation, HoldTimeAndIdentifierChecks) {
   ASSERT_TRUE(s);
   EXPECT_TRUE(s->ibgp);
   EXPECT_TRUE(s->receive_context().ibgp);
+  EXPECT_FALSE(s->receive_context().ebgp);
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ TEST(BmpContext, AdjRibInUsesReceivedSendAndSentReceive) {
   EXPECT_FALSE(ctx.add_path(bgp::kIpv6Unicast));
   EXPECT_TRUE(ctx.four_octet_as);
   EXPECT_FALSE(ctx.ibgp);
+  EXPECT_TRUE(ctx.ebgp);
 
   PerPeerHeader out;
   out.flags = peer_flag::kAdjRibOut;  // O set: the PDUs went from the router to the peer
@@ -57,6 +58,8 @@ TEST(BmpContext, AdjRibInUsesReceivedSendAndSentReceive) {
   loc.flags = peer_flag::kAdjRibOut;
   ctx = route_monitoring_context(sent, received, loc);
   EXPECT_TRUE(ctx.add_path(bgp::kIpv4Unicast));
+  EXPECT_FALSE(ctx.ibgp);  // a Loc-RIB mixes session kinds
+  EXPECT_FALSE(ctx.ebgp);
 }
 
 TEST(BmpContext, AFlagDecidesAsWidth) {
