@@ -1,0 +1,63 @@
+// bgpscribe: the command-line entry point. Subcommands map to tools; this is the only file
+// that will name concrete exporters (issue #4).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "collector/tools/dump.hpp"
+
+namespace {
+
+using bgpscribe::collector::tools::DumpFormat;
+using bgpscribe::collector::tools::DumpOptions;
+
+void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool& json,
+              std::string& time_type) {
+  auto* dump = app.add_subcommand(
+      "dump", "Print MRT files (plain, .gz, .bz2 or - for stdin) as bgpdump -m/-M lines or JSON");
+  dump->add_flag("-m", machine, "one line per route or event, Unix time (bgpdump -m)");
+  dump->add_flag("-M", human, "one line per route or event, MM/DD/YY HH:MM:SS (bgpdump -M)");
+  dump->add_flag("--json", json, "one JSON object per line (docs/dump-json.md)");
+  dump->add_option("-t", time_type, "RIB times: dump (default) or change (route's originated time)")
+      ->check(CLI::IsMember({"dump", "change"}));
+  dump->add_flag("-p", opt.bgpdump.packet_index, "show the record index in the second column");
+  dump->add_flag("-l", opt.bgpdump.large_communities, "add a large communities column");
+  dump->add_flag("-u", opt.bgpdump.unknown_attributes, "add a column of unassigned attributes");
+  dump->add_flag("--strict-bgpdump", opt.bgpdump.strict,
+                 "reproduce bgpdump's omissions too (8192-prefix cap, no RIB_GENERIC/multicast)");
+  dump->add_option("-O,--output", opt.output, "write to FILE instead of stdout");
+  dump->add_flag("-q,--quiet", opt.quiet, "do not report each malformed record");
+  dump->add_flag("--summary", opt.summary, "always print the record/error summary on stderr");
+  dump->add_flag(
+      "--no-progress", [&opt](std::int64_t) { opt.progress = false; },
+      "no progress line on a terminal");
+  dump->add_option("FILE", opt.files, "MRT files")->required();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bgpscribe: BGP route collector and MRT tools"};
+  app.require_subcommand(1);
+  DumpOptions dump_options;
+  bool human = false;
+  bool machine = false;
+  bool json = false;
+  std::string time_type = "dump";
+  add_dump(app, dump_options, human, machine, json, time_type);
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("dump")) {
+    if (static_cast<int>(human) + static_cast<int>(machine) + static_cast<int>(json) > 1) {
+      std::fprintf(stderr, "bgpscribe dump: choose one of -m, -M and --json\n");
+      return 2;
+    }
+    dump_options.format = json ? DumpFormat::Json : DumpFormat::Bgpdump;
+    dump_options.bgpdump.human_time = human;
+    dump_options.bgpdump.change_time = time_type == "change";
+    return bgpscribe::collector::tools::run_dump(dump_options);
+  }
+  return 2;
+}

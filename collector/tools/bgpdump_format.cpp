@@ -1,0 +1,1023 @@
+#include "collector/tools/bgpdump_format.hpp"
+
+#include <algorithm>
+
+#include "codec/bgp/attribute_types.hpp"
+#include "codec/bgp/message_types.hpp"
+#include "codec/mrt/bgp4mp.hpp"
+#include "collector/tools/text.hpp"
+
+namespace bgpscribe::collector::tools {
+
+namespace bgp = codec::bgp;
+namespace mrt = codec::mrt;
+namespace wire = codec::wire;
+using codec::Status;
+
+namespace {
+
+// bgpdump stores at most this many prefixes of one NLRI list (its MAX_PREFIXES).
+constexpr std::size_t kBgpdumpMaxPrefixes = 8192;
+
+constexpr std::uint32_t kCommunityNoExport = 0xFFFFFF01;
+constexpr std::uint32_t kCommunityNoAdvertise = 0xFFFFFF02;
+constexpr std::uint32_t kCommunityLocalAs = 0xFFFFFF03;
+
+// Zero-padded reads: bgpdump's stream reader yields zeros past the end of a value.
+std::uint32_t read_u32_or_zero(std::span<const std::uint8_t> v, std::size_t at) {
+  std::uint32_t x = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    x = (x << 8) | (at + i < v.size() ? v[at + i] : 0U);
+  }
+  return x;
+}
+
+std::uint32_t read_u16_or_zero(std::span<const std::uint8_t> v, std::size_t at) {
+  std::uint32_t x = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    x = (x << 8) | (at + i < v.size() ? v[at + i] : 0U);
+  }
+  return x;
+}
+
+const char* describe_origin(int origin) {
+  if (origin == 0) {
+    return "IGP";
+  }
+  if (origin == 1) {
+    return "EGP";
+  }
+  return "INCOMPLETE";
+}
+
+char segment_open(std::uint8_t type) {
+  switch (type) {
+    case 1:
+      return '{';
+    case 3:
+      return '(';
+    case 4:
+      return '[';
+    default:
+      return ' ';
+  }
+}
+
+char segment_close(std::uint8_t type) {
+  switch (type) {
+    case 1:
+      return '}';
+    case 3:
+      return ')';
+    case 4:
+      return ']';
+    default:
+      return ' ';
+  }
+}
+
+// bgpdump's AS path text: sequences space separated, {sets} with commas, (confed sequences),
+// [confed sets]; "! Error !" for a bad segment type or overrun; "..." past 8000 characters.
+// Returns bgpdump's count (sequences count their members, sets 1, confederations included).
+int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, std::string& out) {
+  out.clear();
+  int count = 0;
+  bool space = false;
+  std::uint8_t type = 2;
+  std::size_t pos = 0;
+  bool any = false;
+  std::uint8_t last_type = 2;
+  while (pos < data.size()) {
+    const std::uint8_t seg_type = data[pos];
+    if (seg_type < 1 || seg_type > 4 || data.size() - pos < 2) {
+      out = "! Error !";
+      return 0;
+    }
+    const std::size_t seg_len = data[pos + 1];
+    if (pos + 2 + seg_len * asn_len > data.size()) {
+      out = "! Error !";
+      return 0;
+    }
+    if (type != 2) {
+      out.push_back(segment_close(type));
+    }
+    if (space) {
+      out.push_back(' ');
+    }
+    if (seg_type != 2) {
+      out.push_back(segment_open(seg_type));
+    }
+    space = false;
+    count += (seg_type == 2 || seg_type == 3) ? static_cast<int>(seg_len) : 1;
+    for (std::size_t i = 0; i < seg_len; ++i) {
+      if (space) {
+        out.push_back(seg_type == 1 || seg_type == 4 ? ',' : ' ');
+      } else {
+        space = true;
+      }
+      const std::size_t at = pos + 2 + i * asn_len;
+      append_u64(out, asn_len == 4 ? wire::load_u32(data, at) : wire::load_u16(data, at));
+      if (out.size() > 8000 - 100) {
+        out += "...";
+        return count;
+      }
+    }
+    type = seg_type;
+    last_type = seg_type;
+    any = true;
+    pos += 2 + seg_len * asn_len;
+  }
+  if (any && last_type != 2) {
+    out.push_back(segment_close(last_type));
+  }
+  return count;
+}
+
+int as_path_count(std::span<const std::uint8_t> data, std::size_t asn_len) {
+  std::string ignored;
+  return format_as_path(data, asn_len, ignored);
+}
+
+// bgpdump's asn32_merge_paths, including its habit of copying the first AS_PATH segment again
+// when one segment is not enough (it never advances to the second). Returns 4-octet path
+// bytes. The copy loop is bounded: bgpdump spins forever on an empty first segment.
+std::vector<std::uint8_t> merge_paths(std::span<const std::uint8_t> path, int path_count,
+                                      std::span<const std::uint8_t> new_path, int new_count) {
+  std::vector<std::uint8_t> merged;
+  if (path.size() < 2) {
+    merged.assign(new_path.begin(), new_path.end());
+    return merged;
+  }
+  const std::uint8_t type = path[0];
+  const std::size_t len = path[1];
+  const int target = path_count - new_count;
+  int count = 0;
+  for (int guard = 0; count < target && guard < 1024; ++guard) {
+    std::size_t copy_len = len;
+    int next = count + ((type == 1 || type == 4) ? 1 : static_cast<int>(len));
+    if (!(type == 1 || type == 4) && next > target) {
+      copy_len = len - static_cast<std::size_t>(next - target);
+    }
+    merged.push_back(type);
+    merged.push_back(static_cast<std::uint8_t>(copy_len));
+    for (std::size_t i = 0; i < copy_len; ++i) {
+      const std::uint32_t asn = 2 + i * 2 + 1 < path.size() ? wire::load_u16(path, 2 + i * 2) : 0;
+      merged.push_back(0);
+      merged.push_back(0);
+      merged.push_back(static_cast<std::uint8_t>(asn >> 8));
+      merged.push_back(static_cast<std::uint8_t>(asn));
+    }
+    count = next;
+    if (len == 0 && !(type == 1 || type == 4)) {
+      break;
+    }
+  }
+  merged.insert(merged.end(), new_path.begin(), new_path.end());
+  return merged;
+}
+
+void append_communities(std::string& out, std::span<const std::uint8_t> list) {
+  // bgpdump builds " a:b c:d" and prints it from the second character.
+  bool first = true;
+  for (std::size_t i = 0; i + 4 <= list.size(); i += 4) {
+    if (!first) {
+      out.push_back(' ');
+    }
+    first = false;
+    const std::uint32_t c = wire::load_u32(list, i);
+    switch (c) {
+      case kCommunityNoExport:
+        out += "no-export";
+        break;
+      case kCommunityNoAdvertise:
+        out += "no-advertise";
+        break;
+      case kCommunityLocalAs:
+        out += "local-AS";
+        break;
+      default:
+        append_u64(out, c >> 16);
+        out.push_back(':');
+        append_u64(out, c & 0xFFFF);
+        break;
+    }
+  }
+}
+
+void append_large_communities(std::string& out, std::span<const std::uint8_t> list) {
+  bool first = true;
+  for (std::size_t i = 0; i + 12 <= list.size(); i += 12) {
+    if (!first) {
+      out.push_back(' ');
+    }
+    first = false;
+    append_u64(out, wire::load_u32(list, i));
+    out.push_back(':');
+    append_u64(out, wire::load_u32(list, i + 4));
+    out.push_back(':');
+    append_u64(out, wire::load_u32(list, i + 8));
+  }
+}
+
+// The prefix text bgpdump prints: the address bytes as stored (host bits kept).
+void append_prefix(std::string& out, const bgp::Nlri& n) {
+  if (n.afi == bgp::Afi::Ipv6) {
+    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(n.bytes));
+  } else {
+    append_ipv4(out, (std::uint32_t{n.bytes[0]} << 24) | (std::uint32_t{n.bytes[1]} << 16) |
+                         (std::uint32_t{n.bytes[2]} << 8) | n.bytes[3]);
+  }
+  out.push_back('/');
+  append_u64(out, n.length);
+}
+
+// The next hop of an MP entry as bgpdump prints it, or false when it prints nothing.
+bool append_mp_next_hop(std::string& out, const BgpdumpFormatter::Mp& mp) {
+  if (mp.next_hop_length == 4) {
+    append_ipv4(out, wire::load_u32(mp.next_hop, 0));
+    return true;
+  }
+  if (mp.next_hop_length == 16 || mp.next_hop_length == 32) {
+    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(mp.next_hop));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+BgpdumpFormatter::BgpdumpFormatter(const BgpdumpOptions& options) : options_(options) {
+  scratch_.reserve(256);
+  time_.reserve(64);
+}
+
+void BgpdumpFormatter::decode_attributes(std::span<const std::uint8_t> block, std::uint8_t asn_len,
+                                         bool add_path, bool mrt_rib, bgp::AfiSafi rib_family) {
+  Attrs& a = attrs_;
+  a.flag = 0;
+  a.origin = -1;
+  a.has_as_path = false;
+  a.as_path.clear();
+  a.as_path_count = 0;
+  a.next_hop = 0xFFFFFFFF;
+  a.med = 0;
+  a.local_pref = 0;
+  a.aggregator_as = 0;
+  a.aggregator_address = 0xFFFFFFFF;
+  a.has_new_aggregator = false;
+  a.new_aggregator_address = 0xFFFFFFFF;
+  a.communities = {};
+  a.large_communities = {};
+  a.as_path_data = {};
+  a.new_as_path_data = {};
+  for (auto& row : a.announce) {
+    for (auto& mp : row) {
+      mp.present = false;
+    }
+  }
+  for (auto& row : a.withdraw) {
+    for (auto& mp : row) {
+      mp.present = false;
+    }
+  }
+  a.unknown.clear();
+
+  bool have_as_path = false;
+  bool have_new_as_path = false;
+  bgp::RawAttributeIterator it(block, 0);
+  bgp::RawAttribute attr;
+  while (it.next(attr)) {
+    const int type = attr.type;
+    const auto v = attr.value;
+    if (type >= 1 && type <= 64) {
+      a.flag |= std::uint64_t{1} << (type - 1);
+    }
+    switch (type) {
+      case 14: {  // MP_REACH_NLRI
+        // bgpdump: a first octet other than 0 is the RFC 6396 abbreviated form (next hop only),
+        // filed under IPv6 unicast whatever the family.
+        if (!v.empty() && v[0] != 0) {
+          Mp& mp = a.announce[2][1];
+          if (!mp.present) {
+            mp.present = true;
+            mp.next_hop_length = v[0];
+            mp.next_hop.fill(0);
+            if (v[0] == 4 || v[0] == 16 || v[0] == 32) {
+              const std::size_t n = std::min<std::size_t>(v[0] == 4 ? 4 : 16, v.size() - 1);
+              std::copy_n(v.begin() + 1, n, mp.next_hop.begin());
+            }
+            mp.nlri = {};
+          }
+          (void)mrt_rib;
+          (void)rib_family;
+          break;
+        }
+        if (v.size() < 4) {
+          break;
+        }
+        const std::uint32_t afi = wire::load_u16(v, 0);
+        const std::uint32_t safi = v[2];
+        if (afi < 1 || afi > 2 || safi < 1 || safi > 3) {
+          break;  // bgpdump: "unknown protocol", ignored
+        }
+        Mp& mp = a.announce[afi][safi];
+        if (mp.present) {
+          break;  // bgpdump: "two MP_NLRI for the same protocol", ignored
+        }
+        mp.present = true;
+        mp.next_hop_length = v[3];
+        mp.next_hop.fill(0);
+        const std::size_t nh_len = v[3];
+        if (nh_len == 4 || nh_len == 16 || nh_len == 32) {
+          const std::size_t n = std::min<std::size_t>(nh_len == 4 ? 4 : 16, v.size() - 4);
+          std::copy_n(v.begin() + 4, n, mp.next_hop.begin());
+        }
+        std::size_t pos = 4 + ((nh_len == 4 || nh_len == 16 || nh_len == 32) ? nh_len : 0);
+        // Reserved octet (formerly the SNPA count).
+        pos += 1;
+        if (pos > v.size()) {
+          mp.nlri = {};
+          break;
+        }
+        wire::Reader r(v.subspan(pos));
+        // SAFI 3 (bgpdump's "unicast and multicast") decodes like unicast.
+        const bgp::AfiSafi family{static_cast<bgp::Afi>(afi), bgp::Safi::Unicast};
+        mp.nlri = bgp::NlriBlock::parse_lenient(r, family, add_path);
+        break;
+      }
+      case 15: {  // MP_UNREACH_NLRI
+        if (v.size() < 3) {
+          break;
+        }
+        const std::uint32_t afi = wire::load_u16(v, 0);
+        const std::uint32_t safi = v[2];
+        if (afi < 1 || afi > 2 || safi < 1 || safi > 3) {
+          break;
+        }
+        Mp& mp = a.withdraw[afi][safi];
+        if (mp.present) {
+          break;
+        }
+        mp.present = true;
+        wire::Reader r(v.subspan(3));
+        mp.nlri = bgp::NlriBlock::parse_lenient(
+            r, bgp::AfiSafi{static_cast<bgp::Afi>(afi), bgp::Safi::Unicast}, add_path);
+        break;
+      }
+      case 1:
+        if (a.origin == -1) {
+          a.origin = v.empty() ? 0 : v[0];
+        }
+        break;
+      case 2:
+        if (!have_as_path) {
+          have_as_path = true;
+          a.as_path_data = v;
+        }
+        break;
+      case 3:
+        if (a.next_hop == 0xFFFFFFFF) {
+          a.next_hop = read_u32_or_zero(v, 0);
+        }
+        break;
+      case 4:
+        a.med = read_u32_or_zero(v, 0);
+        break;
+      case 5:
+        a.local_pref = read_u32_or_zero(v, 0);
+        break;
+      case 6:
+        break;
+      case 7:
+        a.aggregator_as = asn_len == 4 ? read_u32_or_zero(v, 0) : read_u16_or_zero(v, 0);
+        a.aggregator_address = read_u32_or_zero(v, asn_len);
+        break;
+      case 8:
+        if (a.communities.empty()) {
+          a.communities = v;
+        }
+        break;
+      case 32:
+        if (a.large_communities.empty()) {
+          a.large_communities = v;
+        }
+        break;
+      case 17:
+        if (!have_new_as_path) {
+          have_new_as_path = true;
+          a.new_as_path_data = v;
+        }
+        break;
+      case 18:
+        a.has_new_aggregator = true;
+        a.new_aggregator_as = read_u32_or_zero(v, 0);
+        a.new_aggregator_address = read_u32_or_zero(v, 4);
+        break;
+      case 9:
+      case 10:
+        break;
+      default:
+        a.unknown.push_back(attr);
+        break;
+    }
+  }
+
+  // bgpdump's process_asn32_trans: merge AS4_PATH / AS4_AGGREGATOR on 2-octet sessions only.
+  std::span<const std::uint8_t> path = a.as_path_data;
+  std::size_t path_asn_len = asn_len;
+  std::vector<std::uint8_t> merged;
+  if (have_as_path) {
+    a.as_path_count = as_path_count(path, asn_len);
+  }
+  if (asn_len == 2) {
+    bool merge = true;
+    if (a.has(7) && a.has(18)) {
+      if (a.aggregator_as != bgp::kAsTrans) {
+        merge = false;
+      } else {
+        a.aggregator_as = a.new_aggregator_as;
+        a.aggregator_address = a.new_aggregator_address;
+      }
+    }
+    if (merge && a.has(17) && have_as_path) {
+      const int new_count = as_path_count(a.new_as_path_data, 4);
+      if (a.as_path_count >= new_count) {
+        merged = merge_paths(path, a.as_path_count, a.new_as_path_data, new_count);
+        path = merged;
+        path_asn_len = 4;
+      }
+    }
+  }
+  if (have_as_path) {
+    a.has_as_path = true;
+    format_as_path(path, path_asn_len, a.as_path);
+  }
+}
+
+void BgpdumpFormatter::time_text(std::int64_t seconds, std::int64_t microseconds, bool extended) {
+  time_.clear();
+  if (options_.human_time) {
+    append_bgpdump_time(time_, seconds);
+  } else {
+    append_i64(time_, seconds);
+  }
+  if (extended) {
+    time_.push_back('.');
+    char buf[24];
+    std::size_t n = bgp::format_u64(static_cast<std::uint64_t>(microseconds), buf);
+    for (std::size_t i = n; i < 6; ++i) {
+      time_.push_back('0');
+    }
+    time_.append(buf, n);
+  }
+}
+
+void BgpdumpFormatter::append_address(std::string& out, const bgp::IpAddress& ip) const {
+  if (ip.family == bgp::Afi::Ipv6) {
+    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(ip.bytes));
+  } else {
+    append_ipv4(out, ip.v4_host_order());
+  }
+}
+
+void BgpdumpFormatter::line_start(const char* format, const char* kind, std::string& out) const {
+  out += format;
+  out.push_back('|');
+  if (options_.packet_index) {
+    append_u64(out, record_index_);
+    out.push_back('|');
+  }
+  out += time_;
+  out.push_back('|');
+  out += kind;
+  out.push_back('|');
+}
+
+// "communities|[large|]AG|aggregator|[unknown|]\n" after the MED column.
+void BgpdumpFormatter::attribute_tail(std::string& out) const {
+  const Attrs& a = attrs_;
+  if (a.has(8)) {
+    append_communities(out, a.communities);
+  }
+  out.push_back('|');
+  if (options_.large_communities) {
+    if (a.has(32)) {
+      append_large_communities(out, a.large_communities);
+    }
+    out.push_back('|');
+  }
+  out += a.has(6) ? "AG|" : "NAG|";
+  if (a.aggregator_address != 0xFFFFFFFF) {
+    append_u64(out, a.aggregator_as);
+    out.push_back(' ');
+    append_ipv4(out, a.aggregator_address);
+  }
+  out.push_back('|');
+  if (options_.unknown_attributes) {
+    bool first = true;
+    for (const auto& u : a.unknown) {
+      if (!first) {
+        out.push_back(' ');
+      }
+      first = false;
+      append_hex(out, std::span<const std::uint8_t>(&u.type, 1));
+      out.push_back(':');
+      append_hex(out, std::span<const std::uint8_t>(&u.flags, 1));
+      out.push_back(':');
+      append_hex(out, u.value);
+    }
+    out.push_back('|');
+  }
+  out.push_back('\n');
+}
+
+Status BgpdumpFormatter::format(const mrt::Record& record, std::string& out) {
+  const auto& h = record.header;
+  time_text(h.timestamp, h.microseconds, h.extended_time());
+  const std::size_t mark = out.size();
+  record_index_ = packet_index_;
+  Status s;
+  switch (h.type) {
+    case mrt::Type::TableDump:
+      s = table_dump(record, out);
+      break;
+    case mrt::Type::TableDumpV2:
+      s = table_dump_v2(record, out);
+      break;
+    case mrt::Type::Bgp4mp:
+    case mrt::Type::Bgp4mpEt:
+      s = bgp4mp(record, out);
+      break;
+    case mrt::Type::Bgp:
+      s = legacy_bgp(record, out);
+      break;
+    default:
+      break;  // bgpdump prints nothing for other types
+  }
+  if (!s) {
+    out.resize(mark);
+  }
+  return s;
+}
+
+Status BgpdumpFormatter::table_dump(const mrt::Record& record, std::string& out) {
+  auto entry = mrt::parse_table_dump(record);
+  if (!entry) {
+    return fail(entry.error());
+  }
+  const bool v6 = entry->subtype == mrt::TableDumpSubtype::AfiIpv6 ||
+                  entry->subtype == mrt::TableDumpSubtype::AfiIpv6As4;
+  decode_attributes(entry->attributes, entry->as4() ? 4 : 2, false, true,
+                    v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
+  ++packet_index_;
+  if (options_.change_time) {
+    time_text(entry->originated_time, 0, false);
+  }
+  line_start("TABLE_DUMP", "B", out);
+  // bgpdump formats the IPv6 text only for subtype 2; its AS4 IPv6 subtype (4) prints the
+  // first four octets as IPv4.
+  const bool v6_text = entry->subtype == mrt::TableDumpSubtype::AfiIpv6;
+  auto address = [&](const bgp::IpAddress& ip) {
+    if (v6_text) {
+      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(ip.bytes));
+    } else {
+      append_ipv4(out, ip.v4_host_order());
+    }
+  };
+  address(entry->peer_ip);
+  out.push_back('|');
+  append_u64(out, entry->peer_as);
+  out.push_back('|');
+  address(entry->prefix);
+  out.push_back('/');
+  append_u64(out, entry->prefix_length);
+  out.push_back('|');
+  const Attrs& a = attrs_;
+  out += a.as_path;
+  out.push_back('|');
+  out += describe_origin(a.origin);
+  if (options_.human_time) {
+    out.push_back('\n');
+    return {};
+  }
+  out.push_back('|');
+  if (a.has(14) && a.announce[2][1].present) {
+    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(a.announce[2][1].next_hop));
+  } else {
+    append_ipv4(out, a.next_hop);
+  }
+  out.push_back('|');
+  append_u64(out, a.has(5) ? a.local_pref : 0);
+  out.push_back('|');
+  append_u64(out, a.has(4) ? a.med : 0);
+  out.push_back('|');
+  attribute_tail(out);
+  return {};
+}
+
+Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, std::string& out) {
+  const auto subtype = static_cast<mrt::TableDumpV2Subtype>(record.header.subtype);
+  if (subtype == mrt::TableDumpV2Subtype::PeerIndexTable) {
+    auto table = mrt::parse_peer_index_table(record);
+    if (!table) {
+      return fail(table.error());
+    }
+    peers_ = std::move(*table);
+    return {};  // bgpdump does not count it as a parsed record
+  }
+  if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {
+    return {};
+  }
+  auto rib = mrt::parse_rib(record);
+  if (!rib) {
+    return fail(rib.error());
+  }
+  const auto family = rib->family;
+  const bool plain = bgp::is_plain_prefix_family(family);
+  const bool bgpdump_prints = family.safi == bgp::Safi::Unicast &&
+                              subtype != mrt::TableDumpV2Subtype::RibGeneric &&
+                              subtype != mrt::TableDumpV2Subtype::RibGenericAddpath;
+  if (!plain || (options_.strict && !bgpdump_prints)) {
+    return {};
+  }
+  if (rib->entry_count > 0 && !peers_) {
+    return fail(codec::ErrorKind::BadValue, 0, "RIB record before any PEER_INDEX_TABLE");
+  }
+  auto prefix = rib->prefix();
+  if (!prefix) {
+    return fail(codec::ErrorKind::BadValue, 0, "RIB prefix cannot be decoded");
+  }
+  // The prefix as stored (host bits kept), from the record's NLRI bytes.
+  bgp::Nlri nlri;
+  nlri.afi = family.afi;
+  if (rib->nlri.empty()) {
+    return fail(codec::ErrorKind::Truncated, 0, "RIB record without a prefix");
+  }
+  nlri.length = rib->nlri[0];
+  if (subtype == mrt::TableDumpV2Subtype::RibGeneric ||
+      subtype == mrt::TableDumpV2Subtype::RibGenericAddpath) {
+    nlri.length = prefix->length;
+    nlri.bytes = prefix->address.bytes;
+  } else {
+    const std::size_t n = (static_cast<std::size_t>(nlri.length) + 7) / 8;
+    for (std::size_t i = 0; i < n && i + 1 < rib->nlri.size(); ++i) {
+      nlri.bytes[i] = rib->nlri[i + 1];
+    }
+  }
+  const bool add_path = rib->add_path();
+  ++packet_index_;
+  for (const auto& entry : *rib) {
+    if (entry.peer_index >= peers_->peers.size()) {
+      return fail(codec::ErrorKind::BadValue, 0, "RIB entry names a peer index out of range");
+    }
+    const auto& peer = peers_->peers[entry.peer_index];
+    decode_attributes(entry.attributes, 4, add_path, true, family);
+    if (options_.change_time) {
+      time_text(entry.originated_time, 0, false);
+    }
+    line_start(add_path ? "TABLE_DUMP2_AP" : "TABLE_DUMP2", "B", out);
+    append_address(out, peer.ip);
+    out.push_back('|');
+    append_u64(out, peer.as);
+    out.push_back('|');
+    append_prefix(out, nlri);
+    out.push_back('|');
+    if (add_path) {
+      append_u64(out, entry.path_id);
+      out.push_back('|');
+    }
+    const Attrs& a = attrs_;
+    out += a.as_path;
+    out.push_back('|');
+    out += describe_origin(a.origin);
+    if (options_.human_time) {
+      out.push_back('\n');
+      continue;
+    }
+    out.push_back('|');
+    const Mp* mp = nullptr;
+    if (a.has(14) && a.announce[2][1].present) {
+      mp = &a.announce[2][1];
+    } else if (a.has(14) && a.announce[1][1].present) {
+      mp = &a.announce[1][1];
+    }
+    if (mp != nullptr) {
+      append_mp_next_hop(out, *mp);
+    } else {
+      append_ipv4(out, a.next_hop);
+    }
+    out.push_back('|');
+    append_u64(out, a.has(5) ? a.local_pref : 0);
+    out.push_back('|');
+    append_u64(out, a.has(4) ? a.med : 0);
+    out.push_back('|');
+    attribute_tail(out);
+  }
+  return {};
+}
+
+Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
+  const auto subtype = static_cast<mrt::Bgp4mpSubtype>(record.header.subtype);
+  const char* format = record.header.type == mrt::Type::Bgp4mpEt ? "BGP4MP_ET" : "BGP4MP";
+  if (subtype == mrt::Bgp4mpSubtype::StateChange || subtype == mrt::Bgp4mpSubtype::StateChangeAs4) {
+    auto change = mrt::parse_bgp4mp_state_change(record);
+    if (!change) {
+      return fail(change.error());
+    }
+    ++packet_index_;
+    line_start(format, "STATE", out);
+    append_address(out, change->peer.peer_ip);
+    out.push_back('|');
+    append_u64(out, change->peer.peer_as);
+    out.push_back('|');
+    append_u64(out, change->old_state);
+    out.push_back('|');
+    append_u64(out, change->new_state);
+    out.push_back('\n');
+    return {};
+  }
+  auto msg = mrt::parse_bgp4mp_message(record);
+  if (!msg) {
+    return fail(msg.error());
+  }
+  const auto& m = msg->message;
+  if (m.size() < bgp::kHeaderSize) {
+    return fail(codec::ErrorKind::Truncated, 0, "BGP message shorter than its header");
+  }
+  for (std::size_t i = 0; i < bgp::kMarkerSize; ++i) {
+    if (m[i] != 0xFF) {
+      return fail(codec::ErrorKind::BadValue, 0, "BGP message marker is not all ones");
+    }
+  }
+  const std::uint8_t msg_type = m[18];
+  if (msg_type == static_cast<std::uint8_t>(bgp::MessageType::RouteRefresh) ||
+      msg_type == static_cast<std::uint8_t>(bgp::MessageType::CiscoRouteRefresh) || msg_type == 0 ||
+      msg_type > 5) {
+    return {};  // bgpdump: not parsed, not counted
+  }
+  ++packet_index_;
+  if (msg_type != static_cast<std::uint8_t>(bgp::MessageType::Update)) {
+    return {};
+  }
+  // The UPDATE body, bounded by the message's own length field like bgpdump does.
+  const std::size_t declared = wire::load_u16(m, 16);
+  const std::size_t body_len = std::min(m.size(), std::max<std::size_t>(declared, 19)) - 19;
+  const auto body = m.subspan(19, body_len);
+  const bool add_path = msg->add_path();
+  const std::uint8_t asn_len = msg->as4() ? 4 : 2;
+
+  wire::Reader r(body);
+  const std::uint32_t wlen = body.size() >= 2 ? wire::load_u16(body, 0) : 0;
+  (void)r.skip(std::min<std::size_t>(2, body.size()));
+  wire::Reader withdrawn_reader(r.rest().subspan(0, std::min<std::size_t>(wlen, r.remaining())));
+  (void)r.skip(std::min<std::size_t>(wlen, r.remaining()));
+  const auto withdrawn =
+      bgp::NlriBlock::parse_lenient(withdrawn_reader, bgp::kIpv4Unicast, add_path);
+  const std::uint32_t alen = r.remaining() >= 2 ? wire::load_u16(r.rest(), 0) : 0;
+  (void)r.skip(std::min<std::size_t>(2, r.remaining()));
+  const auto block = r.rest().subspan(0, std::min<std::size_t>(alen, r.remaining()));
+  (void)r.skip(block.size());
+  const auto announced = bgp::NlriBlock::parse_lenient(r, bgp::kIpv4Unicast, add_path);
+  decode_attributes(block, asn_len, add_path, false, bgp::kIpv4Unicast);
+
+  const bool local = msg->local();
+  const char* line_format = nullptr;
+  if (record.header.type == mrt::Type::Bgp4mpEt) {
+    line_format = local ? (add_path ? "BGP4MP_ET_LOCAL_AP" : "BGP4MP_ET_LOCAL")
+                        : (add_path ? "BGP4MP_ET_AP" : "BGP4MP_ET");
+  } else {
+    line_format = local ? (add_path ? "BGP4MP_LOCAL_AP" : "BGP4MP_LOCAL")
+                        : (add_path ? "BGP4MP_AP" : "BGP4MP");
+  }
+  const auto& peer = msg->peer;
+  const bool peer_v6 = peer.peer_ip.family == bgp::Afi::Ipv6;
+  const Attrs& a = attrs_;
+  const std::size_t limit = options_.strict ? kBgpdumpMaxPrefixes : SIZE_MAX;
+
+  auto peer_text = [&](bool v6_prefix) {
+    if (peer_v6) {
+      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
+    } else if (v6_prefix && local) {
+      // bgpdump formats a locally sent IPv4 peer as IPv6 in IPv6 withdrawal lines.
+      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
+    } else {
+      append_ipv4(out, peer.peer_ip.v4_host_order());
+    }
+    out.push_back('|');
+    append_u64(out, peer.peer_as);
+    out.push_back('|');
+  };
+
+  auto withdraw_lines = [&](const bgp::NlriBlock& nlri, bool v6) {
+    std::size_t n = 0;
+    for (const auto& p : nlri) {
+      if (n++ >= limit) {
+        break;
+      }
+      line_start(line_format, "W", out);
+      peer_text(v6);
+      append_prefix(out, p);
+      if (add_path) {
+        out.push_back('|');
+        append_u64(out, p.path_id);
+      }
+      out.push_back('\n');
+    }
+  };
+
+  // IPv4 announcements from the NLRI field (next hop from NEXT_HOP) or MP_REACH.
+  auto announce_lines = [&](const bgp::NlriBlock& nlri, const Mp* mp, bool v6) {
+    std::size_t n = 0;
+    for (const auto& p : nlri) {
+      if (n++ >= limit) {
+        break;
+      }
+      line_start(line_format, "A", out);
+      peer_text(false);
+      append_prefix(out, p);
+      out.push_back('|');
+      if (add_path) {
+        append_u64(out, p.path_id);
+        out.push_back('|');
+      }
+      if (options_.human_time) {
+        out += a.as_path;
+        out.push_back('|');
+        out += describe_origin(a.origin);
+        out.push_back('\n');
+        continue;
+      }
+      const std::uint32_t lp = a.has(5) ? a.local_pref : 0;
+      const std::uint32_t med = a.has(4) ? a.med : 0;
+      if (mp == nullptr) {
+        out += a.as_path;
+        out.push_back('|');
+        out += describe_origin(a.origin);
+        out.push_back('|');
+        append_ipv4(out, a.next_hop);
+        out.push_back('|');
+        append_u64(out, lp);
+        out.push_back('|');
+        append_u64(out, med);
+        out.push_back('|');
+      } else if (!v6) {
+        out += a.as_path;
+        out.push_back('|');
+        out += describe_origin(a.origin);
+        out.push_back('|');
+        // bgpdump prints these two with %d here.
+        if (append_mp_next_hop(out, *mp)) {
+          out.push_back('|');
+          append_i64(out, static_cast<std::int32_t>(lp));
+          out.push_back('|');
+          append_i64(out, static_cast<std::int32_t>(med));
+          out.push_back('|');
+        }
+      } else {
+        const std::size_t before = out.size();
+        out += a.as_path;
+        out.push_back('|');
+        out += describe_origin(a.origin);
+        out.push_back('|');
+        if (append_mp_next_hop(out, *mp)) {
+          out.push_back('|');
+          append_u64(out, lp);
+          out.push_back('|');
+          append_u64(out, med);
+          out.push_back('|');
+        } else {
+          out.resize(before);  // bgpdump drops the whole group without a known next hop
+        }
+      }
+      attribute_tail(out);
+    }
+  };
+
+  if (!withdrawn.empty() || a.has(15)) {
+    withdraw_lines(withdrawn, false);
+    for (int afi = 1; afi <= 2; ++afi) {
+      for (int safi = 1; safi <= 3; ++safi) {
+        const Mp& mp = a.withdraw[afi][safi];
+        if (mp.present) {
+          withdraw_lines(mp.nlri, afi == 2);
+        }
+      }
+    }
+  }
+  if (!announced.empty() || a.has(14)) {
+    announce_lines(announced, nullptr, false);
+    for (int afi = 1; afi <= 2; ++afi) {
+      for (int safi = 1; safi <= 3; ++safi) {
+        const Mp& mp = a.announce[afi][safi];
+        if (mp.present) {
+          announce_lines(mp.nlri, &mp, afi == 2);
+        }
+      }
+    }
+  }
+  return {};
+}
+
+Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
+  const auto subtype = static_cast<mrt::BgpSubtype>(record.header.subtype);
+  if (subtype == mrt::BgpSubtype::StateChange) {
+    auto change = mrt::parse_bgp_state_change(record);
+    if (!change) {
+      return fail(change.error());
+    }
+    ++packet_index_;
+    line_start("BGP", "STATE", out);
+    append_address(out, change->peer_ip);
+    out.push_back('|');
+    append_u64(out, change->peer_as);
+    out.push_back('|');
+    append_u64(out, change->old_state);
+    out.push_back('|');
+    append_u64(out, change->new_state);
+    out.push_back('\n');
+    return {};
+  }
+  if (subtype != mrt::BgpSubtype::Update && subtype != mrt::BgpSubtype::Keepalive) {
+    ++packet_index_;
+    return {};
+  }
+  auto msg = mrt::parse_bgp_message(record);
+  if (!msg) {
+    return fail(msg.error());
+  }
+  ++packet_index_;
+  if (subtype != mrt::BgpSubtype::Update) {
+    return {};
+  }
+  const auto body = msg->payload;
+  wire::Reader r(body);
+  const std::uint32_t wlen = body.size() >= 2 ? wire::load_u16(body, 0) : 0;
+  (void)r.skip(std::min<std::size_t>(2, body.size()));
+  wire::Reader withdrawn_reader(r.rest().subspan(0, std::min<std::size_t>(wlen, r.remaining())));
+  (void)r.skip(std::min<std::size_t>(wlen, r.remaining()));
+  const auto withdrawn = bgp::NlriBlock::parse_lenient(withdrawn_reader, bgp::kIpv4Unicast, false);
+  const std::uint32_t alen = r.remaining() >= 2 ? wire::load_u16(r.rest(), 0) : 0;
+  (void)r.skip(std::min<std::size_t>(2, r.remaining()));
+  const auto block = r.rest().subspan(0, std::min<std::size_t>(alen, r.remaining()));
+  (void)r.skip(block.size());
+  const auto announced = bgp::NlriBlock::parse_lenient(r, bgp::kIpv4Unicast, false);
+  decode_attributes(block, 2, false, false, bgp::kIpv4Unicast);
+  const Attrs& a = attrs_;
+  for (const auto& p : withdrawn) {
+    line_start("BGP", "W", out);
+    append_ipv4(out, msg->peer_ip.v4_host_order());
+    out.push_back('|');
+    append_u64(out, msg->peer_as);
+    out.push_back('|');
+    if (options_.strict) {
+      // bgpdump passes two inet_ntoa() results to one printf: both show the peer address.
+      bgp::Nlri shown = p;
+      const auto peer = msg->peer_ip.v4_host_order();
+      shown.bytes = {static_cast<std::uint8_t>(peer >> 24), static_cast<std::uint8_t>(peer >> 16),
+                     static_cast<std::uint8_t>(peer >> 8), static_cast<std::uint8_t>(peer)};
+      append_prefix(out, shown);
+    } else {
+      append_prefix(out, p);
+    }
+    out.push_back('\n');
+  }
+  for (const auto& p : announced) {
+    line_start("BGP", "A", out);
+    append_ipv4(out, msg->peer_ip.v4_host_order());
+    out.push_back('|');
+    append_u64(out, msg->peer_as);
+    out.push_back('|');
+    append_prefix(out, p);
+    out.push_back('|');
+    out += a.as_path;
+    out.push_back('|');
+    out += describe_origin(a.origin);
+    if (options_.human_time) {
+      out.push_back('\n');
+      continue;
+    }
+    // bgpdump's line for these old records has no separator between MED and communities.
+    out.push_back('|');
+    append_ipv4(out, a.next_hop);
+    out.push_back('|');
+    append_u64(out, a.has(5) ? a.local_pref : 0);
+    out.push_back('|');
+    append_u64(out, a.has(4) ? a.med : 0);
+    if (a.has(8)) {
+      append_communities(out, a.communities);
+      out.push_back('|');
+    } else {
+      out.push_back('|');
+    }
+    out += a.has(6) ? "AG|" : "NAG|";
+    if (a.aggregator_address != 0xFFFFFFFF) {
+      append_u64(out, a.aggregator_as);
+      out.push_back(' ');
+      append_ipv4(out, a.aggregator_address);
+    }
+    out += "|\n";
+  }
+  return {};
+}
+
+}  // namespace bgpscribe::collector::tools

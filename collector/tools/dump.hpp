@@ -1,0 +1,40 @@
+// `bgpscribe dump`: MRT files to text, bgpdump-compatible (-m/-M) or JSON lines.
+//
+// Reads plain, gzip and bzip2 files and stdin through the codec's streaming reader. A malformed
+// record is reported on stderr with file, record index and byte offset, skipped when its
+// length still frames the next record, and counted; the exit status says whether any error
+// occurred. Output is buffered in large blocks.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "collector/tools/bgpdump_format.hpp"
+
+namespace bgpscribe::collector::tools {
+
+enum class DumpFormat { Bgpdump, Json };
+
+struct DumpOptions {
+  DumpFormat format = DumpFormat::Bgpdump;
+  BgpdumpOptions bgpdump;
+  std::vector<std::string> files;
+  std::string output = "-";  // "-" for stdout
+  bool quiet = false;        // no per-record error messages (the summary still counts them)
+  bool progress = true;      // a progress line on stderr when it is a terminal
+  bool summary = false;      // always print the summary (otherwise only after errors)
+};
+
+struct DumpStats {
+  std::uint64_t records = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t bytes = 0;  // uncompressed
+};
+
+// Runs the dump; returns the process exit status (0 clean, 1 errors in the input, 2 usage or
+// I/O failure).
+int run_dump(const DumpOptions& options, DumpStats* stats = nullptr);
+
+}  // namespace bgpscribe::collector::tools

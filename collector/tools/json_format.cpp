@@ -1,0 +1,738 @@
+#include "collector/tools/json_format.hpp"
+
+#include "codec/bgp/as_path.hpp"
+#include "codec/bgp/capability.hpp"
+#include "codec/bgp/message_types.hpp"
+#include "codec/bgp/notification.hpp"
+#include "codec/bgp/notification_codes.hpp"
+#include "codec/bgp/open.hpp"
+#include "codec/bgp/route_refresh.hpp"
+#include "codec/bgp/update.hpp"
+#include "codec/mrt/bgp4mp.hpp"
+#include "collector/tools/text.hpp"
+
+namespace bgpscribe::collector::tools {
+
+namespace bgp = codec::bgp;
+namespace mrt = codec::mrt;
+namespace wire = codec::wire;
+using codec::Status;
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+void key(std::string& out, const char* name) {
+  out.push_back('"');
+  out += name;
+  out += "\":";
+}
+
+void member_u64(std::string& out, const char* name, std::uint64_t v) {
+  key(out, name);
+  append_u64(out, v);
+  out.push_back(',');
+}
+
+void member_str(std::string& out, const char* name, std::string_view v) {
+  key(out, name);
+  append_json_string(out, v);
+  out.push_back(',');
+}
+
+void member_ip(std::string& out, const char* name, const bgp::IpAddress& a) {
+  key(out, name);
+  out.push_back('"');
+  append_ip(out, a);
+  out += "\",";
+}
+
+void member_ipv4(std::string& out, const char* name, std::uint32_t v) {
+  key(out, name);
+  out.push_back('"');
+  append_ipv4(out, v);
+  out += "\",";
+}
+
+void member_hex(std::string& out, const char* name, std::span<const std::uint8_t> v) {
+  key(out, name);
+  out.push_back('"');
+  append_hex(out, v);
+  out += "\",";
+}
+
+// Replaces a trailing comma with the closing brace and ends the line.
+void close_line(std::string& out) {
+  if (!out.empty() && out.back() == ',') {
+    out.back() = '}';
+  } else {
+    out.push_back('}');
+  }
+  out.push_back('\n');
+}
+
+void close_object(std::string& out) {
+  if (!out.empty() && out.back() == ',') {
+    out.back() = '}';
+  } else {
+    out.push_back('}');
+  }
+  out.push_back(',');
+}
+
+void append_family(std::string& out, bgp::AfiSafi f) {
+  const char* afi = bgp::to_string(f.afi);
+  const char* safi = bgp::to_string(f.safi);
+  key(out, "afi");
+  if (afi != nullptr) {
+    append_json_string(out, afi);
+  } else {
+    append_u64(out, static_cast<std::uint16_t>(f.afi));
+  }
+  out.push_back(',');
+  key(out, "safi");
+  if (safi != nullptr) {
+    append_json_string(out, safi);
+  } else {
+    append_u64(out, static_cast<std::uint8_t>(f.safi));
+  }
+  out.push_back(',');
+}
+
+void append_timestamp(std::string& out, const mrt::Header& h) {
+  key(out, "timestamp");
+  append_u64(out, h.timestamp);
+  out.push_back('.');
+  append_padded(out, h.microseconds % 1000000, 6);
+  out.push_back(',');
+}
+
+const char* origin_name(bgp::Origin o) {
+  switch (o) {
+    case bgp::Origin::Igp:
+      return "IGP";
+    case bgp::Origin::Egp:
+      return "EGP";
+    case bgp::Origin::Incomplete:
+      return "INCOMPLETE";
+  }
+  return "INCOMPLETE";
+}
+
+// RFC 4360 / RFC 5668 common forms as text, everything else as hex.
+void append_extended_community(std::string& out, std::span<const std::uint8_t> c) {
+  const std::uint8_t type = c[0];
+  const std::uint8_t sub = c[1];
+  const char* kind = sub == 0x02 ? "rt" : sub == 0x03 ? "ro" : nullptr;
+  out.push_back('"');
+  if (kind != nullptr && (type == 0x00 || type == 0x40)) {
+    out += kind;
+    out.push_back(':');
+    append_u64(out, wire::load_u16(c, 2));
+    out.push_back(':');
+    append_u64(out, wire::load_u32(c, 4));
+  } else if (kind != nullptr && (type == 0x01 || type == 0x41)) {
+    out += kind;
+    out.push_back(':');
+    append_ipv4(out, wire::load_u32(c, 2));
+    out.push_back(':');
+    append_u64(out, wire::load_u16(c, 6));
+  } else if (kind != nullptr && (type == 0x02 || type == 0x42)) {
+    out += kind;
+    out.push_back(':');
+    append_u64(out, wire::load_u32(c, 2));
+    out.push_back(':');
+    append_u64(out, wire::load_u16(c, 6));
+  } else {
+    out += "0x";
+    append_hex(out, c);
+  }
+  out.push_back('"');
+}
+
+const char* state_name(std::uint16_t s) {
+  static constexpr const char* kNames[] = {"Unknown",     "Idle",     "Connect",
+                                           "Active",      "OpenSent", "OpenConfirm",
+                                           "Established", "Clearing", "Deleted"};
+  return s < 9 ? kNames[s] : "Unknown";
+}
+
+void append_prefix_member(std::string& out, const bgp::Nlri& n, bool add_path) {
+  key(out, "prefix");
+  out.push_back('"');
+  char buf[64];
+  out.append(buf, n.prefix().format(buf));
+  out += "\",";
+  if (add_path) {
+    member_u64(out, "path_id", n.path_id);
+  }
+}
+
+}  // namespace
+
+void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
+                            const bgp::ParseContext& ctx) {
+  using T = bgp::AttributeType;
+  if (a.has(T::Origin)) {
+    member_str(out, "origin", origin_name(a.origin));
+  }
+  if (a.has(T::AsPath)) {
+    // The true path: AS4_PATH merged on 2-octet sessions (RFC 6793 4.2.3).
+    bgp::AsPath path = (!ctx.four_octet_as && a.has(T::As4Path))
+                           ? bgp::merge_as4_path(a.as_path, a.as4_path)
+                           : a.as_path.to_owned();
+    member_str(out, "as_path", bgp::to_string(path));
+    std::uint32_t origin_as = 0;
+    for (const auto& seg : path) {
+      if (seg.type == bgp::AsSegmentType::AsSequence && !seg.asns.empty()) {
+        origin_as = seg.asns.back();
+      } else if (seg.type == bgp::AsSegmentType::AsSet) {
+        origin_as = seg.asns.size() == 1 ? seg.asns[0] : 0;
+      }
+    }
+    if (origin_as != 0) {
+      member_u64(out, "origin_as", origin_as);
+    }
+  }
+  if (a.has(T::NextHop)) {
+    member_ipv4(out, "next_hop", a.next_hop);
+  }
+  if (a.has(T::MpReachNlri) && a.mp_reach.next_hop.valid) {
+    member_ip(out, "mp_next_hop", a.mp_reach.next_hop.global);
+    if (a.mp_reach.next_hop.has_link_local) {
+      member_ip(out, "mp_next_hop_link_local", a.mp_reach.next_hop.link_local);
+    }
+  }
+  if (a.has(T::MultiExitDisc)) {
+    member_u64(out, "med", a.med);
+  }
+  if (a.has(T::LocalPref)) {
+    member_u64(out, "local_pref", a.local_pref);
+  }
+  if (a.has(T::AtomicAggregate)) {
+    out += "\"atomic_aggregate\":true,";
+  }
+  if (a.has(T::Aggregator)) {
+    bgp::Aggregator agg = a.aggregator;
+    if (!ctx.four_octet_as && a.has(T::As4Aggregator) && agg.asn == bgp::kAsTrans) {
+      agg = a.as4_aggregator;  // RFC 6793 4.2.3
+    }
+    key(out, "aggregator");
+    out.push_back('{');
+    member_u64(out, "asn", agg.asn);
+    member_ipv4(out, "address", agg.address);
+    close_object(out);
+  }
+  if (a.has(T::Communities)) {
+    key(out, "communities");
+    out.push_back('[');
+    for (std::size_t i = 0; i + 4 <= a.communities.size(); i += 4) {
+      const std::uint32_t c = wire::load_u32(a.communities, i);
+      if (i != 0) {
+        out.push_back(',');
+      }
+      out.push_back('"');
+      append_u64(out, c >> 16);
+      out.push_back(':');
+      append_u64(out, c & 0xFFFF);
+      out.push_back('"');
+    }
+    out += "],";
+  }
+  if (a.has(T::ExtendedCommunities)) {
+    key(out, "extended_communities");
+    out.push_back('[');
+    for (std::size_t i = 0; i + 8 <= a.extended_communities.size(); i += 8) {
+      if (i != 0) {
+        out.push_back(',');
+      }
+      append_extended_community(out, a.extended_communities.subspan(i, 8));
+    }
+    out += "],";
+  }
+  if (a.has(T::LargeCommunities)) {
+    key(out, "large_communities");
+    out.push_back('[');
+    for (std::size_t i = 0; i + 12 <= a.large_communities.size(); i += 12) {
+      if (i != 0) {
+        out.push_back(',');
+      }
+      out.push_back('"');
+      append_u64(out, wire::load_u32(a.large_communities, i));
+      out.push_back(':');
+      append_u64(out, wire::load_u32(a.large_communities, i + 4));
+      out.push_back(':');
+      append_u64(out, wire::load_u32(a.large_communities, i + 8));
+      out.push_back('"');
+    }
+    out += "],";
+  }
+  if (a.has(T::OriginatorId)) {
+    member_ipv4(out, "originator_id", a.originator_id);
+  }
+  if (a.has(T::ClusterList)) {
+    key(out, "cluster_list");
+    out.push_back('[');
+    for (std::size_t i = 0; i + 4 <= a.cluster_list.size(); i += 4) {
+      if (i != 0) {
+        out.push_back(',');
+      }
+      out.push_back('"');
+      append_ipv4(out, wire::load_u32(a.cluster_list, i));
+      out.push_back('"');
+    }
+    out += "],";
+  }
+  if (a.has(T::Aigp)) {
+    member_u64(out, "aigp", a.aigp);
+  }
+  if (a.has(T::Otc)) {
+    member_u64(out, "otc", a.otc);
+  }
+  // Attributes the codec keeps raw, and known ones this format does not spell out.
+  bgp::RawAttributeIterator it(a.block, a.block_offset);
+  bgp::RawAttribute raw;
+  bool first = true;
+  while (it.next(raw)) {
+    const auto t = static_cast<T>(raw.type);
+    const bool shown = bgp::is_known_attribute(raw.type) && t != T::PmsiTunnel &&
+                       t != T::TunnelEncapsulation && t != T::Ipv6ExtendedCommunities &&
+                       t != T::BgpLs && t != T::BgpsecPath && t != T::PrefixSid && t != T::AttrSet;
+    if (shown) {
+      continue;
+    }
+    if (first) {
+      key(out, "other_attributes");
+      out.push_back('[');
+      first = false;
+    } else {
+      out.push_back(',');
+    }
+    out.push_back('{');
+    member_u64(out, "type", raw.type);
+    member_u64(out, "flags", raw.flags);
+    member_hex(out, "value", raw.value);
+    out.back() = '}';
+  }
+  if (!first) {
+    out += "],";
+  }
+  if (!a.diagnostics.ok()) {
+    const auto& e = a.diagnostics.strongest;
+    key(out, "error");
+    out.push_back('{');
+    member_str(out, "message", e.message);
+    member_str(out, "reaction", codec::to_string(e.reaction));
+    member_u64(out, "code", e.code);
+    member_u64(out, "subcode", e.subcode);
+    member_u64(out, "offset", e.offset);
+    member_u64(out, "count", a.diagnostics.error_count);
+    close_object(out);
+  }
+}
+
+Status JsonFormatter::format(const mrt::Record& record, std::string& out) {
+  const std::size_t mark = out.size();
+  Status s;
+  switch (record.header.type) {
+    case mrt::Type::TableDump:
+      s = table_dump(record, out);
+      break;
+    case mrt::Type::TableDumpV2:
+      s = rib(record, out);
+      break;
+    case mrt::Type::Bgp4mp:
+    case mrt::Type::Bgp4mpEt:
+      s = bgp4mp(record, out);
+      break;
+    case mrt::Type::Bgp:
+    case mrt::Type::Bgp4Plus:
+    case mrt::Type::Bgp4Plus01:
+      s = legacy_bgp(record, out);
+      break;
+    default:
+      head_.clear();
+      out += "{\"kind\":\"unsupported\",";
+      append_timestamp(out, record.header);
+      member_u64(out, "mrt_type", static_cast<std::uint16_t>(record.header.type));
+      member_u64(out, "mrt_subtype", record.header.subtype);
+      close_line(out);
+      break;
+  }
+  if (!s) {
+    out.resize(mark);
+  }
+  return s;
+}
+
+Status JsonFormatter::table_dump(const mrt::Record& record, std::string& out) {
+  auto e = mrt::parse_table_dump(record);
+  if (!e) {
+    return fail(e.error());
+  }
+  bgp::ParseContext ctx;
+  ctx.four_octet_as = e->as4();
+  const bool v6 = e->prefix.family == bgp::Afi::Ipv6;
+  bgp::AttributeOptions opts;
+  opts.mrt_rib = true;
+  opts.rib_family = v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast;
+  const auto attrs = bgp::parse_attributes(wire::Reader(e->attributes), ctx, opts);
+  out += "{\"kind\":\"rib\",\"source\":\"TABLE_DUMP\",";
+  append_timestamp(out, record.header);
+  member_ip(out, "peer_ip", e->peer_ip);
+  member_u64(out, "peer_as", e->peer_as);
+  bgp::Prefix p{e->prefix, e->prefix_length};
+  member_str(out, "prefix", p.to_string());
+  append_family(out, v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
+  member_u64(out, "originated", e->originated_time);
+  append_json_attributes(out, attrs, ctx);
+  close_line(out);
+  return {};
+}
+
+Status JsonFormatter::rib(const mrt::Record& record, std::string& out) {
+  const auto subtype = static_cast<mrt::TableDumpV2Subtype>(record.header.subtype);
+  if (subtype == mrt::TableDumpV2Subtype::PeerIndexTable) {
+    auto t = mrt::parse_peer_index_table(record);
+    if (!t) {
+      return fail(t.error());
+    }
+    peers_ = std::move(*t);
+    out += "{\"kind\":\"peer_index\",";
+    append_timestamp(out, record.header);
+    member_ipv4(out, "collector_bgp_id", peers_->collector_bgp_id);
+    member_str(out, "view_name", peers_->view_name);
+    key(out, "peers");
+    out.push_back('[');
+    for (std::size_t i = 0; i < peers_->peers.size(); ++i) {
+      const auto& peer = peers_->peers[i];
+      out.push_back('{');
+      member_u64(out, "index", i);
+      member_ipv4(out, "bgp_id", peer.bgp_id);
+      member_ip(out, "ip", peer.ip);
+      member_u64(out, "as", peer.as);
+      out.back() = '}';
+      out.push_back(',');
+    }
+    if (out.back() == ',') {
+      out.back() = ']';
+    } else {
+      out.push_back(']');
+    }
+    out.push_back(',');
+    close_line(out);
+    return {};
+  }
+  if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {
+    return {};
+  }
+  auto r = mrt::parse_rib(record);
+  if (!r) {
+    return fail(r.error());
+  }
+  if (r->entry_count > 0 && !peers_) {
+    return fail(codec::ErrorKind::BadValue, 0, "RIB record before any PEER_INDEX_TABLE");
+  }
+  const auto family = r->family;
+  const auto prefix = r->prefix();
+  bgp::ParseContext ctx;  // RFC 6396 4.3.4: 4-octet AS_PATH
+  ctx.four_octet_as = true;
+  bgp::AttributeOptions opts;
+  opts.mrt_rib = true;
+  opts.rib_family = family;
+  for (const auto& entry : *r) {
+    if (entry.peer_index >= peers_->peers.size()) {
+      return fail(codec::ErrorKind::BadValue, 0, "RIB entry names a peer index out of range");
+    }
+    const auto& peer = peers_->peers[entry.peer_index];
+    const auto attrs = bgp::parse_attributes(wire::Reader(entry.attributes), ctx, opts);
+    out += "{\"kind\":\"rib\",\"source\":\"TABLE_DUMP_V2\",";
+    append_timestamp(out, record.header);
+    member_ip(out, "peer_ip", peer.ip);
+    member_u64(out, "peer_as", peer.as);
+    member_ipv4(out, "peer_bgp_id", peer.bgp_id);
+    if (prefix) {
+      member_str(out, "prefix", prefix->to_string());
+    } else {
+      member_hex(out, "nlri", r->nlri);
+    }
+    if (r->add_path()) {
+      member_u64(out, "path_id", entry.path_id);
+    }
+    append_family(out, family);
+    member_u64(out, "sequence", r->sequence_number);
+    member_u64(out, "originated", entry.originated_time);
+    append_json_attributes(out, attrs, ctx);
+    close_line(out);
+  }
+  return {};
+}
+
+Status JsonFormatter::message(std::span<const std::uint8_t> m, const bgp::ParseContext& ctx,
+                              std::string& out) {
+  if (m.size() < bgp::kHeaderSize) {
+    return fail(codec::ErrorKind::Truncated, 0, "BGP message shorter than its header");
+  }
+  const auto type = static_cast<bgp::MessageType>(m[18]);
+  if (type == bgp::MessageType::Update) {
+    auto u = bgp::parse_update(m, ctx);
+    if (!u) {
+      return fail(u.error());
+    }
+    const auto& a = u->attributes;
+    if (u->end_of_rib) {
+      out += '{';
+      out += head_;
+      out += "\"kind\":\"end_of_rib\",";
+      append_family(out, u->end_of_rib_family);
+      close_line(out);
+      return {};
+    }
+    attrs_.clear();
+    append_json_attributes(attrs_, a, ctx);
+    auto withdrawals = [&](const bgp::NlriBlock& block) {
+      if (!block.decoded()) {
+        if (!block.empty()) {
+          out += '{';
+          out += head_;
+          out += "\"kind\":\"withdraw\",";
+          append_family(out, block.family());
+          member_hex(out, "nlri", block.bytes());
+          close_line(out);
+        }
+        return;
+      }
+      for (const auto& n : block) {
+        out += '{';
+        out += head_;
+        out += "\"kind\":\"withdraw\",";
+        append_prefix_member(out, n, block.add_path());
+        append_family(out, block.family());
+        close_line(out);
+      }
+    };
+    auto announcements = [&](const bgp::NlriBlock& block) {
+      if (!block.decoded()) {
+        if (!block.empty()) {
+          out += '{';
+          out += head_;
+          out += "\"kind\":\"announce\",";
+          append_family(out, block.family());
+          member_hex(out, "nlri", block.bytes());
+          out += attrs_;
+          close_line(out);
+        }
+        return;
+      }
+      for (const auto& n : block) {
+        out += '{';
+        out += head_;
+        out += "\"kind\":\"announce\",";
+        append_prefix_member(out, n, block.add_path());
+        append_family(out, block.family());
+        out += attrs_;
+        close_line(out);
+      }
+    };
+    withdrawals(u->withdrawn);
+    if (a.has(bgp::AttributeType::MpUnreachNlri)) {
+      withdrawals(a.mp_unreach.withdrawn);
+    }
+    announcements(u->nlri);
+    if (a.has(bgp::AttributeType::MpReachNlri)) {
+      announcements(a.mp_reach.nlri);
+    }
+    return {};
+  }
+  out += '{';
+  out += head_;
+  out += "\"kind\":\"message\",";
+  const char* name = bgp::to_string(type);
+  if (name != nullptr) {
+    member_str(out, "message_type", name);
+  } else {
+    member_u64(out, "message_type", m[18]);
+  }
+  switch (type) {
+    case bgp::MessageType::Open: {
+      auto open = bgp::parse_open(m);
+      if (open) {
+        member_u64(out, "version", open->version);
+        member_u64(out, "my_as", open->my_as);
+        member_u64(out, "hold_time", open->hold_time);
+        member_ipv4(out, "bgp_id", open->bgp_identifier);
+        key(out, "capabilities");
+        out.push_back('[');
+        bool first = true;
+        for (const auto& p : open->parameters) {
+          for (const auto& c : p.capabilities) {
+            if (!first) {
+              out.push_back(',');
+            }
+            first = false;
+            const char* cname = bgp::to_string(c.code);
+            if (cname != nullptr) {
+              append_json_string(out, cname);
+            } else {
+              append_u64(out, static_cast<std::uint8_t>(c.code));
+            }
+          }
+        }
+        out += "],";
+      } else {
+        member_str(out, "error", open.error().message);
+      }
+      break;
+    }
+    case bgp::MessageType::Notification: {
+      auto n = bgp::parse_notification(m);
+      if (n) {
+        member_u64(out, "code", n->code);
+        member_u64(out, "subcode", n->subcode);
+        if (const char* cn = bgp::error_code_name(n->code)) {
+          member_str(out, "code_name", cn);
+        }
+        if (const char* sn = bgp::error_subcode_name(n->code, n->subcode)) {
+          member_str(out, "subcode_name", sn);
+        }
+        if (auto text = bgp::shutdown_communication(*n)) {
+          member_str(out, "shutdown_communication", *text);
+        }
+        member_hex(out, "data", n->data);
+      } else {
+        member_str(out, "error", n.error().message);
+      }
+      break;
+    }
+    case bgp::MessageType::RouteRefresh:
+    case bgp::MessageType::CiscoRouteRefresh: {
+      auto rr = bgp::parse_route_refresh(m);
+      if (rr) {
+        append_family(out, rr->family);
+        member_u64(out, "subtype", static_cast<std::uint8_t>(rr->subtype));
+      } else {
+        member_str(out, "error", rr.error().message);
+      }
+      break;
+    }
+    default:
+      member_hex(out, "raw", m.subspan(bgp::kHeaderSize));
+      break;
+  }
+  close_line(out);
+  return {};
+}
+
+Status JsonFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
+  const auto subtype = static_cast<mrt::Bgp4mpSubtype>(record.header.subtype);
+  head_.clear();
+  append_timestamp(head_, record.header);
+  if (subtype == mrt::Bgp4mpSubtype::StateChange || subtype == mrt::Bgp4mpSubtype::StateChangeAs4) {
+    auto c = mrt::parse_bgp4mp_state_change(record);
+    if (!c) {
+      return fail(c.error());
+    }
+    out += '{';
+    out += head_;
+    out += "\"kind\":\"state\",";
+    member_ip(out, "peer_ip", c->peer.peer_ip);
+    member_u64(out, "peer_as", c->peer.peer_as);
+    member_ip(out, "local_ip", c->peer.local_ip);
+    member_u64(out, "local_as", c->peer.local_as);
+    member_str(out, "old_state", state_name(c->old_state));
+    member_str(out, "new_state", state_name(c->new_state));
+    member_u64(out, "old_state_code", c->old_state);
+    member_u64(out, "new_state_code", c->new_state);
+    close_line(out);
+    return {};
+  }
+  auto msg = mrt::parse_bgp4mp_message(record);
+  if (!msg) {
+    if (msg.error().kind == codec::ErrorKind::Unsupported) {
+      return {};
+    }
+    return fail(msg.error());
+  }
+  member_ip(head_, "peer_ip", msg->peer.peer_ip);
+  member_u64(head_, "peer_as", msg->peer.peer_as);
+  member_ip(head_, "local_ip", msg->peer.local_ip);
+  member_u64(head_, "local_as", msg->peer.local_as);
+  if (msg->local()) {
+    head_ += "\"direction\":\"sent\",";
+  }
+  return message(msg->message, mrt::parse_context_for(record), out);
+}
+
+Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
+  head_.clear();
+  append_timestamp(head_, record.header);
+  if (static_cast<mrt::BgpSubtype>(record.header.subtype) == mrt::BgpSubtype::StateChange) {
+    auto c = mrt::parse_bgp_state_change(record);
+    if (!c) {
+      return fail(c.error());
+    }
+    out += '{';
+    out += head_;
+    out += "\"kind\":\"state\",";
+    member_ip(out, "peer_ip", c->peer_ip);
+    member_u64(out, "peer_as", c->peer_as);
+    member_str(out, "old_state", state_name(c->old_state));
+    member_str(out, "new_state", state_name(c->new_state));
+    member_u64(out, "old_state_code", c->old_state);
+    member_u64(out, "new_state_code", c->new_state);
+    close_line(out);
+    return {};
+  }
+  auto msg = mrt::parse_bgp_message(record);
+  if (!msg) {
+    if (msg.error().kind == codec::ErrorKind::Unsupported) {
+      return {};
+    }
+    return fail(msg.error());
+  }
+  member_ip(head_, "peer_ip", msg->peer_ip);
+  member_u64(head_, "peer_as", msg->peer_as);
+  member_ip(head_, "local_ip", msg->local_ip);
+  member_u64(head_, "local_as", msg->local_as);
+  wire::Writer w;
+  if (auto st = mrt::to_bgp_message(*msg, w); !st) {
+    return st;
+  }
+  bgp::ParseContext ctx;
+  ctx.four_octet_as = false;
+  return message(w.bytes(), ctx, out);
+}
+
+}  // namespace bgpscribe::collector::tools
