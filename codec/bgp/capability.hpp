@@ -242,7 +242,9 @@ struct NegotiatedSession {
 
 // Computes the session's facts from the OPEN we sent and the OPEN we received. Refuses with
 // 2/6 when the peer offered hold time 1 or 2, 2/3 when an iBGP peer uses our own BGP
-// Identifier, and 2/11 on a role mismatch (RFC 9234 section 4.2).
+// Identifier, and 2/11 on a role mismatch (RFC 9234 section 4.2); those errors have offset 0
+// (they concern values, not a buffer). Checks that need configuration (expected peer AS,
+// hold-time floor, required capabilities: 2/2, 2/6, 2/7) are the caller's.
 [[nodiscard]] Result<NegotiatedSession> negotiate(const Open& sent, const Open& received,
                                                   const NegotiationOptions& options = {});
 

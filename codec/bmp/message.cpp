@@ -235,7 +235,7 @@ Status encode_body(const PeerDown& m, wire::Writer& w) {
       w.u16(m.fsm_event);
       break;
     case PeerDownReason::LocalSystemClosedTlv:
-      encode_tlvs(m.tlvs, w);
+      BGPSCRIBE_TRY(encode_tlvs(m.tlvs, w));
       break;
     case PeerDownReason::RemoteNoNotification:
     case PeerDownReason::PeerDeconfigured:
@@ -252,24 +252,20 @@ Status encode_body(const PeerUp& m, wire::Writer& w) {
   w.u16(m.remote_port);
   w.bytes(m.sent_open);
   w.bytes(m.received_open);
-  encode_tlvs(m.information, w);
-  return {};
+  return encode_tlvs(m.information, w);
 }
 
 Status encode_body(const Initiation& m, wire::Writer& w) {
-  encode_tlvs(m.information, w);
-  return {};
+  return encode_tlvs(m.information, w);
 }
 
 Status encode_body(const Termination& m, wire::Writer& w) {
-  encode_tlvs(m.information, w);
-  return {};
+  return encode_tlvs(m.information, w);
 }
 
 Status encode_body(const RouteMirroring& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
-  encode_tlvs(m.tlvs, w);
-  return {};
+  return encode_tlvs(m.tlvs, w);
 }
 
 Status encode_body(const RawMessage& m, wire::Writer& w) {
@@ -374,15 +370,17 @@ Result<std::vector<Tlv>> parse_tlvs(wire::Reader& r) {
   return out;
 }
 
-void encode_tlvs(const std::vector<Tlv>& tlvs, wire::Writer& w) {
+Status encode_tlvs(const std::vector<Tlv>& tlvs, wire::Writer& w) {
   for (const auto& t : tlvs) {
+    if (t.value.size() > kMaxTlvValue) {
+      return malformed(ErrorKind::TooLarge, static_cast<std::uint32_t>(w.size()),
+                       "TLV value exceeds 65535 octets");
+    }
     w.u16(t.type);
-    // A span longer than 65535 cannot have come from parse_tlvs; cut it rather than corrupt
-    // the framing of everything after it.
-    const std::size_t n = std::min(t.value.size(), kMaxTlvValue);
-    w.u16(static_cast<std::uint16_t>(n));
-    w.bytes(t.value.first(n));
+    w.u16(static_cast<std::uint16_t>(t.value.size()));
+    w.bytes(t.value);
   }
+  return {};
 }
 
 bgp::IpAddress PeerUp::local_ip() const {
@@ -390,6 +388,15 @@ bgp::IpAddress PeerUp::local_ip() const {
     return bgp::IpAddress::v6(std::span<const std::uint8_t, 16>(local_address));
   }
   return bgp::IpAddress::v4(std::span<const std::uint8_t, 16>(local_address).subspan<12, 4>());
+}
+
+std::optional<MirroringInformation> RouteMirroring::information() const {
+  for (const auto& t : tlvs) {
+    if (t.type == static_cast<std::uint16_t>(MirroringType::Information) && t.value.size() == 2) {
+      return static_cast<MirroringInformation>(wire::load_u16(t.value, 0));
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<TerminationReason> Termination::reason() const {

@@ -105,7 +105,8 @@ struct Tlv {
   }
 };
 [[nodiscard]] Result<std::vector<Tlv>> parse_tlvs(wire::Reader& r);
-void encode_tlvs(const std::vector<Tlv>& tlvs, wire::Writer& w);
+// TooLarge when a value exceeds 65535 octets (nothing parse_tlvs returns can).
+[[nodiscard]] Status encode_tlvs(const std::vector<Tlv>& tlvs, wire::Writer& w);
 
 // ---- Message bodies -------------------------------------------------------------------------
 
@@ -198,6 +199,8 @@ struct Termination {
 struct RouteMirroring {
   PerPeerHeader peer{};
   std::vector<Tlv> tlvs;
+  // The code of the first Information TLV, when present and 2 octets long.
+  [[nodiscard]] std::optional<MirroringInformation> information() const;
   friend bool operator==(const RouteMirroring&, const RouteMirroring&) = default;
 };
 

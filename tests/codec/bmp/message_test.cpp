@@ -428,7 +428,15 @@ TEST(BmpMessage, InitiationTerminationAndMirroring) {
 
   const Buffer update = end_of_rib_update();
   const Buffer lost = {0x00, 0x01};
-  expect_round_trip(RouteMirroring{v4_peer(), {{0, update}, {1, lost}}});
+  const RouteMirroring mirror{v4_peer(), {{0, update}, {1, lost}}};
+  expect_round_trip(mirror);
+  EXPECT_EQ(mirror.information(), MirroringInformation::MessagesLost);
+
+  wire::Writer w;
+  const Buffer huge(70000, 0);
+  auto s = encode(Initiation{{{0, huge}}}, w);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::TooLarge);
 }
 
 TEST(BmpMessage, TlvOverrunIsTruncated) {
