@@ -525,7 +525,8 @@ class BitWriter {
     const std::uint64_t bit_at = from + whole * 8;
     for (std::uint64_t i = 0; i < rest; ++i) {
       const std::uint64_t p = bit_at + i;
-      bit((src[static_cast<std::size_t>(p >> 3)] >> (7 - (p & 7U))) & 1U);
+      bit(static_cast<unsigned>(
+          (std::uint64_t{src[static_cast<std::size_t>(p >> 3)]} >> (7 - (p & 7U))) & 1U));
     }
   }
 
@@ -538,7 +539,7 @@ std::uint64_t read_bits(const std::vector<std::uint8_t>& src, std::uint64_t from
   std::uint64_t v = 0;
   for (unsigned i = 0; i < n; ++i) {
     const std::uint64_t p = from + i;
-    v = (v << 1) | ((src[static_cast<std::size_t>(p >> 3)] >> (7 - (p & 7U))) & 1U);
+    v = (v << 1) | ((std::uint64_t{src[static_cast<std::size_t>(p >> 3)]} >> (7 - (p & 7U))) & 1U);
   }
   return v;
 }
@@ -588,12 +589,17 @@ class ParallelBzip2Chunks final : public ChunkSource {
       std::unique_lock<std::mutex> lock(mutex_);
       cv_done_.wait(lock, [job] { return job->done; });
     }
-    if (!job->ok || !check_crc(*job)) {
-      if (job->last_unterminated) {
-        // The stream ends inside this block: libbz2 would deliver nothing more either.
+    if (job->last_unterminated) {
+      // The file ends inside this block: deliver what libbz2 makes of the bits that are there
+      // (nothing, unless the block itself is whole), then the truncation error.
+      if (!job->ok) {
+        return start_fallback(chunk);
+      }
+      if (job->output.empty()) {
         inflight_.clear();
         return false;
       }
+    } else if (!job->ok || !check_crc(*job)) {
       return start_fallback(chunk);
     }
     held_ = std::move(inflight_.front());
@@ -672,7 +678,8 @@ class ParallelBzip2Chunks final : public ChunkSource {
     }
     BZ2_bzDecompressEnd(&s);
     job.output.resize(have);
-    return ret == BZ_STREAM_END;
+    // A cut-off last block has no end-of-stream magic: running out of input is expected there.
+    return job.last_unterminated ? (ret == BZ_OK || ret == BZ_STREAM_END) : ret == BZ_STREAM_END;
   }
 
   // The combined CRC of a stream folds in every block CRC (bzip2's compress.c).
@@ -739,34 +746,51 @@ class ParallelBzip2Chunks final : public ChunkSource {
   }
 
   // Finds the next block or end-of-stream magic at or after scan_bit_; sets found_ and is_end_.
+  // A rolling 64-bit window checks the 8 bit offsets of each byte with masks, so the scan costs
+  // a few operations per compressed byte.
   bool find_magic() {
     for (;;) {
-      const std::uint64_t nbits = std::uint64_t{buf_.size()} * 8;
       const std::uint64_t from = rel(scan_bit_);
-      for (auto i = static_cast<std::size_t>(from >> 3); i < buf_.size(); ++i) {
+      const std::size_t size = buf_.size();
+      auto i = static_cast<std::size_t>(from >> 3);
+      if (i + 8 <= size) {
         std::uint64_t word = 0;
         for (std::size_t k = 0; k < 8; ++k) {
-          word = (word << 8) | (i + k < buf_.size() ? buf_[i + k] : 0U);
+          word = (word << 8) | buf_[i + k];
         }
-        for (unsigned s = 0; s < 8; ++s) {
-          const std::uint64_t pos = std::uint64_t{i} * 8 + s;
-          if (pos < from || pos + 48 > nbits) {
-            continue;
+        for (;;) {
+          for (unsigned s = 0; s < 8; ++s) {
+            const std::uint64_t v = (word >> (16 - s)) & 0xFFFFFFFFFFFFULL;
+            if ((v == kBlockMagic || v == kEndMagic) && std::uint64_t{i} * 8 + s >= from) {
+              found_ = base_ * 8 + std::uint64_t{i} * 8 + s;
+              is_end_ = v == kEndMagic;
+              return true;
+            }
           }
-          const std::uint64_t v = (word >> (16 - s)) & 0xFFFFFFFFFFFFULL;
-          if (v == kBlockMagic || v == kEndMagic) {
-            found_ = base_ * 8 + pos;
-            is_end_ = v == kEndMagic;
-            return true;
+          if (i + 8 >= size) {
+            break;
           }
+          word = (word << 8) | buf_[i + 8];
+          ++i;
+        }
+        ++i;
+      }
+      // Positions in the last 7 bytes need more input, or at the end a zero-padded check.
+      const std::uint64_t next = base_ * 8 + std::uint64_t{std::min(i, size)} * 8;
+      scan_bit_ = std::max(scan_bit_, next);
+      if (refill()) {
+        continue;
+      }
+      const std::uint64_t nbits = std::uint64_t{buf_.size()} * 8;
+      for (std::uint64_t pos = rel(scan_bit_); pos + 48 <= nbits; ++pos) {
+        const std::uint64_t v = read_bits(buf_, pos, 48);
+        if (v == kBlockMagic || v == kEndMagic) {
+          found_ = base_ * 8 + pos;
+          is_end_ = v == kEndMagic;
+          return true;
         }
       }
-      // Nothing yet: rescan the last 47 bits once more input arrives.
-      const std::uint64_t end = buffered_end_bit();
-      scan_bit_ = std::max(scan_bit_, end >= 47 ? end - 47 : 0);
-      if (!refill()) {
-        return false;
-      }
+      return false;
     }
   }
 
@@ -839,8 +863,8 @@ class ParallelBzip2Chunks final : public ChunkSource {
       // block_start_ is at a block magic; the block ends at the next magic.
       scan_bit_ = block_start_ + 48;
       if (!find_magic()) {
-        // The file ends inside this block.
-        auto job = make_job(block_start_, buffered_end_bit() - block_start_);
+        // The file ends inside this block (or inside the end-of-stream magic after it).
+        auto job = make_job(block_start_, buffered_end_bit() - block_start_, false);
         job->last_unterminated = true;
         scan_done_ = true;
         set_truncated();
@@ -848,14 +872,13 @@ class ParallelBzip2Chunks final : public ChunkSource {
       }
       const std::uint64_t end = found_;
       const bool closes = is_end_;
+      auto job = make_job(block_start_, end - block_start_, true);
       if (closes && !ensure(end + 80)) {
-        auto job = make_job(block_start_, buffered_end_bit() - block_start_);
-        job->last_unterminated = true;
+        // The block is whole but the stream CRC is cut: libbz2 delivers the block, then fails.
         scan_done_ = true;
         set_truncated();
         return job;
       }
-      auto job = make_job(block_start_, end - block_start_);
       if (closes) {
         job->ends_stream = true;
         job->stream_crc = static_cast<std::uint32_t>(bits_at(end + 48, 32));
@@ -874,7 +897,9 @@ class ParallelBzip2Chunks final : public ChunkSource {
     in_stream_ = false;
   }
 
-  std::unique_ptr<Job> make_job(std::uint64_t from, std::uint64_t bits) {
+  // `terminate`: close the block with an end-of-stream magic and CRC; a cut-off last block gets
+  // none, so that libbz2 treats it exactly as it would at the end of the real file.
+  std::unique_ptr<Job> make_job(std::uint64_t from, std::uint64_t bits, bool terminate) {
     std::unique_ptr<Job> job;
     if (!spare_.empty()) {
       job = std::move(spare_.back());
@@ -890,9 +915,11 @@ class ParallelBzip2Chunks final : public ChunkSource {
     job->input.push_back(level_);
     BitWriter bw(job->input);
     bw.copy(buf_, rel(from), bits);
-    // A one-block stream's combined CRC is that block's CRC.
-    bw.bits(kEndMagic, 48);
-    bw.bits(job->block_crc, 32);
+    if (terminate) {
+      // A one-block stream's combined CRC is that block's CRC.
+      bw.bits(kEndMagic, 48);
+      bw.bits(job->block_crc, 32);
+    }
     return job;
   }
 

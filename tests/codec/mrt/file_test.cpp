@@ -260,17 +260,18 @@ TEST(MrtFile, PlainGzipAndBzip2GiveTheSameRecords) {
     write_file(dir / "plain", whole, Compression::None);
     write_file(dir / "ours.gz", whole, Compression::Gzip);
     write_file(dir / "ours.bz2", whole, Compression::Bzip2);
-    for (const char* name : {"plain", "ours.gz", "ours.bz2"}) {
-      for (bool threaded : {false, true}) {
-        ReaderOptions o;
-        o.threaded = threaded;
-        o.chunk_size = threaded ? (1U << 20) : 4096;  // small chunks: many straddling records
-        const ReadAll r = read_all((dir / name).string(), o);
-        EXPECT_FALSE(r.failed) << name << ": " << r.error.message;
-        EXPECT_EQ(r.records, original.records) << name;
-        EXPECT_EQ(r.hash, original.hash) << name;
-        EXPECT_EQ(r.counts, original.counts) << name;
-      }
+    // Plain through small direct chunks (many records straddle chunks), the compressed ones
+    // through the threaded and parallel paths.
+    for (const auto& [name, threaded] :
+         {std::pair{"plain", false}, std::pair{"ours.gz", true}, std::pair{"ours.bz2", true}}) {
+      ReaderOptions o;
+      o.threaded = threaded;
+      o.chunk_size = threaded ? (1U << 20) : 4096;
+      const ReadAll r = read_all((dir / name).string(), o);
+      EXPECT_FALSE(r.failed) << name << ": " << r.error.message;
+      EXPECT_EQ(r.records, original.records) << name;
+      EXPECT_EQ(r.hash, original.hash) << name;
+      EXPECT_EQ(r.counts, original.counts) << name;
     }
     FileReader check;
     ASSERT_TRUE(check.open((dir / "ours.gz").string()));
@@ -394,6 +395,49 @@ TEST(MrtFile, CorruptBzip2BlockFallsBackAndReportsLikeLibbz2) {
   EXPECT_STREQ(e->message, "bzip2 data corrupt");
   EXPECT_EQ(par_total, seq_total);
   EXPECT_EQ(par_hash, seq_hash);
+  fs::remove_all(dir);
+}
+
+TEST(MrtFile, TruncatedBzip2MatchesLibbz2AtEveryKindOfCut) {
+  const fs::path dir = temp_dir();
+  Buf data(250000);
+  std::uint32_t x = 777;
+  for (auto& b : data) {
+    x = x * 1103515245U + 12345U;
+    b = static_cast<std::uint8_t>((x >> 16) % 5);
+  }
+  {
+    FileWriter w;
+    WriterOptions o;
+    o.compression = Compression::Bzip2;
+    o.level = 1;
+    ASSERT_TRUE(w.open((dir / "whole.bz2").string(), o));
+    ASSERT_TRUE(w.write(data));
+    ASSERT_TRUE(w.close());
+  }
+  const auto size = static_cast<std::size_t>(fs::file_size(dir / "whole.bz2"));
+  // Mid-file (inside a block), inside the end-of-stream magic, inside the stream CRC, and
+  // right after the last block's bits.
+  for (std::size_t cut : {size / 2, size - 9, size - 7, size - 2, size - 1}) {
+    SCOPED_TRACE(cut);
+    fs::copy_file(dir / "whole.bz2", dir / "cut.bz2", fs::copy_options::overwrite_existing);
+    fs::resize_file(dir / "cut.bz2", cut);
+    ReaderOptions seq;
+    seq.parallel_bzip2 = false;
+    std::uint64_t seq_total = 0;
+    std::uint64_t par_total = 0;
+    const StreamError* e = nullptr;
+    const std::uint64_t seq_hash = chunk_hash((dir / "cut.bz2").string(), seq, &seq_total, &e);
+    ASSERT_NE(e, nullptr);
+    const std::uint64_t seq_offset = e->offset;
+    const std::string seq_message = e->message;
+    const std::uint64_t par_hash = chunk_hash((dir / "cut.bz2").string(), {}, &par_total, &e);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->offset, seq_offset);
+    EXPECT_EQ(e->message, seq_message);
+    EXPECT_EQ(par_total, seq_total);
+    EXPECT_EQ(par_hash, seq_hash);
+  }
   fs::remove_all(dir);
 }
 
