@@ -101,17 +101,23 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
   std::string buf;
   buf.reserve(kFlushAt + 65536);
   bool io_failure = false;
+  // "FILE: record N at byte R: MESSAGE[: DETAIL][ (byte F)]": R is where the record starts in
+  // the uncompressed stream, F the offending field when it is known.
   auto report = [&](const std::string& file, std::uint64_t index, std::uint64_t offset,
-                    const char* message, const char* detail) {
+                    const char* message, const char* detail, std::uint64_t field) {
     ++stats.errors;
     if (options.quiet) {
       return;
     }
     progress.done();
-    std::fprintf(stderr, "bgpscribe dump: %s: record %llu at byte %llu: %s%s%s\n", file.c_str(),
+    std::string where;
+    if (field != offset) {
+      where = " (byte " + std::to_string(field) + ")";
+    }
+    std::fprintf(stderr, "bgpscribe dump: %s: record %llu at byte %llu: %s%s%s%s\n", file.c_str(),
                  static_cast<unsigned long long>(index), static_cast<unsigned long long>(offset),
                  message, (detail != nullptr && *detail != '\0') ? ": " : "",
-                 detail != nullptr ? detail : "");
+                 detail != nullptr ? detail : "", where.c_str());
   };
 
   for (const auto& file : options.files) {
@@ -134,7 +140,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         if (e == nullptr) {
           break;
         }
-        report(file, e->record_index, e->offset, e->message, e->detail);
+        report(file, e->record_index, e->offset, e->message, e->detail, e->offset);
         if (e->system_error != 0) {
           io_failure = true;
         }
@@ -148,7 +154,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       auto st = options.format == DumpFormat::Json ? json.format(rec.record, buf)
                                                    : text.format(rec.record, buf);
       if (!st) {
-        report(file, rec.index, rec.offset + st.error().offset, st.error().message, "");
+        report(file, rec.index, rec.offset, st.error().message, "", rec.offset + st.error().offset);
       }
       if (buf.size() >= kFlushAt) {
         if (!output.write(buf)) {
