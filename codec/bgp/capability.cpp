@@ -33,9 +33,13 @@ void write_text(wire::Writer& w, const std::string& s) {
 
 Result<AfiSafi> read_afi_safi(wire::Reader& v) {
   auto afi = v.u16();
-  BGPSCRIBE_TRY(afi);
+  if (!afi) {
+    return fail(afi.error());
+  }
   auto safi = v.u8();
-  BGPSCRIBE_TRY(safi);
+  if (!safi) {
+    return fail(safi.error());
+  }
   return AfiSafi{static_cast<Afi>(*afi), static_cast<Safi>(*safi)};
 }
 
@@ -107,7 +111,9 @@ Result<CapabilityValue> parse_value(std::uint8_t code, wire::Reader& v,
       c.restart_time = static_cast<std::uint16_t>(word & 0x0FFF);
       while (!v.empty()) {
         auto f = read_afi_safi(v);
-        BGPSCRIBE_TRY(f);
+        if (!f) {
+          return fail(f.error());
+        }
         c.tuples.push_back({*f, v.u8().value()});
       }
       return CapabilityValue{std::move(c)};
@@ -124,7 +130,9 @@ Result<CapabilityValue> parse_value(std::uint8_t code, wire::Reader& v,
       AddPathCapability c;
       while (!v.empty()) {
         auto f = read_afi_safi(v);
-        BGPSCRIBE_TRY(f);
+        if (!f) {
+          return fail(f.error());
+        }
         c.tuples.push_back({*f, static_cast<AddPathMode>(v.u8().value())});
       }
       return CapabilityValue{std::move(c)};
@@ -136,7 +144,9 @@ Result<CapabilityValue> parse_value(std::uint8_t code, wire::Reader& v,
       LlgrCapability c;
       while (!v.empty()) {
         auto f = read_afi_safi(v);
-        BGPSCRIBE_TRY(f);
+        if (!f) {
+          return fail(f.error());
+        }
         const auto flags = v.u8().value();
         const auto time = v.u24().value();
         c.tuples.push_back({*f, flags, time});
@@ -319,7 +329,9 @@ Result<Capability> parse_capability(wire::Reader& r) {
     return malformed(length_offset, "capability overruns its parameter");
   }
   auto value = parse_value(*code, *v, length_offset);
-  BGPSCRIBE_TRY(value);
+  if (!value) {
+    return fail(value.error());
+  }
   return Capability{static_cast<CapabilityCode>(*code), std::move(*value)};
 }
 
@@ -327,7 +339,9 @@ Result<std::vector<Capability>> parse_capabilities(wire::Reader& r) {
   std::vector<Capability> out;
   while (!r.empty()) {
     auto c = parse_capability(r);
-    BGPSCRIBE_TRY(c);
+    if (!c) {
+      return fail(c.error());
+    }
     out.push_back(std::move(*c));
   }
   return out;
@@ -515,9 +529,13 @@ Result<NegotiatedSession> negotiate(const Open& sent, const Open& received,
   }
 
   auto local_role = single_role(sent);
-  BGPSCRIBE_TRY(local_role);
+  if (!local_role) {
+    return fail(local_role.error());
+  }
   auto peer_role = single_role(received);
-  BGPSCRIBE_TRY(peer_role);
+  if (!peer_role) {
+    return fail(peer_role.error());
+  }
   s.local_role = *local_role;
   s.peer_role = *peer_role;
   if (s.local_role && s.peer_role && !roles_compatible(*s.local_role, *s.peer_role)) {

@@ -8,7 +8,9 @@ namespace bgpscribe::codec::bgp {
 // RFC 4271 section 4.5.
 Result<Notification> parse_notification(wire::Bytes message, std::uint32_t base_offset) {
   auto view = split_message(message, kMaxExtendedMessageSize, base_offset);
-  BGPSCRIBE_TRY(view);
+  if (!view) {
+    return fail(view.error());
+  }
   if (view->header.type != MessageType::Notification) {
     return fail(ErrorKind::BadValue, base_offset + 18, "not a NOTIFICATION message",
                 error_code::kMessageHeader, header_subcode::kBadMessageType);

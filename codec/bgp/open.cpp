@@ -38,7 +38,9 @@ Result<OptionalParameter> parse_parameter(std::uint8_t type, wire::Reader& value
                       "unsupported optional parameter");
   }
   auto caps = parse_capabilities(value);
-  BGPSCRIBE_TRY(caps);
+  if (!caps) {
+    return fail(caps.error());
+  }
   p.capabilities = std::move(*caps);
   return p;
 }
@@ -66,7 +68,9 @@ bool Open::has_capability(CapabilityCode code) const {
 // RFC 4271 sections 4.2 and 6.2, RFC 9072 section 2, RFC 5492 section 4, RFC 7607.
 Result<Open> parse_open(wire::Bytes message, std::uint32_t base_offset) {
   auto view = split_message(message, kMaxMessageSize, base_offset);
-  BGPSCRIBE_TRY(view);
+  if (!view) {
+    return fail(view.error());
+  }
   if (view->header.type != MessageType::Open) {
     return fail(ErrorKind::BadValue, base_offset + 18, "not an OPEN message",
                 error_code::kMessageHeader, header_subcode::kBadMessageType);
@@ -145,7 +149,9 @@ Result<Open> parse_open(wire::Bytes message, std::uint32_t base_offset) {
                         "optional parameter overruns the parameters");
     }
     auto p = parse_parameter(type, *value, type_offset);
-    BGPSCRIBE_TRY(p);
+    if (!p) {
+      return fail(p.error());
+    }
     open.parameters.push_back(std::move(*p));
   }
   return open;

@@ -19,7 +19,9 @@ Failure invalid_length(std::uint32_t offset, const char* message) {
 // RFC 4271 section 4.4.
 Status parse_keepalive(wire::Bytes message, std::uint32_t base_offset) {
   auto view = split_message(message, kMaxMessageSize, base_offset);
-  BGPSCRIBE_TRY(view);
+  if (!view) {
+    return fail(view.error());
+  }
   if (view->header.type != MessageType::Keepalive) {
     return fail(ErrorKind::BadValue, base_offset + 18, "not a KEEPALIVE message",
                 error_code::kMessageHeader, header_subcode::kBadMessageType);
@@ -50,7 +52,9 @@ Result<RouteRefresh> parse_route_refresh(wire::Bytes message, std::uint32_t base
     }
   }
   auto view = split_message(message, kMaxExtendedMessageSize, base_offset);
-  BGPSCRIBE_TRY(view);
+  if (!view) {
+    return fail(view.error());
+  }
   if (view->header.type != MessageType::RouteRefresh &&
       view->header.type != MessageType::CiscoRouteRefresh) {
     return fail(ErrorKind::BadValue, base_offset + 18, "not a ROUTE-REFRESH message",

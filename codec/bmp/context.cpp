@@ -53,9 +53,13 @@ bgp::ParseContext route_monitoring_context(const bgp::Open& sent, const bgp::Ope
 Result<bgp::ParseContext> route_monitoring_context(const PeerUp& peer_up,
                                                    const PerPeerHeader& peer) {
   auto sent = bgp::parse_open(peer_up.sent_open);
-  BGPSCRIBE_TRY(sent);
+  if (!sent) {
+    return fail(sent.error());
+  }
   auto received = bgp::parse_open(peer_up.received_open);
-  BGPSCRIBE_TRY(received);
+  if (!received) {
+    return fail(received.error());
+  }
   return route_monitoring_context(*sent, *received, peer);
 }
 

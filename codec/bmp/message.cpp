@@ -85,7 +85,9 @@ Result<Stat> parse_stat(wire::Reader& r) {
 Result<Message> parse_route_monitoring(wire::Reader& r, const PerPeerHeader& peer) {
   auto update =
       embedded_bgp_message(r, bgp::MessageType::Update, "Route Monitoring UPDATE truncated");
-  BGPSCRIBE_TRY(update);
+  if (!update) {
+    return fail(update.error());
+  }
   return Message{RouteMonitoring{peer, *update, r.rest()}};
 }
 
@@ -98,7 +100,9 @@ Result<Message> parse_statistics(wire::Reader& r, const PerPeerHeader& peer) {
   StatisticsReport report{peer, {}};
   for (std::uint32_t i = 0; i < *count; ++i) {
     auto s = parse_stat(r);
-    BGPSCRIBE_TRY(s);
+    if (!s) {
+      return fail(s.error());
+    }
     report.stats.push_back(*s);
   }
   if (!r.empty()) {
@@ -122,9 +126,13 @@ Result<Message> parse_peer_down(wire::Reader& r, const PerPeerHeader& peer) {
       const std::uint32_t at = r.offset();
       auto pdu = embedded_bgp_message(r, bgp::MessageType::Notification,
                                       "Peer Down NOTIFICATION truncated");
-      BGPSCRIBE_TRY(pdu);
+      if (!pdu) {
+        return fail(pdu.error());
+      }
       auto n = bgp::parse_notification(*pdu, at);
-      BGPSCRIBE_TRY(n);
+      if (!n) {
+        return fail(n.error());
+      }
       down.notification = std::move(*n);
       if (!r.empty()) {
         return malformed(ErrorKind::BadLength, r.offset(), "octets after the NOTIFICATION");
@@ -142,7 +150,9 @@ Result<Message> parse_peer_down(wire::Reader& r, const PerPeerHeader& peer) {
     }
     case PeerDownReason::LocalSystemClosedTlv: {
       auto tlvs = parse_tlvs(r);
-      BGPSCRIBE_TRY(tlvs);
+      if (!tlvs) {
+        return fail(tlvs.error());
+      }
       down.tlvs = std::move(*tlvs);
       return Message{std::move(down)};
     }
@@ -167,14 +177,20 @@ Result<Message> parse_peer_up(wire::Reader& r, const PerPeerHeader& peer) {
   up.remote_port = r.u16().value();
   // Each OPEN's own header length finds the split (RFC 7854 section 4.10).
   auto sent = embedded_bgp_message(r, bgp::MessageType::Open, "Peer Up sent OPEN truncated");
-  BGPSCRIBE_TRY(sent);
+  if (!sent) {
+    return fail(sent.error());
+  }
   auto received =
       embedded_bgp_message(r, bgp::MessageType::Open, "Peer Up received OPEN truncated");
-  BGPSCRIBE_TRY(received);
+  if (!received) {
+    return fail(received.error());
+  }
   up.sent_open = *sent;
   up.received_open = *received;
   auto tlvs = parse_tlvs(r);
-  BGPSCRIBE_TRY(tlvs);
+  if (!tlvs) {
+    return fail(tlvs.error());
+  }
   up.information = std::move(*tlvs);
   return Message{std::move(up)};
 }
@@ -454,12 +470,16 @@ Result<Message> parse_message(Bytes message, std::uint32_t base_offset) {
   switch (type) {
     case MessageType::Initiation: {
       auto tlvs = parse_tlvs(r);
-      BGPSCRIBE_TRY(tlvs);
+      if (!tlvs) {
+        return fail(tlvs.error());
+      }
       return Message{Initiation{std::move(*tlvs)}};
     }
     case MessageType::Termination: {
       auto tlvs = parse_tlvs(r);
-      BGPSCRIBE_TRY(tlvs);
+      if (!tlvs) {
+        return fail(tlvs.error());
+      }
       return Message{Termination{std::move(*tlvs)}};
     }
     case MessageType::RouteMonitoring:
@@ -468,7 +488,9 @@ Result<Message> parse_message(Bytes message, std::uint32_t base_offset) {
     case MessageType::PeerUp:
     case MessageType::RouteMirroring: {
       auto peer = parse_per_peer_header(r);
-      BGPSCRIBE_TRY(peer);
+      if (!peer) {
+        return fail(peer.error());
+      }
       switch (type) {
         case MessageType::RouteMonitoring:
           return parse_route_monitoring(r, *peer);
@@ -480,7 +502,9 @@ Result<Message> parse_message(Bytes message, std::uint32_t base_offset) {
           return parse_peer_up(r, *peer);
         default: {
           auto tlvs = parse_tlvs(r);
-          BGPSCRIBE_TRY(tlvs);
+          if (!tlvs) {
+            return fail(tlvs.error());
+          }
           return Message{RouteMirroring{*peer, std::move(*tlvs)}};
         }
       }
