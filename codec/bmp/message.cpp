@@ -34,6 +34,7 @@ Result<Bytes> embedded_bgp_message(wire::Reader& r, bgp::MessageType expected, c
   return r.bytes(f.size).value();
 }
 
+// RFC 7854 section 4.8: one Type(2), Length(2), Value statistic.
 Result<Stat> parse_stat(wire::Reader& r) {
   const std::uint32_t at = r.offset();
   auto type = r.u16();
@@ -197,6 +198,7 @@ Result<Message> parse_peer_up(wire::Reader& r, const PerPeerHeader& peer) {
 
 // ---- encoding -------------------------------------------------------------------------------
 
+// RFC 7854 section 4.6.
 Status encode_body(const RouteMonitoring& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
   w.bytes(m.update);
@@ -204,6 +206,7 @@ Status encode_body(const RouteMonitoring& m, wire::Writer& w) {
   return {};
 }
 
+// RFC 7854 section 4.8.
 Status encode_body(const StatisticsReport& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
   w.u32(static_cast<std::uint32_t>(m.stats.size()));
@@ -237,6 +240,7 @@ Status encode_body(const StatisticsReport& m, wire::Writer& w) {
   return {};
 }
 
+// RFC 7854 section 4.9, RFC 9069 section 5.
 Status encode_body(const PeerDown& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
   w.u8(static_cast<std::uint8_t>(m.reason));
@@ -261,6 +265,7 @@ Status encode_body(const PeerDown& m, wire::Writer& w) {
   return {};
 }
 
+// RFC 7854 section 4.10.
 Status encode_body(const PeerUp& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
   w.bytes(m.local_address);
@@ -271,19 +276,23 @@ Status encode_body(const PeerUp& m, wire::Writer& w) {
   return encode_tlvs(m.information, w);
 }
 
+// RFC 7854 section 4.3.
 Status encode_body(const Initiation& m, wire::Writer& w) {
   return encode_tlvs(m.information, w);
 }
 
+// RFC 7854 section 4.5.
 Status encode_body(const Termination& m, wire::Writer& w) {
   return encode_tlvs(m.information, w);
 }
 
+// RFC 7854 section 4.7.
 Status encode_body(const RouteMirroring& m, wire::Writer& w) {
   encode_per_peer_header(m.peer, w);
   return encode_tlvs(m.tlvs, w);
 }
 
+// Draft and unknown types: the body as received.
 Status encode_body(const RawMessage& m, wire::Writer& w) {
   w.bytes(m.body);
   return {};
