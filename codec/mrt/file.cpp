@@ -15,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 
 namespace bgpscribe::codec::mrt {
@@ -74,16 +75,17 @@ class Input {
     return path_;
   }
 
-  // Reads up to n bytes; 0 at the end; -1 on failure (errno in error()).
-  std::ptrdiff_t read(std::uint8_t* p, std::size_t n) {
+  // Reads up to out.size() bytes; 0 at the end; -1 on failure (errno in error()).
+  std::ptrdiff_t read(std::span<std::uint8_t> out) {
     if (pushback_pos_ < pushback_.size()) {
-      const std::size_t take = std::min(n, pushback_.size() - pushback_pos_);
-      std::copy_n(pushback_.begin() + static_cast<std::ptrdiff_t>(pushback_pos_), take, p);
+      const std::size_t take = std::min(out.size(), pushback_.size() - pushback_pos_);
+      std::copy_n(pushback_.begin() + static_cast<std::ptrdiff_t>(pushback_pos_), take,
+                  out.begin());
       pushback_pos_ += take;
       return static_cast<std::ptrdiff_t>(take);
     }
     for (;;) {
-      const ssize_t got = ::read(fd_, p, n);
+      const ssize_t got = ::read(fd_, out.data(), out.size());
       if (got >= 0) {
         return got;
       }
@@ -93,11 +95,11 @@ class Input {
       }
     }
   }
-  // Reads until n bytes or the end; returns the count, -1 on failure.
-  std::ptrdiff_t read_full(std::uint8_t* p, std::size_t n) {
+  // Reads until out is full or the input ends; returns the count, -1 on failure.
+  std::ptrdiff_t read_full(std::span<std::uint8_t> out) {
     std::size_t have = 0;
-    while (have < n) {
-      const std::ptrdiff_t got = read(p + have, n - have);
+    while (have < out.size()) {
+      const std::ptrdiff_t got = read(out.subspan(have));
       if (got < 0) {
         return -1;
       }
@@ -113,7 +115,7 @@ class Input {
     std::vector<std::uint8_t> head(n);
     pushback_.clear();
     pushback_pos_ = 0;
-    const std::ptrdiff_t got = read_full(head.data(), n);
+    const std::ptrdiff_t got = read_full(head);
     if (got < 0) {
       return false;
     }
@@ -144,7 +146,7 @@ class Input {
 class Decoder {
  public:
   virtual ~Decoder() = default;
-  virtual std::size_t read(std::uint8_t* out, std::size_t n) = 0;
+  virtual std::size_t read(std::span<std::uint8_t> out) = 0;
   [[nodiscard]] const SourceError& error() const { return error_; }
 
  protected:
@@ -159,8 +161,8 @@ class Decoder {
 class PlainDecoder final : public Decoder {
  public:
   explicit PlainDecoder(Input& in) : in_(in) {}
-  std::size_t read(std::uint8_t* out, std::size_t n) override {
-    const std::ptrdiff_t got = in_.read_full(out, n);
+  std::size_t read(std::span<std::uint8_t> out) override {
+    const std::ptrdiff_t got = in_.read_full(out);
     if (got < 0) {
       set_error(ErrorKind::Truncated, "read failed", in_.error());
       return 0;
@@ -190,16 +192,16 @@ class GzipDecoder final : public Decoder {
   GzipDecoder(const GzipDecoder&) = delete;
   GzipDecoder& operator=(const GzipDecoder&) = delete;
 
-  std::size_t read(std::uint8_t* out, std::size_t n) override {
+  std::size_t read(std::span<std::uint8_t> out) override {
     if (!ok_ || done_ || error_.failed) {
       return 0;
     }
-    z_.next_out = out;
-    z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, 1U << 30));
+    z_.next_out = out.data();
+    z_.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size(), 1U << 30));
     const uInt want = z_.avail_out;
     while (z_.avail_out > 0) {
       if (z_.avail_in == 0 && !eof_) {
-        const std::ptrdiff_t got = in_.read(buf_.data(), buf_.size());
+        const std::ptrdiff_t got = in_.read(buf_);
         if (got < 0) {
           set_error(ErrorKind::Truncated, "read failed", in_.error());
           break;
@@ -213,7 +215,7 @@ class GzipDecoder final : public Decoder {
           done_ = true;  // eof_ is set here
           break;
         }
-        if (z_.next_in[0] != 0x1f) {
+        if (*z_.next_in != 0x1f) {
           done_ = true;  // trailing garbage, ignored as gzip(1) does
           break;
         }
@@ -259,17 +261,17 @@ class Bzip2Decoder final : public Decoder {
   Bzip2Decoder(const Bzip2Decoder&) = delete;
   Bzip2Decoder& operator=(const Bzip2Decoder&) = delete;
 
-  std::size_t read(std::uint8_t* out, std::size_t n) override {
+  std::size_t read(std::span<std::uint8_t> out) override {
     if (done_ || error_.failed) {
       return 0;
     }
     // libbz2's API takes char*; these are the same bytes.
-    s_.next_out = static_cast<char*>(static_cast<void*>(out));
-    s_.avail_out = static_cast<unsigned>(std::min<std::size_t>(n, 1U << 30));
+    s_.next_out = static_cast<char*>(static_cast<void*>(out.data()));
+    s_.avail_out = static_cast<unsigned>(std::min<std::size_t>(out.size(), 1U << 30));
     const unsigned want = s_.avail_out;
     while (s_.avail_out > 0) {
       if (s_.avail_in == 0 && !eof_) {
-        const std::ptrdiff_t got = in_.read(buf_.data(), buf_.size());
+        const std::ptrdiff_t got = in_.read(buf_);
         if (got < 0) {
           set_error(ErrorKind::Truncated, "read failed", in_.error());
           break;
@@ -283,7 +285,7 @@ class Bzip2Decoder final : public Decoder {
           done_ = true;
           break;
         }
-        if (s_.next_in[0] != 'B') {
+        if (*s_.next_in != 'B') {
           done_ = true;  // trailing garbage, ignored as bzip2(1) does
           break;
         }
@@ -345,17 +347,17 @@ class SkippingDecoder final : public Decoder {
  public:
   SkippingDecoder(std::unique_ptr<Decoder> inner, std::uint64_t skip)
       : inner_(std::move(inner)), skip_(skip) {}
-  std::size_t read(std::uint8_t* out, std::size_t n) override {
+  std::size_t read(std::span<std::uint8_t> out) override {
     while (skip_ > 0) {
-      const std::size_t got =
-          inner_->read(out, static_cast<std::size_t>(std::min<std::uint64_t>(n, skip_)));
+      const std::size_t got = inner_->read(
+          out.first(static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), skip_))));
       if (got == 0) {
         error_ = inner_->error();
         return 0;
       }
       skip_ -= got;
     }
-    const std::size_t got = inner_->read(out, n);
+    const std::size_t got = inner_->read(out);
     if (got == 0) {
       error_ = inner_->error();
     }
@@ -384,7 +386,7 @@ class DirectChunks final : public ChunkSource {
   DirectChunks(std::unique_ptr<Decoder> decoder, std::size_t chunk_size)
       : decoder_(std::move(decoder)), buf_(chunk_size) {}
   bool next(Bytes& chunk) override {
-    const std::size_t n = decoder_->read(buf_.data(), buf_.size());
+    const std::size_t n = decoder_->read(buf_);
     if (n == 0) {
       return false;
     }
@@ -461,7 +463,7 @@ class ThreadedChunks final : public ChunkSource {
         b = free_.front();
         free_.pop_front();
       }
-      b->size = decoder_->read(b->data.data(), b->data.size());
+      b->size = decoder_->read(b->data);
       std::lock_guard<std::mutex> lock(mutex_);
       if (b->size == 0) {
         error_ = decoder_->error();
@@ -544,8 +546,8 @@ std::uint64_t read_bits(const std::vector<std::uint8_t>& src, std::uint64_t from
   return v;
 }
 
-bool is_bzip2_header(const std::uint8_t* p) {
-  return p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9';
+bool is_bzip2_header(Bytes p) {
+  return p.size() >= 4 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9';
 }
 
 // Splits bzip2 streams at block magics, has each block decoded as a one-block stream by a worker
@@ -664,7 +666,8 @@ class ParallelBzip2Chunks final : public ChunkSource {
       if (have == job.output.size()) {
         job.output.resize(job.output.size() * 2);
       }
-      s.next_out = static_cast<char*>(static_cast<void*>(job.output.data() + have));
+      s.next_out =
+          static_cast<char*>(static_cast<void*>(std::span(job.output).subspan(have).data()));
       s.avail_out = static_cast<unsigned>(job.output.size() - have);
       const unsigned before = s.avail_out;
       ret = BZ2_bzDecompress(&s);
@@ -724,7 +727,7 @@ class ParallelBzip2Chunks final : public ChunkSource {
     }
     const std::size_t old = buf_.size();
     buf_.resize(old + kInputBufferSize);
-    const std::ptrdiff_t got = in_.read(buf_.data() + old, kInputBufferSize);
+    const std::ptrdiff_t got = in_.read(std::span(buf_).subspan(old));
     if (got <= 0) {
       buf_.resize(old);
       eof_ = true;
@@ -805,7 +808,7 @@ class ParallelBzip2Chunks final : public ChunkSource {
     if (!ensure(at + 80)) {
       return false;
     }
-    const std::uint8_t* p = buf_.data() + rel(at) / 8;
+    const Bytes p = Bytes(buf_).subspan(static_cast<std::size_t>(rel(at) / 8));
     if (!is_bzip2_header(p)) {
       return false;  // trailing garbage, ignored as bzip2(1) does
     }
@@ -1017,7 +1020,7 @@ Compression detect_compression(Bytes head) {
   }
   // "BZh1".."BZh9" alone could be an MRT timestamp of April 2005; the block or end magic after
   // it could not be an MRT type.
-  if (head.size() >= 10 && is_bzip2_header(head.data())) {
+  if (head.size() >= 10 && is_bzip2_header(head)) {
     std::uint64_t magic = 0;
     for (std::size_t i = 4; i < 10; ++i) {
       magic = (magic << 8) | head[i];
@@ -1295,10 +1298,10 @@ struct FileWriter::Impl {
     }
   }
 
-  // Writes every byte of [p, p + n) to the file.
-  bool write_all(const std::uint8_t* p, std::size_t n, int& err) {
-    while (n > 0) {
-      const ssize_t put = ::write(fd, p, n);
+  // Writes every byte of `bytes` to the file.
+  bool write_all(Bytes bytes, int& err) const {
+    while (!bytes.empty()) {
+      const ssize_t put = ::write(fd, bytes.data(), bytes.size());
       if (put < 0) {
         if (errno == EINTR) {
           continue;
@@ -1306,8 +1309,7 @@ struct FileWriter::Impl {
         err = errno;
         return false;
       }
-      p += put;
-      n -= static_cast<std::size_t>(put);
+      bytes = bytes.subspan(static_cast<std::size_t>(put));
     }
     return true;
   }
@@ -1316,23 +1318,28 @@ struct FileWriter::Impl {
   std::size_t used = 0;
 
   bool drain(int& err) {
-    const bool ok = write_all(out.data(), used, err);
+    const bool ok = write_all(Bytes(out).first(used), err);
     used = 0;
     return ok;
   }
 
-  // Runs the compressor over `in` with `mode`; writes `out` to the file only when it is full
-  // (one write per buffer) or when `mode` asks for the bytes to leave.
-  bool compress(Bytes in, int mode, int& err) {
-    const bool push = compression == Compression::Gzip ? mode != Z_NO_FLUSH : mode != BZ_RUN;
+  enum class Step : std::uint8_t { Run, Flush, Finish };
+
+  // Runs the compressor over `in`; writes `out` to the file only when it is full (one write per
+  // buffer) or when `step` asks for the bytes to leave.
+  bool compress(Bytes in, Step step, int& err) {
+    const bool push = step != Step::Run;
     if (compression == Compression::Gzip) {
+      const int mode = step == Step::Run     ? Z_NO_FLUSH
+                       : step == Step::Flush ? Z_SYNC_FLUSH
+                                             : Z_FINISH;
       z.next_in = const_cast<Bytef*>(in.data());  // zlib's API is not const-correct
       z.avail_in = static_cast<uInt>(in.size());
       for (;;) {
         if (used == out.size() && !drain(err)) {
           return false;
         }
-        z.next_out = out.data() + used;
+        z.next_out = std::span(out).subspan(used).data();
         z.avail_out = static_cast<uInt>(out.size() - used);
         const int ret = deflate(&z, mode);
         used = out.size() - z.avail_out;
@@ -1346,13 +1353,14 @@ struct FileWriter::Impl {
         }
       }
     }
+    const int mode = step == Step::Run ? BZ_RUN : step == Step::Flush ? BZ_FLUSH : BZ_FINISH;
     bz.next_in = const_cast<char*>(static_cast<const char*>(static_cast<const void*>(in.data())));
     bz.avail_in = static_cast<unsigned>(in.size());
     for (;;) {
       if (used == out.size() && !drain(err)) {
         return false;
       }
-      bz.next_out = static_cast<char*>(static_cast<void*>(out.data() + used));
+      bz.next_out = static_cast<char*>(static_cast<void*>(std::span(out).subspan(used).data()));
       bz.avail_out = static_cast<unsigned>(out.size() - used);
       const int ret = BZ2_bzCompress(&bz, mode);
       used = out.size() - bz.avail_out;
@@ -1425,12 +1433,12 @@ Status FileWriter::write(Bytes bytes) {
   Impl& m = *impl_;
   if (m.compression == Compression::None) {
     if (m.out.size() + bytes.size() > m.out.capacity()) {
-      if (!m.write_all(m.out.data(), m.out.size(), errno_)) {
+      if (!m.write_all(m.out, errno_)) {
         return fail(ErrorKind::Truncated, 0, "write failed");
       }
       m.out.clear();
       if (bytes.size() >= m.out.capacity()) {
-        if (!m.write_all(bytes.data(), bytes.size(), errno_)) {
+        if (!m.write_all(bytes, errno_)) {
           return fail(ErrorKind::Truncated, 0, "write failed");
         }
         return {};
@@ -1439,7 +1447,7 @@ Status FileWriter::write(Bytes bytes) {
     m.out.insert(m.out.end(), bytes.begin(), bytes.end());
     return {};
   }
-  if (!m.compress(bytes, m.compression == Compression::Gzip ? Z_NO_FLUSH : BZ_RUN, errno_)) {
+  if (!m.compress(bytes, Impl::Step::Run, errno_)) {
     return fail(ErrorKind::Truncated, 0, "compressed write failed");
   }
   return {};
@@ -1451,13 +1459,13 @@ Status FileWriter::flush() {
   }
   Impl& m = *impl_;
   if (m.compression == Compression::None) {
-    if (!m.write_all(m.out.data(), m.out.size(), errno_)) {
+    if (!m.write_all(m.out, errno_)) {
       return fail(ErrorKind::Truncated, 0, "write failed");
     }
     m.out.clear();
     return {};
   }
-  if (!m.compress({}, m.compression == Compression::Gzip ? Z_SYNC_FLUSH : BZ_FLUSH, errno_)) {
+  if (!m.compress({}, Impl::Step::Flush, errno_)) {
     return fail(ErrorKind::Truncated, 0, "compressed flush failed");
   }
   return {};
@@ -1470,9 +1478,9 @@ Status FileWriter::close() {
   std::unique_ptr<Impl> m = std::move(impl_);
   bool ok = true;
   if (m->compression == Compression::None) {
-    ok = m->write_all(m->out.data(), m->out.size(), errno_);
+    ok = m->write_all(m->out, errno_);
   } else {
-    ok = m->compress({}, m->compression == Compression::Gzip ? Z_FINISH : BZ_FINISH, errno_);
+    ok = m->compress({}, Impl::Step::Finish, errno_);
   }
   if (m->owned && m->fd >= 0) {
     if (::close(m->fd) != 0 && ok) {
