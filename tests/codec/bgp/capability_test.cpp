@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "codec/bgp/attribute_types.hpp"
@@ -193,6 +194,14 @@ TEST(Capability, EncodeRefusesValuesOver255) {
 
 // ---- negotiation ----------------------------------------------------------------------------
 
+Bytes from_hex(const std::string& hex) {
+  Bytes b;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    b.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return b;
+}
+
 Open make_open(std::uint16_t my_as, std::uint32_t id, std::uint16_t hold) {
   Open o;
   o.my_as = my_as;
@@ -364,6 +373,32 @@ TEST(Negotiation, HoldTimeAndIdentifierChecks) {
   EXPECT_TRUE(s->ibgp);
   EXPECT_TRUE(s->receive_context().ibgp);
   EXPECT_FALSE(s->receive_context().ebgp);
+}
+
+TEST(Negotiation, RealOpenPair) {
+  // The two OPENs of /work/shared/data/bgp-pcap/tcpdump/tests/bgp-cease-hard-reset.pcap.
+  auto first = parse_open(from_hex(
+      "ffffffffffffffffffffffffffffffff0031010400640e10010001011402084006403c00010180020802000104"
+      "00010001"));
+  auto second =
+      parse_open(from_hex("ffffffffffffffffffffffffffffffff0041010400640e10000000012402220104000100"
+                          "0101040002000102004002"
+                          "c12c41040000006445080001010100020101"));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  auto s = negotiate(*first, *second);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_TRUE(s->ibgp);  // AS 100 on both sides, distinct identifiers
+  EXPECT_EQ(s->families, std::vector<AfiSafi>{kIpv4Unicast});
+  EXPECT_FALSE(s->four_octet_as);  // only the second sent cap 65
+  EXPECT_EQ(s->peer_as, 100U);
+  EXPECT_TRUE(s->add_path_receive.empty());  // it can only receive path ids
+  EXPECT_EQ(s->hold_time, 3600);
+  ASSERT_TRUE(s->peer_graceful_restart);
+  EXPECT_TRUE(s->peer_graceful_restart->restarting());
+  EXPECT_TRUE(s->peer_graceful_restart->notification());
+  EXPECT_EQ(s->peer_graceful_restart->restart_time, 300);
+  EXPECT_TRUE(s->route_refresh);
 }
 
 }  // namespace
