@@ -69,6 +69,23 @@ Error attr_error(std::uint32_t offset, const char* message, std::uint8_t subcode
   return Error{kind, error_code::kUpdateMessage, subcode, reaction, offset, message};
 }
 
+// RFC 4271 5.1.5, RFC 4456 8: attributes that only iBGP peers may send.
+bool ibgp_only(AttributeType type) {
+  return type == AttributeType::LocalPref || type == AttributeType::OriginatorId ||
+         type == AttributeType::ClusterList;
+}
+
+const char* ibgp_only_message(AttributeType type) {
+  switch (type) {
+    case AttributeType::LocalPref:
+      return "LOCAL_PREF from an external peer discarded";
+    case AttributeType::OriginatorId:
+      return "ORIGINATOR_ID from an external peer discarded";
+    default:
+      return "CLUSTER_LIST from an external peer discarded";
+  }
+}
+
 bool multiple_of(std::size_t n, std::size_t k) {
   return n != 0 && n % k == 0;
 }
@@ -260,6 +277,13 @@ class Decoder {
       }
       return;
     }
+    if (ctx_.ebgp && ibgp_only(t)) {
+      // RFC 7606 7.5, 7.9, 7.10: from an external peer these are discarded whatever their
+      // flags or length (the attribute's own rule beats the flags rule of 3(c)).
+      error(at, ibgp_only_message(t), update_subcode::kOptionalAttributeError,
+            Reaction::AttributeDiscard);
+      return;
+    }
     if ((flags & (attr_flag::kOptional | attr_flag::kTransitive)) != expect) {
       // RFC 7606 3(c); AIGP and the other discard-class attributes are discarded (RFC 7311 3).
       if (discard_class(type)) {
@@ -314,11 +338,8 @@ class Decoder {
           set();
         }
         break;
-      case AttributeType::LocalPref:  // RFC 7606 7.5
-        if (ctx_.ebgp) {
-          error(at, "LOCAL_PREF from an external peer discarded",
-                update_subcode::kAttributeFlagsError, Reaction::AttributeDiscard);
-        } else if (len != 4) {
+      case AttributeType::LocalPref:  // RFC 7606 7.5 (eBGP handled above)
+        if (len != 4) {
           malformed(type, at, "LOCAL_PREF length is not 4", update_subcode::kAttributeLengthError);
         } else {
           out_.local_pref = wire::load_u32(value, 0);
@@ -359,11 +380,8 @@ class Decoder {
           set();
         }
         break;
-      case AttributeType::OriginatorId:  // RFC 7606 7.9
-        if (ctx_.ebgp) {
-          error(at, "ORIGINATOR_ID from an external peer discarded",
-                update_subcode::kOptionalAttributeError, Reaction::AttributeDiscard);
-        } else if (len != 4) {
+      case AttributeType::OriginatorId:  // RFC 7606 7.9 (eBGP handled above)
+        if (len != 4) {
           malformed(type, at, "ORIGINATOR_ID length is not 4",
                     update_subcode::kAttributeLengthError);
         } else {
@@ -371,11 +389,8 @@ class Decoder {
           set();
         }
         break;
-      case AttributeType::ClusterList:  // RFC 7606 7.10
-        if (ctx_.ebgp) {
-          error(at, "CLUSTER_LIST from an external peer discarded",
-                update_subcode::kOptionalAttributeError, Reaction::AttributeDiscard);
-        } else if (!multiple_of(len, 4)) {
+      case AttributeType::ClusterList:  // RFC 7606 7.10 (eBGP handled above)
+        if (!multiple_of(len, 4)) {
           malformed(type, at, "CLUSTER_LIST length is not a positive multiple of 4",
                     update_subcode::kAttributeLengthError);
         } else {
