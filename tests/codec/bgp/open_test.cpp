@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -363,6 +364,47 @@ TEST(Open, EncodeRefusesMoreThan4096Octets) {
   auto s = encode_open(o, w);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::TooLarge);
+}
+
+// Mutated real OPENs never crash the parser, and whatever parses re-encodes to its bytes.
+TEST(Open, MutatedInputsParseToByteExactValuesOrFail) {
+  const std::vector<Bytes> seeds = {
+      from_hex(
+          "ffffffffffffffffffffffffffffffff005f0104fde900b4c0a80a4442020601040001000102028000"
+          "0202020002024600020641040000fde9020206000206450400010101021249100e65786974312d646562"
+          "69616e2d3900020440020078"),
+      from_hex(
+          "ffffffffffffffffffffffffffffffff006b0104fdea00b4c0a80a114e02060104000100010202800002"
+          "020200"
+          "02024600020641040000fdea0202060002030901030206450400010101020e490c0a646f6e617461732d7063"
+          "00"
+          "0204400240780209470700010180000000"),
+  };
+  for (const Bytes& seed : seeds) {
+    ASSERT_TRUE(parse_open(seed));
+  }
+  std::mt19937 rng(7);
+  std::size_t parsed = 0;
+  for (const Bytes& seed : seeds) {
+    for (int i = 0; i < 5000; ++i) {
+      Bytes b = seed;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) {
+        // Leave the marker alone more often than not so that mutations reach the body.
+        const std::size_t at = 16 + rng() % (b.size() - 16);
+        b[at] = static_cast<std::uint8_t>(rng());
+      }
+      if (rng() % 4 == 0) {
+        b.resize(19 + rng() % (b.size() - 19));
+      }
+      auto o = parse_open(b);
+      if (o) {
+        ++parsed;
+        ASSERT_EQ(encode(*o), b);
+      }
+    }
+  }
+  EXPECT_GT(parsed, 0U);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -509,6 +510,52 @@ TEST(BmpMessage, PeekPerPeerHeader) {
   ASSERT_TRUE(p);
   EXPECT_EQ(*p, v6_rd_peer());
   EXPECT_FALSE(peek_per_peer_header(encode_message(Initiation{})));
+}
+
+// Mutated messages of every type never crash the parser, and whatever parses re-encodes to
+// its bytes.
+TEST(BmpMessage, MutatedInputsParseToByteExactValuesOrFail) {
+  const Buffer update = end_of_rib_update();
+  const Buffer sent = open_message(65000, 1);
+  const Buffer received = open_message(64500, 2);
+  const Buffer name = text("rtr1");
+  const bgp::Notification n{6, 2, bgp::shutdown_communication_data("bye")};
+  PeerUp up;
+  up.peer = v4_peer();
+  up.sent_open = sent;
+  up.received_open = received;
+  up.information = {{2, name}};
+  StatisticsReport stats{v6_rd_peer(), {}};
+  stats.stats = {Stat::counter(StatType::RejectedPrefixes, 1),
+                 Stat::gauge(StatType::AdjRibInRoutes, 2),
+                 Stat::per_afi_safi(StatType::PerAfiSafiLocRibRoutes, bgp::kIpv4Unicast, 3)};
+  const std::vector<Buffer> seeds = {
+      encode_message(RouteMonitoring{v4_peer(), update, {}}),
+      encode_message(stats),
+      encode_message(PeerDown{v4_peer(), PeerDownReason::RemoteNotification, n, 0, {}, {}}),
+      encode_message(up),
+      encode_message(Initiation{{{1, name}, {2, name}}}),
+      encode_message(Termination{{{1, Buffer{0, 1}}}}),
+      encode_message(RouteMirroring{v4_peer(), {{0, update}}}),
+  };
+  std::mt19937 rng(11);
+  std::size_t parsed = 0;
+  for (const Buffer& seed : seeds) {
+    for (int i = 0; i < 3000; ++i) {
+      Buffer b = seed;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) {
+        const std::size_t at = 5 + rng() % (b.size() - 5);  // keep version and length
+        b[at] = static_cast<std::uint8_t>(rng());
+      }
+      auto m = parse_message(b);
+      if (m) {
+        ++parsed;
+        ASSERT_EQ(encode_message(*m), b);
+      }
+    }
+  }
+  EXPECT_GT(parsed, 0U);
 }
 
 }  // namespace
