@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace bgpscribe::codec::bgp {
@@ -58,28 +59,84 @@ std::uint32_t IpAddress::v4_host_order() const {
          (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
 }
 
-std::size_t format_u64(std::uint64_t v, char* out) {
-  char tmp[20];
-  std::size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = tmp[n - 1 - i];
+namespace {
+
+// "00".."99": two digits per division, the usual trick for fast integer text.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+int digit_count(std::uint64_t v) {
+  int n = 1;
+  while (v >= 10000) {
+    v /= 10000;
+    n += 4;
   }
-  return n;
+  if (v >= 1000) {
+    return n + 3;
+  }
+  if (v >= 100) {
+    return n + 2;
+  }
+  return v >= 10 ? n + 1 : n;
+}
+
+struct OctetText {
+  char text[3];
+  std::uint8_t length;
+};
+
+constexpr std::array<OctetText, 256> make_octets() {
+  std::array<OctetText, 256> t{};
+  for (unsigned i = 0; i < 256; ++i) {
+    if (i >= 100) {
+      t[i] = {{static_cast<char>('0' + i / 100), static_cast<char>('0' + i / 10 % 10),
+               static_cast<char>('0' + i % 10)},
+              3};
+    } else if (i >= 10) {
+      t[i] = {{static_cast<char>('0' + i / 10), static_cast<char>('0' + i % 10), 0}, 2};
+    } else {
+      t[i] = {{static_cast<char>('0' + i), 0, 0}, 1};
+    }
+  }
+  return t;
+}
+
+constexpr std::array<OctetText, 256> kOctets = make_octets();
+
+}  // namespace
+
+std::size_t format_u64(std::uint64_t v, char* out) {
+  const int n = digit_count(v);
+  char* p = out + n;
+  while (v >= 100) {
+    const auto pair = static_cast<std::size_t>(v % 100) * 2;
+    v /= 100;
+    *--p = kDigitPairs[pair + 1];
+    *--p = kDigitPairs[pair];
+  }
+  if (v >= 10) {
+    const auto pair = static_cast<std::size_t>(v) * 2;
+    *--p = kDigitPairs[pair + 1];
+    *--p = kDigitPairs[pair];
+  } else {
+    *--p = static_cast<char>('0' + v);
+  }
+  return static_cast<std::size_t>(n);
 }
 
 std::size_t format_ipv4(std::uint32_t host_order, char* out) {
   std::size_t n = 0;
   for (int shift = 24; shift >= 0; shift -= 8) {
-    n += format_u64((host_order >> shift) & 0xFF, out + n);
-    if (shift != 0) {
-      out[n++] = '.';
-    }
+    const OctetText& o = kOctets[(host_order >> shift) & 0xFF];
+    out[n] = o.text[0];
+    out[n + 1] = o.text[1];
+    out[n + 2] = o.text[2];
+    n += o.length;
+    out[n++] = '.';
   }
-  return n;
+  return n - 1;
 }
 
 namespace {

@@ -176,69 +176,69 @@ std::vector<std::uint8_t> merge_paths(std::span<const std::uint8_t> path, int pa
   return merged;
 }
 
-void append_communities(std::string& out, std::span<const std::uint8_t> list) {
+void append_communities(Text& out, std::span<const std::uint8_t> list) {
   // bgpdump builds " a:b c:d" and prints it from the second character.
   bool first = true;
   for (std::size_t i = 0; i + 4 <= list.size(); i += 4) {
     if (!first) {
-      out.push_back(' ');
+      out.put(' ');
     }
     first = false;
     const std::uint32_t c = wire::load_u32(list, i);
     switch (c) {
       case kCommunityNoExport:
-        out += "no-export";
+        out.put("no-export");
         break;
       case kCommunityNoAdvertise:
-        out += "no-advertise";
+        out.put("no-advertise");
         break;
       case kCommunityLocalAs:
-        out += "local-AS";
+        out.put("local-AS");
         break;
       default:
-        append_u64(out, c >> 16);
-        out.push_back(':');
-        append_u64(out, c & 0xFFFF);
+        out.u64(c >> 16);
+        out.put(':');
+        out.u64(c & 0xFFFF);
         break;
     }
   }
 }
 
-void append_large_communities(std::string& out, std::span<const std::uint8_t> list) {
+void append_large_communities(Text& out, std::span<const std::uint8_t> list) {
   bool first = true;
   for (std::size_t i = 0; i + 12 <= list.size(); i += 12) {
     if (!first) {
-      out.push_back(' ');
+      out.put(' ');
     }
     first = false;
-    append_u64(out, wire::load_u32(list, i));
-    out.push_back(':');
-    append_u64(out, wire::load_u32(list, i + 4));
-    out.push_back(':');
-    append_u64(out, wire::load_u32(list, i + 8));
+    out.u64(wire::load_u32(list, i));
+    out.put(':');
+    out.u64(wire::load_u32(list, i + 4));
+    out.put(':');
+    out.u64(wire::load_u32(list, i + 8));
   }
 }
 
 // The prefix text bgpdump prints: the address bytes as stored (host bits kept).
-void append_prefix(std::string& out, const bgp::Nlri& n) {
+void append_prefix(Text& out, const bgp::Nlri& n) {
   if (n.afi == bgp::Afi::Ipv6) {
-    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(n.bytes));
+    out.ipv6_bgpdump(std::span<const std::uint8_t, 16>(n.bytes));
   } else {
-    append_ipv4(out, (std::uint32_t{n.bytes[0]} << 24) | (std::uint32_t{n.bytes[1]} << 16) |
-                         (std::uint32_t{n.bytes[2]} << 8) | n.bytes[3]);
+    out.ipv4((std::uint32_t{n.bytes[0]} << 24) | (std::uint32_t{n.bytes[1]} << 16) |
+             (std::uint32_t{n.bytes[2]} << 8) | n.bytes[3]);
   }
-  out.push_back('/');
-  append_u64(out, n.length);
+  out.put('/');
+  out.u64(n.length);
 }
 
 // The next hop of an MP entry as bgpdump prints it, or false when it prints nothing.
-bool append_mp_next_hop(std::string& out, const BgpdumpFormatter::Mp& mp) {
+bool append_mp_next_hop(Text& out, const BgpdumpFormatter::Mp& mp) {
   if (mp.next_hop_length == 4) {
-    append_ipv4(out, wire::load_u32(mp.next_hop, 0));
+    out.ipv4(wire::load_u32(mp.next_hop, 0));
     return true;
   }
   if (mp.next_hop_length == 16 || mp.next_hop_length == 32) {
-    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(mp.next_hop));
+    out.ipv6_bgpdump(std::span<const std::uint8_t, 16>(mp.next_hop));
     return true;
   }
   return false;
@@ -472,66 +472,73 @@ void BgpdumpFormatter::time_text(std::int64_t seconds, std::int64_t microseconds
   }
 }
 
-void BgpdumpFormatter::append_address(std::string& out, const bgp::IpAddress& ip) const {
+void BgpdumpFormatter::append_address(Text& out, const bgp::IpAddress& ip) const {
   if (ip.family == bgp::Afi::Ipv6) {
-    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(ip.bytes));
+    out.ipv6_bgpdump(std::span<const std::uint8_t, 16>(ip.bytes));
   } else {
-    append_ipv4(out, ip.v4_host_order());
+    out.ipv4(ip.v4_host_order());
   }
 }
 
-void BgpdumpFormatter::line_start(const char* format, const char* kind, std::string& out) const {
-  out += format;
-  out.push_back('|');
+void BgpdumpFormatter::line_start(const char* format, const char* kind, Text& out) const {
+  out.put(format);
+  out.put('|');
   if (options_.packet_index) {
-    append_u64(out, record_index_);
-    out.push_back('|');
+    out.u64(record_index_);
+    out.put('|');
   }
-  out += time_;
-  out.push_back('|');
-  out += kind;
-  out.push_back('|');
+  out.put(time_);
+  out.put('|');
+  out.put(kind);
+  out.put('|');
 }
 
 // "communities|[large|]AG|aggregator|[unknown|]\n" after the MED column.
-void BgpdumpFormatter::attribute_tail(std::string& out) const {
+void BgpdumpFormatter::attribute_tail(Text& out) const {
   const Attrs& a = attrs_;
   if (a.has(8)) {
     append_communities(out, a.communities);
   }
-  out.push_back('|');
+  out.put('|');
   if (options_.large_communities) {
     if (a.has(32)) {
       append_large_communities(out, a.large_communities);
     }
-    out.push_back('|');
+    out.put('|');
   }
-  out += a.has(6) ? "AG|" : "NAG|";
+  out.put(a.has(6) ? "AG|" : "NAG|");
   if (a.aggregator_address != 0xFFFFFFFF) {
-    append_u64(out, a.aggregator_as);
-    out.push_back(' ');
-    append_ipv4(out, a.aggregator_address);
+    out.u64(a.aggregator_as);
+    out.put(' ');
+    out.ipv4(a.aggregator_address);
   }
-  out.push_back('|');
+  out.put('|');
   if (options_.unknown_attributes) {
     bool first = true;
     for (const auto& u : a.unknown) {
       if (!first) {
-        out.push_back(' ');
+        out.put(' ');
       }
       first = false;
-      append_hex(out, std::span<const std::uint8_t>(&u.type, 1));
-      out.push_back(':');
-      append_hex(out, std::span<const std::uint8_t>(&u.flags, 1));
-      out.push_back(':');
-      append_hex(out, u.value);
+      out.hex(std::span<const std::uint8_t>(&u.type, 1));
+      out.put(':');
+      out.hex(std::span<const std::uint8_t>(&u.flags, 1));
+      out.put(':');
+      out.hex(u.value);
     }
-    out.push_back('|');
+    out.put('|');
   }
-  out.push_back('\n');
+  out.put('\n');
 }
 
 Status BgpdumpFormatter::format(const mrt::Record& record, std::string& out) {
+  scratch_text_.clear();
+  auto s = format(record, scratch_text_);
+  out += scratch_text_.view();
+  return s;
+}
+
+Status BgpdumpFormatter::format(const mrt::Record& record, Text& out) {
   const auto& h = record.header;
   time_text(h.timestamp, h.microseconds, h.extended_time());
   const std::size_t mark = out.size();
@@ -555,12 +562,12 @@ Status BgpdumpFormatter::format(const mrt::Record& record, std::string& out) {
       break;  // bgpdump prints nothing for other types
   }
   if (!s) {
-    out.resize(mark);
+    out.truncate(mark);
   }
   return s;
 }
 
-Status BgpdumpFormatter::table_dump(const mrt::Record& record, std::string& out) {
+Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   auto entry = mrt::parse_table_dump(record);
   if (!entry) {
     return fail(entry.error());
@@ -579,43 +586,43 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, std::string& out)
   const bool v6_text = entry->subtype == mrt::TableDumpSubtype::AfiIpv6;
   auto address = [&](const bgp::IpAddress& ip) {
     if (v6_text) {
-      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(ip.bytes));
+      out.ipv6_bgpdump(std::span<const std::uint8_t, 16>(ip.bytes));
     } else {
-      append_ipv4(out, ip.v4_host_order());
+      out.ipv4(ip.v4_host_order());
     }
   };
   address(entry->peer_ip);
-  out.push_back('|');
-  append_u64(out, entry->peer_as);
-  out.push_back('|');
+  out.put('|');
+  out.u64(entry->peer_as);
+  out.put('|');
   address(entry->prefix);
-  out.push_back('/');
-  append_u64(out, entry->prefix_length);
-  out.push_back('|');
+  out.put('/');
+  out.u64(entry->prefix_length);
+  out.put('|');
   const Attrs& a = attrs_;
-  out += a.as_path;
-  out.push_back('|');
-  out += describe_origin(a.origin);
+  out.put(a.as_path);
+  out.put('|');
+  out.put(describe_origin(a.origin));
   if (options_.human_time) {
-    out.push_back('\n');
+    out.put('\n');
     return {};
   }
-  out.push_back('|');
+  out.put('|');
   if (a.has(14) && a.announce[2][1].present) {
-    append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(a.announce[2][1].next_hop));
+    out.ipv6_bgpdump(std::span<const std::uint8_t, 16>(a.announce[2][1].next_hop));
   } else {
-    append_ipv4(out, a.next_hop);
+    out.ipv4(a.next_hop);
   }
-  out.push_back('|');
-  append_u64(out, a.has(5) ? a.local_pref : 0);
-  out.push_back('|');
-  append_u64(out, a.has(4) ? a.med : 0);
-  out.push_back('|');
+  out.put('|');
+  out.u64(a.has(5) ? a.local_pref : 0);
+  out.put('|');
+  out.u64(a.has(4) ? a.med : 0);
+  out.put('|');
   attribute_tail(out);
   return {};
 }
 
-Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, std::string& out) {
+Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
   const auto subtype = static_cast<mrt::TableDumpV2Subtype>(record.header.subtype);
   if (subtype == mrt::TableDumpV2Subtype::PeerIndexTable) {
     auto table = mrt::parse_peer_index_table(record);
@@ -677,24 +684,24 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, std::string& o
     }
     line_start(add_path ? "TABLE_DUMP2_AP" : "TABLE_DUMP2", "B", out);
     append_address(out, peer.ip);
-    out.push_back('|');
-    append_u64(out, peer.as);
-    out.push_back('|');
+    out.put('|');
+    out.u64(peer.as);
+    out.put('|');
     append_prefix(out, nlri);
-    out.push_back('|');
+    out.put('|');
     if (add_path) {
-      append_u64(out, entry.path_id);
-      out.push_back('|');
+      out.u64(entry.path_id);
+      out.put('|');
     }
     const Attrs& a = attrs_;
-    out += a.as_path;
-    out.push_back('|');
-    out += describe_origin(a.origin);
+    out.put(a.as_path);
+    out.put('|');
+    out.put(describe_origin(a.origin));
     if (options_.human_time) {
-      out.push_back('\n');
+      out.put('\n');
       continue;
     }
-    out.push_back('|');
+    out.put('|');
     const Mp* mp = nullptr;
     if (a.has(14) && a.announce[2][1].present) {
       mp = &a.announce[2][1];
@@ -704,19 +711,19 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, std::string& o
     if (mp != nullptr) {
       append_mp_next_hop(out, *mp);
     } else {
-      append_ipv4(out, a.next_hop);
+      out.ipv4(a.next_hop);
     }
-    out.push_back('|');
-    append_u64(out, a.has(5) ? a.local_pref : 0);
-    out.push_back('|');
-    append_u64(out, a.has(4) ? a.med : 0);
-    out.push_back('|');
+    out.put('|');
+    out.u64(a.has(5) ? a.local_pref : 0);
+    out.put('|');
+    out.u64(a.has(4) ? a.med : 0);
+    out.put('|');
     attribute_tail(out);
   }
   return {};
 }
 
-Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
+Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
   const auto subtype = static_cast<mrt::Bgp4mpSubtype>(record.header.subtype);
   const char* format = record.header.type == mrt::Type::Bgp4mpEt ? "BGP4MP_ET" : "BGP4MP";
   if (subtype == mrt::Bgp4mpSubtype::StateChange || subtype == mrt::Bgp4mpSubtype::StateChangeAs4) {
@@ -727,13 +734,13 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
     ++packet_index_;
     line_start(format, "STATE", out);
     append_address(out, change->peer.peer_ip);
-    out.push_back('|');
-    append_u64(out, change->peer.peer_as);
-    out.push_back('|');
-    append_u64(out, change->old_state);
-    out.push_back('|');
-    append_u64(out, change->new_state);
-    out.push_back('\n');
+    out.put('|');
+    out.u64(change->peer.peer_as);
+    out.put('|');
+    out.u64(change->old_state);
+    out.put('|');
+    out.u64(change->new_state);
+    out.put('\n');
     return {};
   }
   auto msg = mrt::parse_bgp4mp_message(record);
@@ -794,102 +801,110 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
   const Attrs& a = attrs_;
   const std::size_t limit = options_.strict ? kBgpdumpMaxPrefixes : SIZE_MAX;
 
-  auto peer_text = [&](bool v6_prefix) {
+  auto peer_text = [&](Text& t, bool v6_prefix) {
     if (peer_v6) {
-      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
+      t.ipv6_bgpdump(std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
     } else if (v6_prefix && local) {
       // bgpdump formats a locally sent IPv4 peer as IPv6 in IPv6 withdrawal lines.
-      append_ipv6_bgpdump(out, std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
+      t.ipv6_bgpdump(std::span<const std::uint8_t, 16>(peer.peer_ip.bytes));
     } else {
-      append_ipv4(out, peer.peer_ip.v4_host_order());
+      t.ipv4(peer.peer_ip.v4_host_order());
     }
-    out.push_back('|');
-    append_u64(out, peer.peer_as);
-    out.push_back('|');
+    t.put('|');
+    t.u64(peer.peer_as);
+    t.put('|');
   };
 
+  // Every line of a block shares its head (format, time, kind, peer) and, for announcements,
+  // its tail (the attributes): both are formatted once per block.
   auto withdraw_lines = [&](const bgp::NlriBlock& nlri, bool v6) {
+    head_.clear();
+    line_start(line_format, "W", head_);
+    peer_text(head_, v6);
     std::size_t n = 0;
     for (const auto& p : nlri) {
       if (n++ >= limit) {
         break;
       }
-      line_start(line_format, "W", out);
-      peer_text(v6);
+      out.put(head_.view());
       append_prefix(out, p);
       if (add_path) {
-        out.push_back('|');
-        append_u64(out, p.path_id);
+        out.put('|');
+        out.u64(p.path_id);
       }
-      out.push_back('\n');
+      out.put('\n');
     }
   };
 
   // IPv4 announcements from the NLRI field (next hop from NEXT_HOP) or MP_REACH.
   auto announce_lines = [&](const bgp::NlriBlock& nlri, const Mp* mp, bool v6) {
+    head_.clear();
+    line_start(line_format, "A", head_);
+    peer_text(head_, false);
+    Text& t = tail_;
+    t.clear();
+    if (options_.human_time) {
+      t.put(a.as_path);
+      t.put('|');
+      t.put(describe_origin(a.origin));
+      t.put('\n');
+    } else {
+      const std::uint32_t lp = a.has(5) ? a.local_pref : 0;
+      const std::uint32_t med = a.has(4) ? a.med : 0;
+      if (mp == nullptr) {
+        t.put(a.as_path);
+        t.put('|');
+        t.put(describe_origin(a.origin));
+        t.put('|');
+        t.ipv4(a.next_hop);
+        t.put('|');
+        t.u64(lp);
+        t.put('|');
+        t.u64(med);
+        t.put('|');
+      } else if (!v6) {
+        t.put(a.as_path);
+        t.put('|');
+        t.put(describe_origin(a.origin));
+        t.put('|');
+        // bgpdump prints these two with %d here.
+        if (append_mp_next_hop(t, *mp)) {
+          t.put('|');
+          t.i64(static_cast<std::int32_t>(lp));
+          t.put('|');
+          t.i64(static_cast<std::int32_t>(med));
+          t.put('|');
+        }
+      } else {
+        t.put(a.as_path);
+        t.put('|');
+        t.put(describe_origin(a.origin));
+        t.put('|');
+        if (append_mp_next_hop(t, *mp)) {
+          t.put('|');
+          t.u64(lp);
+          t.put('|');
+          t.u64(med);
+          t.put('|');
+        } else {
+          t.clear();  // bgpdump drops the whole group without a known next hop
+        }
+      }
+      attribute_tail(t);
+    }
     std::size_t n = 0;
     for (const auto& p : nlri) {
       if (n++ >= limit) {
         break;
       }
-      line_start(line_format, "A", out);
-      peer_text(false);
+      out.put(head_.view());
       append_prefix(out, p);
-      out.push_back('|');
+      out.put('|');
       if (add_path) {
-        append_u64(out, p.path_id);
-        out.push_back('|');
+        out.u64(p.path_id);
+        out.put('|');
       }
-      if (options_.human_time) {
-        out += a.as_path;
-        out.push_back('|');
-        out += describe_origin(a.origin);
-        out.push_back('\n');
-        continue;
-      }
-      const std::uint32_t lp = a.has(5) ? a.local_pref : 0;
-      const std::uint32_t med = a.has(4) ? a.med : 0;
-      if (mp == nullptr) {
-        out += a.as_path;
-        out.push_back('|');
-        out += describe_origin(a.origin);
-        out.push_back('|');
-        append_ipv4(out, a.next_hop);
-        out.push_back('|');
-        append_u64(out, lp);
-        out.push_back('|');
-        append_u64(out, med);
-        out.push_back('|');
-      } else if (!v6) {
-        out += a.as_path;
-        out.push_back('|');
-        out += describe_origin(a.origin);
-        out.push_back('|');
-        // bgpdump prints these two with %d here.
-        if (append_mp_next_hop(out, *mp)) {
-          out.push_back('|');
-          append_i64(out, static_cast<std::int32_t>(lp));
-          out.push_back('|');
-          append_i64(out, static_cast<std::int32_t>(med));
-          out.push_back('|');
-        }
-      } else {
-        const std::size_t before = out.size();
-        out += a.as_path;
-        out.push_back('|');
-        out += describe_origin(a.origin);
-        out.push_back('|');
-        if (append_mp_next_hop(out, *mp)) {
-          out.push_back('|');
-          append_u64(out, lp);
-          out.push_back('|');
-          append_u64(out, med);
-          out.push_back('|');
-        } else {
-          out.resize(before);  // bgpdump drops the whole group without a known next hop
-        }
-      }
-      attribute_tail(out);
+      out.put(t.view());
     }
   };
 
@@ -918,7 +933,7 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
   return {};
 }
 
-Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
+Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, Text& out) {
   const auto subtype = static_cast<mrt::BgpSubtype>(record.header.subtype);
   if (subtype == mrt::BgpSubtype::StateChange) {
     auto change = mrt::parse_bgp_state_change(record);
@@ -928,13 +943,13 @@ Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, std::string& out)
     ++packet_index_;
     line_start("BGP", "STATE", out);
     append_address(out, change->peer_ip);
-    out.push_back('|');
-    append_u64(out, change->peer_as);
-    out.push_back('|');
-    append_u64(out, change->old_state);
-    out.push_back('|');
-    append_u64(out, change->new_state);
-    out.push_back('\n');
+    out.put('|');
+    out.u64(change->peer_as);
+    out.put('|');
+    out.u64(change->old_state);
+    out.put('|');
+    out.u64(change->new_state);
+    out.put('\n');
     return {};
   }
   if (subtype != mrt::BgpSubtype::Update && subtype != mrt::BgpSubtype::Keepalive) {
@@ -965,10 +980,10 @@ Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, std::string& out)
   const Attrs& a = attrs_;
   for (const auto& p : withdrawn) {
     line_start("BGP", "W", out);
-    append_ipv4(out, msg->peer_ip.v4_host_order());
-    out.push_back('|');
-    append_u64(out, msg->peer_as);
-    out.push_back('|');
+    out.ipv4(msg->peer_ip.v4_host_order());
+    out.put('|');
+    out.u64(msg->peer_as);
+    out.put('|');
     if (options_.strict) {
       // bgpdump passes two inet_ntoa() results to one printf: both show the peer address.
       bgp::Nlri shown = p;
@@ -979,43 +994,43 @@ Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, std::string& out)
     } else {
       append_prefix(out, p);
     }
-    out.push_back('\n');
+    out.put('\n');
   }
   for (const auto& p : announced) {
     line_start("BGP", "A", out);
-    append_ipv4(out, msg->peer_ip.v4_host_order());
-    out.push_back('|');
-    append_u64(out, msg->peer_as);
-    out.push_back('|');
+    out.ipv4(msg->peer_ip.v4_host_order());
+    out.put('|');
+    out.u64(msg->peer_as);
+    out.put('|');
     append_prefix(out, p);
-    out.push_back('|');
-    out += a.as_path;
-    out.push_back('|');
-    out += describe_origin(a.origin);
+    out.put('|');
+    out.put(a.as_path);
+    out.put('|');
+    out.put(describe_origin(a.origin));
     if (options_.human_time) {
-      out.push_back('\n');
+      out.put('\n');
       continue;
     }
     // bgpdump's line for these old records has no separator between MED and communities.
-    out.push_back('|');
-    append_ipv4(out, a.next_hop);
-    out.push_back('|');
-    append_u64(out, a.has(5) ? a.local_pref : 0);
-    out.push_back('|');
-    append_u64(out, a.has(4) ? a.med : 0);
+    out.put('|');
+    out.ipv4(a.next_hop);
+    out.put('|');
+    out.u64(a.has(5) ? a.local_pref : 0);
+    out.put('|');
+    out.u64(a.has(4) ? a.med : 0);
     if (a.has(8)) {
       append_communities(out, a.communities);
-      out.push_back('|');
+      out.put('|');
     } else {
-      out.push_back('|');
+      out.put('|');
     }
-    out += a.has(6) ? "AG|" : "NAG|";
+    out.put(a.has(6) ? "AG|" : "NAG|");
     if (a.aggregator_address != 0xFFFFFFFF) {
-      append_u64(out, a.aggregator_as);
-      out.push_back(' ');
-      append_ipv4(out, a.aggregator_address);
+      out.u64(a.aggregator_as);
+      out.put(' ');
+      out.ipv4(a.aggregator_address);
     }
-    out += "|\n";
+    out.put("|\n");
   }
   return {};
 }

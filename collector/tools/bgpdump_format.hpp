@@ -24,6 +24,7 @@
 #include "codec/bgp/attributes.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "collector/tools/text.hpp"
 
 namespace bgpscribe::collector::tools {
 
@@ -42,6 +43,8 @@ class BgpdumpFormatter {
 
   // Appends the lines for one record to `out`. Records that bgpdump shows no line for append
   // nothing. Fails when the record is malformed (then nothing is appended).
+  codec::Status format(const codec::mrt::Record& record, Text& out);
+  // The same, appending to a string (slower; for tests and fuzzers).
   codec::Status format(const codec::mrt::Record& record, std::string& out);
 
   // Records that bgpdump would have counted as parsed (its -p packet index).
@@ -84,14 +87,14 @@ class BgpdumpFormatter {
   void decode_attributes(std::span<const std::uint8_t> block, std::uint8_t asn_len, bool add_path,
                          bool mrt_rib, codec::bgp::AfiSafi rib_family);
   void time_text(std::int64_t seconds, std::int64_t microseconds, bool extended);
-  void append_address(std::string& out, const codec::bgp::IpAddress& ip) const;
-  void line_start(const char* format, const char* kind, std::string& out) const;
-  void attribute_tail(std::string& out) const;
+  void append_address(Text& out, const codec::bgp::IpAddress& ip) const;
+  void line_start(const char* format, const char* kind, Text& out) const;
+  void attribute_tail(Text& out) const;
 
-  codec::Status table_dump(const codec::mrt::Record& record, std::string& out);
-  codec::Status table_dump_v2(const codec::mrt::Record& record, std::string& out);
-  codec::Status bgp4mp(const codec::mrt::Record& record, std::string& out);
-  codec::Status legacy_bgp(const codec::mrt::Record& record, std::string& out);
+  codec::Status table_dump(const codec::mrt::Record& record, Text& out);
+  codec::Status table_dump_v2(const codec::mrt::Record& record, Text& out);
+  codec::Status bgp4mp(const codec::mrt::Record& record, Text& out);
+  codec::Status legacy_bgp(const codec::mrt::Record& record, Text& out);
 
   BgpdumpOptions options_;
   std::optional<codec::mrt::PeerIndexTable> peers_;
@@ -100,6 +103,9 @@ class BgpdumpFormatter {
   std::string time_;                // the time column of the record being printed
   Attrs attrs_;
   std::string scratch_;
+  Text scratch_text_;
+  Text head_;  // the shared start of a block's lines
+  Text tail_;  // the shared attribute columns of a block's announcements
 };
 
 }  // namespace bgpscribe::collector::tools

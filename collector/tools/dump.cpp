@@ -44,6 +44,14 @@ class Output {
     buf.clear();
     return ok_;
   }
+  bool write(Text& text) {
+    const auto v = text.view();
+    if (!v.empty() && std::fwrite(v.data(), 1, v.size(), file_) != v.size()) {
+      ok_ = false;
+    }
+    text.clear();
+    return ok_;
+  }
   bool finish() { return std::fflush(file_) == 0 && ok_; }
 
  private:
@@ -98,8 +106,9 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     return 2;
   }
   Progress progress(options.progress);
-  std::string buf;
+  std::string buf;  // JSON lines
   buf.reserve(kFlushAt + 65536);
+  Text text_buf;  // bgpdump lines
   bool io_failure = false;
   // "FILE: record N at byte R: MESSAGE[: DETAIL][ (byte F)]": R is where the record starts in
   // the uncompressed stream, F the offending field when it is known.
@@ -152,19 +161,19 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       ++stats.records;
       stats.bytes += rec.record.bytes.size();
       auto st = options.format == DumpFormat::Json ? json.format(rec.record, buf)
-                                                   : text.format(rec.record, buf);
+                                                   : text.format(rec.record, text_buf);
       if (!st) {
         report(file, rec.index, rec.offset, st.error().message, "", rec.offset + st.error().offset);
       }
-      if (buf.size() >= kFlushAt) {
-        if (!output.write(buf)) {
+      if (buf.size() >= kFlushAt || text_buf.size() >= kFlushAt) {
+        if (!output.write(buf) || !output.write(text_buf)) {
           io_failure = true;
           break;
         }
         progress.update(file, stats.bytes, stats.records);
       }
     }
-    if (!output.write(buf)) {
+    if (!output.write(buf) || !output.write(text_buf)) {
       io_failure = true;
     }
     progress.done();

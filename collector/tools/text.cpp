@@ -1,8 +1,11 @@
 #include "collector/tools/text.hpp"
 
+#include <cstring>
+
 namespace bgpscribe::collector::tools {
 
-void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> b) {
+std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, char* out) {
+  std::size_t n = 0;
   bool zero12 = true;
   for (std::size_t i = 0; i < 10; ++i) {
     zero12 = zero12 && b[i] == 0;
@@ -12,9 +15,10 @@ void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> b) 
                              (std::uint32_t{b[14]} << 8) | b[15];
   const bool compat = zero12 && b[10] == 0 && b[11] == 0 && tail > 1;
   if (mapped || compat) {
-    out += mapped ? "::ffff:" : "::";
-    append_ipv4(out, tail);
-    return;
+    const char* head = mapped ? "::ffff:" : "::";
+    const std::size_t head_len = mapped ? 7 : 2;
+    std::memcpy(out, head, head_len);
+    return head_len + codec::bgp::format_ipv4(tail, out + head_len);
   }
   std::uint16_t words[8];
   for (std::size_t i = 0; i < 8; ++i) {
@@ -22,10 +26,10 @@ void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> b) 
   }
   // Length of the zero run starting at each group; the longest (first on ties) is compressed.
   int run[8];
-  int n = 0;
+  int zeros = 0;
   for (int i = 7; i >= 0; --i) {
-    n = words[i] == 0 ? n + 1 : 0;
-    run[i] = n;
+    zeros = words[i] == 0 ? zeros + 1 : 0;
+    run[i] = zeros;
   }
   int best = -1;
   int best_len = 0;
@@ -36,12 +40,13 @@ void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> b) 
     }
   }
   static constexpr char kHex[] = "0123456789abcdef";
+  auto put = [&](char c) { out[n++] = c; };
   for (int i = 0; i < 8; ++i) {
     if (i == best) {
       if (i == 0) {
-        out.push_back(':');
+        put(':');
       }
-      out.push_back(':');
+      put(':');
       i += best_len - 1;
       continue;
     }
@@ -50,14 +55,15 @@ void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> b) 
     for (int shift = 12; shift >= 0; shift -= 4) {
       const unsigned d = (w >> shift) & 0xFU;
       if (d != 0 || started || shift == 0) {
-        out.push_back(kHex[d]);
+        put(kHex[d]);
         started = true;
       }
     }
     if (i != 7) {
-      out.push_back(':');
+      put(':');
     }
   }
+  return n;
 }
 
 }  // namespace bgpscribe::collector::tools

@@ -3,7 +3,9 @@
 // parsers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <span>
 #include <string>
@@ -37,11 +39,17 @@ inline void append_ipv6(std::string& out, std::span<const std::uint8_t, 16> byte
   out.append(buf, codec::bgp::format_ipv6(bytes, buf));
 }
 
+// The characters of bgpdump's IPv6 text (see append_ipv6_bgpdump); needs 46 bytes of room.
+std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes, char* out);
+
 // IPv6 text as bgpdump prints it (its own fmt_ipv6, not inet_ntop): the longest run of zero
 // groups is compressed even when it is a single group (first run wins ties), and IPv4-mapped
 // (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d, except :: and ::1) addresses get a
 // dotted tail.
-void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> bytes);
+inline void append_ipv6_bgpdump(std::string& out, std::span<const std::uint8_t, 16> bytes) {
+  char buf[48];
+  out.append(buf, format_ipv6_bgpdump(bytes, buf));
+}
 
 inline void append_ip(std::string& out, const codec::bgp::IpAddress& a) {
   char buf[48];
@@ -83,5 +91,69 @@ inline void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
     out.push_back(kDigits[b & 0xF]);
   }
 }
+
+// The output buffer of the per-route hot path: writes go straight into storage that grows
+// geometrically (never per character) and is reused after clear(), so formatting a line costs
+// no allocation and no per-append bookkeeping of std::string.
+class Text {
+ public:
+  Text() { s_.resize(std::size_t{1} << 16); }
+  Text(const Text&) = delete;
+  Text& operator=(const Text&) = delete;
+
+  [[nodiscard]] std::string_view view() const { return {s_.data(), len_}; }
+  void clear() { len_ = 0; }
+  [[nodiscard]] std::size_t size() const { return len_; }
+  void truncate(std::size_t n) { len_ = std::min(n, len_); }
+  void put(char c) {
+    room(1);
+    s_[len_++] = c;
+  }
+  void put(std::string_view v) {
+    room(v.size());
+    std::memcpy(s_.data() + len_, v.data(), v.size());
+    len_ += v.size();
+  }
+  void u64(std::uint64_t v) {
+    room(24);
+    len_ += codec::bgp::format_u64(v, s_.data() + len_);
+  }
+  void i64(std::int64_t v) {
+    if (v < 0) {
+      put('-');
+      u64(static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v));
+    } else {
+      u64(static_cast<std::uint64_t>(v));
+    }
+  }
+  void ipv4(std::uint32_t host_order) {
+    room(16);
+    len_ += codec::bgp::format_ipv4(host_order, s_.data() + len_);
+  }
+  void ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes) {
+    room(48);
+    len_ += format_ipv6_bgpdump(bytes, s_.data() + len_);
+  }
+  void hex(std::span<const std::uint8_t> bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    room(bytes.size() * 2);
+    char* p = s_.data() + len_;
+    for (auto b : bytes) {
+      *p++ = kDigits[b >> 4];
+      *p++ = kDigits[b & 0xF];
+    }
+    len_ += bytes.size() * 2;
+  }
+
+ private:
+  void room(std::size_t n) {
+    if (len_ + n > s_.size()) [[unlikely]] {
+      grow(n);
+    }
+  }
+  [[gnu::noinline]] void grow(std::size_t n) { s_.resize(std::max(len_ + n, s_.size() * 2)); }
+  std::string s_;  // storage: its size is the capacity, len_ the content
+  std::size_t len_ = 0;
+};
 
 }  // namespace bgpscribe::collector::tools
