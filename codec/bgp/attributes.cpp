@@ -284,6 +284,13 @@ class Decoder {
             Reaction::AttributeDiscard);
       return;
     }
+    if (ctx_.four_octet_as && (t == AttributeType::As4Path || t == AttributeType::As4Aggregator)) {
+      // RFC 6793 4.1 and 6: between two 4-octet speakers these attributes carry nothing and are
+      // discarded, whatever their value.
+      error(at, "AS4_PATH or AS4_AGGREGATOR on a 4-octet AS session discarded",
+            update_subcode::kOptionalAttributeError, Reaction::AttributeDiscard);
+      return;
+    }
     if ((flags & (attr_flag::kOptional | attr_flag::kTransitive)) != expect) {
       // RFC 7606 3(c); AIGP and the other discard-class attributes are discarded (RFC 7311 3).
       if (discard_class(type)) {

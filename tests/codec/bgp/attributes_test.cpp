@@ -119,14 +119,18 @@ TEST(AttributeBuilder, EveryAttributeRoundTripsBothWays) {
   const std::array<std::uint32_t, 2> clusters = {0x0A000001, 0x0A000002};
   const std::array<std::uint8_t, 3> unknown = {1, 2, 3};
   for (const Origin origin : {Origin::Igp, Origin::Egp, Origin::Incomplete}) {
+    // A 2-octet iBGP session: the only kind that carries every attribute the builder makes
+    // (AS4_PATH and AS4_AGGREGATOR are discarded between 4-octet speakers).
+    ParseContext ctx = ctx_as2();
+    ctx.ibgp = true;
     AttributeBuilder b;
     b.origin(origin)
-        .as_path({{AsSegmentType::AsSequence, {3356, 1299}}, {AsSegmentType::AsSet, {7, 8}}})
+        .as_path({{AsSegmentType::AsSequence, {3356, 1299}}, {AsSegmentType::AsSet, {7, 8}}}, 2)
         .next_hop(0xC6336401)
         .med(4294967295U)
         .local_pref(200)
         .atomic_aggregate()
-        .aggregator({65001, 0xC0000209})
+        .aggregator({65001, 0xC0000209}, 2)
         .communities(communities)
         .extended_communities(ext)
         .large_communities(large)
@@ -138,7 +142,7 @@ TEST(AttributeBuilder, EveryAttributeRoundTripsBothWays) {
         .as4_aggregator({300000, 0xC000020A})
         .raw(0xE0, 200, unknown);  // unknown optional transitive, partial
     const Bytes bytes = encode(b);
-    const PathAttributes a = parse(bytes, ctx_ibgp());
+    const PathAttributes a = parse(bytes, ctx);
     ASSERT_TRUE(a.diagnostics.ok()) << a.diagnostics.first.message;
     EXPECT_EQ(a.origin, origin);
     EXPECT_EQ(a.origin_raw, static_cast<std::uint8_t>(origin));
@@ -899,6 +903,25 @@ TEST(AttributesMalformed, As4AggregatorWrongLengthIsDiscarded) {
   expect_one_error(a, ErrorKind::BadLength, update_subcode::kOptionalAttributeError,
                    Reaction::AttributeDiscard, 0);
   EXPECT_FALSE(a.has(T::As4Aggregator));
+}
+
+TEST(AttributesMalformed, As4AttributesOnFourOctetSessionAreDiscarded) {
+  const Bytes b = {
+      0xC0, 0x11, 0x06,                                // AS4_PATH, length 6
+      0x02, 0x01, 0x00, 0x03, 0x0D, 0x40,              //   AS_SEQUENCE 200000
+      0xC0, 0x12, 0x08,                                // AS4_AGGREGATOR, length 8 (offset 9)
+      0x00, 0x03, 0x0D, 0x40, 0xC0, 0x00, 0x02, 0x09,  //   200000 192.0.2.9
+  };
+  const PathAttributes four = parse(b, {}, {}, 23);
+  EXPECT_EQ(four.diagnostics.error_count, 2);
+  EXPECT_EQ(four.diagnostics.reaction, Reaction::AttributeDiscard);
+  EXPECT_EQ(four.diagnostics.first.subcode, update_subcode::kOptionalAttributeError);
+  EXPECT_EQ(four.diagnostics.first.offset, 23U);
+  EXPECT_FALSE(four.has(T::As4Path) || four.has(T::As4Aggregator));
+  const PathAttributes two = parse(b, ctx_as2());
+  EXPECT_TRUE(two.diagnostics.ok());
+  EXPECT_TRUE(two.has(T::As4Path) && two.has(T::As4Aggregator));
+  expect_bytes_round_trip(b);
 }
 
 TEST(AttributesMalformed, PmsiTunnelTooShort) {
