@@ -1,0 +1,277 @@
+// Fuzz target for MRT records (codec/mrt/record.hpp, body.hpp, table_dump.hpp, bgp4mp.hpp), the
+// BGP data they carry, and the dump formatters that interpret them (collector/tools).
+//
+// The input is a short MRT stream: it is split into records with mrt::frame. Each record is
+// copied into an exactly sized buffer, parsed (header, then the typed body for every type),
+// and everything the body holds is decoded the way `bgpscribe dump` would: the BGP message of
+// a BGP4MP record through the BGP parsers with parse_context_for(record), RIB entries and
+// TABLE_DUMP attributes through parse_attributes (AttributeOptions{mrt_rib, rib_family} for
+// TABLE_DUMP_V2), legacy type 5/9/10 messages rebuilt with to_bgp_message. Then the bgpdump
+// (plain and with every option) and JSON formatters print it; they keep the peer index table
+// between records, which is why one input holds several records.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "codec/bgp/as_path.hpp"
+#include "codec/bgp/attributes.hpp"
+#include "codec/bgp/message.hpp"
+#include "codec/bgp/notification.hpp"
+#include "codec/bgp/open.hpp"
+#include "codec/bgp/route_refresh.hpp"
+#include "codec/bgp/update.hpp"
+#include "codec/mrt/body.hpp"
+#include "codec/mrt/record.hpp"
+#include "codec/mrt/types.hpp"
+#include "codec/wire/writer.hpp"
+#include "collector/tools/bgpdump_format.hpp"
+#include "collector/tools/json_format.hpp"
+
+namespace {
+
+using namespace bgpscribe::codec;
+namespace tools = bgpscribe::collector::tools;
+
+void require(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "mrt_record_fuzz: invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+volatile std::uint64_t g_sink = 0;
+void sink(std::uint64_t v) {
+  g_sink = g_sink + v;
+}
+
+constexpr int kMaxRecords = 16;
+
+struct Buffer {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t size = 0;
+  explicit Buffer(std::span<const std::uint8_t> bytes)
+      : data(std::make_unique<std::uint8_t[]>(bytes.size())), size(bytes.size()) {
+    std::copy(bytes.begin(), bytes.end(), data.get());
+  }
+  [[nodiscard]] std::span<const std::uint8_t> span() const { return {data.get(), size}; }
+};
+
+void walk_nlri(const bgp::NlriBlock& block) {
+  std::size_t n = 0;
+  for (const bgp::Nlri& nlri : block) {
+    require(nlri.length <= bgp::max_prefix_length(nlri.afi), "NLRI length within the family");
+    const bgp::Prefix p = nlri.prefix();
+    const bgp::Prefix raw = nlri.raw_prefix();
+    require(p.length == nlri.length && raw.length == nlri.length, "prefix keeps its length");
+    sink(p.to_string().size() + nlri.host_bits_set() + nlri.path_id);
+    ++n;
+  }
+  if (block.decoded()) {
+    require(n == block.count(), "iteration yields count() NLRI");
+  }
+  sink(block.bytes().size() + block.offset());
+}
+
+void walk_as_path(const bgp::AsPathView& path) {
+  path.for_each_segment([](const bgp::AsPathView::Segment& s) {
+    for (std::size_t i = 0; i < s.count; ++i) {
+      sink(s.asn(i));
+    }
+  });
+  const bgp::AsPath owned = path.to_owned();
+  sink(path.path_length() + path.origin_as() + bgp::to_string(owned).size());
+}
+
+void walk_attributes(const bgp::PathAttributes& a) {
+  walk_as_path(a.as_path);
+  walk_as_path(a.as4_path);
+  sink(bgp::merge_as4_path(a.as_path, a.as4_path).size());
+  require(a.communities.size() % 4 == 0, "communities are 4-octet values");
+  for (std::size_t i = 0; i < a.communities.size() / 4; ++i) {
+    sink(bgp::community_at(a.communities, i));
+  }
+  require(a.extended_communities.size() % 8 == 0, "extended communities are 8 octets");
+  require(a.ipv6_extended_communities.size() % 20 == 0, "IPv6 extended communities are 20");
+  require(a.large_communities.size() % 12 == 0, "large communities are 12 octets");
+  require(a.cluster_list.size() % 4 == 0, "cluster list holds 4-octet ids");
+  sink(a.origin_raw + a.next_hop + a.med + a.local_pref + a.aggregator.asn +
+       a.as4_aggregator.address + a.originator_id + a.aigp + a.otc + a.unknown_count());
+  if (a.mp_reach.next_hop.valid) {
+    sink(a.mp_reach.next_hop.global.to_string().size() + a.mp_reach.next_hop.rd);
+    if (a.mp_reach.next_hop.has_link_local) {
+      sink(a.mp_reach.next_hop.link_local.to_string().size());
+    }
+  }
+  walk_nlri(a.mp_reach.nlri);
+  walk_nlri(a.mp_unreach.withdrawn);
+  bgp::RawAttributeIterator it(a.block, a.block_offset);
+  bgp::RawAttribute raw;
+  while (it.next(raw)) {
+    require(a.seen[raw.type], "every attribute met is marked seen");
+    sink(raw.optional() + raw.transitive() + raw.partial() + raw.extended_length() +
+         raw.value.size());
+  }
+  sink(a.diagnostics.error_count + static_cast<std::uint8_t>(a.diagnostics.reaction));
+  if (!a.diagnostics.ok()) {
+    require(a.diagnostics.first.message != nullptr, "diagnostics keep a message");
+  }
+}
+
+void walk_update(const bgp::Update& u) {
+  walk_nlri(u.withdrawn);
+  walk_nlri(u.nlri);
+  walk_attributes(u.attributes);
+  sink(u.end_of_rib + u.has_announcements() + u.has_withdrawals() +
+       static_cast<std::uint8_t>(u.reaction()));
+}
+
+// One whole BGP message, exactly sized, through the parser of its type.
+void decode_bgp_message(std::span<const std::uint8_t> message, const bgp::ParseContext& ctx) {
+  if (auto u = bgp::parse_update(message, ctx)) {
+    walk_update(*u);
+  }
+  if (auto o = bgp::parse_open(message)) {
+    sink(o->parameters.size() + o->my_as);
+  }
+  if (auto n = bgp::parse_notification(message)) {
+    sink(n->data.size() + bgp::shutdown_communication(*n).has_value());
+  }
+  if (auto rr = bgp::parse_route_refresh(message)) {
+    sink(rr->orf_entries.size());
+  }
+  sink(bgp::parse_keepalive(message).has_value());
+}
+
+void walk_body(const mrt::Record& record, const mrt::Body& body) {
+  const bgp::ParseContext ctx = mrt::parse_context_for(record);
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, mrt::Raw>) {
+          sink(b.body.size());
+        } else if constexpr (std::is_same_v<T, mrt::TableDumpEntry>) {
+          sink(b.prefix.to_string().size() + b.peer_ip.to_string().size() + b.as4());
+          walk_attributes(bgp::parse_attributes(wire::Reader(b.attributes), ctx));
+        } else if constexpr (std::is_same_v<T, mrt::PeerIndexTable>) {
+          for (const auto& p : b.peers) {
+            sink(p.is_ipv6() + p.is_as4() + p.as + p.ip.to_string().size());
+          }
+          sink(b.view_name.size());
+        } else if constexpr (std::is_same_v<T, mrt::Rib>) {
+          if (auto p = b.prefix()) {
+            sink(p->to_string().size());
+          }
+          std::size_t n = 0;
+          const bgp::AttributeOptions options{true, b.family};
+          for (const mrt::RibEntry& e : b) {
+            sink(e.peer_index + e.originated_time + e.path_id);
+            walk_attributes(bgp::parse_attributes(wire::Reader(e.attributes), ctx, options));
+            ++n;
+          }
+          require(n == b.entry_count, "a RIB iterates entry_count entries");
+        } else if constexpr (std::is_same_v<T, mrt::Bgp4mpMessage>) {
+          sink(b.as4() + b.add_path() + b.local() + b.peer.peer_ip.to_string().size());
+          decode_bgp_message(b.message, ctx);
+        } else if constexpr (std::is_same_v<T, mrt::Bgp4mpStateChange>) {
+          const char* s = mrt::to_string(static_cast<mrt::BgpState>(b.new_state));
+          sink(s != nullptr ? 1 : 0);
+        } else if constexpr (std::is_same_v<T, mrt::BgpMessage>) {
+          sink(static_cast<std::uint8_t>(b.message_type()));
+          wire::Writer w;
+          if (mrt::to_bgp_message(b, w)) {
+            const Buffer message(w.bytes());
+            decode_bgp_message(message.span(), ctx);
+            if (b.message_type() == bgp::MessageType::Update) {
+              if (auto u = bgp::parse_update_body(b.payload, ctx)) {
+                walk_update(*u);
+              }
+            }
+          }
+        } else if constexpr (std::is_same_v<T, mrt::BgpStateChange>) {
+          sink(b.old_state + b.new_state);
+        }
+      },
+      body);
+}
+
+struct Formatters {
+  tools::BgpdumpFormatter plain{tools::BgpdumpOptions{}};
+  tools::BgpdumpFormatter all{tools::BgpdumpOptions{.human_time = true,
+                                                    .change_time = true,
+                                                    .packet_index = true,
+                                                    .large_communities = true,
+                                                    .unknown_attributes = true}};
+  tools::BgpdumpFormatter strict{
+      tools::BgpdumpOptions{.large_communities = true, .unknown_attributes = true, .strict = true}};
+  tools::JsonFormatter json;
+};
+
+void format_with(tools::BgpdumpFormatter& f, const mrt::Record& record) {
+  std::string out = "x";
+  if (!f.format(record, out)) {
+    require(out == "x", "a failed bgpdump format appends nothing");
+  }
+  sink(out.size() + f.packet_index());
+}
+
+void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
+  auto record = mrt::parse_record(bytes);
+  if (!record) {
+    return;
+  }
+  require(record->bytes.size() == bytes.size(), "a record spans its bytes");
+  require(record->body_offset() == (record->header.extended_time() ? 16U : 12U),
+          "the body follows the header");
+  sink(mrt::to_string(record->header.type) != nullptr);
+  sink(mrt::subtype_name(record->header.type, record->header.subtype) != nullptr);
+  sink(mrt::mp_reach_abbreviated(*record));
+  if (auto body = mrt::parse_body(*record)) {
+    walk_body(*record, *body);
+  } else {
+    require(body.error().message != nullptr, "body errors have a message");
+    require(body.error().offset <= bytes.size(), "body error offsets stay in the record");
+  }
+  format_with(formatters.plain, *record);
+  format_with(formatters.all, *record);
+  format_with(formatters.strict, *record);
+  std::string out = "x";
+  if (!formatters.json.format(*record, out)) {
+    require(out == "x", "a failed JSON format appends nothing");
+  }
+  sink(out.size());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::span<const std::uint8_t> rest(data, size);
+  Formatters formatters;
+  for (int i = 0; i < kMaxRecords && !rest.empty(); ++i) {
+    const mrt::Frame f = mrt::frame(rest);
+    if (f.status != mrt::FrameStatus::Complete) {
+      if (f.status == mrt::FrameStatus::NeedMore) {
+        require(f.size > rest.size(), "NeedMore asks for more than there is");
+      } else {
+        require(f.error.message != nullptr, "broken frames say why");
+      }
+      // The parser must refuse what framing could not complete.
+      const Buffer tail(rest);
+      auto record = mrt::parse_record(tail.span());
+      require(!record || f.status == mrt::FrameStatus::Broken,
+              "parse_record refuses a record that is not complete");
+      break;
+    }
+    require(f.size >= mrt::kHeaderSize && f.size <= rest.size(), "a record lies in the input");
+    const Buffer record(rest.first(static_cast<std::size_t>(f.size)));
+    run_record(record.span(), formatters);
+    rest = rest.subspan(static_cast<std::size_t>(f.size));
+  }
+  return 0;
+}
