@@ -68,7 +68,8 @@ std::uint32_t AsPathView::origin_as() const {
   std::uint32_t origin = 0;
   for_each_segment([&](const Segment& s) {
     if (s.type == AsSegmentType::AsSequence) {
-      origin = s.asn(s.count - 1U);
+      // Unchecked views may hold an empty segment (count 0): it names no AS.
+      origin = s.count > 0 ? s.asn(s.count - 1U) : 0;
     } else if (s.type == AsSegmentType::AsSet) {
       origin = s.count == 1 ? s.asn(0) : 0;
     }

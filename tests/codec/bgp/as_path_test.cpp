@@ -212,6 +212,17 @@ TEST(AsPath, UncheckedViewStopsAtTheFirstBadSegment) {
   EXPECT_EQ(v.path_length(), 1U);
 }
 
+TEST(AsPath, UncheckedViewWithEmptySegmentHasNoOrigin) {
+  const Bytes b = {
+      0x02, 0x01, 0x00, 0x00, 0x00, 0x07,  // AS_SEQUENCE 7
+      0x02, 0x00,                          // AS_SEQUENCE with no ASNs (malformed)
+  };
+  const AsPathView v = AsPathView::unchecked(b, 4);
+  EXPECT_EQ(v.origin_as(), 0U);  // used to read the ASN at index 0 - 1, far past the data
+  EXPECT_EQ(v.path_length(), 1U);
+  EXPECT_EQ(v.to_owned(), (AsPath{{kSeq, {7}}, {kSeq, {}}}));
+}
+
 // ---- RFC 6793 4.2.3 -------------------------------------------------------------------------
 
 TEST(MergeAs4Path, ShorterAs4PathReplacesTheTail) {
