@@ -79,7 +79,7 @@ char segment_close(std::uint8_t type) {
 // bgpdump's AS path text: sequences space separated, {sets} with commas, (confed sequences),
 // [confed sets]; "! Error !" for a bad segment type or overrun; "..." past 8000 characters.
 // Returns bgpdump's count (sequences count their members, sets 1, confederations included).
-int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, std::string& out) {
+int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, Text& out) {
   out.clear();
   int count = 0;
   bool space = false;
@@ -90,35 +90,37 @@ int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, std:
   while (pos < data.size()) {
     const std::uint8_t seg_type = data[pos];
     if (seg_type < 1 || seg_type > 4 || data.size() - pos < 2) {
-      out = "! Error !";
+      out.clear();
+      out.put("! Error !");
       return 0;
     }
     const std::size_t seg_len = data[pos + 1];
     if (pos + 2 + seg_len * asn_len > data.size()) {
-      out = "! Error !";
+      out.clear();
+      out.put("! Error !");
       return 0;
     }
     if (type != 2) {
-      out.push_back(segment_close(type));
+      out.put(segment_close(type));
     }
     if (space) {
-      out.push_back(' ');
+      out.put(' ');
     }
     if (seg_type != 2) {
-      out.push_back(segment_open(seg_type));
+      out.put(segment_open(seg_type));
     }
     space = false;
     count += (seg_type == 2 || seg_type == 3) ? static_cast<int>(seg_len) : 1;
     for (std::size_t i = 0; i < seg_len; ++i) {
       if (space) {
-        out.push_back(seg_type == 1 || seg_type == 4 ? ',' : ' ');
+        out.put(seg_type == 1 || seg_type == 4 ? ',' : ' ');
       } else {
         space = true;
       }
       const std::size_t at = pos + 2 + i * asn_len;
-      append_u64(out, asn_len == 4 ? wire::load_u32(data, at) : wire::load_u16(data, at));
+      out.u64(asn_len == 4 ? wire::load_u32(data, at) : wire::load_u16(data, at));
       if (out.size() > 8000 - 100) {
-        out += "...";
+        out.put("...");
         return count;
       }
     }
@@ -128,13 +130,13 @@ int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, std:
     pos += 2 + seg_len * asn_len;
   }
   if (any && last_type != 2) {
-    out.push_back(segment_close(last_type));
+    out.put(segment_close(last_type));
   }
   return count;
 }
 
 int as_path_count(std::span<const std::uint8_t> data, std::size_t asn_len) {
-  std::string ignored;
+  thread_local Text ignored;
   return format_as_path(data, asn_len, ignored);
 }
 
@@ -426,10 +428,10 @@ void BgpdumpFormatter::decode_attributes(std::span<const std::uint8_t> block, st
   std::span<const std::uint8_t> path = a.as_path_data;
   std::size_t path_asn_len = asn_len;
   std::vector<std::uint8_t> merged;
-  if (have_as_path) {
-    a.as_path_count = as_path_count(path, asn_len);
-  }
   if (asn_len == 2) {
+    if (have_as_path) {
+      a.as_path_count = as_path_count(path, asn_len);
+    }
     bool merge = true;
     if (a.has(7) && a.has(18)) {
       if (a.aggregator_as != bgp::kAsTrans) {
@@ -600,7 +602,7 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   out.u64(entry->prefix_length);
   out.put('|');
   const Attrs& a = attrs_;
-  out.put(a.as_path);
+  out.put(a.as_path.view());
   out.put('|');
   out.put(describe_origin(a.origin));
   if (options_.human_time) {
@@ -630,6 +632,15 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
       return fail(table.error());
     }
     peers_ = std::move(*table);
+    peer_text_.clear();
+    for (const auto& peer : peers_->peers) {
+      Text t;
+      append_address(t, peer.ip);
+      t.put('|');
+      t.u64(peer.as);
+      t.put('|');
+      peer_text_.emplace_back(t.view());
+    }
     return {};  // bgpdump does not count it as a parsed record
   }
   if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {
@@ -673,28 +684,31 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
   }
   const bool add_path = rib->add_path();
   ++packet_index_;
+  const char* format = add_path ? "TABLE_DUMP2_AP" : "TABLE_DUMP2";
+  head_.clear();
+  line_start(format, "B", head_);
+  tail_.clear();  // the prefix column
+  append_prefix(tail_, nlri);
+  tail_.put('|');
   for (const auto& entry : *rib) {
     if (entry.peer_index >= peers_->peers.size()) {
       return fail(codec::ErrorKind::BadValue, 0, "RIB entry names a peer index out of range");
     }
-    const auto& peer = peers_->peers[entry.peer_index];
     decode_attributes(entry.attributes, 4, add_path, true, family);
     if (options_.change_time) {
       time_text(entry.originated_time, 0, false);
+      line_start(format, "B", out);
+    } else {
+      out.put(head_.view());
     }
-    line_start(add_path ? "TABLE_DUMP2_AP" : "TABLE_DUMP2", "B", out);
-    append_address(out, peer.ip);
-    out.put('|');
-    out.u64(peer.as);
-    out.put('|');
-    append_prefix(out, nlri);
-    out.put('|');
+    out.put(peer_text_[entry.peer_index]);
+    out.put(tail_.view());
     if (add_path) {
       out.u64(entry.path_id);
       out.put('|');
     }
     const Attrs& a = attrs_;
-    out.put(a.as_path);
+    out.put(a.as_path.view());
     out.put('|');
     out.put(describe_origin(a.origin));
     if (options_.human_time) {
@@ -844,7 +858,7 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
     Text& t = tail_;
     t.clear();
     if (options_.human_time) {
-      t.put(a.as_path);
+      t.put(a.as_path.view());
       t.put('|');
       t.put(describe_origin(a.origin));
       t.put('\n');
@@ -852,7 +866,7 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
       const std::uint32_t lp = a.has(5) ? a.local_pref : 0;
       const std::uint32_t med = a.has(4) ? a.med : 0;
       if (mp == nullptr) {
-        t.put(a.as_path);
+        t.put(a.as_path.view());
         t.put('|');
         t.put(describe_origin(a.origin));
         t.put('|');
@@ -863,7 +877,7 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
         t.u64(med);
         t.put('|');
       } else if (!v6) {
-        t.put(a.as_path);
+        t.put(a.as_path.view());
         t.put('|');
         t.put(describe_origin(a.origin));
         t.put('|');
@@ -876,7 +890,7 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
           t.put('|');
         }
       } else {
-        t.put(a.as_path);
+        t.put(a.as_path.view());
         t.put('|');
         t.put(describe_origin(a.origin));
         t.put('|');
@@ -1004,7 +1018,7 @@ Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, Text& out) {
     out.put('|');
     append_prefix(out, p);
     out.put('|');
-    out.put(a.as_path);
+    out.put(a.as_path.view());
     out.put('|');
     out.put(describe_origin(a.origin));
     if (options_.human_time) {

@@ -61,7 +61,7 @@ class BgpdumpFormatter {
     std::uint64_t flag = 0;  // bit (type - 1) for every type 1..64 met
     int origin = -1;
     bool has_as_path = false;
-    std::string as_path;
+    Text as_path;
     int as_path_count = 0;
     std::uint32_t next_hop = 0xFFFFFFFF;
     std::uint32_t med = 0;
@@ -98,9 +98,10 @@ class BgpdumpFormatter {
 
   BgpdumpOptions options_;
   std::optional<codec::mrt::PeerIndexTable> peers_;
-  std::uint64_t packet_index_ = 0;  // records counted so far
-  std::uint64_t record_index_ = 0;  // the index printed for the current record
-  std::string time_;                // the time column of the record being printed
+  std::vector<std::string> peer_text_;  // "address|AS|" of each peer of the table
+  std::uint64_t packet_index_ = 0;      // records counted so far
+  std::uint64_t record_index_ = 0;      // the index printed for the current record
+  std::string time_;                    // the time column of the record being printed
   Attrs attrs_;
   std::string scratch_;
   Text scratch_text_;
