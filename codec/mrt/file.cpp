@@ -1071,7 +1071,8 @@ Status ChunkReader::open(const std::string& path, const ReaderOptions& options) 
       decoder = std::make_unique<GzipDecoder>(impl_->input);
       break;
     case Compression::Bzip2:
-      if (options.parallel_bzip2 && impl_->input.regular()) {
+      // Only named regular files: the fallback to sequential libbz2 reopens the path.
+      if (options.parallel_bzip2 && impl_->input.regular() && path != "-") {
         unsigned threads = options.threads;
         if (threads == 0) {
           threads = std::max(2U, std::thread::hardware_concurrency());

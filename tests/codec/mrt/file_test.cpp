@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -516,6 +520,49 @@ TEST(MrtFile, ConcatenatedGzipMembersAreOneStream) {
   const ReadAll r = read_all((dir / "ab.gz").string());
   EXPECT_FALSE(r.failed);
   EXPECT_EQ(r.records, 2U);
+  fs::remove_all(dir);
+}
+
+// "-" reads stdin: a child process gets the file as its stdin and counts the records.
+TEST(MrtFile, ReadsStandardInput) {
+  const fs::path dir = temp_dir();
+  wire::Writer w;
+  const Buf body(300, 3);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(encode_raw(Type::Ospfv2, 0, {}, body, w));
+  }
+  for (Compression c : {Compression::None, Compression::Gzip, Compression::Bzip2}) {
+    write_file(dir / "stdin.mrt", w.bytes(), c);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const int fd = ::open((dir / "stdin.mrt").c_str(), O_RDONLY);
+      if (fd < 0 || ::dup2(fd, STDIN_FILENO) < 0) {
+        ::_exit(2);
+      }
+      int code = 0;
+      {
+        // Scoped: the reader's producer thread ends before the child exits.
+        FileReader r;
+        FileRecord rec;
+        int n = 0;
+        if (!r.open("-")) {
+          code = 3;
+        }
+        while (code == 0 && r.next(rec)) {
+          ++n;
+        }
+        if (code == 0 && (n != 1000 || r.error() != nullptr || r.compression() != c)) {
+          code = 4;
+        }
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << to_string(c);
+  }
   fs::remove_all(dir);
 }
 
