@@ -4,9 +4,10 @@
 // Parsed messages are views: spans point into the caller's buffer (the embedded BGP PDUs and
 // the TLV values), so the buffer must outlive the message. Embedded BGP messages are framed and
 // checked with the BGP codec but kept as spans; decoding an UPDATE needs the ParseContext from
-// context.hpp. BMP errors carry no NOTIFICATION code of their own (0/0): a framing error means
-// the stream must be dropped, an error in a body means only that message is unusable. This
-// module does not track peers or sessions and never allocates for Route Monitoring.
+// context.hpp. BMP errors carry no NOTIFICATION code of their own (0/0; errors inside an
+// embedded BGP PDU keep the BGP codec's code and subcode): a framing error means the stream
+// must be dropped, an error in a body means only that message is unusable. This module does
+// not track peers or sessions and never allocates for Route Monitoring.
 #pragma once
 
 #include <algorithm>
