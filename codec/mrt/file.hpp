@@ -36,7 +36,7 @@ struct StreamError {
 
 struct ReaderOptions {
   bool threaded = true;        // decompress on a producer thread while the caller parses
-  bool parallel_bzip2 = true;  // decode bzip2 blocks on several threads (regular files only)
+  bool parallel_bzip2 = true;  // decode bzip2 blocks on several threads (named regular files)
   unsigned threads = 0;        // bzip2 block workers; 0: hardware concurrency, at least 2
   std::size_t chunk_size = std::size_t{1} << 20;
   std::uint32_t max_record_length = kMaxRecordLength;
