@@ -627,6 +627,12 @@ PathAttributes parse_attributes(wire::Reader r, const ParseContext& ctx,
   return out;
 }
 
+void parse_attributes_into(wire::Reader r, const ParseContext& ctx, const AttributeOptions& options,
+                           PathAttributes& out) {
+  out = PathAttributes{};
+  Decoder(out, ctx, options).run(r);
+}
+
 // ---- encoding -------------------------------------------------------------------------------
 
 AttributeBuilder& AttributeBuilder::add(std::uint8_t flags, AttributeType type,

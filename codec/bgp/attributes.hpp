@@ -143,6 +143,9 @@ bool is_known_attribute(std::uint8_t type);
 // exactly the block and is consumed. Never fails: see Diagnostics.
 PathAttributes parse_attributes(wire::Reader r, const ParseContext& ctx,
                                 const AttributeOptions& options = {});
+// The same, decoding into `out` (reset first): the hot-path form that avoids copying the view.
+void parse_attributes_into(wire::Reader r, const ParseContext& ctx, const AttributeOptions& options,
+                           PathAttributes& out);
 
 // Decodes an MP_REACH next-hop field for a family (RFC 4760 3, RFC 8950 3, RFC 4364/4659).
 MpNextHop decode_next_hop(AfiSafi family, std::span<const std::uint8_t> raw);

@@ -109,6 +109,24 @@ Result<NlriBlock> NlriBlock::parse(wire::Reader& r, AfiSafi family, bool add_pat
   return block;
 }
 
+Status NlriBlock::parse_into(std::span<const std::uint8_t> bytes, std::uint32_t offset,
+                             AfiSafi family, bool add_path, NlriBlock& out) {
+  out.family_ = family;
+  out.add_path_ = add_path;
+  out.offset_ = offset;
+  out.bytes_ = bytes;
+  out.count_ = 0;
+  if (is_plain_prefix_family(family)) {
+    std::size_t end = 0;
+    std::optional<Error> error;
+    out.count_ = scan(bytes, max_prefix_length(family.afi), add_path, offset, end, error);
+    if (error) {
+      return fail(*error);
+    }
+  }
+  return {};
+}
+
 NlriBlock NlriBlock::parse_lenient(wire::Reader& r, AfiSafi family, bool add_path, bool* complete) {
   NlriBlock block;
   block.family_ = family;

@@ -44,6 +44,10 @@ class NlriBlock {
   // that overruns the block is an error (UPDATE 3/10 Invalid Network Field, session reset; the
   // caller softens it for MP attributes). Other families are accepted as raw bytes.
   static Result<NlriBlock> parse(wire::Reader& r, AfiSafi family, bool add_path);
+  // The same over a span whose first byte is at `offset` in the caller's buffer, decoding
+  // into `out`: the hot-path form used for every UPDATE.
+  static Status parse_into(std::span<const std::uint8_t> bytes, std::uint32_t offset,
+                           AfiSafi family, bool add_path, NlriBlock& out);
   // Never fails: the block covers the leading entries that are whole and valid, and
   // `complete` says whether that was all of `r` (how lenient readers such as bgpdump treat a
   // truncated list). `r` is consumed.

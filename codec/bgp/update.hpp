@@ -44,10 +44,16 @@ struct Update {
 // have been framed; its length must equal the span size.
 Result<Update> parse_update(std::span<const std::uint8_t> message, const ParseContext& ctx);
 
+// The same, decoding into `out`: the hot-path form (no copy of the view on return).
+Status parse_update_into(std::span<const std::uint8_t> message, const ParseContext& ctx,
+                         Update& out);
+
 // Parses an UPDATE body (after the 19-byte header); `base_offset` is the body's offset in the
 // caller's buffer, for error offsets. Used for MRT records that store bodies without headers.
 Result<Update> parse_update_body(std::span<const std::uint8_t> body, const ParseContext& ctx,
                                  std::uint32_t base_offset = 19);
+Status parse_update_body_into(std::span<const std::uint8_t> body, const ParseContext& ctx,
+                              std::uint32_t base_offset, Update& out);
 
 // An UPDATE to build and encode.
 struct UpdateMessage {

@@ -178,7 +178,7 @@ using Status = Result<void>;
 // Propagates a failed Result out of the calling function; the only macro of the codec.
 #define BGPSCRIBE_TRY(expr)                                     \
   do {                                                          \
-    if (auto bgpscribe_try_r = (expr); !bgpscribe_try_r) {      \
+    if (auto&& bgpscribe_try_r = (expr); !bgpscribe_try_r) {    \
       return ::bgpscribe::codec::fail(bgpscribe_try_r.error()); \
     }                                                           \
   } while (false)
