@@ -508,6 +508,18 @@ Status JsonFormatter::message(std::span<const std::uint8_t> m, const bgp::ParseC
   const auto type = static_cast<bgp::MessageType>(m[18]);
   if (type == bgp::MessageType::Update) {
     auto u = bgp::parse_update(m, ctx);
+    if (!u && u.error().subcode == bgp::update_subcode::kInvalidNetworkField) {
+      // Some writers (BIRD's mrtdump among them) record ADD-PATH sessions under the plain
+      // subtypes. When the NLRI only make sense with path identifiers, read them that way and
+      // say so.
+      bgp::ParseContext with_ids = ctx;
+      with_ids.set_add_path_all(true);
+      auto retry = bgp::parse_update(m, with_ids);
+      if (retry) {
+        head_ += "\"add_path_inferred\":true,";
+        u = std::move(retry);
+      }
+    }
     if (!u) {
       return fail(u.error());
     }
