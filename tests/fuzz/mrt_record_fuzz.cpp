@@ -10,6 +10,7 @@
 // (plain and with every option) and JSON formatters print it; they keep the peer index table
 // between records, which is why one input holds several records.
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 
@@ -201,6 +203,192 @@ void walk_body(const mrt::Record& record, const mrt::Body& body) {
       body);
 }
 
+// A strict RFC 8259 checker for one JSON value: the JSON lines must parse anywhere, so strings
+// are valid UTF-8 with no raw control characters, and numbers have JSON's shape.
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view text) : s_(text) {}
+  bool value(int depth = 0) {
+    if (depth > 64 || pos_ >= s_.size()) {
+      return false;
+    }
+    switch (s_[pos_]) {
+      case '{':
+        return object(depth);
+      case '[':
+        return array(depth);
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
+    }
+  }
+  [[nodiscard]] bool at_end() const { return pos_ == s_.size(); }
+  [[nodiscard]] bool starts_object() const { return !s_.empty() && s_[0] == '{'; }
+
+ private:
+  bool eat(char c) {
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  bool literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) {
+      return false;
+    }
+    pos_ += word.size();
+    return true;
+  }
+  bool object(int depth) {
+    ++pos_;
+    if (eat('}')) {
+      return true;
+    }
+    do {
+      if (!string() || !eat(':') || !value(depth + 1)) {
+        return false;
+      }
+    } while (eat(','));
+    return eat('}');
+  }
+  bool array(int depth) {
+    ++pos_;
+    if (eat(']')) {
+      return true;
+    }
+    do {
+      if (!value(depth + 1)) {
+        return false;
+      }
+    } while (eat(','));
+    return eat(']');
+  }
+  bool digits() {
+    const std::size_t start = pos_;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+      ++pos_;
+    }
+    return pos_ > start;
+  }
+  bool number() {
+    eat('-');
+    if (eat('0')) {
+      // no leading zeros
+    } else if (!digits()) {
+      return false;
+    }
+    if (eat('.') && !digits()) {
+      return false;
+    }
+    if (eat('e') || eat('E')) {
+      if (!eat('+')) {
+        eat('-');
+      }
+      return digits();
+    }
+    return true;
+  }
+  bool string() {
+    if (!eat('"')) {
+      return false;
+    }
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) {
+        return false;
+      }
+      if (c == '\\') {
+        ++pos_;
+        if (pos_ >= s_.size()) {
+          return false;
+        }
+        const char e = s_[pos_++];
+        if (e == 'u') {
+          for (int i = 0; i < 4; ++i) {
+            if (pos_ >= s_.size() || std::isxdigit(static_cast<unsigned char>(s_[pos_])) == 0) {
+              return false;
+            }
+            ++pos_;
+          }
+        } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+          return false;
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++pos_;
+        continue;
+      }
+      // UTF-8: a lead byte and its continuation bytes, shortest form, no surrogates.
+      std::size_t n = 0;
+      std::uint32_t cp = 0;
+      if ((c & 0xE0) == 0xC0) {
+        n = 1;
+        cp = c & 0x1FU;
+      } else if ((c & 0xF0) == 0xE0) {
+        n = 2;
+        cp = c & 0x0FU;
+      } else if ((c & 0xF8) == 0xF0) {
+        n = 3;
+        cp = c & 0x07U;
+      } else {
+        return false;
+      }
+      if (pos_ + n >= s_.size()) {
+        return false;
+      }
+      for (std::size_t i = 1; i <= n; ++i) {
+        const auto cc = static_cast<unsigned char>(s_[pos_ + i]);
+        if ((cc & 0xC0) != 0x80) {
+          return false;
+        }
+        cp = (cp << 6) | (cc & 0x3FU);
+      }
+      static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return false;
+      }
+      pos_ += n + 1;
+    }
+    return false;
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+// Every JSON line is one valid object with a kind.
+void check_json_lines(std::string_view out) {
+  while (!out.empty()) {
+    const std::size_t nl = out.find('\n');
+    require(nl != std::string_view::npos, "JSON lines end in a newline");
+    const std::string_view line = out.substr(0, nl);
+    JsonChecker checker(line);
+    require(checker.starts_object() && checker.value() && checker.at_end(),
+            "each JSON line is one valid JSON object");
+    require(line.find("\"kind\":") != std::string_view::npos, "each JSON line has a kind");
+    out.remove_prefix(nl + 1);
+  }
+}
+
+// bgpdump lines: newline-terminated, no NUL.
+void check_text_lines(std::string_view out) {
+  require(out.empty() || out.back() == '\n', "bgpdump lines end in a newline");
+  require(out.find('\0') == std::string_view::npos, "bgpdump lines hold no NUL");
+}
+
 struct Formatters {
   tools::BgpdumpFormatter plain{tools::BgpdumpOptions{}};
   tools::BgpdumpFormatter all{tools::BgpdumpOptions{.human_time = true,
@@ -218,6 +406,7 @@ void format_with(tools::BgpdumpFormatter& f, const mrt::Record& record) {
   if (!f.format(record, out)) {
     require(out == "x", "a failed bgpdump format appends nothing");
   }
+  check_text_lines(std::string_view(out).substr(1));
   sink(out.size() + f.packet_index());
 }
 
@@ -245,6 +434,7 @@ void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
   if (!formatters.json.format(*record, out)) {
     require(out == "x", "a failed JSON format appends nothing");
   }
+  check_json_lines(std::string_view(out).substr(1));
   sink(out.size());
 }
 
