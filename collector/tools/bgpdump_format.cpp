@@ -624,6 +624,22 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   return {};
 }
 
+void BgpdumpFormatter::set_peer_table(std::shared_ptr<const mrt::PeerIndexTable> table) {
+  peers_ = std::move(table);
+  peer_text_.clear();
+  if (!peers_) {
+    return;
+  }
+  for (const auto& peer : peers_->peers) {
+    Text t;
+    append_address(t, peer.ip);
+    t.put('|');
+    t.u64(peer.as);
+    t.put('|');
+    peer_text_.emplace_back(t.view());
+  }
+}
+
 Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
   const auto subtype = static_cast<mrt::TableDumpV2Subtype>(record.header.subtype);
   if (subtype == mrt::TableDumpV2Subtype::PeerIndexTable) {
@@ -631,16 +647,7 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
     if (!table) {
       return fail(table.error());
     }
-    peers_ = std::move(*table);
-    peer_text_.clear();
-    for (const auto& peer : peers_->peers) {
-      Text t;
-      append_address(t, peer.ip);
-      t.put('|');
-      t.u64(peer.as);
-      t.put('|');
-      peer_text_.emplace_back(t.view());
-    }
+    set_peer_table(std::make_shared<const mrt::PeerIndexTable>(std::move(*table)));
     return {};  // bgpdump does not count it as a parsed record
   }
   if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,9 @@ class BgpdumpFormatter {
   codec::Status format(const codec::mrt::Record& record, Text& out);
   // The same, appending to a string (slower; for tests and fuzzers).
   codec::Status format(const codec::mrt::Record& record, std::string& out);
+
+  // Starts from a PEER_INDEX_TABLE read elsewhere (a formatter that begins mid-file).
+  void set_peer_table(std::shared_ptr<const codec::mrt::PeerIndexTable> table);
 
   // Records that bgpdump would have counted as parsed (its -p packet index).
   [[nodiscard]] std::uint64_t packet_index() const { return packet_index_; }
@@ -97,7 +101,7 @@ class BgpdumpFormatter {
   codec::Status legacy_bgp(const codec::mrt::Record& record, Text& out);
 
   BgpdumpOptions options_;
-  std::optional<codec::mrt::PeerIndexTable> peers_;
+  std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::vector<std::string> peer_text_;  // "address|AS|" of each peer of the table
   std::uint64_t packet_index_ = 0;      // records counted so far
   std::uint64_t record_index_ = 0;      // the index printed for the current record

@@ -5,9 +5,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <memory>
+#include <span>
 
 #include "codec/mrt/file.hpp"
+#include "codec/mrt/table_dump.hpp"
 #include "collector/tools/json_format.hpp"
 
 namespace bgpscribe::collector::tools {
@@ -15,8 +19,6 @@ namespace bgpscribe::collector::tools {
 namespace mrt = codec::mrt;
 
 namespace {
-
-constexpr std::size_t kFlushAt = std::size_t{1} << 20;
 
 class Output {
  public:
@@ -95,6 +97,51 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// A run of whole records handed to a worker thread, and what formatting them produced.
+// Formatting is the costly part of a dump and records are independent but for two things: the
+// PEER_INDEX_TABLE that RIB records refer to (carried as the table in force at the batch
+// start) and bgpdump's -p record index (a dump that shows it formats on one thread).
+struct Batch {
+  struct Item {
+    std::size_t begin = 0;
+    std::size_t size = 0;
+    std::uint64_t index = 0;
+    std::uint64_t offset = 0;
+  };
+  struct Problem {
+    std::uint64_t index = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t field = 0;
+    const char* message = "";
+  };
+  std::vector<std::uint8_t> bytes;
+  std::vector<Item> items;
+  std::shared_ptr<const mrt::PeerIndexTable> peers;
+  Text text;
+  std::string json;
+  std::vector<Problem> problems;
+};
+
+constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxInFlight = 4;
+
+void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
+                  JsonFormatter& json) {
+  for (const auto& item : b.items) {
+    auto record =
+        mrt::parse_record(std::span<const std::uint8_t>(b.bytes).subspan(item.begin, item.size));
+    codec::Status st = record ? codec::Status{} : codec::Status{fail(record.error())};
+    if (record) {
+      st = options.format == DumpFormat::Json ? json.format(*record, b.json)
+                                              : text.format(*record, b.text);
+    }
+    if (!st) {
+      b.problems.push_back(
+          {item.index, item.offset, item.offset + st.error().offset, st.error().message});
+    }
+  }
+}
+
 }  // namespace
 
 int run_dump(const DumpOptions& options, DumpStats* stats_out) {
@@ -106,9 +153,6 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     return 2;
   }
   Progress progress(options.progress);
-  std::string buf;  // JSON lines
-  buf.reserve(kFlushAt + 65536);
-  Text text_buf;  // bgpdump lines
   bool io_failure = false;
   // "FILE: record N at byte R: MESSAGE[: DETAIL][ (byte F)]": R is where the record starts in
   // the uncompressed stream, F the offending field when it is known.
@@ -139,16 +183,62 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       io_failure = true;
       continue;
     }
-    // Each file is dumped on its own, like one bgpdump run per file.
-    BgpdumpFormatter text(options.bgpdump);
-    JsonFormatter json;
+    // Each file is dumped on its own, like one bgpdump run per file. Batches of records are
+    // formatted on worker threads and written in order.
+    const bool parallel = !options.bgpdump.packet_index;
+    BgpdumpFormatter serial_text(options.bgpdump);  // the one formatter when not parallel
+    JsonFormatter serial_json;
+    std::deque<std::future<std::unique_ptr<Batch>>> in_flight;
+    std::shared_ptr<const mrt::PeerIndexTable> peers;
+    auto batch = std::make_unique<Batch>();
+    auto finish = [&](std::unique_ptr<Batch> done) {
+      for (const auto& p : done->problems) {
+        report(file, p.index, p.offset, p.message, "", p.field);
+      }
+      if (!output.write(done->json) || !output.write(done->text)) {
+        io_failure = true;
+      }
+      progress.update(file, stats.bytes, stats.records);
+    };
+    auto drain = [&](std::size_t keep) {
+      while (in_flight.size() > keep) {
+        finish(in_flight.front().get());
+        in_flight.pop_front();
+      }
+    };
+    auto submit = [&] {
+      if (batch->items.empty()) {
+        return;
+      }
+      if (parallel) {
+        in_flight.push_back(
+            std::async(std::launch::async, [b = std::move(batch), &options]() mutable {
+              BgpdumpFormatter text(options.bgpdump);
+              JsonFormatter json;
+              if (b->peers) {
+                text.set_peer_table(b->peers);
+                json.set_peer_table(b->peers);
+              }
+              format_batch(*b, options, text, json);
+              return std::move(b);
+            }));
+        drain(kMaxInFlight);
+      } else {
+        format_batch(*batch, options, serial_text, serial_json);
+        finish(std::move(batch));
+      }
+      batch = std::make_unique<Batch>();
+      batch->peers = peers;
+    };
     mrt::FileRecord rec;
-    while (true) {
+    while (!io_failure) {
       if (!reader.next(rec)) {
         const mrt::StreamError* e = reader.error();
         if (e == nullptr) {
           break;
         }
+        submit();
+        drain(0);
         report(file, e->record_index, e->offset, e->message, e->detail, e->offset);
         if (e->system_error != 0) {
           io_failure = true;
@@ -159,23 +249,24 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         break;
       }
       ++stats.records;
-      stats.bytes += rec.record.bytes.size();
-      auto st = options.format == DumpFormat::Json ? json.format(rec.record, buf)
-                                                   : text.format(rec.record, text_buf);
-      if (!st) {
-        report(file, rec.index, rec.offset, st.error().message, "", rec.offset + st.error().offset);
-      }
-      if (buf.size() >= kFlushAt || text_buf.size() >= kFlushAt) {
-        if (!output.write(buf) || !output.write(text_buf)) {
-          io_failure = true;
-          break;
+      const auto bytes = rec.record.bytes;
+      stats.bytes += bytes.size();
+      batch->items.push_back({batch->bytes.size(), bytes.size(), rec.index, rec.offset});
+      batch->bytes.insert(batch->bytes.end(), bytes.begin(), bytes.end());
+      if (rec.record.header.type == mrt::Type::TableDumpV2 &&
+          rec.record.header.subtype ==
+              static_cast<std::uint16_t>(mrt::TableDumpV2Subtype::PeerIndexTable)) {
+        // Later batches start from this table (the worker of this batch reads it itself).
+        if (auto t = mrt::parse_peer_index_table(rec.record)) {
+          peers = std::make_shared<const mrt::PeerIndexTable>(std::move(*t));
         }
-        progress.update(file, stats.bytes, stats.records);
+      }
+      if (batch->bytes.size() >= kBatchBytes) {
+        submit();
       }
     }
-    if (!output.write(buf) || !output.write(text_buf)) {
-      io_failure = true;
-    }
+    submit();
+    drain(0);
     progress.done();
   }
   if (!output.finish()) {

@@ -475,7 +475,7 @@ Status JsonFormatter::rib(const mrt::Record& record, std::string& out) {
     if (!t) {
       return fail(t.error());
     }
-    peers_ = std::move(*t);
+    peers_ = std::make_shared<const mrt::PeerIndexTable>(std::move(*t));
     out += "{\"kind\":\"peer_index\",";
     append_timestamp(out, record.header);
     member_ipv4(out, "collector_bgp_id", peers_->collector_bgp_id);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,10 @@ class JsonFormatter {
 
   // Appends the lines for one record. Fails when the record is malformed (nothing appended).
   codec::Status format(const codec::mrt::Record& record, std::string& out);
+  // Starts from a PEER_INDEX_TABLE read elsewhere (a formatter that begins mid-file).
+  void set_peer_table(std::shared_ptr<const codec::mrt::PeerIndexTable> table) {
+    peers_ = std::move(table);
+  }
 
  private:
   codec::Status table_dump(const codec::mrt::Record& record, std::string& out);
@@ -32,7 +37,7 @@ class JsonFormatter {
   codec::Status message(std::span<const std::uint8_t> bgp_message,
                         const codec::bgp::ParseContext& ctx, std::string& out);
 
-  std::optional<codec::mrt::PeerIndexTable> peers_;
+  std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::string head_;  // the shared leading members of the record's lines
   std::string attrs_;
 };
