@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <span>
@@ -65,7 +66,9 @@ class Output {
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}
-  void update(const std::string& file, std::uint64_t bytes, std::uint64_t records) {
+  // `total` is the uncompressed size when it is known (a plain regular file), else 0.
+  void update(const std::string& file, std::uint64_t bytes, std::uint64_t records,
+              std::uint64_t total) {
     if (!enabled_) {
       return;
     }
@@ -79,7 +82,12 @@ class Progress {
     last_ = now;
     shown_ = true;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r%s: %.1f MB, %llu records, %.0f MB/s   ", file.c_str(),
+    char percent[16] = "";
+    if (total > 0) {
+      std::snprintf(percent, sizeof percent, "%3.0f%% ",
+                    100.0 * static_cast<double>(bytes) / static_cast<double>(total));
+    }
+    std::fprintf(stderr, "\r%s: %s%.1f MB, %llu records, %.0f MB/s   ", file.c_str(), percent,
                  static_cast<double>(bytes) / 1e6, static_cast<unsigned long long>(records),
                  secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0);
   }
@@ -186,6 +194,13 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     // Each file is dumped on its own, like one bgpdump run per file. Batches of records are
     // formatted on worker threads and written in order.
     const bool parallel = !options.bgpdump.packet_index;
+    std::uint64_t total = 0;
+    std::error_code size_error;
+    if (file != "-" && reader.compression() == mrt::Compression::None) {
+      total = std::filesystem::file_size(file, size_error);
+    }
+    std::uint64_t file_bytes = 0;
+    std::uint64_t file_records = 0;
     BgpdumpFormatter serial_text(options.bgpdump);  // the one formatter when not parallel
     JsonFormatter serial_json;
     std::deque<std::future<std::unique_ptr<Batch>>> in_flight;
@@ -198,7 +213,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       if (!output.write(done->json) || !output.write(done->text)) {
         io_failure = true;
       }
-      progress.update(file, stats.bytes, stats.records);
+      progress.update(file, file_bytes, file_records, total);
     };
     auto drain = [&](std::size_t keep) {
       while (in_flight.size() > keep) {
@@ -249,8 +264,10 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         break;
       }
       ++stats.records;
+      ++file_records;
       const auto bytes = rec.record.bytes;
       stats.bytes += bytes.size();
+      file_bytes += bytes.size();
       batch->items.push_back({batch->bytes.size(), bytes.size(), rec.index, rec.offset});
       batch->bytes.insert(batch->bytes.end(), bytes.begin(), bytes.end());
       if (rec.record.header.type == mrt::Type::TableDumpV2 &&
