@@ -306,6 +306,9 @@ void check_frame(const Frame& f, std::span<const std::uint8_t> input, std::size_
     case FrameStatus::NeedMore:
       require(f.size > input.size(), "NeedMore asks for more than there is");
       require(f.size >= kHeaderSize, "NeedMore waits for at least a header");
+      if (input.size() >= kHeaderSize) {
+        require(f.size == f.header.length, "with a header, NeedMore waits for the message");
+      }
       break;
     case FrameStatus::Message:
       require(f.size >= kHeaderSize && f.size <= input.size(), "a message lies in the input");

@@ -184,6 +184,9 @@ void walk_message(const bmp::Message& m, Station& station) {
           walk_peer(v.peer);
           const bgp::ParseContext ctx =
               bmp::route_monitoring_context(station.sent, station.received, v.peer);
+          require(ctx.four_octet_as == !v.peer.legacy_as_path(), "the A flag sets the AS width");
+          require(v.peer.is_loc_rib() ? !ctx.ibgp && !ctx.ebgp : ctx.ibgp != ctx.ebgp,
+                  "the session kind is known except for Loc-RIB");
           sink(bmp::as_width_consistent(station.sent, station.received, v.peer));
           require(v.update.size() >= bgp::kHeaderSize, "Route Monitoring holds a BGP message");
           const Buffer update(v.update);
