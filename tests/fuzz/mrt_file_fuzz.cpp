@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -133,13 +132,14 @@ std::vector<Event> read_events(const std::string& path, const mrt::ReaderOptions
   }
   mrt::FileRecord rec;
   std::uint64_t index = 0;
-  std::optional<std::uint64_t> offset = 0;  // unknown right after a skip
+  std::uint64_t offset = 0;
+  bool offset_known = true;  // not right after a skip
   std::uint64_t skipped_at = 0;
   for (std::size_t steps = 0; steps < 1'000'000; ++steps) {
     if (reader.next(rec)) {
       require(rec.index == index, "records come with consecutive indices");
-      if (offset) {
-        require(rec.offset == *offset, "records come at consecutive offsets");
+      if (offset_known) {
+        require(rec.offset == offset, "records come at consecutive offsets");
       } else {
         require(rec.offset >= skipped_at + mrt::kHeaderSize, "a skip moves past a header");
       }
@@ -150,19 +150,20 @@ std::vector<Event> read_events(const std::string& path, const mrt::ReaderOptions
                      rec.index,
                      {rec.record.bytes.begin(), rec.record.bytes.end()}});
       offset = rec.offset + rec.record.bytes.size();
+      offset_known = true;
       ++index;
       continue;
     }
     const mrt::StreamError* e = reader.error();
     if (e == nullptr) {
-      out.push_back({Event::End, offset.value_or(0), index});
+      out.push_back({Event::End, offset_known ? offset : 0, index});
       require(!reader.next(rec) && reader.error() == nullptr, "the end stays the end");
       return out;
     }
     require(e->message != nullptr && e->detail != nullptr, "errors have messages");
     require(e->record_index == index, "errors name the record they stop at");
-    if (offset) {
-      require(e->offset == *offset, "errors are where the stream stopped");
+    if (offset_known) {
+      require(e->offset == offset, "errors are where the stream stopped");
     }
     out.push_back({Event::Error, e->offset, e->record_index, {}, e->skippable});
     if (!e->skippable) {
@@ -179,7 +180,7 @@ std::vector<Event> read_events(const std::string& path, const mrt::ReaderOptions
     }
     require(reader.error() == nullptr, "a skip clears the error");
     ++index;
-    offset.reset();
+    offset_known = false;
   }
   require(false, "the reader does not stop");
   return out;
