@@ -21,6 +21,7 @@
 #include <string_view>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attributes.hpp"
@@ -399,15 +400,44 @@ struct Formatters {
   tools::BgpdumpFormatter strict{
       tools::BgpdumpOptions{.large_communities = true, .unknown_attributes = true, .strict = true}};
   tools::JsonFormatter json;
+  // Every PEER_INDEX_TABLE record met so far: the one state a formatter may carry.
+  std::vector<Buffer> peer_tables;
 };
 
-void format_with(tools::BgpdumpFormatter& f, const mrt::Record& record) {
+std::string format_with(tools::BgpdumpFormatter& f, const mrt::Record& record) {
   std::string out = "x";
   if (!f.format(record, out)) {
     require(out == "x", "a failed bgpdump format appends nothing");
   }
   check_text_lines(std::string_view(out).substr(1));
   sink(out.size() + f.packet_index());
+  return out;
+}
+
+std::string format_json(tools::JsonFormatter& f, const mrt::Record& record) {
+  std::string out = "x";
+  if (!f.format(record, out)) {
+    require(out == "x", "a failed JSON format appends nothing");
+  }
+  check_json_lines(std::string_view(out).substr(1));
+  return out;
+}
+
+// A formatter that saw only the peer tables prints a record like one that saw every record
+// before it: nothing of an earlier record leaks into a later one's lines.
+void check_no_stale_state(const Formatters& formatters, const mrt::Record& record,
+                          const std::string& plain, const std::string& json) {
+  tools::BgpdumpFormatter fresh_plain{tools::BgpdumpOptions{}};
+  tools::JsonFormatter fresh_json;
+  for (const Buffer& table : formatters.peer_tables) {
+    auto r = mrt::parse_record(table.span());
+    require(r.has_value(), "a kept peer table is a record");
+    std::string ignored;
+    (void)fresh_plain.format(*r, ignored);
+    (void)fresh_json.format(*r, ignored);
+  }
+  require(format_with(fresh_plain, record) == plain, "bgpdump lines depend on no earlier record");
+  require(format_json(fresh_json, record) == json, "JSON lines depend on no earlier record");
 }
 
 void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
@@ -427,15 +457,16 @@ void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
     require(body.error().message != nullptr, "body errors have a message");
     require(body.error().offset <= bytes.size(), "body error offsets stay in the record");
   }
-  format_with(formatters.plain, *record);
+  const std::string plain = format_with(formatters.plain, *record);
   format_with(formatters.all, *record);
   format_with(formatters.strict, *record);
-  std::string out = "x";
-  if (!formatters.json.format(*record, out)) {
-    require(out == "x", "a failed JSON format appends nothing");
+  const std::string json = format_json(formatters.json, *record);
+  check_no_stale_state(formatters, *record, plain, json);
+  if (record->header.type == mrt::Type::TableDumpV2 &&
+      record->header.subtype ==
+          static_cast<std::uint16_t>(mrt::TableDumpV2Subtype::PeerIndexTable)) {
+    formatters.peer_tables.emplace_back(bytes);
   }
-  check_json_lines(std::string_view(out).substr(1));
-  sink(out.size());
 }
 
 }  // namespace
