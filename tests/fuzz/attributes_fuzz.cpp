@@ -88,6 +88,18 @@ void walk_as_path(const bgp::AsPathView& path, std::uint8_t as_size) {
 void check(std::span<const std::uint8_t> block, const ParseContext& ctx,
            const AttributeOptions& options, std::uint32_t base) {
   const PathAttributes a = bgp::parse_attributes(wire::Reader(block, base), ctx, options);
+  {
+    // The in-place form, into a view reused across inputs, gives the same view.
+    static PathAttributes reused;
+    bgp::parse_attributes_into(wire::Reader(block, base), ctx, options, reused);
+    require(reused.present == a.present && reused.seen == a.seen &&
+                reused.diagnostics.error_count == a.diagnostics.error_count &&
+                reused.diagnostics.reaction == a.diagnostics.reaction &&
+                reused.mp_reach.nlri.count() == a.mp_reach.nlri.count() &&
+                reused.mp_unreach.withdrawn.count() == a.mp_unreach.withdrawn.count() &&
+                reused.as_path.bytes().size() == a.as_path.bytes().size(),
+            "parse_attributes_into agrees with parse_attributes");
+  }
   require(a.block.data() == block.data() && a.block.size() == block.size(), "block is the input");
   require(a.block_offset == base, "block offset is the reader's");
   require((a.present & ~a.seen).none(), "every present type was seen");

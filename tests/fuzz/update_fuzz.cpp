@@ -211,13 +211,43 @@ void walk(const Update& u, const ParseContext& ctx, std::span<const std::uint8_t
   g_sink = g_sink + static_cast<std::uint16_t>(u.end_of_rib_family.afi);
 }
 
+bool same_block(const NlriBlock& a, const NlriBlock& b) {
+  return a.family() == b.family() && a.add_path() == b.add_path() && a.count() == b.count() &&
+         a.offset() == b.offset() && a.bytes().data() == b.bytes().data() &&
+         a.bytes().size() == b.bytes().size();
+}
+
+// One view reused for every parse_update_into call of the process, as a session would.
+Update& reused() {
+  static Update u;
+  return u;
+}
+
 void check(std::span<const std::uint8_t> message, const ParseContext& ctx) {
   auto u = bgp::parse_update(message, ctx);
+  // The in-place form, into a view that still holds an earlier message, agrees with it.
+  Update& into = reused();
+  const auto st = bgp::parse_update_into(message, ctx, into);
+  require(st.has_value() == u.has_value(), "parse_update_into agrees with parse_update");
   if (!u) {
+    require(st.error().offset == u.error().offset && st.error().code == u.error().code &&
+                st.error().subcode == u.error().subcode,
+            "parse_update_into fails the same way");
     require(u.error().offset <= message.size(), "error offset inside the message");
     require(u.error().reaction == Reaction::SessionReset, "a failed parse resets");
+    into = Update{};  // a failed parse may leave the view half-filled
     return;
   }
+  require(same_block(into.withdrawn, u->withdrawn) && same_block(into.nlri, u->nlri),
+          "reused view has the same NLRI");
+  require(into.end_of_rib == u->end_of_rib && into.end_of_rib_family == u->end_of_rib_family,
+          "reused view has the same End-of-RIB");
+  require(into.attributes.present == u->attributes.present &&
+              into.attributes.seen == u->attributes.seen &&
+              into.diagnostics().error_count == u->diagnostics().error_count &&
+              into.reaction() == u->reaction(),
+          "reused view has the same attributes");
+  walk(into, ctx, message);
   walk(*u, ctx, message);
   // The body parser agrees with the whole-message parser.
   auto body = bgp::parse_update_body(message.subspan(19), ctx, 19);
