@@ -533,6 +533,17 @@ void BgpdumpFormatter::attribute_tail(Text& out) const {
   out.put('\n');
 }
 
+// "LOCAL_PREF|MED|" then the attribute tail: the end of every RIB line and NLRI-field
+// announcement (missing LOCAL_PREF and MED print 0).
+void BgpdumpFormatter::preference_and_tail(Text& out) const {
+  const Attrs& a = attrs_;
+  out.u64(a.has(5) ? a.local_pref : 0);
+  out.put('|');
+  out.u64(a.has(4) ? a.med : 0);
+  out.put('|');
+  attribute_tail(out);
+}
+
 Status BgpdumpFormatter::format(const mrt::Record& record, std::string& out) {
   scratch_text_.clear();
   auto s = format(record, scratch_text_);
@@ -616,11 +627,7 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
     out.ipv4(a.next_hop);
   }
   out.put('|');
-  out.u64(a.has(5) ? a.local_pref : 0);
-  out.put('|');
-  out.u64(a.has(4) ? a.med : 0);
-  out.put('|');
-  attribute_tail(out);
+  preference_and_tail(out);
   return {};
 }
 
@@ -735,11 +742,7 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
       out.ipv4(a.next_hop);
     }
     out.put('|');
-    out.u64(a.has(5) ? a.local_pref : 0);
-    out.put('|');
-    out.u64(a.has(4) ? a.med : 0);
-    out.put('|');
-    attribute_tail(out);
+    preference_and_tail(out);
   }
   return {};
 }

@@ -94,6 +94,7 @@ class BgpdumpFormatter {
   void append_address(Text& out, const codec::bgp::IpAddress& ip) const;
   void line_start(const char* format, const char* kind, Text& out) const;
   void attribute_tail(Text& out) const;
+  void preference_and_tail(Text& out) const;
 
   codec::Status table_dump(const codec::mrt::Record& record, Text& out);
   codec::Status table_dump_v2(const codec::mrt::Record& record, Text& out);

@@ -235,6 +235,15 @@ const char* state_name(std::uint16_t s) {
   return s < 9 ? kNames[s] : "Unknown";
 }
 
+// The state members that end a state line, and the line itself.
+void state_members(std::string& out, std::uint16_t old_state, std::uint16_t new_state) {
+  member_str(out, "old_state", state_name(old_state));
+  member_str(out, "new_state", state_name(new_state));
+  member_u64(out, "old_state_code", old_state);
+  member_u64(out, "new_state_code", new_state);
+  close_line(out);
+}
+
 void append_prefix_member(std::string& out, const bgp::Nlri& n, bool add_path) {
   key(out, "prefix");
   out.push_back('"');
@@ -729,11 +738,7 @@ Status JsonFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
     member_u64(out, "peer_as", c->peer.peer_as);
     member_ip(out, "local_ip", c->peer.local_ip);
     member_u64(out, "local_as", c->peer.local_as);
-    member_str(out, "old_state", state_name(c->old_state));
-    member_str(out, "new_state", state_name(c->new_state));
-    member_u64(out, "old_state_code", c->old_state);
-    member_u64(out, "new_state_code", c->new_state);
-    close_line(out);
+    state_members(out, c->old_state, c->new_state);
     return {};
   }
   auto msg = mrt::parse_bgp4mp_message(record);
@@ -766,11 +771,7 @@ Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
     out += "\"kind\":\"state\",";
     member_ip(out, "peer_ip", c->peer_ip);
     member_u64(out, "peer_as", c->peer_as);
-    member_str(out, "old_state", state_name(c->old_state));
-    member_str(out, "new_state", state_name(c->new_state));
-    member_u64(out, "old_state_code", c->old_state);
-    member_u64(out, "new_state_code", c->new_state);
-    close_line(out);
+    state_members(out, c->old_state, c->new_state);
     return {};
   }
   auto msg = mrt::parse_bgp_message(record);
