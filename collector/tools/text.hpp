@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -97,26 +98,26 @@ inline void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
 // no allocation and no per-append bookkeeping of std::string.
 class Text {
  public:
-  Text() { s_.resize(std::size_t{1} << 16); }
+  Text() : data_(new char[kInitial]), cap_(kInitial) {}
   Text(const Text&) = delete;
   Text& operator=(const Text&) = delete;
 
-  [[nodiscard]] std::string_view view() const { return {s_.data(), len_}; }
+  [[nodiscard]] std::string_view view() const { return {data_.get(), len_}; }
   void clear() { len_ = 0; }
   [[nodiscard]] std::size_t size() const { return len_; }
   void truncate(std::size_t n) { len_ = std::min(n, len_); }
   void put(char c) {
     room(1);
-    s_[len_++] = c;
+    data_[len_++] = c;
   }
   void put(std::string_view v) {
     room(v.size());
-    std::memcpy(s_.data() + len_, v.data(), v.size());
+    std::memcpy(data_.get() + len_, v.data(), v.size());
     len_ += v.size();
   }
   void u64(std::uint64_t v) {
     room(24);
-    len_ += codec::bgp::format_u64(v, s_.data() + len_);
+    len_ += codec::bgp::format_u64(v, data_.get() + len_);
   }
   void i64(std::int64_t v) {
     if (v < 0) {
@@ -128,16 +129,16 @@ class Text {
   }
   void ipv4(std::uint32_t host_order) {
     room(16);
-    len_ += codec::bgp::format_ipv4(host_order, s_.data() + len_);
+    len_ += codec::bgp::format_ipv4(host_order, data_.get() + len_);
   }
   void ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes) {
     room(48);
-    len_ += format_ipv6_bgpdump(bytes, s_.data() + len_);
+    len_ += format_ipv6_bgpdump(bytes, data_.get() + len_);
   }
   void hex(std::span<const std::uint8_t> bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
     room(bytes.size() * 2);
-    char* p = s_.data() + len_;
+    char* p = data_.get() + len_;
     for (auto b : bytes) {
       *p++ = kDigits[b >> 4];
       *p++ = kDigits[b & 0xF];
@@ -146,13 +147,23 @@ class Text {
   }
 
  private:
+  static constexpr std::size_t kInitial = std::size_t{1} << 16;
   void room(std::size_t n) {
-    if (len_ + n > s_.size()) [[unlikely]] {
+    if (len_ + n > cap_) [[unlikely]] {
       grow(n);
     }
   }
-  [[gnu::noinline]] void grow(std::size_t n) { s_.resize(std::max(len_ + n, s_.size() * 2)); }
-  std::string s_;  // storage: its size is the capacity, len_ the content
+  // Uninitialised storage: zero-filling megabytes of output buffer would cost more than
+  // formatting into it.
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const std::size_t cap = std::max(len_ + n, cap_ * 2);
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    std::memcpy(bigger.get(), data_.get(), len_);
+    data_ = std::move(bigger);
+    cap_ = cap;
+  }
+  std::unique_ptr<char[]> data_;
+  std::size_t cap_;
   std::size_t len_ = 0;
 };
 
