@@ -4,12 +4,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <thread>
 
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
@@ -150,6 +153,73 @@ void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
   }
 }
 
+// Worker threads that live for the whole dump, each with its own formatters, so that a batch
+// costs neither a thread start nor fresh formatter buffers.
+class FormatPool {
+ public:
+  FormatPool(const DumpOptions& options, unsigned threads) : options_(options) {
+    for (unsigned i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+  ~FormatPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) {
+      t.join();
+    }
+  }
+  FormatPool(const FormatPool&) = delete;
+  FormatPool& operator=(const FormatPool&) = delete;
+
+  std::future<std::unique_ptr<Batch>> submit(std::unique_ptr<Batch> batch) {
+    Job job{std::move(batch), {}};
+    auto future = job.done.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+    return future;
+  }
+
+ private:
+  struct Job {
+    std::unique_ptr<Batch> batch;
+    std::promise<std::unique_ptr<Batch>> done;
+  };
+  void work() {
+    BgpdumpFormatter text(options_.bgpdump);
+    JsonFormatter json;
+    while (true) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) {
+          return;
+        }
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      text.set_peer_table(job.batch->peers);
+      json.set_peer_table(job.batch->peers);
+      format_batch(*job.batch, options_, text, json);
+      job.done.set_value(std::move(job.batch));
+    }
+  }
+
+  const DumpOptions& options_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 int run_dump(const DumpOptions& options, DumpStats* stats_out) {
@@ -181,6 +251,9 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
                  detail != nullptr ? detail : "", where.c_str());
   };
 
+  // Two formatting threads: the machines this runs on have two cores or more, and the reader
+  // has its own decompression thread.
+  FormatPool pool(options, 2);
   for (const auto& file : options.files) {
     mrt::FileReader reader;
     if (auto st = reader.open(file); !st) {
@@ -246,17 +319,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         return;
       }
       if (parallel) {
-        in_flight.push_back(
-            std::async(std::launch::async, [b = std::move(batch), &options]() mutable {
-              BgpdumpFormatter text(options.bgpdump);
-              JsonFormatter json;
-              if (b->peers) {
-                text.set_peer_table(b->peers);
-                json.set_peer_table(b->peers);
-              }
-              format_batch(*b, options, text, json);
-              return std::move(b);
-            }));
+        in_flight.push_back(pool.submit(std::move(batch)));
         drain(kMaxInFlight);
       } else {
         format_batch(*batch, options, serial_text, serial_json);
