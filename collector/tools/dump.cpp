@@ -133,7 +133,7 @@ struct Batch {
   std::vector<Problem> problems;
 };
 
-constexpr std::size_t kBatchBytes = std::size_t{1} << 20;
+constexpr std::size_t kBatchBytes = std::size_t{1} << 17;
 constexpr std::size_t kMaxInFlight = 4;
 
 void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
