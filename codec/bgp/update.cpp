@@ -1,5 +1,6 @@
 #include "codec/bgp/update.hpp"
 
+#include "codec/bgp/message.hpp"
 #include "codec/bgp/message_types.hpp"
 #include "codec/bgp/notification_codes.hpp"
 
@@ -124,28 +125,24 @@ Status parse_update_into(std::span<const std::uint8_t> message, const ParseConte
 }
 
 Status UpdateMessage::encode(wire::Writer& w, std::size_t max_size) const {
-  const std::size_t start = w.size();
-  w.fill(kMarkerSize, 0xFF);
-  const std::size_t len_at = w.placeholder_u16();
-  w.u8(static_cast<std::uint8_t>(MessageType::Update));
+  const std::size_t start = begin_message(w, MessageType::Update);
   const std::size_t wlen_at = w.placeholder_u16();
   for (const auto& route : withdrawn) {
     encode_nlri(w, route.prefix, route.path_id, add_path);
   }
-  w.patch_u16(wlen_at, static_cast<std::uint16_t>(w.since(wlen_at + 2)));
+  const std::size_t withdrawn_bytes = w.since(wlen_at + 2);
   const std::size_t alen_at = w.placeholder_u16();
   attributes.encode(w);
   const std::size_t attr_bytes = w.since(alen_at + 2);
   for (const auto& route : nlri) {
     encode_nlri(w, route.prefix, route.path_id, add_path);
   }
-  const std::size_t total = w.since(start);
-  if (total > max_size || attr_bytes > 0xFFFF) {
+  if (withdrawn_bytes > 0xFFFF || attr_bytes > 0xFFFF) {
     return fail(ErrorKind::TooLarge, 0, "UPDATE exceeds the maximum message size");
   }
+  w.patch_u16(wlen_at, static_cast<std::uint16_t>(withdrawn_bytes));
   w.patch_u16(alen_at, static_cast<std::uint16_t>(attr_bytes));
-  w.patch_u16(len_at, static_cast<std::uint16_t>(total));
-  return {};
+  return finish_message(w, start, MessageType::Update, max_size);
 }
 
 UpdateMessage UpdateMessage::end_of_rib(AfiSafi family) {
