@@ -5,6 +5,21 @@
 namespace bgpscribe::codec::mrt {
 namespace {
 
+// Old State and New State of a state-change record (RFC 6396 4.4.1, appendix B.2.1).
+Status read_states(wire::Reader& r, std::uint16_t& old_state, std::uint16_t& new_state) {
+  auto o = r.u16();
+  if (!o) {
+    return fail(o.error());
+  }
+  auto n = r.u16();
+  if (!n) {
+    return fail(n.error());
+  }
+  old_state = *o;
+  new_state = *n;
+  return {};
+}
+
 bool is_bgp4mp(Type t) {
   return t == Type::Bgp4mp || t == Type::Bgp4mpEt;
 }
@@ -136,16 +151,7 @@ Result<Bgp4mpStateChange> parse_bgp4mp_state_change(const Record& record) {
     return fail(peer.error());
   }
   c.peer = *peer;
-  auto old_state = r.u16();
-  if (!old_state) {
-    return fail(old_state.error());
-  }
-  auto new_state = r.u16();
-  if (!new_state) {
-    return fail(new_state.error());
-  }
-  c.old_state = *old_state;
-  c.new_state = *new_state;
+  BGPSCRIBE_TRY(read_states(r, c.old_state, c.new_state));
   BGPSCRIBE_TRY(r.expect_end("bytes after the BGP4MP state change"));
   return c;
 }
@@ -256,16 +262,7 @@ Result<BgpStateChange> parse_bgp_state_change(const Record& record) {
     return fail(peer_ip.error());
   }
   c.peer_ip = *peer_ip;
-  auto old_state = r.u16();
-  if (!old_state) {
-    return fail(old_state.error());
-  }
-  auto new_state = r.u16();
-  if (!new_state) {
-    return fail(new_state.error());
-  }
-  c.old_state = *old_state;
-  c.new_state = *new_state;
+  BGPSCRIBE_TRY(read_states(r, c.old_state, c.new_state));
   BGPSCRIBE_TRY(r.expect_end("bytes after the BGP state change"));
   return c;
 }
