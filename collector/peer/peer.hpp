@@ -1,0 +1,226 @@
+// Peer: one BGP neighbour, as the application sees it, whatever happens to its TCP connections.
+//
+// A Peer owns up to two connections at a time (one we opened, one the peer opened), each with
+// its own RFC 4271 FSM; connection collisions (RFC 4271 section 6.8) are resolved here and the
+// application keeps the one Peer object throughout (the flaw of Perl's Net::BGP, which handed
+// the application a second object). The state the application sees is the most advanced state
+// of those connections. Callbacks run on the Process's io_context thread; they may call any
+// method of the Peer or the Process (stop, send, remove_peer): teardown is deferred until the
+// callback returns. Nothing here stores routes: the raw-message hook and update callback give
+// each message to the application, which keeps what it needs (the collector's Adj-RIB-In).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/bgp/capability.hpp"
+#include "codec/bgp/message.hpp"
+#include "codec/bgp/notification.hpp"
+#include "codec/bgp/open.hpp"
+#include "codec/bgp/route_refresh.hpp"
+#include "codec/wire/result.hpp"
+#include "collector/fsm/fsm.hpp"
+#include "collector/net/connection.hpp"
+#include "collector/peer/peer_config.hpp"
+#include "collector/peer/update.hpp"
+
+namespace bgpscribe::collector {
+
+class Process;
+using State = fsm::State;
+using SystemTime = std::chrono::system_clock::time_point;
+
+enum class Direction : std::uint8_t { Received, Sent };
+const char* to_string(Direction d);
+
+// Every message in both directions, as it was on the wire.
+struct RawMessage {
+  Direction direction = Direction::Received;
+  SystemTime time{};                    // receive time (or send time)
+  std::span<const std::uint8_t> bytes;  // the whole message, header included
+  codec::bgp::MessageType type = codec::bgp::MessageType::Keepalive;
+  const codec::bgp::ParseContext* context = nullptr;  // how this session decodes it
+};
+
+// A problem with something the peer sent: what the decoder found, the reaction taken (RFC 7606:
+// session reset with the NOTIFICATION sent, treat-as-withdraw, attribute discard), and the raw
+// message (or unframeable bytes).
+struct PeerError {
+  codec::Error error{};
+  std::span<const std::uint8_t> bytes;
+  std::string message;  // human-readable, with the offset
+};
+
+// RFC 4724 helper events, per family.
+enum class GracefulRestartEvent : std::uint8_t {
+  Stale,      // the session went down with GR: keep the family's routes, marked stale
+  Recovered,  // End-of-RIB after the restart: drop the routes still stale
+  Expired,    // restart or stale time ran out (or the peer came back without the family):
+              // drop every stale route of the family
+};
+const char* to_string(GracefulRestartEvent e);
+
+using TimerId = std::uint64_t;
+
+class Peer {
+ public:
+  // Created by Process::add_peer and by dynamic-peer acceptance.
+  Peer(Process& process, PeerConfig config, bool dynamic);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  // ---- Callbacks (set before start; each may be empty) -------------------------------------
+  Peer& on_open(std::function<void(Peer&, const codec::bgp::Open&)> f);
+  Peer& on_established(std::function<void(Peer&)> f);
+  Peer& on_keepalive(std::function<void(Peer&)> f);
+  Peer& on_update(std::function<void(Peer&, const Update&)> f);
+  Peer& on_refresh(std::function<void(Peer&, const codec::bgp::RouteRefresh&)> f);
+  Peer& on_notification(std::function<void(Peer&, const codec::bgp::Notification&, Direction)> f);
+  Peer& on_error(std::function<void(Peer&, const PeerError&)> f);
+  // Old and new state, and why (the event or the NOTIFICATION in words).
+  Peer& on_state_change(std::function<void(Peer&, State, State, std::string_view)> f);
+  Peer& on_raw(std::function<void(Peer&, const RawMessage&)> f);
+  Peer& on_end_of_rib(std::function<void(Peer&, codec::bgp::AfiSafi)> f);
+  Peer& on_graceful_restart(
+      std::function<void(Peer&, GracefulRestartEvent, codec::bgp::AfiSafi)> f);
+
+  // ---- Control ------------------------------------------------------------------------------
+  void start();
+  // Cease / Administrative Shutdown (6/2) with an optional shutdown communication (RFC 9003),
+  // and no automatic restart.
+  void stop(std::string_view shutdown_text = {});
+  // Sends UPDATEs built by `b` (split as needed); false when not Established or the send queue
+  // is full.
+  bool send_update(const UpdateBuilder& b);
+  // Sends one complete, pre-encoded message (any type) as is; false as above.
+  bool send_raw(std::span<const std::uint8_t> message);
+  // ROUTE-REFRESH (RFC 2918, RFC 7313 subtypes); false unless Established and the peer
+  // announced route refresh.
+  bool send_refresh(codec::bgp::AfiSafi family, codec::bgp::RouteRefreshSubtype subtype =
+                                                    codec::bgp::RouteRefreshSubtype::Normal);
+  // Periodic user timer, first firing after `interval`; runs until removed or the Peer goes.
+  TimerId add_timer(Millis interval, std::function<void(Peer&)> f);
+  void remove_timer(TimerId id);
+
+  // ---- Queries ------------------------------------------------------------------------------
+  [[nodiscard]] const PeerConfig& config() const { return config_; }
+  [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] bool dynamic() const { return dynamic_; }
+  [[nodiscard]] Process& process() { return process_; }
+  // The peer's AS: configured, or learned from its OPEN (dynamic peers); 0 before that.
+  [[nodiscard]] std::uint32_t peer_as() const;
+  // What the two OPENs agreed on; nullptr unless OpenConfirm or Established.
+  [[nodiscard]] const codec::bgp::NegotiatedSession* negotiated() const;
+  [[nodiscard]] const codec::bgp::Open* received_open() const;
+  [[nodiscard]] const codec::bgp::Open& sent_open() const { return sent_open_; }
+  [[nodiscard]] bool has_family(codec::bgp::AfiSafi f) const;
+  [[nodiscard]] bool add_path_receive(codec::bgp::AfiSafi f) const;
+  [[nodiscard]] bool route_refresh() const;
+  [[nodiscard]] bool four_octet_as() const;
+  [[nodiscard]] std::optional<codec::bgp::IpAddress> remote_address() const;
+  // Routes held for max-prefix accounting (only counted when max_prefix is set).
+  [[nodiscard]] std::size_t prefix_count() const { return routes_.size(); }
+  [[nodiscard]] std::uint64_t established_count() const { return established_count_; }
+
+  // ---- Used by Process ----------------------------------------------------------------------
+  // An inbound connection from this peer's address.
+  void accept(net::tcp::socket socket);
+  // Stops without NOTIFICATION callbacks (peer removed) and drops every timer.
+  void shutdown_for_removal();
+
+ private:
+  struct Session;
+  friend struct Session;
+
+  void session_state_changed(Session& s, State from, std::string_view why);
+  void recompute_state(std::string_view why);
+  bool resolve_collision(Session& s, const codec::bgp::Open& open);
+  void session_established(Session& s);
+  void session_down(Session& s);
+  void session_idle(Session& s);
+  void retire(Session& s);
+  [[nodiscard]] Session* established_session() const;
+  [[nodiscard]] std::vector<Session*> sessions() const;
+  void message_error(Session& s, const codec::Error& e, std::span<const std::uint8_t> bytes,
+                     std::span<const std::uint8_t> data = {});
+  void restart_outbound();
+  void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
+  void account_routes(Session& s, const codec::bgp::Update& u);
+  void graceful_restart_begin(Session& s);
+  void graceful_restart_established(Session& s);
+  void graceful_restart_end_of_rib(codec::bgp::AfiSafi f);
+  void graceful_restart_expire();
+  bool send_bytes(std::span<const std::uint8_t> bytes, codec::bgp::MessageType type);
+
+  Process& process_;
+  PeerConfig config_;
+  bool dynamic_;
+  codec::bgp::Open sent_open_;
+  State state_ = State::Idle;
+  bool started_ = false;
+  bool removed_ = false;
+  std::shared_ptr<Session> outbound_;              // the connection we open (active peers)
+  std::vector<std::shared_ptr<Session>> inbound_;  // connections the peer opened
+  std::vector<std::shared_ptr<Session>> retired_;  // closed, destroyed after the callback
+  static constexpr std::size_t kMaxInbound = 2;
+  std::uint32_t learned_as_ = 0;
+  std::uint64_t established_count_ = 0;
+
+  // Max-prefix accounting: one key per held (family, prefix, path id).
+  struct RouteKey {
+    std::array<std::uint8_t, 16> bytes{};
+    std::uint32_t path_id = 0;
+    std::uint8_t length = 0;
+    std::uint8_t afi = 0;
+    std::uint8_t safi = 0;
+    friend bool operator==(const RouteKey&, const RouteKey&) = default;
+  };
+  struct RouteKeyHash {
+    std::size_t operator()(const RouteKey& k) const;
+  };
+  std::unordered_set<RouteKey, RouteKeyHash> routes_;
+
+  // Graceful restart helper state (RFC 4724 section 4.2).
+  std::vector<codec::bgp::AfiSafi> stale_;
+  boost::asio::steady_timer gr_timer_;
+
+  struct UserTimer {
+    Millis interval;
+    std::function<void(Peer&)> f;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::map<TimerId, UserTimer> timers_;
+  TimerId next_timer_ = 1;
+  void arm_user_timer(TimerId id);
+
+  // Liveness token: asynchronous handlers hold a weak_ptr and do nothing once the Peer is gone.
+  std::shared_ptr<Peer*> self_;
+
+  std::function<void(Peer&, const codec::bgp::Open&)> on_open_;
+  std::function<void(Peer&)> on_established_;
+  std::function<void(Peer&)> on_keepalive_;
+  std::function<void(Peer&, const Update&)> on_update_;
+  std::function<void(Peer&, const codec::bgp::RouteRefresh&)> on_refresh_;
+  std::function<void(Peer&, const codec::bgp::Notification&, Direction)> on_notification_;
+  std::function<void(Peer&, const PeerError&)> on_error_;
+  std::function<void(Peer&, State, State, std::string_view)> on_state_change_;
+  std::function<void(Peer&, const RawMessage&)> on_raw_;
+  std::function<void(Peer&, codec::bgp::AfiSafi)> on_end_of_rib_;
+  std::function<void(Peer&, GracefulRestartEvent, codec::bgp::AfiSafi)> on_graceful_restart_;
+
+  codec::bgp::Update update_;  // reused decode target (hot path)
+};
+
+}  // namespace bgpscribe::collector

@@ -1,0 +1,381 @@
+// bgpscribe-monitor: a route monitor built on the speaker library. It holds sessions with the
+// peers given on the command line and prints every event as one '|'-separated line (see
+// examples/README.md for the format); commands on stdin refresh, stop and start peers.
+//
+// It is an example of the library's API and the program the interoperability tests drive
+// against real BGP daemons, so its output is exact and stable rather than pretty.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/capability_codes.hpp"
+#include "collector/peer/process.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bgp = bgpscribe::codec::bgp;
+using bgpscribe::collector::Direction;
+using bgpscribe::collector::Peer;
+using bgpscribe::collector::PeerConfig;
+using bgpscribe::collector::Process;
+using bgpscribe::collector::Update;
+
+std::string now_text() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1000000),
+                static_cast<long long>(us % 1000000));
+  return buf;
+}
+
+std::string family_text(bgp::AfiSafi f) {
+  const char* a = bgp::to_string(f.afi);
+  const char* s = bgp::to_string(f.safi);
+  return std::string(a != nullptr ? a : std::to_string(static_cast<int>(f.afi)).c_str()) + "/" +
+         (s != nullptr ? s : std::to_string(static_cast<int>(f.safi)));
+}
+
+std::optional<bgp::AfiSafi> parse_family(std::string_view text) {
+  for (auto f : {bgp::kIpv4Unicast, bgp::kIpv6Unicast, bgp::kIpv4Multicast, bgp::kIpv6Multicast}) {
+    if (family_text(f) == text) {
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string prefix_head(Peer& p) {
+  return now_text() + "|" + p.config().peer_address.to_string() + "|" + std::to_string(p.peer_as());
+}
+
+void emit(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// One A line per announced route, one W line per withdrawn route.
+void print_update(Peer& p, const Update& u) {
+  const std::string head = prefix_head(p);
+  for (const auto& r : u.withdrawn()) {
+    emit("W|" + head + "|" + r.prefix.to_string() + "|" + std::to_string(r.path_id));
+  }
+  const auto announced = u.announced();
+  if (announced.empty()) {
+    return;
+  }
+  std::string attrs;
+  attrs += bgp::to_string(u.as_path());
+  attrs += '|';
+  if (auto o = u.origin()) {
+    attrs += *o == bgp::Origin::Igp ? "IGP" : (*o == bgp::Origin::Egp ? "EGP" : "INCOMPLETE");
+  }
+  attrs += '|';
+  if (auto nh = u.next_hop()) {
+    attrs += nh->to_string();
+  }
+  attrs += '|';
+  if (auto v = u.local_pref()) {
+    attrs += std::to_string(*v);
+  }
+  attrs += '|';
+  if (auto v = u.med()) {
+    attrs += std::to_string(*v);
+  }
+  attrs += '|';
+  std::string sep;
+  for (auto c : u.communities()) {
+    attrs += sep + std::to_string(c >> 16) + ":" + std::to_string(c & 0xffff);
+    sep = " ";
+  }
+  attrs += '|';
+  sep.clear();
+  for (const auto& c : u.large_communities()) {
+    attrs += sep + std::to_string(c[0]) + ":" + std::to_string(c[1]) + ":" + std::to_string(c[2]);
+    sep = " ";
+  }
+  attrs += '|';
+  sep.clear();
+  for (auto c : u.extended_communities()) {
+    attrs += sep + hex16(c);
+    sep = " ";
+  }
+  attrs += '|';
+  attrs += u.atomic_aggregate() ? "AG" : "";
+  attrs += '|';
+  if (auto ag = u.aggregator()) {
+    attrs += std::to_string(ag->asn) + " " + bgp::IpAddress::v4(ag->address).to_string();
+  }
+  for (const auto& r : announced) {
+    emit("A|" + head + "|" + r.prefix.to_string() + "|" + std::to_string(r.path_id) + "|" + attrs);
+  }
+}
+
+std::string capability_names(const bgp::Open& open) {
+  std::string out;
+  for (const auto& param : open.parameters) {
+    for (const auto& c : param.capabilities) {
+      const char* name = bgp::to_string(c.code);
+      if (!out.empty()) {
+        out += ' ';
+      }
+      out += name != nullptr ? name : std::to_string(static_cast<int>(c.code));
+    }
+  }
+  return out;
+}
+
+void attach(Peer& peer) {
+  peer.on_state_change([](Peer& p, bgpscribe::collector::State from, bgpscribe::collector::State to,
+                          std::string_view /*why*/) {
+    emit("STATE|" + prefix_head(p) + "|" + bgpscribe::collector::fsm::to_string(from) + "|" +
+         bgpscribe::collector::fsm::to_string(to));
+  });
+  peer.on_open([](Peer& p, const bgp::Open& open) {
+    emit("OPEN|" + prefix_head(p) + "|" + std::to_string(open.hold_time) + "|" +
+         bgp::IpAddress::v4(open.bgp_identifier).to_string() + "|" + capability_names(open));
+  });
+  peer.on_established([](Peer& p) {
+    const auto* n = p.negotiated();
+    std::string families;
+    std::string addpath;
+    for (const auto& f : n->families) {
+      families += (families.empty() ? "" : ",") + family_text(f);
+    }
+    for (const auto& f : n->add_path_receive) {
+      addpath += (addpath.empty() ? "" : ",") + family_text(f);
+    }
+    emit("ESTABLISHED|" + prefix_head(p) + "|" + families + "|" + addpath + "|" +
+         (n->four_octet_as ? "1" : "0") + "|" +
+         (n->peer_graceful_restart ? std::to_string(n->peer_graceful_restart->restart_time) : ""));
+  });
+  peer.on_update(print_update);
+  peer.on_end_of_rib(
+      [](Peer& p, bgp::AfiSafi f) { emit("EOR|" + prefix_head(p) + "|" + family_text(f)); });
+  peer.on_refresh([](Peer& p, const bgp::RouteRefresh& rr) {
+    emit("REFRESH|" + prefix_head(p) + "|" + family_text(rr.family) + "|" +
+         std::to_string(static_cast<int>(rr.subtype)));
+  });
+  peer.on_notification([](Peer& p, const bgp::Notification& n, Direction d) {
+    emit("NOTIFICATION|" + prefix_head(p) + "|" + bgpscribe::collector::to_string(d) + "|" +
+         std::to_string(n.code) + "|" + std::to_string(n.subcode) + "|" +
+         bgp::shutdown_communication(n).value_or(""));
+  });
+  peer.on_graceful_restart([](Peer& p, bgpscribe::collector::GracefulRestartEvent e,
+                              bgp::AfiSafi f) {
+    emit("GR|" + prefix_head(p) + "|" + bgpscribe::collector::to_string(e) + "|" + family_text(f));
+  });
+  peer.on_error([](Peer& p, const bgpscribe::collector::PeerError& e) {
+    emit("ERROR|" + prefix_head(p) + "|" + e.message);
+  });
+}
+
+// "ADDR:PORT" or "[V6]:PORT".
+std::pair<bgp::IpAddress, std::uint16_t> parse_endpoint(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw CLI::ValidationError("--listen", "expected [ADDRESS]:PORT, got " + text);
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      throw CLI::ValidationError("--listen", "expected ADDRESS:PORT, got " + text);
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto address = bgp::IpAddress::parse(host);
+  if (!address) {
+    throw CLI::ValidationError("--listen", "not an IP address: " + host);
+  }
+  return {*address, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+// ADDR,AS[,key=value]...
+PeerConfig parse_peer(const std::string& spec, const PeerConfig& base) {
+  std::vector<std::string> parts;
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) {
+    parts.push_back(item);
+  }
+  if (parts.size() < 2) {
+    throw CLI::ValidationError("--peer", "expected ADDRESS,AS[,options], got " + spec);
+  }
+  PeerConfig c = base;
+  auto address = bgp::IpAddress::parse(parts[0]);
+  if (!address) {
+    throw CLI::ValidationError("--peer", "not an IP address: " + parts[0]);
+  }
+  c.peer_address = *address;
+  c.peer_as = static_cast<std::uint32_t>(std::stoul(parts[1]));
+  c.passive = true;
+  for (std::size_t i = 2; i < parts.size(); ++i) {
+    const auto& p = parts[i];
+    const auto eq = p.find('=');
+    const std::string key = p.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : p.substr(eq + 1);
+    if (key == "passive") {
+      c.passive = true;
+    } else if (key == "active") {
+      c.passive = false;
+    } else if (key == "port") {
+      c.peer_port = static_cast<std::uint16_t>(std::stoul(value));
+    } else if (key == "addpath") {
+      c.add_path_receive = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
+    } else if (key == "md5") {
+      c.md5_password = value;
+    } else if (key == "gr") {
+      c.graceful_restart_time = static_cast<std::uint16_t>(std::stoul(value));
+    } else if (key == "local") {
+      c.local_address = bgp::IpAddress::parse(value);
+    } else if (key == "maxprefix") {
+      c.max_prefix = static_cast<std::uint32_t>(std::stoul(value));
+    } else {
+      throw CLI::ValidationError("--peer", "unknown option '" + key + "' in " + spec);
+    }
+  }
+  return c;
+}
+
+void run_command(Process& process, const std::string& line) {
+  std::stringstream ss(line);
+  std::string cmd;
+  std::string who;
+  ss >> cmd >> who;
+  if (cmd == "quit") {
+    for (auto* p : process.peers()) {
+      p->stop();
+    }
+    process.stop();
+    return;
+  }
+  auto address = bgp::IpAddress::parse(who);
+  Peer* peer = address ? process.find_peer(*address) : nullptr;
+  if (peer == nullptr) {
+    emit("ERROR|" + now_text() + "|" + who + "|0|no such peer: " + line);
+    return;
+  }
+  if (cmd == "refresh") {
+    std::string fam;
+    ss >> fam;
+    auto f = parse_family(fam.empty() ? "ipv4/unicast" : fam);
+    if (!f || !peer->send_refresh(*f)) {
+      emit("ERROR|" + prefix_head(*peer) + "|cannot send route refresh: " + line);
+    }
+  } else if (cmd == "stop") {
+    std::string text;
+    std::getline(ss, text);
+    if (!text.empty() && text.front() == ' ') {
+      text.erase(0, 1);
+    }
+    peer->stop(text);
+  } else if (cmd == "start") {
+    peer->start();
+  } else {
+    emit("ERROR|" + now_text() + "|" + who + "|0|unknown command: " + line);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bgpscribe-monitor: print every BGP event of the given peers as a line"};
+  std::uint32_t local_as = 0;
+  std::string router_id;
+  std::vector<std::string> listens;
+  std::vector<std::string> peers;
+  std::uint16_t hold = 90;
+  std::uint32_t connect_retry = 5;
+  app.add_option("--local-as", local_as, "our AS number")->required();
+  app.add_option("--router-id", router_id, "our BGP identifier (IPv4 address)")->required();
+  app.add_option("--listen", listens, "ADDRESS:PORT or [V6]:PORT to accept sessions on");
+  app.add_option("--peer", peers,
+                 "ADDRESS,AS[,active|passive][,port=N][,addpath][,md5=KEY]"
+                 "[,gr=SECONDS][,local=ADDRESS][,maxprefix=N]")
+      ->required();
+  app.add_option("--hold", hold, "hold time to offer (seconds)");
+  app.add_option("--connect-retry", connect_retry, "connect-retry time (seconds)");
+  CLI11_PARSE(app, argc, argv);
+
+  auto id = bgp::IpAddress::parse(router_id);
+  if (!id || !id->is_v4()) {
+    std::cerr << "bgpscribe-monitor: --router-id must be an IPv4 address\n";
+    return 2;
+  }
+  PeerConfig base;
+  base.local_as = local_as;
+  base.local_id = id->v4_host_order();
+  base.hold_time = hold;
+  base.connect_retry = std::chrono::seconds(connect_retry);
+
+  Process process;
+  try {
+    for (const auto& spec : peers) {
+      Peer& p = process.add_peer(parse_peer(spec, base));
+      attach(p);
+    }
+    for (const auto& l : listens) {
+      const auto [address, port] = parse_endpoint(l);
+      process.listen(address, port);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bgpscribe-monitor: " << e.what() << "\n";
+    return 2;
+  }
+  for (auto* p : process.peers()) {
+    p->start();
+  }
+
+  asio::signal_set signals(process.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int /*sig*/) {
+    if (!ec) {
+      run_command(process, "quit");
+    }
+  });
+  asio::posix::stream_descriptor in(process.io(), ::dup(STDIN_FILENO));
+  asio::streambuf buf;
+  std::function<void()> read_line = [&] {
+    asio::async_read_until(in, buf, '\n', [&](const boost::system::error_code& ec, std::size_t) {
+      if (ec) {
+        return;  // stdin closed: keep running until a signal
+      }
+      std::istream is(&buf);
+      std::string line;
+      std::getline(is, line);
+      if (!line.empty()) {
+        run_command(process, line);
+      }
+      read_line();
+    });
+  };
+  read_line();
+  process.run();
+  // Let the Cease messages of "quit" go out.
+  process.run_for(std::chrono::milliseconds(200));
+  return 0;
+}
