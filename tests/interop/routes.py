@@ -42,6 +42,8 @@ def profile(k, daemon):
     if daemon in ("gobgp", "exabgp") and k % 10 == 9:
         aset = [64500 + k, 4200000300 + k]
     med = None if k % 4 == 0 else (0 if k % 4 == 3 else 100 * k)
+    if med is None and daemon == "frr":
+        med = 0     # bgpd gives `network` routes MED 0 (the IGP metric) unless a route-map sets it
     comms = [(64496, k), (64497, 1000 + k), (65000, 65000)][: k % 4]
     large = []
     if k % 3 == 1:
@@ -56,7 +58,9 @@ def profile(k, daemon):
     aggr = None
     atomic = False
     if k % 7 == 3 and daemon in ("frr", "gobgp", "exabgp"):
-        aggr = (4200000100, "192.0.2.200")
+        # bgpd 8.4.4's `set aggregator as N A.B.C.D` sends a wrong ASN (4200000100 became
+        # 3817052000, 131100 became 192): FRR gets only ATOMIC_AGGREGATE
+        aggr = None if daemon == "frr" else (4200000100, "192.0.2.200")
         atomic = daemon != "gobgp"
     return dict(path=path, aset=aset, origin=ORIGIN[k % 3], med=med, comms=sorted(comms),
                 large=sorted(large), ext=sorted(ext), aggr=aggr, atomic=atomic)
