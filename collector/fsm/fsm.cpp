@@ -460,10 +460,13 @@ void Fsm::on_established(const Event& e, Actions& out) {
   switch (e.type) {
     case EventType::UpdateReceived:
     case EventType::KeepaliveReceived:
-    case EventType::RouteRefreshReceived:
+      // Section 8.2.2 events 26 and 27: only KEEPALIVE and UPDATE prove the peer alive; a
+      // peer that floods anything else still runs into its hold timer.
       if (hold_time_ > 0) {
         start_timer(out, Timer::Hold, hold_duration());
       }
+      return;
+    case EventType::RouteRefreshReceived:
       return;
     case EventType::KeepaliveExpired:
       out.push(Action{ActionType::SendKeepalive});

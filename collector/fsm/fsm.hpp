@@ -43,7 +43,7 @@ enum class EventType : std::uint8_t {
   NotificationReceived,  // 24/25
   KeepaliveReceived,     // 26
   UpdateReceived,        // 27
-  RouteRefreshReceived,  // RFC 2918: like an UPDATE for the hold timer
+  RouteRefreshReceived,  // RFC 2918 (does not restart the hold timer)
   CollisionDump,         // 23: this connection lost collision resolution
   CeaseRequested,        // the session layer closes with a Cease (max prefix, resources, ...)
 };

@@ -740,6 +740,21 @@ std::optional<codec::bgp::IpAddress> Peer::remote_address() const {
   return std::nullopt;
 }
 
+std::optional<bool> Peer::established_outbound() const {
+  if (auto* s = established_session()) {
+    return s->outbound;
+  }
+  return std::nullopt;
+}
+
+std::size_t Peer::connection_count() const {
+  std::size_t n = 0;
+  for (auto* s : sessions()) {
+    n += s->conn ? 1 : 0;
+  }
+  return n;
+}
+
 void Peer::accept(net::tcp::socket socket) {
   boost::system::error_code ignored;
   if (!started_ || removed_ || inbound_.size() >= kMaxInbound) {

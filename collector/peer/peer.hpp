@@ -130,6 +130,10 @@ class Peer {
   [[nodiscard]] bool route_refresh() const;
   [[nodiscard]] bool four_octet_as() const;
   [[nodiscard]] std::optional<codec::bgp::IpAddress> remote_address() const;
+  // Whether the established connection is the one we opened (nullopt when not Established).
+  [[nodiscard]] std::optional<bool> established_outbound() const;
+  // Connections currently open or being opened (at most one outbound and two inbound).
+  [[nodiscard]] std::size_t connection_count() const;
   // Routes held for max-prefix accounting (only counted when max_prefix is set).
   [[nodiscard]] std::size_t prefix_count() const { return routes_.size(); }
   [[nodiscard]] std::uint64_t established_count() const { return established_count_; }
