@@ -201,7 +201,7 @@ UpdateBuilder& UpdateBuilder::as_path(std::vector<std::uint32_t> sequence) {
   attrs_.as_path = std::move(path);
   return *this;
 }
-UpdateBuilder& UpdateBuilder::as_path(bgp::AsPath path) {
+UpdateBuilder& UpdateBuilder::as_path_segments(bgp::AsPath path) {
   attrs_.as_path = std::move(path);
   return *this;
 }
@@ -259,7 +259,7 @@ UpdateBuilder UpdateBuilder::from(const Update& update) {
     b.origin(*o);
   }
   if (a.has(bgp::AttributeType::AsPath)) {
-    b.as_path(update.as_path());
+    b.as_path_segments(update.as_path());
   }
   if (auto nh = update.next_hop()) {
     b.next_hop(*nh);

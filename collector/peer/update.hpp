@@ -93,7 +93,7 @@ class UpdateBuilder {
  public:
   UpdateBuilder& origin(bgp::Origin o);
   UpdateBuilder& as_path(std::vector<std::uint32_t> sequence);
-  UpdateBuilder& as_path(bgp::AsPath path);
+  UpdateBuilder& as_path_segments(bgp::AsPath path);  // with sets or confederation segments
   // IPv4 next hop for IPv4 routes; an IPv6 global (and optional link-local) for IPv6 routes.
   UpdateBuilder& next_hop(const bgp::IpAddress& address);
   UpdateBuilder& next_hop_link_local(const bgp::IpAddress& address);
