@@ -19,7 +19,7 @@ gen_routes bird "$ROUTES" --as "$AS" --nh4 192.0.2.2 --nh6 fd00:1ab::2 --peer "$
   --v4 "${N4:-2000}" --v6 "${N6:-1000}"
 source "$ROUTES/counts"
 render "$INTEROP_DIR/conf/bird.conf.in" "$T/bird.conf" RUN="$T" ROUTES="$ROUTES/routes.conf" AS="$AS" \
-  MONAS="$MON_AS" MONPORT="$MONPORT" PORT4="$PORT4" PORT6="$PORT6" GR= BGP_EXTRA= PASSWORD= \
+  MONAS="$MON_AS" NEIGHBOR4=127.0.0.1 MONPORT="$MONPORT" PORT4="$PORT4" PORT6="$PORT6" GR= BGP_EXTRA= PASSWORD= \
   CH_EXTRA=
 bird -p -c "$T/bird.conf" || fail "bird config does not parse"
 birdc_() { birdc -s "$T/bird.ctl" "$@"; }
@@ -50,8 +50,8 @@ log "== e: BIRD shuts the IPv4 session down with a shutdown communication"
 m=$(mark)
 birdc_ 'disable mon4 "interop maintenance from bird"' >/dev/null
 check "NOTIFICATION received 6/2 with the text"
-wait_notification "$P4" received '6\|2\|interop maintenance from bird$'
-wait_down "$P4"
+wait_notification "$m" "$P4" received '6\|2\|interop maintenance from bird$'
+wait_down "$m" "$P4"
 
 log "== f: re-enable, reconnect, the routes BIRD still has"
 m=$(mark)
@@ -62,7 +62,7 @@ check_session "$m" "$P4" $((N4 - W4)) $((N6 - W6)) kept
 log "== e2: the monitor stops the IPv6 session with a shutdown communication"
 m=$(mark)
 mon_cmd "stop $P6 interop stop from monitor"
-wait_notification "$P6" sent '6\|2\|interop stop from monitor$'
+wait_notification "$m" "$P6" sent '6\|2\|interop stop from monitor$'
 check "BIRD reports the received shutdown communication"
 wait_for "birdc_ show protocols all mon6 | grep -q 'interop stop from monitor'" "$WAIT" \
   "birdc show protocols all mon6 showing the text"

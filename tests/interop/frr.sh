@@ -45,11 +45,12 @@ check_refresh "$P4" ipv4/unicast $((N4 - W4))
 check_refresh "$P6" ipv6/unicast $((N6 - W6))
 
 log "== e: bgpd shuts the IPv4 session down with a shutdown communication"
+m=$(mark)
 vty frr "configure terminal" "router bgp $AS" \
   "neighbor 127.0.0.1 shutdown message interop maintenance from frr" >/dev/null
 check "NOTIFICATION received 6/2 with the text"
-wait_notification "$P4" received '6\|2\|interop maintenance from frr$'
-wait_down "$P4"
+wait_notification "$m" "$P4" received '6\|2\|interop maintenance from frr$'
+wait_down "$m" "$P4"
 
 log "== f: re-enable, reconnect, the routes bgpd still has"
 m=$(mark)
@@ -58,8 +59,9 @@ wait_established "$P4" "$WAIT" 2
 check_session "$m" "$P4" $((N4 - W4)) $((N6 - W6)) kept
 
 log "== e2: the monitor stops the IPv6 session with a shutdown communication"
+m=$(mark)
 mon_cmd "stop $P6 interop stop from monitor"
-wait_notification "$P6" sent '6\|2\|interop stop from monitor$'
+wait_notification "$m" "$P6" sent '6\|2\|interop stop from monitor$'
 check "bgpd logs the received shutdown communication"
 wait_for "grep -q 'received from neighbor ::1 6/2 .*\"interop stop from monitor\"' $T/bgpd.debug.log" "$WAIT" \
   "bgpd log line with the received text"

@@ -49,12 +49,13 @@ check_refresh "$P4" ipv4/unicast $((N4 - W4))
 check_refresh "$P6" ipv6/unicast $((N6 - W6))
 
 log "== e: gobgpd shuts the IPv4 session down with a shutdown communication"
+m=$(mark)
 # GoBGP 3.10: `disable --reason` sends Cease 6/2 without the text; the deprecated `shutdown
 # --reason` sends it (and leaves the peer disabled like `disable`)
 gobgp_ neighbor 127.0.0.1 shutdown --reason "interop maintenance from gobgp" >/dev/null 2>&1
 check "NOTIFICATION received 6/2 with the text"
-wait_notification "$P4" received '6\|2\|interop maintenance from gobgp$'
-wait_down "$P4"
+wait_notification "$m" "$P4" received '6\|2\|interop maintenance from gobgp$'
+wait_down "$m" "$P4"
 
 log "== f: re-enable, reconnect, the routes gobgpd still has"
 m=$(mark)
@@ -63,8 +64,9 @@ wait_established "$P4" "$WAIT" 2
 check_session "$m" "$P4" $((N4 - W4)) $((N6 - W6)) kept
 
 log "== e2: the monitor stops the IPv6 session with a shutdown communication"
+m=$(mark)
 mon_cmd "stop $P6 interop stop from monitor"
-wait_notification "$P6" sent '6\|2\|interop stop from monitor$'
+wait_notification "$m" "$P6" sent '6\|2\|interop stop from monitor$'
 check "gobgpd logs the received shutdown communication"
 wait_for "grep -q 'interop stop from monitor' $T/gobgp.log" "$WAIT" "gobgpd log line with the received text"
 log "ok: $(grep -m1 'interop stop from monitor' "$T/gobgp.log" | cut -c1-200)"

@@ -353,17 +353,51 @@ check_refresh() {
   compare_sorted "$T/refresh.exp" "$T/refresh.txt" "re-sent $fam routes of $peer"
 }
 
-# wait_notification PEER DIRECTION REST_REGEX: e.g. wait_notification 127.0.0.2 received '6\|2\|text$'
+# since_has MARK REGEX: a line after MARK matches the extended regex.
+since_has() { tail -n +"$(($1 + 1))" "$T/mon.out" | grep -Eq -- "$2"; }
+
+# wait_notification MARK PEER DIRECTION REST_REGEX: a NOTIFICATION line after MARK, e.g.
+# wait_notification "$m" 127.0.0.2 received '6\|2\|text$'
 wait_notification() {
-  local peer=$1 dir=$2 rest=$3 re
+  local m=$1 peer=$2 dir=$3 rest=$4 re
   re=$(line_re NOTIFICATION "$peer" "[0-9]+\|$dir\|$rest")
-  wait_for "mon_has '$re'" "$WAIT" "NOTIFICATION $dir from $peer matching $rest"
-  log "ok: $(grep -E "$re" "$T/mon.out" | tail -n1)"
+  wait_for "since_has $m '$re'" "$WAIT" "NOTIFICATION $dir from $peer matching $rest"
+  log "ok: $(tail -n +"$((m + 1))" "$T/mon.out" | grep -E "$re" | tail -n1)"
 }
 
-# wait_state_not_established PEER: waits until the last STATE line of PEER leaves Established.
+# wait_down MARK PEER: after MARK, a STATE line of PEER leaving Established.
 wait_down() {
-  local peer=$1 re
+  local m=$1 peer=$2 re
   re=$(line_re STATE "$peer" "[0-9]+\|Established\|")
-  wait_for "mon_has '$re'" "$WAIT" "$peer leaving Established"
+  wait_for "since_has $m '$re'" "$WAIT" "$peer leaving Established"
+}
+
+# check_addpath MARK PEER: after MARK, PEER sent the expected routes plus the second paths
+# (dual set) with ADD-PATH: every (prefix, path_id) is distinct, the D4+D6 dual prefixes have
+# two paths, and the lines equal the generated ones (path_id compared only where the generator
+# knows it, i.e. is not "?").
+check_addpath() {
+  local m=$1 peer=$2 exp dual n safe=${2//:/_}
+  exp=$(expect_file expected "$peer")
+  dual=$(expect_file dual "$peer")
+  n=$(($(wc -l <"$exp") + $(wc -l <"$dual")))
+  check "$peer: ADD-PATH: $n paths, $((D4 + D6)) prefixes with two distinct path ids"
+  wait_routes "$m" "$peer" "$n"
+  cat "$exp" "$dual" >"$T/addpath-exp-$safe.txt"
+  if grep -q '^A|[^|]*|[^|]*|[^|]*|?|' "$T/addpath-exp-$safe.txt"; then
+    since "$m" A "$peer" | awk -F'|' 'BEGIN{OFS="|"} {$5="?"; print}' >"$T/addpath-act-$safe.txt"
+  else
+    since "$m" A "$peer" >"$T/addpath-act-$safe.txt"
+  fi
+  compare_sorted "$T/addpath-exp-$safe.txt" "$T/addpath-act-$safe.txt" "ADD-PATH A lines of $peer"
+  local stats
+  stats=$(since "$m" A "$peer" | awk -F'|' '
+      { k = $4 "|" $5; if (k in seen) dup++; seen[k] = 1; paths[$4]++; if ($5 == 0) zero++ }
+      END { for (p in paths) if (paths[p] == 2) two++; else if (paths[p] > 2) more++
+            printf "%d %d %d %d", dup, two, more, zero }')
+  read -r dup two more zero <<<"$stats"
+  [[ $dup == 0 ]] || fail "$peer: $dup repeated (prefix, path_id) pairs"
+  [[ $more == 0 ]] || fail "$peer: $more prefixes with more than two paths"
+  [[ $two == $((D4 + D6)) ]] || fail "$peer: $two prefixes with two paths, expected $((D4 + D6))"
+  log "ok: $peer: $two prefixes with two distinct path ids, no repeated (prefix, path_id); path_id 0 on $zero paths"
 }

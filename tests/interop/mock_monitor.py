@@ -211,6 +211,13 @@ class Session:
                 emit("ESTABLISHED", now(), peer.addr, peer.asn, fams, ap, "yes" if self.four else "no", gr)
                 if self.hold:
                     self.ka_task = asyncio.ensure_future(self.keepalives())
+                # End-of-RIB for each family: the monitor has nothing to announce (RFC 4724)
+                for fam in ("ipv4/unicast", "ipv6/unicast"):
+                    if fam in self.families:
+                        if fam == "ipv4/unicast":
+                            self.send(2, b"\0\0\0\0")
+                        else:
+                            self.send(2, b"\0\0\0\x06\x80\x0f\x03\0\x02\x01")
                 # stale families the peer no longer preserves are flushed now
                 for fam in list(peer.stale):
                     if not peer.peer_gr or fam not in peer.peer_gr[0] or not peer.peer_gr[2].get(fam):
@@ -276,11 +283,14 @@ class Session:
                         ap_tx.add(fam)
             elif code == 64:
                 gr_time = struct.unpack("!H", val[:2])[0] & 0x0FFF
+                detail = ["R" if val[0] & 0x80 else "-", str(gr_time)]
                 for k in range(2, len(val), 4):
                     afi, safi, fl = struct.unpack("!HBB", val[k:k + 4])
                     fam = FAMILIES.get((afi, safi), "%d/%d" % (afi, safi))
                     gr_fams.add(fam)
                     gr_flags[fam] = bool(fl & 0x80)
+                    detail.append(fam + (":F" if fl & 0x80 else ""))
+                name += "(" + ",".join(detail) + ")"
             names.append(name)
         emit("OPEN", now(), peer.addr, peer.asn, hold, str(ipaddress.IPv4Address(rid)), " ".join(names))
         if peer_as != peer.asn:
