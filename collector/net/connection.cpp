@@ -1,9 +1,5 @@
 #include "collector/net/connection.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
 
@@ -23,7 +19,7 @@ Connection::~Connection() {
 }
 
 void Connection::start_reading() {
-  asio::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), asio::detached);
+  read_some();
 }
 
 void Connection::connect(const tcp::endpoint& remote) {
@@ -35,52 +31,51 @@ void Connection::connect(const tcp::endpoint& remote) {
   });
 }
 
-asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> self) {
-  (void)self;  // keeps the connection alive while the coroutine runs
-  for (;;) {
-    // Keep room for the largest message: move the unframed tail to the front when the free
-    // space at the end could not complete it.
-    if (rx_.size() - rx_end_ < bgp::kMaxExtendedMessageSize && rx_begin_ > 0) {
-      std::memmove(rx_.data(), rx_.data() + rx_begin_, rx_end_ - rx_begin_);
-      rx_end_ -= rx_begin_;
-      rx_begin_ = 0;
+void Connection::read_some() {
+  // Keep room for the largest message: move the unframed tail to the front when the free
+  // space at the end could not complete it.
+  if (rx_.size() - rx_end_ < bgp::kMaxExtendedMessageSize && rx_begin_ > 0) {
+    std::memmove(rx_.data(), rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+    rx_end_ -= rx_begin_;
+    rx_begin_ = 0;
+  }
+  socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      std::size_t n) { self->on_read(ec, n); });
+}
+
+void Connection::on_read(boost::system::error_code ec, std::size_t n) {
+  if (handler_ == nullptr || closing_) {
+    return;
+  }
+  if (ec) {
+    fail(ec);
+    return;
+  }
+  rx_end_ += n;
+  bytes_received_ += n;
+  const SystemTime now = std::chrono::system_clock::now();
+  while (rx_end_ > rx_begin_) {
+    const std::span<const std::uint8_t> input(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+    const bgp::Frame f = bgp::frame(input, max_message_size_);
+    if (f.status == bgp::FrameStatus::NeedMore) {
+      break;
     }
-    boost::system::error_code ec;
-    const std::size_t n =
-        co_await socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_),
-                                         asio::redirect_error(asio::use_awaitable, ec));
+    if (f.status == bgp::FrameStatus::Broken) {
+      handler_->on_frame_error(*this, f, input);
+      return;
+    }
+    rx_begin_ += f.size;
+    handler_->on_message(*this, input.first(f.size), f.header, now);
     if (handler_ == nullptr || closing_) {
-      co_return;
-    }
-    if (ec) {
-      fail(ec);
-      co_return;
-    }
-    rx_end_ += n;
-    bytes_received_ += n;
-    const SystemTime now = std::chrono::system_clock::now();
-    while (rx_end_ > rx_begin_) {
-      const std::span<const std::uint8_t> input(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
-      const bgp::Frame f = bgp::frame(input, max_message_size_);
-      if (f.status == bgp::FrameStatus::NeedMore) {
-        break;
-      }
-      if (f.status == bgp::FrameStatus::Broken) {
-        ConnectionHandler* h = handler_;
-        h->on_frame_error(*this, f, input);
-        co_return;
-      }
-      rx_begin_ += f.size;
-      handler_->on_message(*this, input.first(f.size), f.header, now);
-      if (handler_ == nullptr || closing_) {
-        co_return;
-      }
-    }
-    if (rx_begin_ == rx_end_) {
-      rx_begin_ = 0;
-      rx_end_ = 0;
+      return;
     }
   }
+  if (rx_begin_ == rx_end_) {
+    rx_begin_ = 0;
+    rx_end_ = 0;
+  }
+  read_some();
 }
 
 bool Connection::send(std::span<const std::uint8_t> bytes) {
@@ -93,33 +88,35 @@ bool Connection::send(std::span<const std::uint8_t> bytes) {
   pending_.insert(pending_.end(), bytes.begin(), bytes.end());
   if (!writer_running_) {
     writer_running_ = true;
-    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    write_pending();
   }
   return true;
 }
 
-asio::awaitable<void> Connection::write_loop(std::shared_ptr<Connection> self) {
-  (void)self;  // keeps the connection alive while the coroutine runs
-  while (!pending_.empty()) {
-    writing_.swap(pending_);
-    boost::system::error_code ec;
-    const std::size_t n = co_await asio::async_write(socket_, asio::buffer(writing_),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
-    bytes_sent_ += n;
-    writing_.clear();
-    if (ec) {
-      writer_running_ = false;
-      pending_.clear();
-      if (!closing_) {
-        fail(ec);
-      }
-      co_return;
-    }
-  }
-  writer_running_ = false;
-  if (closing_) {
-    close();
-  }
+void Connection::write_pending() {
+  writing_.swap(pending_);
+  asio::async_write(
+      socket_, asio::buffer(writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        self->bytes_sent_ += n;
+        self->writing_.clear();
+        if (ec) {
+          self->writer_running_ = false;
+          self->pending_.clear();
+          if (!self->closing_) {
+            self->fail(ec);
+          }
+          return;
+        }
+        if (!self->pending_.empty()) {
+          self->write_pending();
+          return;
+        }
+        self->writer_running_ = false;
+        if (self->closing_) {
+          self->close();
+        }
+      });
 }
 
 void Connection::close_gracefully() {

@@ -1,15 +1,16 @@
 // One TCP connection of a BGP session: a bounded receive buffer that frames messages, and a
 // bounded double-buffered send queue (STYLE.md section 3 and 5).
 //
-// The reader coroutine reads as much as the socket has, frames every complete message in place
-// and hands each one (a span into the receive buffer, valid only during the call) to the
-// handler; it never copies a message. The writer drains everything queued since the last write
-// in one gather-free write. Neither knows BGP beyond framing: the session layer decides what a
-// message means. Memory per connection is bounded: the receive buffer is fixed, the send queue
-// refuses data past its limit (the caller then resets the session).
+// The reader reads as much as the socket has, frames every complete message in place and hands
+// each one (a span into the receive buffer, valid only during the call) to the handler; it
+// never copies a message. The writer drains everything queued since the last write in one
+// write. Both are completion-handler loops rather than coroutines: Boost 1.74's coroutines do
+// not build with clang 14 (the fuzz preset), and the loops are short. Neither knows BGP beyond
+// framing: the session layer decides what a message means. Memory per connection is bounded: the
+// receive buffer is fixed, the send queue refuses data past its limit (the caller then resets the
+// session).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -64,7 +65,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void attach(ConnectionHandler* handler) { handler_ = handler; }
   void detach() { handler_ = nullptr; }
 
-  // Starts the reader coroutine (for accepted sockets, and after connect succeeds).
+  // Starts reading (for accepted sockets, and after connect succeeds).
   void start_reading();
   // Opens an outbound connection; on_connected reports the outcome. The socket must already be
   // open and bound if a local address was wanted.
@@ -88,8 +89,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   [[nodiscard]] std::uint64_t bytes_sent() const { return bytes_sent_; }
 
  private:
-  asio::awaitable<void> read_loop(std::shared_ptr<Connection> self);
-  asio::awaitable<void> write_loop(std::shared_ptr<Connection> self);
+  void read_some();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void write_pending();
   void fail(boost::system::error_code ec);
 
   tcp::socket socket_;
