@@ -22,6 +22,29 @@ bgp::AfiSafi unicast_of(const bgp::Prefix& p) {
   return p.family() == bgp::Afi::Ipv6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast;
 }
 
+// Attributes UpdateBuilder keeps in typed fields, or rebuilds (MP_*, AS4_*).
+bool has_typed_field(std::uint8_t type) {
+  switch (static_cast<bgp::AttributeType>(type)) {
+    case bgp::AttributeType::Origin:
+    case bgp::AttributeType::AsPath:
+    case bgp::AttributeType::NextHop:
+    case bgp::AttributeType::MultiExitDisc:
+    case bgp::AttributeType::LocalPref:
+    case bgp::AttributeType::AtomicAggregate:
+    case bgp::AttributeType::Aggregator:
+    case bgp::AttributeType::Communities:
+    case bgp::AttributeType::MpReachNlri:
+    case bgp::AttributeType::MpUnreachNlri:
+    case bgp::AttributeType::ExtendedCommunities:
+    case bgp::AttributeType::As4Path:
+    case bgp::AttributeType::As4Aggregator:
+    case bgp::AttributeType::LargeCommunities:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 // ---- Update --------------------------------------------------------------------------------
@@ -282,16 +305,63 @@ UpdateBuilder UpdateBuilder::from(const Update& update) {
   b.attrs_.communities = update.communities();
   b.attrs_.large_communities = update.large_communities();
   b.attrs_.extended_communities = update.extended_communities();
-  // Every other attribute travels unchanged (RFC 4271 section 5: optional transitive ones must
-  // be passed on; the relay decides about the rest).
-  bgp::RawAttributeIterator it(a.block, a.block_offset);
+  // RFC 4271 section 5: optional transitive attributes without a typed field travel on,
+  // unrecognised ones with the Partial bit set; optional non-transitive ones stop here.
+  constexpr std::uint8_t kOptionalTransitive =
+      bgp::attr_flag::kOptional | bgp::attr_flag::kTransitive;
+  codec::bgp::RawAttributeIterator it(a.block, a.block_offset);
   bgp::RawAttribute raw;
   while (it.next(raw)) {
-    if (!bgp::is_known_attribute(raw.type)) {
-      b.attribute(raw.flags, raw.type, raw.value);
+    if (has_typed_field(raw.type) || (raw.flags & kOptionalTransitive) != kOptionalTransitive) {
+      continue;
     }
+    const std::uint8_t partial = bgp::is_known_attribute(raw.type) ? 0 : bgp::attr_flag::kPartial;
+    b.attribute(static_cast<std::uint8_t>(raw.flags | partial), raw.type, raw.value);
   }
   return b;
+}
+
+UpdateBuilder& UpdateBuilder::erase(bgp::AttributeType type) {
+  switch (type) {
+    case bgp::AttributeType::Origin:
+      attrs_.origin.reset();
+      break;
+    case bgp::AttributeType::AsPath:
+    case bgp::AttributeType::As4Path:
+      attrs_.as_path.reset();
+      break;
+    case bgp::AttributeType::NextHop:
+      attrs_.next_hop.reset();
+      attrs_.link_local.reset();
+      break;
+    case bgp::AttributeType::MultiExitDisc:
+      attrs_.med.reset();
+      break;
+    case bgp::AttributeType::LocalPref:
+      attrs_.local_pref.reset();
+      break;
+    case bgp::AttributeType::AtomicAggregate:
+      attrs_.atomic_aggregate = false;
+      break;
+    case bgp::AttributeType::Aggregator:
+    case bgp::AttributeType::As4Aggregator:
+      attrs_.aggregator.reset();
+      break;
+    case bgp::AttributeType::Communities:
+      attrs_.communities.clear();
+      break;
+    case bgp::AttributeType::ExtendedCommunities:
+      attrs_.extended_communities.clear();
+      break;
+    case bgp::AttributeType::LargeCommunities:
+      attrs_.large_communities.clear();
+      break;
+    default:
+      break;
+  }
+  const auto raw_type = static_cast<std::uint8_t>(type);
+  std::erase_if(attrs_.raw, [raw_type](const auto& item) { return item.type == raw_type; });
+  return *this;
 }
 
 UpdateBuilder& UpdateBuilder::announce(const bgp::Prefix& prefix, std::uint32_t path_id) {

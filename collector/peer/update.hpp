@@ -108,7 +108,11 @@ class UpdateBuilder {
   // Any other attribute, raw (kept in the order added, after the typed ones).
   UpdateBuilder& attribute(std::uint8_t flags, std::uint8_t type,
                            std::span<const std::uint8_t> value);
+  // Removes an attribute (typed or raw), e.g. LOCAL_PREF before passing a route to eBGP.
+  UpdateBuilder& erase(bgp::AttributeType type);
   // Starts from the attributes of a received update (for relays); routes are not copied.
+  // Optional transitive attributes without a typed field are kept (unrecognised ones with the
+  // Partial bit, RFC 4271 section 5); optional non-transitive ones are dropped.
   static UpdateBuilder from(const Update& update);
 
   // Unicast by default; multicast through `family`.

@@ -904,6 +904,38 @@ TEST(UpdateBuilder, FromCopiesAttributesForARelay) {
   EXPECT_EQ(v->view().attributes.unknown_count(), 1U);
 }
 
+// RFC 4271 section 5 for a relay: OTC and unknown optional transitive attributes travel on
+// (the unknown one marked Partial), an unknown optional non-transitive one does not.
+TEST(UpdateBuilder, FromKeepsTransitiveAttributesOnlyAndEraseRemoves) {
+  UpdateBuilder b;
+  b.as_path({65001}).next_hop(ip("192.0.2.1")).local_pref(100);
+  const std::vector<std::uint8_t> value{0, 0, 0xfd, 0xe9};
+  b.attribute(bgp::attr_flag::kOptional | bgp::attr_flag::kTransitive, 35, value);  // OTC
+  b.attribute(bgp::attr_flag::kOptional | bgp::attr_flag::kTransitive, 99, value);
+  b.attribute(bgp::attr_flag::kOptional, 100, value);
+  b.announce(pfx("192.0.2.0/24"));
+  std::vector<std::vector<std::uint8_t>> msgs;
+  bgp::ParseContext ctx;
+  ASSERT_TRUE(b.encode(ctx, 4096, msgs));
+  auto u = Update::parse(msgs[0], ctx);
+  ASSERT_TRUE(u);
+  UpdateBuilder copy = UpdateBuilder::from(*u);
+  copy.erase(bgp::AttributeType::LocalPref).announce(pfx("192.0.2.0/24"));
+  std::vector<std::vector<std::uint8_t>> out;
+  ASSERT_TRUE(copy.encode(ctx, 4096, out));
+  auto v = Update::parse(out[0], ctx);
+  ASSERT_TRUE(v);
+  std::vector<std::pair<int, int>> seen;  // type, flags
+  bgp::RawAttributeIterator it(v->view().attributes.block, 0);
+  bgp::RawAttribute raw;
+  while (it.next(raw)) {
+    seen.emplace_back(raw.type, raw.flags);
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{
+                      {1, 0x40}, {2, 0x40}, {35, 0xc0}, {99, 0xe0}, {3, 0x40}}));
+  EXPECT_FALSE(v->local_pref());
+}
+
 TEST(Notification, DescribeNamesCodeSubcodeAndText) {
   EXPECT_EQ(NotificationInfo::describe(NotificationInfo::cease(2, "bye")),
             "Cease/Administrative Shutdown (6/2): \"bye\"");
