@@ -16,8 +16,9 @@ MONPORT=$(free_port)
 PORT=$(free_port)
 ROUTES=$T/routes
 
-# the routes are BIRD's; the monitor sees them through bgpd: path "FRR BIRD ...", bgpd's next hops
-gen_routes bird "$ROUTES" --as "$BIRD_AS" --peer-as "$AS" --prepend "$AS $BIRD_AS" \
+# the routes are BIRD's; the monitor sees them through bgpd: path "FRR BIRD ...", bgpd's next
+# hops, and no MED (bgpd does not pass an eBGP-learned MED on to another AS)
+gen_routes bird "$ROUTES" --as "$BIRD_AS" --peer-as "$AS" --prepend "$AS $BIRD_AS" --strip-med \
   --nh4 192.0.2.3 --nh6 fd00:1ab::3 --peer "$P4" --peer "$P6" \
   --v4 "${N4:-400}" --v6 "${N6:-200}" --dual-mod 10
 source "$ROUTES/counts"

@@ -153,7 +153,8 @@ for _ in range(200):
 EOF
 }
 
-# render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE to OUT replacing each @KEY@ by VALUE.
+# render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE to OUT replacing each @KEY@ by VALUE (the
+# last value given for a KEY wins).
 render() {
   local in=$1 out=$2
   shift 2
@@ -161,8 +162,11 @@ render() {
 import sys
 src, dst, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
 text = open(src).read()
-for kv in pairs:
+values = {}
+for kv in pairs:            # a later KEY=VALUE overrides an earlier one
     k, _, v = kv.partition("=")
+    values[k] = v
+for k, v in values.items():
     text = text.replace("@" + k + "@", v)
 if "@" in text:
     import re

@@ -115,7 +115,7 @@ class Gen:
         if p["aset"]:
             path += (" " if path else "") + "{" + ",".join(map(str, p["aset"])) + "}"
         f = ["A", peer, str(self.peer_as), str(net), pid, path, p["origin"], self.nh[fam], "",
-             "" if p["med"] is None else str(p["med"]),
+             "" if p["med"] is None or self.a.strip_med else str(p["med"]),
              " ".join("%d:%d" % c for c in p["comms"]),
              " ".join("%d:%d:%d" % c for c in p["large"]),
              " ".join(ext_hex(*e) for e in p["ext"]),
@@ -291,6 +291,8 @@ def main():
     ap.add_argument("--v6", type=int, default=1000)
     ap.add_argument("--withdraw-mod", type=int, default=20)
     ap.add_argument("--dual-mod", type=int, default=0)
+    ap.add_argument("--strip-med", action="store_true",
+                    help="expect no MED (the routes pass an eBGP hop that does not propagate it)")
     ap.add_argument("--peer-as", type=int, default=None, help="peer_as in the expected lines (default --as)")
     ap.add_argument("--prepend", default=None,
                     help="ASNs the route passes through before the monitor (default: the daemon's own AS; none for exabgp)")
