@@ -145,6 +145,10 @@ class Relay {
       held_.insert(key(r));
     }
     item.attributes = UpdateBuilder::from(u);
+    // RFC 4271 section 5.1.5: LOCAL_PREF never goes to an external peer.
+    if (to_.config().peer_as != to_.config().local_as) {
+      item.attributes.erase(bgp::AttributeType::LocalPref);
+    }
     if (!item.announce.empty()) {
       rewrite(item.attributes, u);
     }
