@@ -21,6 +21,7 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/capability_codes.hpp"
 #include "collector/peer/process.hpp"
+#include "examples/common/cli.hpp"
 
 namespace {
 
@@ -31,6 +32,7 @@ using bgpscribe::collector::Peer;
 using bgpscribe::collector::PeerConfig;
 using bgpscribe::collector::Process;
 using bgpscribe::collector::Update;
+using bgpscribe::examples::family_text;
 
 std::string now_text() {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -40,13 +42,6 @@ std::string now_text() {
   std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1000000),
                 static_cast<long long>(us % 1000000));
   return buf;
-}
-
-std::string family_text(bgp::AfiSafi f) {
-  const char* a = bgp::to_string(f.afi);
-  const char* s = bgp::to_string(f.safi);
-  return std::string(a != nullptr ? a : std::to_string(static_cast<int>(f.afi)).c_str()) + "/" +
-         (s != nullptr ? s : std::to_string(static_cast<int>(f.safi)));
 }
 
 std::optional<bgp::AfiSafi> parse_family(std::string_view text) {
@@ -190,76 +185,26 @@ void attach(Peer& peer) {
   });
 }
 
-// "ADDR:PORT" or "[V6]:PORT".
-std::pair<bgp::IpAddress, std::uint16_t> parse_endpoint(const std::string& text) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw CLI::ValidationError("--listen", "expected [ADDRESS]:PORT, got " + text);
+// The monitor's own peer options on top of the shared ones.
+bool monitor_option(const std::string& key, const std::string& value, PeerConfig& c) {
+  if (key == "addpath") {
+    c.add_path_receive = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
+  } else if (key == "gr") {
+    const auto t = bgpscribe::examples::parse_number<std::uint16_t>(value);
+    if (!t) {
+      throw CLI::ValidationError("--peer", "bad graceful restart time: " + value);
     }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
+    c.graceful_restart_time = *t;
+  } else if (key == "maxprefix") {
+    const auto n = bgpscribe::examples::parse_number<std::uint32_t>(value);
+    if (!n) {
+      throw CLI::ValidationError("--peer", "bad max-prefix: " + value);
+    }
+    c.max_prefix = *n;
   } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) {
-      throw CLI::ValidationError("--listen", "expected ADDRESS:PORT, got " + text);
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
+    return false;
   }
-  auto address = bgp::IpAddress::parse(host);
-  if (!address) {
-    throw CLI::ValidationError("--listen", "not an IP address: " + host);
-  }
-  return {*address, static_cast<std::uint16_t>(std::stoul(port))};
-}
-
-// ADDR,AS[,key=value]...
-PeerConfig parse_peer(const std::string& spec, const PeerConfig& base) {
-  std::vector<std::string> parts;
-  std::stringstream ss(spec);
-  for (std::string item; std::getline(ss, item, ',');) {
-    parts.push_back(item);
-  }
-  if (parts.size() < 2) {
-    throw CLI::ValidationError("--peer", "expected ADDRESS,AS[,options], got " + spec);
-  }
-  PeerConfig c = base;
-  auto address = bgp::IpAddress::parse(parts[0]);
-  if (!address) {
-    throw CLI::ValidationError("--peer", "not an IP address: " + parts[0]);
-  }
-  c.peer_address = *address;
-  c.peer_as = static_cast<std::uint32_t>(std::stoul(parts[1]));
-  c.passive = true;
-  for (std::size_t i = 2; i < parts.size(); ++i) {
-    const auto& p = parts[i];
-    const auto eq = p.find('=');
-    const std::string key = p.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : p.substr(eq + 1);
-    if (key == "passive") {
-      c.passive = true;
-    } else if (key == "active") {
-      c.passive = false;
-    } else if (key == "port") {
-      c.peer_port = static_cast<std::uint16_t>(std::stoul(value));
-    } else if (key == "addpath") {
-      c.add_path_receive = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
-    } else if (key == "md5") {
-      c.md5_password = value;
-    } else if (key == "gr") {
-      c.graceful_restart_time = static_cast<std::uint16_t>(std::stoul(value));
-    } else if (key == "local") {
-      c.local_address = bgp::IpAddress::parse(value);
-    } else if (key == "maxprefix") {
-      c.max_prefix = static_cast<std::uint32_t>(std::stoul(value));
-    } else {
-      throw CLI::ValidationError("--peer", "unknown option '" + key + "' in " + spec);
-    }
-  }
-  return c;
+  return true;
 }
 
 void run_command(Process& process, const std::string& line) {
@@ -322,25 +267,21 @@ int main(int argc, char** argv) {
   app.add_option("--connect-retry", connect_retry, "connect-retry time (seconds)");
   CLI11_PARSE(app, argc, argv);
 
-  auto id = bgp::IpAddress::parse(router_id);
-  if (!id || !id->is_v4()) {
-    std::cerr << "bgpscribe-monitor: --router-id must be an IPv4 address\n";
-    return 2;
-  }
   PeerConfig base;
   base.local_as = local_as;
-  base.local_id = id->v4_host_order();
   base.hold_time = hold;
   base.connect_retry = std::chrono::seconds(connect_retry);
 
   Process process;
   try {
+    base.local_id = bgpscribe::examples::parse_router_id(router_id);
     for (const auto& spec : peers) {
-      Peer& p = process.add_peer(parse_peer(spec, base));
+      Peer& p =
+          process.add_peer(bgpscribe::examples::parse_peer("--peer", spec, base, monitor_option));
       attach(p);
     }
     for (const auto& l : listens) {
-      const auto [address, port] = parse_endpoint(l);
+      const auto [address, port] = bgpscribe::examples::parse_endpoint("--listen", l);
       process.listen(address, port);
     }
   } catch (const std::exception& e) {
