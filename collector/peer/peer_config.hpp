@@ -64,6 +64,10 @@ struct PeerConfig {
   std::optional<codec::bgp::BgpRole> role;  // RFC 9234
   bool strict_role = false;
 
+  // RFC 4271 section 6.3: treat-as-withdraw updates from an external peer whose AS_PATH does
+  // not start with the peer's AS. Off by default: route servers (RFC 7947) do not prepend.
+  bool enforce_first_as = false;
+
   // Limits.
   std::uint32_t max_prefix = 0;  // routes held from this peer; 0 = no limit (RFC 4486 6/1)
   std::size_t max_send_queue = 16 << 20;

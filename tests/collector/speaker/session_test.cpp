@@ -600,6 +600,32 @@ TEST(Session, MalformedAttributeIsTreatAsWithdrawAndReported) {
   EXPECT_EQ(s.loop.call([&] { return s.peer->state(); }), State::Established);
 }
 
+// Checks that need session facts: an external peer's path with confederation segments, and
+// (with enforce_first_as) one that does not start with the peer's AS, are treat-as-withdraw.
+TEST(Session, ExternalPathChecksTreatAsWithdraw) {
+  Server s([](PeerConfig& c) { c.enforce_first_as = true; });
+  RawClient c("127.0.0.3", s.port);
+  ASSERT_TRUE(c.handshake(Server::client_open()));
+  ASSERT_TRUE(s.r.wait_line("established"));
+  auto send = [&](const bgp::AsPath& path, const char* prefix) {
+    UpdateBuilder b;
+    b.as_path_segments(path).next_hop(ip("192.0.2.3")).announce(pfx(prefix));
+    std::vector<std::vector<std::uint8_t>> msgs;
+    bgp::ParseContext ctx;
+    ASSERT_TRUE(b.encode(ctx, 4096, msgs));
+    ASSERT_TRUE(c.send(msgs.at(0)));
+  };
+  send({{bgp::AsSegmentType::AsSequence, {65003, 65010}}}, "10.1.0.0/16");
+  send({{bgp::AsSegmentType::AsSequence, {65099, 65010}}}, "10.2.0.0/16");
+  send({{bgp::AsSegmentType::AsConfedSequence, {64512}}, {bgp::AsSegmentType::AsSequence, {65003}}},
+       "10.3.0.0/16");
+  ASSERT_TRUE(s.r.wait_line("W 10.3.0.0/16")) << s.r.dump();
+  EXPECT_EQ(s.r.count("A 10.1.0.0/16 0 65003 65010"), 1U);
+  EXPECT_EQ(s.r.count("W 10.2.0.0/16 0"), 1U);
+  EXPECT_EQ(s.r.count("error treat-as-withdraw 3/11"), 2U);
+  EXPECT_EQ(s.loop.call([&] { return s.peer->state(); }), State::Established);
+}
+
 TEST(Session, UnparseableUpdateResetsTheSessionWithTheRfcNotification) {
   Server s;
   RawClient c("127.0.0.3", s.port);
