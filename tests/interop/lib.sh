@@ -358,7 +358,9 @@ check_refresh() {
 }
 
 # since_has MARK REGEX: a line after MARK matches the extended regex.
-since_has() { tail -n +"$(($1 + 1))" "$T/mon.out" | grep -Eq -- "$2"; }
+# (no grep -q: it would exit at the first match, tail would die of SIGPIPE, and pipefail
+# would turn the match into a failure)
+since_has() { tail -n +"$(($1 + 1))" "$T/mon.out" | grep -E -- "$2" >/dev/null; }
 
 # wait_notification MARK PEER DIRECTION REST_REGEX: a NOTIFICATION line after MARK, e.g.
 # wait_notification "$m" 127.0.0.2 received '6\|2\|text$'

@@ -181,7 +181,7 @@ class Session:
         if peer.session is self:
             peer.session = None
             if was_est and peer.gr is not None and peer.peer_gr and not self.sent_notification_close:
-                gr_fams, rtime = peer.peer_gr
+                gr_fams, rtime, _ = peer.peer_gr
                 for fam in sorted(gr_fams):
                     if fam in self.families and fam not in peer.stale:
                         emit("GR", now(), peer.addr, peer.asn, "stale", fam)
