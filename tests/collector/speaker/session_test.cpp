@@ -385,6 +385,43 @@ TEST(Session, EstablishesWithFourOctetAsAndNegotiatedCapabilities) {
                                               "state OpenConfirm Established"}));
 }
 
+// IPv6 transport on ::1, and a dual-stack listener ("::") that sees an IPv4 peer as IPv4.
+TEST(Session, Ipv6TransportAndDualStackListener) {
+  Loop loop;
+  Process a{loop.io()};
+  Process b{loop.io()};
+  Process c{loop.io()};
+  Recorder ra;
+  Recorder rc;
+  StopLoopFirst stopper{loop};
+  loop.call([&] {
+    const auto port = a.listen(ip("::"), 0);
+    auto v6 = config(65001, "10.0.0.1", 65002, "::1");
+    v6.passive = true;
+    auto v4 = config(65001, "10.0.0.1", 65003, "127.0.0.3");
+    v4.passive = true;
+    record(a.add_peer(v6), ra);
+    record(a.add_peer(v4), rc);
+    auto to_v6 = config(65002, "10.0.0.2", 65001, "::1");
+    to_v6.peer_port = port;
+    auto to_v4 = config(65003, "10.0.0.3", 65001, "127.0.0.1");
+    to_v4.peer_port = port;
+    to_v4.local_address = ip("127.0.0.3");
+    for (auto* p : a.peers()) {
+      p->start();
+    }
+    b.add_peer(to_v6).start();
+    c.add_peer(to_v4).start();
+  });
+  EXPECT_TRUE(ra.wait_line("established")) << ra.dump();
+  EXPECT_TRUE(rc.wait_line("established")) << rc.dump();
+  loop.call([&] {
+    EXPECT_EQ(a.find_peer(ip("::1"))->remote_address(), ip("::1"));
+    EXPECT_EQ(a.find_peer(ip("127.0.0.3"))->remote_address(), ip("127.0.0.3"));
+    EXPECT_EQ(a.stats().unmatched_connections, 0U);
+  });
+}
+
 TEST(Session, UpdatesOfBothFamiliesWithPathIdsAndEndOfRib) {
   TwoSpeakers t;
   auto ca = TwoSpeakers::side_a();
