@@ -10,8 +10,10 @@ namespace bgp = codec::bgp;
 Connection::Connection(tcp::socket socket, const ConnectionLimits& limits)
     : socket_(std::move(socket)),
       limits_(limits),
-      rx_(std::max<std::size_t>(limits.receive_buffer, 2 * bgp::kMaxExtendedMessageSize)),
-      linger_(socket_.get_executor()) {}
+      rx_size_(std::max<std::size_t>(limits.receive_buffer, 2 * bgp::kMaxExtendedMessageSize)),
+      linger_(socket_.get_executor()) {
+  rx_ = std::make_unique_for_overwrite<std::uint8_t[]>(rx_size_);  // see the header
+}
 
 Connection::~Connection() {
   boost::system::error_code ignored;
@@ -34,12 +36,12 @@ void Connection::connect(const tcp::endpoint& remote) {
 void Connection::read_some() {
   // Keep room for the largest message: move the unframed tail to the front when the free
   // space at the end could not complete it.
-  if (rx_.size() - rx_end_ < bgp::kMaxExtendedMessageSize && rx_begin_ > 0) {
-    std::memmove(rx_.data(), rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+  if (rx_size_ - rx_end_ < bgp::kMaxExtendedMessageSize && rx_begin_ > 0) {
+    std::memmove(rx_.get(), rx_.get() + rx_begin_, rx_end_ - rx_begin_);
     rx_end_ -= rx_begin_;
     rx_begin_ = 0;
   }
-  socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_),
+  socket_.async_read_some(asio::buffer(rx_.get() + rx_end_, rx_size_ - rx_end_),
                           [self = shared_from_this()](const boost::system::error_code& ec,
                                                       std::size_t n) { self->on_read(ec, n); });
 }
@@ -56,7 +58,7 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   bytes_received_ += n;
   const SystemTime now = std::chrono::system_clock::now();
   while (rx_end_ > rx_begin_) {
-    const std::span<const std::uint8_t> input(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
+    const std::span<const std::uint8_t> input(rx_.get() + rx_begin_, rx_end_ - rx_begin_);
     const bgp::Frame f = bgp::frame(input, max_message_size_);
     if (f.status == bgp::FrameStatus::NeedMore) {
       break;

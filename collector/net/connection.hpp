@@ -97,7 +97,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   ConnectionLimits limits_;
   ConnectionHandler* handler_ = nullptr;
-  std::vector<std::uint8_t> rx_;
+  // Not value-initialised on purpose: the kernel maps the pages only when a read first fills
+  // them, so an idle session costs a few KiB of its 256 KiB buffer, not all of it.
+  std::unique_ptr<std::uint8_t[]> rx_;
+  std::size_t rx_size_ = 0;
   std::size_t rx_begin_ = 0;
   std::size_t rx_end_ = 0;
   std::vector<std::uint8_t> pending_;  // appended by send()
