@@ -15,6 +15,7 @@ MON_AS=4200000001
 MON_ID=127.0.0.1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bgpscribe-interop.XXXXXX")
+: >"$T/mon.out"
 declare -A PIDS=()                # name -> pid
 TEST_NAME=$(basename "$0" .sh)
 TEST_START=$(date +%s)
