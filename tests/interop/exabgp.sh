@@ -38,9 +38,29 @@ exa_api "$ROUTES/withdraw.txt"
 check_withdrawn "$m" "$P4"
 check_withdrawn "$m" "$P6"
 
-log "== d: ROUTE-REFRESH from the monitor"
-check_refresh "$P4" ipv4/unicast $((N4 - W4))
-check_refresh "$P6" ipv6/unicast $((N6 - W6))
+# exa_check_refresh PEER FAMILY N N_OTHER: ExaBGP 4.2.21 answers a ROUTE-REFRESH by re-sending the
+# family's N routes, except when enhanced route refresh (RFC 7313) is negotiated: then it fails
+# with "TypeError: 'RouteRefresh' object is not iterable" (in its DEBUG log), drops the session
+# without a NOTIFICATION, reconnects and sends everything (N + N_OTHER). Either is accepted;
+# which one happened is logged.
+exa_check_refresh() {
+  local peer=$1 fam=$2 n=$3 other=$4 m down
+  m=$(mark)
+  down=$(line_re STATE "$peer" "[0-9]+\|Established\|")
+  mon_cmd "refresh $peer $fam"
+  wait_for "[[ \$(since_count $m A $peer) -ge $n ]] || since_has $m '$down'" \
+    "$WAIT" "$n re-sent routes from $peer (or the session dropping)"
+  if since_has "$m" "$down"; then
+    log "KNOWN ExaBGP BUG: the session dropped on ROUTE-REFRESH (enhanced route refresh negotiated;"
+    log "  ExaBGP: TypeError 'RouteRefresh' object is not iterable). ExaBGP's API says:"
+    log "  $(grep 'down - peer reset' "$T/exa-api-in.log" | tail -n1)"
+    [[ $(since_count "$m" NOTIFICATION "$peer") == 0 ]] || log "(a NOTIFICATION was exchanged)"
+    wait_for "since_has $m '$(line_re ESTABLISHED "$peer" "")'" "$WAIT" "ESTABLISHED again from $peer"
+    check_session "$m" "$peer" "$n" "$other" kept
+  else
+    check_refresh_from "$m" "$peer" "$fam" "$n"
+  fi
+}
 
 log "== e2: the monitor stops the IPv4 session (Cease 6/2) without and with a text"
 m=$(mark)
@@ -76,6 +96,10 @@ wait_notification "$m" "$P6" received '6\|2\|Administrative Shutdown$'
 log "== f: ExaBGP reconnects by itself and re-sends what it holds"
 wait_established "$P6" "$WAIT" 2
 check_session "$m" "$P6" $((N4 - W4)) $((N6 - W6)) kept
+
+log "== d: ROUTE-REFRESH from the monitor"
+exa_check_refresh "$P4" ipv4/unicast $((N4 - W4)) $((N6 - W6))
+exa_check_refresh "$P6" ipv6/unicast $((N6 - W6)) $((N4 - W4))
 
 log "== e': ExaBGP is stopped with SIGTERM: it closes TCP without a NOTIFICATION"
 m=$(mark)

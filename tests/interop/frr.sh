@@ -40,10 +40,6 @@ vty frr "${cmds[@]}" >/dev/null
 check_withdrawn "$m" "$P4"
 check_withdrawn "$m" "$P6"
 
-log "== d: ROUTE-REFRESH from the monitor"
-check_refresh "$P4" ipv4/unicast $((N4 - W4))
-check_refresh "$P6" ipv6/unicast $((N6 - W6))
-
 log "== e: bgpd shuts the IPv4 session down with a shutdown communication"
 m=$(mark)
 vty frr "configure terminal" "router bgp $AS" \
@@ -70,6 +66,18 @@ m=$(mark)
 mon_cmd "start $P6"
 wait_established "$P6" "$WAIT" 2
 check_session "$m" "$P6" $((N4 - W4)) $((N6 - W6)) kept
+
+log "== d: ROUTE-REFRESH from the monitor"
+# bgpd 8.4 ignores a ROUTE-REFRESH that arrives before the peer's End-of-RIB when enhanced route
+# refresh is negotiated (it logs "rcvd route-refresh (REQUEST) for IPv4/unicast before EoR"):
+# the monitor has to send End-of-RIB after its (empty) initial update
+for p in 127.0.0.1 ::1; do
+  check "bgpd received End-of-RIB from the monitor on its session to $p"
+  wait_for "grep -E 'rcvd End-of-RIB for IPv4 Unicast from $p( |\$)' $T/bgpd.debug.log" 10 \
+    "bgpd log: rcvd End-of-RIB for IPv4 Unicast from $p (the monitor sent no End-of-RIB: bgpd will ignore ROUTE-REFRESH)"
+done
+check_refresh "$P4" ipv4/unicast $((N4 - W4))
+check_refresh "$P6" ipv6/unicast $((N6 - W6))
 
 stop_bg frr
 pass

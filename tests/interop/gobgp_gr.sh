@@ -40,6 +40,9 @@ m=$(mark)
 kill9_bg gobgp
 gr_expect_stale "$m" "$P4" "$P6"
 
+# a restarting gobgpd defers its updates until it has the End-of-RIB of every GR peer (RFC 4724
+# 4.2: the receiving speaker must send one, even when it has no routes) or deferral-time passes
+GR_HINT="gobgpd -r waits for the monitor's End-of-RIB before it sends anything"
 log "== gobgpd restarts with -r (graceful restart: restarting) and gets its RIB back"
 m=$(mark)
 start_bg gobgp2 gobgpd -r -f "$T/gobgpd.toml" --api-hosts "127.0.0.1:$GOBGP_API" --pprof-disable

@@ -30,7 +30,7 @@ gr_expect_recovered() {
     for f in $FAMS; do
       check "$p: GR recovered $f"
       wait_for "since_has $m '$(line_re GR "$p" "[0-9]+\|(recovered|expired)\|$f\$")'" "$WAIT" \
-        "GR|recovered|$f from $p"
+        "GR|recovered|$f from $p${GR_HINT:+ ($GR_HINT)}"
       if since_has "$m" "$(line_re GR "$p" "[0-9]+\|expired\|$f\$")"; then
         fail "$p: GR expired for $f instead of recovering: $(since "$m" GR "$p" | tr '\n' ' ')"
       fi

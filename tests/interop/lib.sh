@@ -345,9 +345,15 @@ check_withdrawn() {
 # check_refresh PEER FAMILY COUNT: sends `refresh`, expects COUNT A lines again for FAMILY.
 check_refresh() {
   local peer=$1 fam=$2 n=$3 m
-  check "$peer: refresh $fam makes the peer re-send its $n $fam routes"
   m=$(mark)
   mon_cmd "refresh $peer $fam"
+  check_refresh_from "$m" "$peer" "$fam" "$n"
+}
+
+# check_refresh_from MARK PEER FAMILY COUNT: the second half of check_refresh, after the command.
+check_refresh_from() {
+  local m=$1 peer=$2 fam=$3 n=$4
+  check "$peer: refresh $fam makes the peer re-send its $n $fam routes"
   wait_routes "$m" "$peer" "$n"
   local other
   other=$(since "$m" A "$peer" | awk -F'|' -v f="$fam" '(f=="ipv4/unicast") == ($4 ~ /:/)' | wc -l)
