@@ -851,6 +851,11 @@ void Peer::session_established(Session& s) {
   if (on_established_) {
     on_established_(*this);
   }
+  if (config_.auto_end_of_rib && s.state() == State::Established && s.negotiated) {
+    for (const auto& f : s.negotiated->families) {
+      send_end_of_rib(f);
+    }
+  }
 }
 
 void Peer::session_down(Session& s) {
@@ -1228,6 +1233,18 @@ bool Peer::send_refresh(codec::bgp::AfiSafi family, codec::bgp::RouteRefreshSubt
     return false;
   }
   return s->send(w.bytes(), codec::bgp::MessageType::RouteRefresh);
+}
+
+bool Peer::send_end_of_rib(codec::bgp::AfiSafi family) {
+  Session* s = established_session();
+  if (s == nullptr || !s->negotiated || !s->negotiated->has_family(family)) {
+    return false;
+  }
+  codec::wire::Writer w;
+  if (!codec::bgp::UpdateMessage::end_of_rib(family).encode(w, s->max_size)) {
+    return false;
+  }
+  return s->send(w.bytes(), codec::bgp::MessageType::Update);
 }
 
 // ---- User timers ----------------------------------------------------------------------------

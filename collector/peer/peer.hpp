@@ -110,6 +110,9 @@ class Peer {
   // announced route refresh.
   bool send_refresh(codec::bgp::AfiSafi family, codec::bgp::RouteRefreshSubtype subtype =
                                                     codec::bgp::RouteRefreshSubtype::Normal);
+  // End-of-RIB for a family (RFC 4724 section 2); false when not Established, the family was
+  // not negotiated, or the send queue is full.
+  bool send_end_of_rib(codec::bgp::AfiSafi family);
   // Periodic user timer, first firing after `interval`; runs until removed or the Peer goes.
   TimerId add_timer(Millis interval, std::function<void(Peer&)> f);
   void remove_timer(TimerId id);

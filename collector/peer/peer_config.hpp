@@ -61,6 +61,11 @@ struct PeerConfig {
   // How long stale routes of a restarting peer are kept after it comes back, waiting for its
   // End-of-RIB (RFC 4724 section 4.2 "selection deferral"; also bounds a silent peer).
   Millis graceful_restart_stale_time{std::chrono::seconds(360)};
+  // Send End-of-RIB for every negotiated family as soon as the session is up: right for a
+  // speaker with nothing to announce (a collector). Peers wait for it (RFC 4724 section 4.2:
+  // a restarting peer defers its own updates; FRR ignores ROUTE-REFRESH before it). Turn it
+  // off to announce an initial table first and then call Peer::send_end_of_rib.
+  bool auto_end_of_rib = true;
   std::optional<codec::bgp::BgpRole> role;  // RFC 9234
   bool strict_role = false;
 

@@ -425,8 +425,7 @@ class Injector {
       // RFC 4724 section 2: End-of-RIB after the initial update, per family.
       text += ", End-of-RIB for";
       for (const auto& f : families) {
-        bgpscribe::codec::wire::Writer w;
-        if (!bgp::UpdateMessage::end_of_rib(f).encode(w) || !p.send_raw(w.bytes())) {
+        if (!p.send_end_of_rib(f)) {
           note(p, "cannot send End-of-RIB for " + ex::family_text(f));
           return;
         }
@@ -538,6 +537,7 @@ int main(int argc, char** argv) {
     base.local_id = ex::parse_router_id(router_id);
     base.hold_time = hold;
     base.connect_retry = std::chrono::seconds(connect_retry);
+    base.auto_end_of_rib = false;  // sent after the initial announcement instead
     const ex::PeerOptionHook addpath = [](const std::string& key, const std::string& /*value*/,
                                           PeerConfig& c) {
       if (key != "addpath") {

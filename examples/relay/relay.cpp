@@ -203,9 +203,7 @@ class Relay {
   void send(const Item& item) {
     if (item.end_of_rib) {
       if (to_.has_family(*item.end_of_rib)) {
-        bgpscribe::codec::wire::Writer w;
-        if (!bgp::UpdateMessage::end_of_rib(*item.end_of_rib).encode(w) ||
-            !to_.send_raw(w.bytes())) {
+        if (!to_.send_end_of_rib(*item.end_of_rib)) {
           note("cannot send End-of-RIB to " + to_.config().label());
         }
       }
@@ -354,6 +352,7 @@ int main(int argc, char** argv) {
     };
     PeerConfig from_config = ex::parse_peer("--from", from_spec, base, addpath(true));
     PeerConfig to_config = ex::parse_peer("--to", to_spec, base, addpath(false));
+    to_config.auto_end_of_rib = false;  // --from's End-of-RIB is forwarded instead
     if ((from_config.passive || to_config.passive) && listens.empty()) {
       throw CLI::ValidationError("--listen", "a passive peer needs --listen");
     }

@@ -428,6 +428,7 @@ TEST(Session, UpdatesOfBothFamiliesWithPathIdsAndEndOfRib) {
   ca.add_path_receive = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
   auto cb = TwoSpeakers::side_b();
   cb.add_path_send = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
+  cb.auto_end_of_rib = false;  // B announces first, then sends End-of-RIB itself
   t.setup(ca, cb);
   ASSERT_TRUE(t.rb.wait_line("established"));
   const bool sent = t.loop.call([&] {
@@ -444,10 +445,8 @@ TEST(Session, UpdatesOfBothFamiliesWithPathIdsAndEndOfRib) {
     v6.as_path({4200000002}).next_hop(ip("fd00::2")).announce(pfx("2001:db8:1::/48"), 3);
     UpdateBuilder w;
     w.withdraw(pfx("203.0.113.0/25"), 7).withdraw(pfx("2001:db8:1::/48"), 3);
-    codec::wire::Writer eor;
-    (void)bgp::UpdateMessage::end_of_rib(bgp::kIpv4Unicast).encode(eor);
     return t.pb->send_update(v4) && t.pb->send_update(v6) && t.pb->send_update(w) &&
-           t.pb->send_raw(eor.bytes());
+           t.pb->send_end_of_rib(bgp::kIpv4Unicast);
   });
   ASSERT_TRUE(sent);
   ASSERT_TRUE(t.ra.wait_line("eor 1/1")) << t.ra.dump();
@@ -461,6 +460,15 @@ TEST(Session, UpdatesOfBothFamiliesWithPathIdsAndEndOfRib) {
   EXPECT_TRUE(has("A 2001:db8:1::/48 3 4200000002"));
   EXPECT_TRUE(has("W 203.0.113.0/25 7"));
   EXPECT_TRUE(has("W 2001:db8:1::/48 3"));
+}
+
+// A speaker with nothing to announce sends End-of-RIB for every negotiated family at once.
+TEST(Session, EndOfRibIsSentForEveryFamilyWhenEstablished) {
+  TwoSpeakers t;
+  t.setup(TwoSpeakers::side_a(), TwoSpeakers::side_b());
+  EXPECT_TRUE(t.ra.wait_line("eor 1/1")) << t.ra.dump();
+  EXPECT_TRUE(t.ra.wait_line("eor 2/1"));
+  EXPECT_TRUE(t.rb.wait_line("eor 2/1"));
 }
 
 TEST(Session, RouteRefreshOnRequest) {
