@@ -263,6 +263,7 @@ int run_send(SendOptions o) {
   // The whole table is queued at once (the library has no way to wait for room in the send
   // queue: a full queue resets the session), so the queue must hold it.
   c.max_send_queue = table.bytes.size() + (1 << 20);
+  c.auto_end_of_rib = false;  // End-of-RIB follows the table
   Peer& peer = process.add_peer(c);
 
   bool sent = false;
@@ -302,11 +303,8 @@ int run_send(SendOptions o) {
       }
     }
     for (const auto f : {bgp::kIpv4Unicast, bgp::kIpv6Unicast}) {
-      if (p.has_family(f)) {
-        w.clear();
-        if (bgp::UpdateMessage::end_of_rib(f).encode(w) && !p.send_raw(w.bytes())) {
-          failed = true;
-        }
+      if (p.has_family(f) && !p.send_end_of_rib(f)) {
+        failed = true;
       }
     }
     // The table leaves once this callback returns: the stream starts now.
