@@ -148,6 +148,8 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
   bool hard_reset = false;
   std::optional<codec::bgp::IpAddress> remote;
   codec::wire::Writer scratch;
+  std::uint64_t sent_at_check = 0;          // send hold check: bytes written at last check
+  SteadyClock::time_point stalled_since{};  // and since when nothing was written
 
   [[nodiscard]] State state() const { return machine.state(); }
 
@@ -249,7 +251,29 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     arm(t, now + d);
   }
 
+  // RFC 9687: data has been waiting to be written for a whole hold time without any of it
+  // leaving (the peer's receive window stays closed).
+  bool send_hold_expired() {
+    const auto now = SteadyClock::now();
+    if (!conn || conn->queued_bytes() == 0 || conn->bytes_sent() != sent_at_check) {
+      sent_at_check = conn ? conn->bytes_sent() : 0;
+      stalled_since = now;
+      return false;
+    }
+    return machine.hold_time() > 0 &&
+           now - stalled_since >= std::chrono::seconds(machine.hold_time());
+  }
+
   void arm(fsm::Timer t, SteadyClock::time_point at) {
+    // Keepalive and hold timers of many sessions share wakeups on a 100 ms grid: keepalives a
+    // little early, hold expiry a little late (both far inside RFC 4271's tolerance). With
+    // 1,000 idle sessions this cuts wakeups from about 620 to 7 a second (bench/results).
+    using Tick = std::chrono::duration<SteadyClock::rep, std::ratio<1, 10>>;
+    if (t == fsm::Timer::Keepalive) {
+      at = std::max(SteadyClock::now(), SteadyClock::time_point(std::chrono::floor<Tick>(at)));
+    } else if (t == fsm::Timer::Hold) {
+      at = std::chrono::ceil<Tick>(at);
+    }
     const auto i = static_cast<std::size_t>(t);
     const std::uint64_t gen = ++generation[i];
     timers[i]->expires_at(at);
@@ -295,6 +319,13 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
         break;
       }
       case fsm::Timer::Keepalive:
+        if (send_hold_expired()) {
+          fsm::Event e{fsm::EventType::CeaseRequested};
+          e.notification =
+              codec::bgp::Notification{codec::bgp::error_code::kSendHoldTimerExpired, 0, {}};
+          dispatch(e, "send hold timer expired: the peer has not read for the hold time");
+          return;
+        }
         type = fsm::EventType::KeepaliveExpired;
         break;
       case fsm::Timer::DelayOpen:
@@ -368,17 +399,10 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
   }
 
   bool send(std::span<const std::uint8_t> bytes, codec::bgp::MessageType type) {
+    // A full queue refuses the message and the session stays up: the application paces itself
+    // (send_queue_bytes) and a peer that stops reading altogether is caught by the send hold
+    // check (RFC 9687) on the keepalive timer.
     if (!conn || !conn->send(bytes)) {
-      if (conn) {
-        // The peer is not reading what we send: Cease / Out of Resources, later (we are
-        // inside an action).
-        dispatch_later(
-            fsm::Event{fsm::EventType::CeaseRequested, 0,
-                       codec::bgp::Notification{codec::bgp::error_code::kCease,
-                                                codec::bgp::cease_subcode::kOutOfResources,
-                                                {}}},
-            "send queue full");
-      }
       return false;
     }
     if (peer.on_raw_) {
@@ -1233,6 +1257,11 @@ bool Peer::send_refresh(codec::bgp::AfiSafi family, codec::bgp::RouteRefreshSubt
     return false;
   }
   return s->send(w.bytes(), codec::bgp::MessageType::RouteRefresh);
+}
+
+std::size_t Peer::send_queue_bytes() const {
+  const Session* s = established_session();
+  return s != nullptr && s->conn ? s->conn->queued_bytes() : 0;
 }
 
 bool Peer::send_end_of_rib(codec::bgp::AfiSafi family) {

@@ -101,8 +101,10 @@ class Peer {
   // Cease / Administrative Shutdown (6/2) with an optional shutdown communication (RFC 9003),
   // and no automatic restart.
   void stop(std::string_view shutdown_text = {});
-  // Sends UPDATEs built by `b` (split as needed); false when not Established or the send queue
-  // is full.
+  // Sends UPDATEs built by `b` (split as needed); false when not Established or when the send
+  // queue (max_send_queue) is full. A refusal keeps the session up: pace large tables with
+  // send_queue_bytes() and a timer. A peer that reads nothing for a whole hold time while
+  // data waits is reset with Send Hold Timer Expired (RFC 9687).
   bool send_update(const UpdateBuilder& b);
   // Sends one complete, pre-encoded message (any type) as is; false as above.
   bool send_raw(std::span<const std::uint8_t> message);
@@ -139,6 +141,8 @@ class Peer {
   [[nodiscard]] std::size_t connection_count() const;
   // Routes held for max-prefix accounting (only counted when max_prefix is set).
   [[nodiscard]] std::size_t prefix_count() const { return routes_.size(); }
+  // Bytes queued on the established session and not yet written; 0 when not Established.
+  [[nodiscard]] std::size_t send_queue_bytes() const;
   [[nodiscard]] std::uint64_t established_count() const { return established_count_; }
 
   // ---- Used by Process ----------------------------------------------------------------------

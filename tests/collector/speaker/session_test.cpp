@@ -213,8 +213,12 @@ struct TwoSpeakers {
 
 class RawClient {
  public:
-  RawClient(const char* local, std::uint16_t port) {
+  // `rcvbuf` > 0 shrinks the receive buffer (and so the window) before connecting.
+  RawClient(const char* local, std::uint16_t port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
     sockaddr_in l{};
     l.sin_family = AF_INET;
     ::inet_pton(AF_INET, local, &l.sin_addr);
@@ -774,6 +778,66 @@ TEST(Session, HoldTimerExpiresWhileThePeerFloods) {
   EXPECT_GT(refreshes, 10000U);  // the flood really was being processed
   EXPECT_LT(elapsed, 5s);
   EXPECT_GE(elapsed, 2500ms);
+}
+
+// A full send queue refuses data and keeps the session; a peer that then reads nothing for a
+// whole hold time is reset with Send Hold Timer Expired (RFC 9687).
+TEST(Session, FullSendQueueRefusesThenSendHoldTimerResets) {
+  Server s([](PeerConfig& c) {
+    c.hold_time = 3;
+    c.max_send_queue = 1 << 20;
+  });
+  RawClient c("127.0.0.3", s.port, 4096);
+  ASSERT_TRUE(c.handshake(Server::client_open(3)));
+  ASSERT_TRUE(s.r.wait_line("established"));
+  // The client keeps its side alive (KEEPALIVE every 500 ms) but never reads.
+  std::atomic<bool> stop{false};
+  std::thread keepalives([&] {
+    codec::wire::Writer k;
+    bgp::encode_keepalive(k);
+    while (!stop && c.send(k.bytes())) {
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  UpdateBuilder b;
+  b.as_path({65001}).next_hop(ip("192.0.2.1"));
+  for (int i = 0; i < 900; ++i) {
+    b.announce(
+        pfx(("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24").c_str()));
+  }
+  std::vector<std::vector<std::uint8_t>> msgs;
+  bgp::ParseContext ctx;
+  ASSERT_TRUE(b.encode(ctx, 4096, msgs));
+  ASSERT_EQ(msgs.size(), 1U);
+  // The client never reads: fill the kernel buffers and then our queue until it refuses and
+  // stays full (refusals before that only mean the writer had not run yet).
+  bool full = false;
+  for (int round = 0; round < 100 && !full; ++round) {
+    bool refused = false;
+    s.loop.call([&] {
+      for (int i = 0; i < 500 && !refused; ++i) {
+        refused = !s.peer->send_raw(msgs[0]);
+      }
+    });
+    std::this_thread::sleep_for(50ms);
+    full = refused && s.loop.call([&] { return s.peer->send_queue_bytes() > (1U << 19); });
+  }
+  ASSERT_TRUE(full) << "the send queue never filled";
+  s.loop.call([&] {
+    EXPECT_EQ(s.peer->state(), State::Established);
+    bool refused = false;
+    for (int i = 0; i < 1000 && !refused; ++i) {
+      refused = !s.peer->send_raw(msgs[0]);
+    }
+    EXPECT_TRUE(refused);
+    EXPECT_EQ(s.peer->state(), State::Established);  // a refusal keeps the session
+  });
+  EXPECT_TRUE(s.r.wait_line("notification sent 8/0", 10s)) << s.r.dump();
+  EXPECT_TRUE(s.r.wait_line("state Established Active"));
+  EXPECT_EQ(s.r.count("notification sent 4/0"), 0U);
+  stop = true;
+  c.shutdown();
+  keepalives.join();
 }
 
 TEST(Session, GracefulRestartHelperMarksStaleThenRecoversOnEndOfRib) {
