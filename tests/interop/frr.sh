@@ -23,7 +23,7 @@ NO_EOR=1
 frr_render "$T/bgpd.conf" MONPORT="$MONPORT"
 
 start_monitor --listen "127.0.0.1:$MONPORT" --listen "[::1]:$MONPORT" --connect-retry 2 \
-  --peer "$P4,$AS" --peer "$P6,$AS,active,port=$PORT"
+  --peer "$P4,$AS,gr=120" --peer "$P6,$AS,active,port=$PORT,gr=120"
 frr_start frr "$T/bgpd.conf" "$PORT"
 
 log "== a/b: sessions up, initial routes"
@@ -68,9 +68,11 @@ wait_established "$P6" "$WAIT" 2
 check_session "$m" "$P6" $((N4 - W4)) $((N6 - W6)) kept
 
 log "== d: ROUTE-REFRESH from the monitor"
-# bgpd 8.4 ignores a ROUTE-REFRESH that arrives before the peer's End-of-RIB when enhanced route
-# refresh is negotiated (it logs "rcvd route-refresh (REQUEST) for IPv4/unicast before EoR"):
-# the monitor has to send End-of-RIB after its (empty) initial update
+# bgpd 8.4 ignores a ROUTE-REFRESH when enhanced route refresh is negotiated and it has not sent
+# End-of-RIB itself (it logs "rcvd route-refresh (REQUEST) for IPv4/unicast before EoR"; the
+# flag is its own PEER_STATUS_EOR_SEND), and it sends End-of-RIB only to peers that announce
+# graceful restart: the monitor announces it (gr=120), as collectors usually do. The monitor
+# sends its own End-of-RIB as soon as the session is up.
 for p in 127.0.0.1 ::1; do
   check "bgpd received End-of-RIB from the monitor on its session to $p"
   wait_for "grep -E 'rcvd End-of-RIB for IPv4 Unicast from $p( |\$)' $T/bgpd.debug.log" 10 \
