@@ -35,6 +35,7 @@
 #include "codec/wire/reader.hpp"
 #include "codec/wire/writer.hpp"
 #include "collector/peer/process.hpp"
+#include "examples/common/cli.hpp"
 
 namespace {
 
@@ -73,30 +74,10 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 
-// "ADDR:PORT" or "[V6]:PORT".
+// "ADDR:PORT" or "[V6]:PORT", parsed by the examples' shared helper.
 Endpoint parse_endpoint(const std::string& text, const char* option) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw CLI::ValidationError(option, "expected [ADDRESS]:PORT, got " + text);
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) {
-      throw CLI::ValidationError(option, "expected ADDRESS:PORT, got " + text);
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  auto address = bgp::IpAddress::parse(host);
-  if (!address) {
-    throw CLI::ValidationError(option, "not an IP address: " + host);
-  }
-  return {*address, static_cast<std::uint16_t>(std::stoul(port))};
+  const auto [address, port] = bgpscribe::examples::parse_endpoint(option, text);
+  return {address, port};
 }
 
 bgp::IpAddress parse_address(const std::string& text, const char* option) {

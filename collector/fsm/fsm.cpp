@@ -377,14 +377,38 @@ void Fsm::on_active(const Event& e, Actions& out) {
   }
 }
 
+bool Fsm::after_open_common(const Event& e, Actions& out) {
+  switch (e.type) {
+    case EventType::HoldExpired:
+      fail(out, true, make(bgp::error_code::kHoldTimerExpired, 0));
+      return true;
+    case EventType::MessageError:
+    case EventType::CeaseRequested:
+      fail(out, true, e.notification);
+      return true;
+    case EventType::CollisionDump:
+      fail(out, true,
+           make(bgp::error_code::kCease, bgp::cease_subcode::kConnectionCollisionResolution));
+      return true;
+    case EventType::NotificationReceived:
+      fail(out, false, {});
+      return true;
+    case EventType::ConnectRetryExpired:
+    case EventType::DelayOpenExpired:
+    case EventType::IdleHoldExpired:
+    case EventType::ManualStart:
+    case EventType::TcpConnected:
+      return true;  // stale timers and repeated starts are harmless here
+    default:
+      return false;
+  }
+}
+
 void Fsm::on_open_sent(const Event& e, Actions& out) {
   switch (e.type) {
     case EventType::OpenReceived:
       out.push(Action{ActionType::StopTimer, Timer::DelayOpen, Millis{0}});
       open_accepted(e, out);
-      return;
-    case EventType::HoldExpired:
-      fail(out, true, make(bgp::error_code::kHoldTimerExpired, 0));
       return;
     case EventType::TcpFailed:
       // Section 8.2.2 OpenSent event 18: back to Active and wait for the connect-retry timer.
@@ -393,26 +417,12 @@ void Fsm::on_open_sent(const Event& e, Actions& out) {
       start_timer(out, Timer::ConnectRetry, config_.connect_retry);
       set_state(State::Active);
       return;
-    case EventType::MessageError:
-    case EventType::CeaseRequested:
-      fail(out, true, e.notification);
-      return;
-    case EventType::CollisionDump:
-      fail(out, true,
-           make(bgp::error_code::kCease, bgp::cease_subcode::kConnectionCollisionResolution));
-      return;
-    case EventType::NotificationReceived:
-      fail(out, false, {});
-      return;
-    case EventType::ConnectRetryExpired:
     case EventType::KeepaliveExpired:
-    case EventType::DelayOpenExpired:
-    case EventType::IdleHoldExpired:
-    case EventType::ManualStart:
-    case EventType::TcpConnected:
-      return;  // stale timers and repeated starts are harmless here
+      return;  // not running yet
     default:
-      fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      if (!after_open_common(e, out)) {
+        fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      }
       return;
   }
 }
@@ -429,29 +439,13 @@ void Fsm::on_open_confirm(const Event& e, Actions& out) {
       out.push(Action{ActionType::SendKeepalive});
       start_timer(out, Timer::Keepalive, keepalive_interval());
       return;
-    case EventType::HoldExpired:
-      fail(out, true, make(bgp::error_code::kHoldTimerExpired, 0));
-      return;
-    case EventType::MessageError:
-    case EventType::CeaseRequested:
-      fail(out, true, e.notification);
-      return;
-    case EventType::CollisionDump:
-      fail(out, true,
-           make(bgp::error_code::kCease, bgp::cease_subcode::kConnectionCollisionResolution));
-      return;
-    case EventType::NotificationReceived:
     case EventType::TcpFailed:
       fail(out, false, {});
       return;
-    case EventType::ConnectRetryExpired:
-    case EventType::DelayOpenExpired:
-    case EventType::IdleHoldExpired:
-    case EventType::ManualStart:
-    case EventType::TcpConnected:
-      return;
     default:
-      fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      if (!after_open_common(e, out)) {
+        fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      }
       return;
   }
 }
@@ -472,29 +466,13 @@ void Fsm::on_established(const Event& e, Actions& out) {
       out.push(Action{ActionType::SendKeepalive});
       start_timer(out, Timer::Keepalive, keepalive_interval());
       return;
-    case EventType::HoldExpired:
-      fail(out, true, make(bgp::error_code::kHoldTimerExpired, 0));
-      return;
-    case EventType::MessageError:
-    case EventType::CeaseRequested:
-      fail(out, true, e.notification);
-      return;
-    case EventType::CollisionDump:
-      fail(out, true,
-           make(bgp::error_code::kCease, bgp::cease_subcode::kConnectionCollisionResolution));
-      return;
-    case EventType::NotificationReceived:
     case EventType::TcpFailed:
       fail(out, false, {});
       return;
-    case EventType::ConnectRetryExpired:
-    case EventType::DelayOpenExpired:
-    case EventType::IdleHoldExpired:
-    case EventType::ManualStart:
-    case EventType::TcpConnected:
-      return;
     default:
-      fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      if (!after_open_common(e, out)) {
+        fail(out, true, make(bgp::error_code::kFsm, fsm_subcode_for(state_)));
+      }
       return;
   }
 }

@@ -8,6 +8,7 @@
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
+#include "collector/net/address.hpp"
 #include "collector/net/socket_options.hpp"
 #include "collector/peer/process.hpp"
 
@@ -62,27 +63,6 @@ int state_rank(State s) {
       return 5;
   }
   return 0;
-}
-
-codec::bgp::IpAddress unmapped(const asio::ip::address& a) {
-  if (a.is_v4()) {
-    return codec::bgp::IpAddress::v4(a.to_v4().to_uint());
-  }
-  const auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) {
-    return codec::bgp::IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
-  }
-  const auto b = v6.to_bytes();
-  return codec::bgp::IpAddress::v6(std::span<const std::uint8_t, 16>(b.data(), 16));
-}
-
-asio::ip::address to_asio(const codec::bgp::IpAddress& a) {
-  if (a.is_v4()) {
-    return asio::ip::address_v4(a.v4_host_order());
-  }
-  asio::ip::address_v6::bytes_type b{};
-  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
-  return asio::ip::address_v6(b);
 }
 
 // "what (byte N)" for errors shown to the application.
@@ -341,13 +321,13 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
   // ---- transport ----
   void connect() {
     const PeerConfig& c = peer.config_;
-    const auto remote_ep = net::tcp::endpoint(to_asio(c.peer_address), c.peer_port);
+    const auto remote_ep = net::tcp::endpoint(net::to_asio(c.peer_address), c.peer_port);
     net::tcp::socket socket(peer.process_.io());
     boost::system::error_code ec;
     socket.open(remote_ep.protocol(), ec);
     if (!ec && c.local_address) {
       socket.set_option(asio::socket_base::reuse_address(true), ec);
-      socket.bind(net::tcp::endpoint(to_asio(*c.local_address), 0), ec);
+      socket.bind(net::tcp::endpoint(net::to_asio(*c.local_address), 0), ec);
     }
     std::error_code opt;
     if (!ec && !c.md5_password.empty()) {
@@ -384,7 +364,7 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     boost::system::error_code ec;
     const auto ep = socket.remote_endpoint(ec);
     if (!ec) {
-      remote = unmapped(ep.address());
+      remote = net::from_asio(ep.address());
     }
     socket.set_option(net::tcp::no_delay(true), ec);
     if (peer.config_.ttl_security_hops > 0) {
@@ -426,7 +406,7 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     }
     boost::system::error_code ignored;
     const auto ep = conn->socket().remote_endpoint(ignored);
-    remote = unmapped(ep.address());
+    remote = net::from_asio(ep.address());
     conn->socket().set_option(net::tcp::no_delay(true), ignored);
     conn->start_reading();
     dispatch(fsm::Event{fsm::EventType::TcpConnected}, "connected");

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "collector/net/address.hpp"
 #include "collector/net/socket_options.hpp"
 
 namespace bgpscribe::collector {
@@ -14,27 +15,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-codec::bgp::IpAddress unmapped(const asio::ip::address& a) {
-  if (a.is_v4()) {
-    return codec::bgp::IpAddress::v4(a.to_v4().to_uint());
-  }
-  const auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) {
-    return codec::bgp::IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
-  }
-  const auto b = v6.to_bytes();
-  return codec::bgp::IpAddress::v6(std::span<const std::uint8_t, 16>(b.data(), 16));
-}
-
-asio::ip::address to_asio(const codec::bgp::IpAddress& a) {
-  if (a.is_v4()) {
-    return asio::ip::address_v4(a.v4_host_order());
-  }
-  asio::ip::address_v6::bytes_type b{};
-  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
-  return asio::ip::address_v6(b);
-}
 
 bool contains(const codec::bgp::Prefix& range, const codec::bgp::IpAddress& a) {
   if (range.family() != a.family) {
@@ -85,7 +65,7 @@ Process::~Process() {
 
 std::uint16_t Process::listen(const codec::bgp::IpAddress& address, std::uint16_t port) {
   auto l = std::make_unique<Listener>(*io_);
-  const tcp::endpoint ep(to_asio(address), port);
+  const tcp::endpoint ep(net::to_asio(address), port);
   l->acceptor.open(ep.protocol());
   l->acceptor.set_option(asio::socket_base::reuse_address(true));
   l->v6 = !address.is_v4();
@@ -159,7 +139,7 @@ void Process::on_accept(tcp::socket socket) {
   if (ec) {
     return;
   }
-  const codec::bgp::IpAddress address = unmapped(remote.address());
+  const codec::bgp::IpAddress address = net::from_asio(remote.address());
   if (Peer* p = find_peer(address)) {
     ++stats_.accepted;
     p->accept(std::move(socket));

@@ -195,6 +195,9 @@ bool monitor_option(const std::string& key, const std::string& value, PeerConfig
       throw CLI::ValidationError("--peer", "bad graceful restart time: " + value);
     }
     c.graceful_restart_time = *t;
+  } else if (key == "plain-refresh") {
+    // Announce route refresh without the enhanced form (RFC 7313), for peers that mishandle it.
+    c.enhanced_route_refresh = false;
   } else if (key == "maxprefix") {
     const auto n = bgpscribe::examples::parse_number<std::uint32_t>(value);
     if (!n) {
@@ -261,7 +264,7 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listens, "ADDRESS:PORT or [V6]:PORT to accept sessions on");
   app.add_option("--peer", peers,
                  "ADDRESS,AS[,active|passive][,port=N][,addpath][,md5=KEY]"
-                 "[,gr=SECONDS][,local=ADDRESS][,maxprefix=N]")
+                 "[,gr=SECONDS][,local=ADDRESS][,maxprefix=N][,plain-refresh]")
       ->required();
   app.add_option("--hold", hold, "hold time to offer (seconds)");
   app.add_option("--connect-retry", connect_retry, "connect-retry time (seconds)");

@@ -22,7 +22,7 @@ render "$INTEROP_DIR/conf/exabgp.conf.in" "$T/exabgp.conf" RUN="$T" AS="$AS" MON
   MONPORT="$MONPORT" CAPS=
 
 start_monitor --listen "127.0.0.1:$MONPORT" --listen "[::1]:$MONPORT" --connect-retry 2 \
-  --peer "$P4,$AS" --peer "$P6,$AS"
+  --peer "$P4,$AS,plain-refresh" --peer "$P6,$AS"
 exabgp_start exabgp "$T/exabgp.conf"
 
 log "== a/b: sessions up, initial routes"
@@ -98,7 +98,10 @@ wait_established "$P6" "$WAIT" 2
 check_session "$m" "$P6" $((N4 - W4)) $((N6 - W6)) kept
 
 log "== d: ROUTE-REFRESH from the monitor"
-exa_check_refresh "$P4" ipv4/unicast $((N4 - W4)) $((N6 - W6))
+# The IPv4 session announces plain route refresh only (monitor option plain-refresh): ExaBGP
+# must re-send the family. The IPv6 session keeps enhanced route refresh, which ExaBGP 4.2.21
+# mishandles (see exa_check_refresh).
+check_refresh "$P4" ipv4/unicast $((N4 - W4))
 exa_check_refresh "$P6" ipv6/unicast $((N6 - W6)) $((N4 - W4))
 
 log "== e': ExaBGP is stopped with SIGTERM: it closes TCP without a NOTIFICATION"
