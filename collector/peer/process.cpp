@@ -145,14 +145,7 @@ void Process::on_accept(tcp::socket socket) {
     p->accept(std::move(socket));
     return;
   }
-  // The most specific dynamic range wins.
-  std::size_t best = dynamic_.size();
-  for (std::size_t i = 0; i < dynamic_.size(); ++i) {
-    if (contains(dynamic_[i].range, address) &&
-        (best == dynamic_.size() || dynamic_[i].range.length > dynamic_[best].range.length)) {
-      best = i;
-    }
-  }
+  const std::size_t best = dynamic_range_for(address);
   if (best == dynamic_.size()) {
     // Not ours: close without reading anything (hostile or misconfigured source).
     ++stats_.unmatched_connections;
@@ -180,6 +173,18 @@ void Process::on_accept(tcp::socket socket) {
   }
   p.start();
   p.accept(std::move(socket));
+}
+
+std::size_t Process::dynamic_range_for(const codec::bgp::IpAddress& address) const {
+  // The most specific range wins.
+  std::size_t best = dynamic_.size();
+  for (std::size_t i = 0; i < dynamic_.size(); ++i) {
+    if (contains(dynamic_[i].range, address) &&
+        (best == dynamic_.size() || dynamic_[i].range.length > dynamic_[best].range.length)) {
+      best = i;
+    }
+  }
+  return best;
 }
 
 Peer& Process::add_peer(PeerConfig config) {
@@ -211,6 +216,13 @@ void Process::remove_peer(Peer& peer) {
   std::unique_ptr<Peer> owned = std::move(*it);
   peers_.erase(it);
   owned->shutdown_for_removal();
+  if (owned->dynamic()) {
+    // Its place in the range is free again (max_peers counts the range's current peers).
+    const std::size_t range = dynamic_range_for(owned->config().peer_address);
+    if (range < dynamic_counts_.size() && dynamic_counts_[range] > 0) {
+      --dynamic_counts_[range];
+    }
+  }
   if (!owned->config().md5_password.empty() && !owned->dynamic()) {
     const auto& a = owned->config().peer_address;
     try {

@@ -29,7 +29,9 @@ struct DynamicPeers {
   PeerConfig peer_template;  // peer_address, peer_as and passive are filled in per peer
   // Called once per new Peer, before its first message is read: set callbacks here.
   std::function<void(Peer&)> on_new_peer;
-  std::size_t max_peers = 4096;  // connections past this many peers of the range are refused
+  // Connections that would make more peers of this range are refused (removed peers free
+  // their place).
+  std::size_t max_peers = 4096;
 };
 
 struct ProcessStats {
@@ -73,6 +75,8 @@ class Process {
   struct Listener;
   void accept_next(Listener& l);
   void on_accept(boost::asio::ip::tcp::socket socket);
+  // Index of the most specific dynamic range holding `address`, or dynamic_.size().
+  [[nodiscard]] std::size_t dynamic_range_for(const codec::bgp::IpAddress& address) const;
   void install_md5(const Listener& l, const codec::bgp::IpAddress& address, std::uint8_t length,
                    const std::string& key) const;
   void install_md5_everywhere(const codec::bgp::IpAddress& address, std::uint8_t length,

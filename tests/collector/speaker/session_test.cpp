@@ -613,6 +613,55 @@ TEST(Session, DynamicPeersFromARangeWithAllowedAses) {
   EXPECT_EQ(created, (std::vector<std::string>{"127.0.1.5", "127.0.1.6"}));
 }
 
+// max_peers bounds a range's peers; removing one frees its place.
+TEST(Session, DynamicRangeMaxPeersAndRemoval) {
+  Loop loop;
+  Process a{loop.io()};
+  Process b{loop.io()};
+  Process c{loop.io()};
+  Recorder ra;
+  Recorder rb;
+  Recorder rc;
+  StopLoopFirst stopper{loop};
+  std::uint16_t port = 0;
+  loop.call([&] {
+    port = a.listen(ip("127.0.0.1"), 0);
+    DynamicPeers d;
+    d.range = pfx("127.0.2.0/24");
+    d.peer_template = config(65001, "10.0.0.1", 0, "0.0.0.0");
+    d.max_peers = 1;
+    d.on_new_peer = [&](Peer& p) { record(p, ra); };
+    a.add_dynamic_peers(d);
+    auto first = config(65010, "10.0.2.5", 65001, "127.0.0.1");
+    first.peer_port = port;
+    first.local_address = ip("127.0.2.5");
+    Peer& p = b.add_peer(first);
+    record(p, rb);
+    p.start();
+  });
+  ASSERT_TRUE(rb.wait_line("established")) << rb.dump();
+  loop.call([&] {
+    auto second = config(65011, "10.0.2.6", 65001, "127.0.0.1");
+    second.peer_port = port;
+    second.local_address = ip("127.0.2.6");
+    second.connect_retry = 200ms;
+    Peer& p = c.add_peer(second);
+    record(p, rc);
+    p.start();
+  });
+  // The range is full: the second peer's connections are refused.
+  EXPECT_FALSE(rc.wait_line("established", 1500ms));
+  EXPECT_GE(loop.call([&] { return a.stats().refused_connections; }), 1U);
+  // Removing the first frees the place: the second gets in on its next attempt.
+  loop.call([&] {
+    b.peers().front()->stop();  // or it would reconnect and take the place again
+    a.remove_peer(*a.find_peer(ip("127.0.2.5")));
+  });
+  EXPECT_TRUE(rc.wait_line("established", 10s)) << ra.dump();
+  EXPECT_TRUE(rb.wait_line("notification sent 6/2"));
+  EXPECT_EQ(loop.call([&] { return a.stats().dynamic_peers_created; }), 2U);
+}
+
 TEST(Session, PeerAsMismatchIsRefusedWithBadPeerAs) {
   Server s;
   RawClient c("127.0.0.3", s.port);
