@@ -288,12 +288,29 @@ void Fsm::open_accepted(const Event& e, Actions& out) {
 }
 
 void Fsm::on_connect(const Event& e, Actions& out) {
-  switch (e.type) {
-    case EventType::ConnectRetryExpired:
-      out.push(Action{ActionType::Disconnect});
-      start_timer(out, Timer::ConnectRetry, config_.connect_retry);
+  if (e.type == EventType::ConnectRetryExpired) {
+    out.push(Action{ActionType::Disconnect});
+    start_timer(out, Timer::ConnectRetry, config_.connect_retry);
+    out.push(Action{ActionType::Connect});
+    return;
+  }
+  before_open_common(e, out);
+}
+
+void Fsm::on_active(const Event& e, Actions& out) {
+  if (e.type == EventType::ConnectRetryExpired) {
+    start_timer(out, Timer::ConnectRetry, config_.connect_retry);
+    if (!config_.passive) {
       out.push(Action{ActionType::Connect});
-      return;
+      set_state(State::Connect);
+    }
+    return;
+  }
+  before_open_common(e, out);
+}
+
+void Fsm::before_open_common(const Event& e, Actions& out) {
+  switch (e.type) {
     case EventType::DelayOpenExpired:
       delay_open_running_ = false;
       out.push(Action{ActionType::SendOpen});
@@ -322,57 +339,10 @@ void Fsm::on_connect(const Event& e, Actions& out) {
     case EventType::MessageError:
       fail(out, true, e.notification);
       return;
-    case EventType::NotificationReceived:
-      fail(out, false, {});
-      return;
     case EventType::ManualStart:
       return;
     default:
-      fail(out, false, {});
-      return;
-  }
-}
-
-void Fsm::on_active(const Event& e, Actions& out) {
-  switch (e.type) {
-    case EventType::ConnectRetryExpired:
-      if (config_.passive) {
-        start_timer(out, Timer::ConnectRetry, config_.connect_retry);
-        return;
-      }
-      start_timer(out, Timer::ConnectRetry, config_.connect_retry);
-      out.push(Action{ActionType::Connect});
-      set_state(State::Connect);
-      return;
-    case EventType::DelayOpenExpired:
-      delay_open_running_ = false;
-      out.push(Action{ActionType::SendOpen});
-      start_timer(out, Timer::Hold, config_.open_hold);
-      set_state(State::OpenSent);
-      return;
-    case EventType::TcpConnected:
-      tcp_up(out);
-      return;
-    case EventType::TcpFailed:
-      delay_open_running_ = false;
-      out.push(Action{ActionType::StopTimer, Timer::DelayOpen, Millis{0}});
-      out.push(Action{ActionType::Disconnect});
-      start_timer(out, Timer::ConnectRetry, config_.connect_retry);
-      return;
-    case EventType::OpenReceived:
-      if (delay_open_running_) {
-        open_while_delayed(e, out);
-        return;
-      }
-      fail(out, true, make(bgp::error_code::kFsm, bgp::fsm_subcode::kUnspecified));
-      return;
-    case EventType::MessageError:
-      fail(out, true, e.notification);
-      return;
-    case EventType::ManualStart:
-      return;
-    default:
-      fail(out, false, {});
+      fail(out, false, {});  // NOTIFICATION received, or an event that cannot happen here
       return;
   }
 }

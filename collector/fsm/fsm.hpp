@@ -134,6 +134,8 @@ class Fsm {
   void on_open_sent(const Event& e, Actions& out);
   void on_open_confirm(const Event& e, Actions& out);
   void on_established(const Event& e, Actions& out);
+  // Connect and Active differ only in the connect-retry timer; everything else is here.
+  void before_open_common(const Event& e, Actions& out);
   // Events handled alike from OpenSent on (errors, expiry, stale timers); false when `e` is
   // not one of them.
   bool after_open_common(const Event& e, Actions& out);

@@ -952,7 +952,7 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
     message_error(s, update_.diagnostics().strongest, bytes);
     return;
   }
-  check_external_path(s, bytes);
+  check_external_path(s);
   s.dispatch(fsm::Event{fsm::EventType::UpdateReceived}, "UPDATE received");
   if (update_.reaction() != codec::Reaction::None && on_error_) {
     PeerError pe{update_.diagnostics().strongest, bytes,
@@ -978,7 +978,7 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
   }
 }
 
-void Peer::check_external_path(Session& s, std::span<const std::uint8_t> /*bytes*/) {
+void Peer::check_external_path(Session& s) {
   // RFC 7606 checks that need facts of the session rather than of the message.
   if (!s.negotiated || s.negotiated->ibgp || !update_.has_announcements() ||
       update_.reaction() >= codec::Reaction::TreatAsWithdraw) {

@@ -169,7 +169,7 @@ class Peer {
   void restart_outbound();
   void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
   void account_routes(Session& s, const codec::bgp::Update& u);
-  void check_external_path(Session& s, std::span<const std::uint8_t> bytes);
+  void check_external_path(Session& s);
   void graceful_restart_begin(Session& s);
   void graceful_restart_established(Session& s);
   void graceful_restart_end_of_rib(codec::bgp::AfiSafi f);
