@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "collector/tools/dump.hpp"
+#include "collector/tools/replay.hpp"
 
 namespace {
 
@@ -36,6 +37,42 @@ void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool&
   dump->add_option("FILE", opt.files, "MRT files")->required();
 }
 
+void add_replay(CLI::App& app, bgpscribe::collector::tools::ReplayOptions& opt) {
+  auto* replay = app.add_subcommand(
+      "replay", "Replay MRT RIB dumps and update files into BGP sessions (docs/replay.md)");
+  replay->add_option("--to", opt.to, "collector address")->capture_default_str();
+  replay->add_option("--port", opt.port, "collector port")->capture_default_str();
+  replay
+      ->add_option("--source-base", opt.source_base,
+                   "source address of the first session, incremented per session")
+      ->capture_default_str();
+  replay->add_option("--peers", opt.peers, "replay only the N MRT peers with the most routes");
+  replay->add_option("--clone", opt.clone, "sessions per chosen MRT peer")
+      ->check(CLI::PositiveNumber);
+  replay->add_option("--scale", opt.scale, "each prefix becomes N distinct prefixes")
+      ->check(CLI::PositiveNumber);
+  replay->add_option("--speed", opt.speed, "0: as fast as possible; F: update files at pace x F")
+      ->check(CLI::NonNegativeNumber);
+  replay->add_flag("--add-path", opt.add_path, "negotiate ADD-PATH send and keep the path ids");
+  replay->add_option("--families", opt.families, "families to replay (ipv4, ipv6)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"ipv4", "ipv6"}))
+      ->capture_default_str();
+  replay
+      ->add_option("--hold", opt.hold,
+                   "seconds to keep the sessions after the end (0: close when sent, -1: until "
+                   "killed)")
+      ->capture_default_str();
+  replay->add_option("--record", opt.record, "write what was sent as MRT BGP4MP records");
+  replay->add_flag("--stats", opt.stats, "print per-session and total counts and rates");
+  replay
+      ->add_option("--connect-timeout", opt.connect_timeout, "seconds for every session to come up")
+      ->capture_default_str();
+  replay->add_option("--remote-as", opt.remote_as, "the collector's AS (default: any)");
+  replay->add_flag("-q,--quiet", opt.quiet, "do not report each malformed record");
+  replay->add_option("FILE", opt.files, "MRT files (plain, .gz, .bz2)")->required();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,6 +84,8 @@ int main(int argc, char** argv) {
   bool json = false;
   std::string time_type = "dump";
   add_dump(app, dump_options, human, machine, json, time_type);
+  bgpscribe::collector::tools::ReplayOptions replay_options;
+  add_replay(app, replay_options);
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("dump")) {
@@ -58,6 +97,9 @@ int main(int argc, char** argv) {
     dump_options.bgpdump.human_time = human;
     dump_options.bgpdump.change_time = time_type == "change";
     return bgpscribe::collector::tools::run_dump(dump_options);
+  }
+  if (app.got_subcommand("replay")) {
+    return bgpscribe::collector::tools::run_replay(replay_options);
   }
   return 2;
 }
