@@ -1,0 +1,325 @@
+#include "exporters/mrt/exporter.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+
+#include "codec/bgp/attribute_types.hpp"
+#include "codec/mrt/bgp4mp.hpp"
+#include "exporters/mrt/naming.hpp"
+#include "exporters/mrt/rib.hpp"
+#include "exporters/mrt/subtype.hpp"
+
+namespace bgpscribe::exporters::mrt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kMicro = 1'000'000;
+// After a write error, abandoned temporaries are recovered again at most this often.
+constexpr std::int64_t kSalvageRetryUs = 10 * kMicro;
+
+std::int64_t floor_seconds(std::int64_t time_us) {
+  return time_us >= 0 ? time_us / kMicro : -((-time_us + kMicro - 1) / kMicro);
+}
+
+codec::mrt::Timestamp timestamp_of(std::int64_t time_us, bool extended) {
+  const std::int64_t s = floor_seconds(time_us);
+  return {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(time_us - s * kMicro),
+          extended};
+}
+
+// RFC 6396 section 4.4: the common part from the session's PeerInfo. Peer and local address
+// share one AFI field, so an unknown local address takes the peer's family; a 2-octet subtype
+// carries AS_TRANS for an AS that does not fit (RFC 6793 section 4.2.3).
+codec::mrt::Bgp4mpPeer bgp4mp_peer(const PeerInfo& p, bool as4) {
+  codec::mrt::Bgp4mpPeer out;
+  out.peer_as = p.peer_as;
+  out.local_as = p.local_as;
+  if (!as4) {
+    out.peer_as = out.peer_as > 0xFFFF ? codec::bgp::kAsTrans : out.peer_as;
+    out.local_as = out.local_as > 0xFFFF ? codec::bgp::kAsTrans : out.local_as;
+  }
+  out.peer_ip = p.peer_address;
+  out.local_ip = p.local_address;
+  if (out.local_ip.family != out.peer_ip.family) {
+    out.local_ip = codec::bgp::IpAddress{};
+    out.local_ip.family = out.peer_ip.family;
+  }
+  return out;
+}
+
+}  // namespace
+
+MrtExporter::MrtExporter(std::string name, Options options, LogFn log)
+    : name_(std::move(name)), options_(std::move(options)), log_(std::move(log)) {
+  if (!log_) {
+    const std::string prefix = "bgpscribe mrt[" + name_ + "]: ";
+    log_ = [prefix](const std::string& line) {
+      std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str());
+    };
+  }
+  updates_ = std::make_unique<FileStream>("updates", writer_options(options_.updates_compression),
+                                          log_, metrics_);
+}
+
+MrtExporter::~MrtExporter() = default;
+
+codec::mrt::WriterOptions MrtExporter::writer_options(codec::mrt::Compression c) const {
+  codec::mrt::WriterOptions w;
+  w.compression = c;
+  w.level = c == codec::mrt::Compression::Bzip2 ? options_.bzip2_block : options_.gzip_level;
+  return w;
+}
+
+std::chrono::seconds MrtExporter::snapshot_interval() const {
+  return options_.rib_enabled() ? std::chrono::seconds(options_.rib_interval)
+                                : std::chrono::seconds(0);
+}
+
+void MrtExporter::start() {
+  std::error_code ec;
+  fs::create_directories(options_.directory, ec);
+  if (ec || !fs::is_directory(options_.directory)) {
+    throw std::runtime_error("mrt exporter '" + name_ + "': cannot create directory '" +
+                             options_.directory + "': " + ec.message());
+  }
+  recover_directory(options_.directory, writer_options(codec::mrt::Compression::Gzip),
+                    writer_options(codec::mrt::Compression::Bzip2), log_, metrics_);
+}
+
+void MrtExporter::accept(const Record& record) {
+  switch (record.type) {
+    case RecordType::Message:
+      write_message(record);
+      break;
+    case RecordType::StateChange:
+      if (options_.state_changes) {
+        write_state_change(record);
+      } else {
+        ++metrics_.ignored_records;
+      }
+      break;
+    case RecordType::RibSnapshot:
+      write_snapshot(record);
+      break;
+    case RecordType::PeerUp:
+    case RecordType::PeerDown:
+      // The OPEN and NOTIFICATION arrive as Message records, the transitions as StateChange.
+      ++metrics_.ignored_records;
+      break;
+  }
+}
+
+void MrtExporter::check_buffer_limit() {
+  if (updates_->failing() && updates_->pending_bytes() >= kMaxBufferedBytes) {
+    ++metrics_.records_refused;
+    throw ExportError("mrt exporter '" + name_ + "': the disk refuses writes and " +
+                      std::to_string(updates_->pending_bytes()) +
+                      " bytes already wait in memory; record not kept");
+  }
+}
+
+void MrtExporter::write_message(const Record& record) {
+  if (!record.peer) {
+    ++metrics_.records_refused;
+    throw ExportError("mrt exporter '" + name_ + "': message record without a peer");
+  }
+  check_buffer_limit();
+  rotate_for(record.time_us);
+  const auto bytes = record.message.span();
+  const SubtypeChoice choice = choose_subtype(bytes, record.context);
+  metrics_.malformed_updates += choice.malformed ? 1 : 0;
+  metrics_.add_path_conflicts += choice.add_path_conflict ? 1 : 0;
+  codec::mrt::Bgp4mpMessage m;
+  m.subtype = choice.subtype;
+  m.peer = bgp4mp_peer(*record.peer, record.context.four_octet_as);
+  m.message = bytes;
+  if (!codec::mrt::encode(m, timestamp_of(record.time_us, options_.format == Format::Bgp4mpEt),
+                          updates_->buffer())) {
+    ++metrics_.records_refused;
+    throw ExportError("mrt exporter '" + name_ + "': cannot encode a BGP4MP record");
+  }
+  updates_->added();
+  ++metrics_.messages;
+  metrics_.add_path_messages += m.add_path() ? 1 : 0;
+  if (updates_->pending_bytes() >= kSyncBytes && !updates_->failing()) {
+    (void)updates_->sync();
+  }
+}
+
+void MrtExporter::write_state_change(const Record& record) {
+  if (!record.peer) {
+    ++metrics_.records_refused;
+    throw ExportError("mrt exporter '" + name_ + "': state change record without a peer");
+  }
+  check_buffer_limit();
+  rotate_for(record.time_us);
+  codec::mrt::Bgp4mpStateChange c;
+  c.subtype = codec::mrt::Bgp4mpSubtype::StateChangeAs4;
+  c.peer = bgp4mp_peer(*record.peer, true);
+  c.old_state = static_cast<std::uint16_t>(record.old_state);
+  c.new_state = static_cast<std::uint16_t>(record.new_state);
+  if (!codec::mrt::encode(c, timestamp_of(record.time_us, options_.format == Format::Bgp4mpEt),
+                          updates_->buffer())) {
+    ++metrics_.records_refused;
+    throw ExportError("mrt exporter '" + name_ + "': cannot encode a STATE_CHANGE record");
+  }
+  updates_->added();
+  ++metrics_.state_changes;
+}
+
+void MrtExporter::rotate_for(std::int64_t time_us) {
+  const std::int64_t t = floor_seconds(time_us);
+  if (options_.updates_interval <= 0) {
+    if (!interval_open_) {
+      updates_->begin(
+          expand_template(options_.directory, options_.updates_file, options_.collector_name, t));
+      interval_open_ = true;
+      interval_start_ = t;
+    }
+    return;
+  }
+  std::int64_t start = interval_start(t, options_.updates_interval);
+  // Never reopen an interval: late records (a backlog, a clock step back) join the open file,
+  // or the next one when their own was already closed.
+  start = std::max(start, closed_until_);
+  if (interval_open_ && start <= interval_start_) {
+    return;
+  }
+  if (interval_open_) {
+    close_updates();
+  }
+  updates_->begin(
+      expand_template(options_.directory, options_.updates_file, options_.collector_name, start));
+  interval_open_ = true;
+  interval_start_ = start;
+  interval_end_us_ = (start + options_.updates_interval) * kMicro;
+}
+
+void MrtExporter::close_updates() {
+  if (!interval_open_) {
+    return;
+  }
+  (void)updates_->finish();
+  for (auto& a : updates_->take_abandoned()) {
+    abandoned_.push_back(std::move(a));
+  }
+  interval_open_ = false;
+  if (options_.updates_interval > 0) {
+    closed_until_ = std::max(closed_until_, interval_start_ + options_.updates_interval);
+  }
+}
+
+void MrtExporter::flush(std::int64_t now_us) {
+  if (interval_open_ && options_.updates_interval > 0 && now_us >= interval_end_us_) {
+    close_updates();
+  }
+  if (!interval_open_ && updates_->pending_bytes() > 0) {
+    rotate_for(now_us);  // records a failed file left behind: into the file of now
+  }
+  if (interval_open_ && now_us - last_sync_us_ >= options_.flush_interval.count() * 1000) {
+    last_sync_us_ = now_us;
+    (void)updates_->sync();
+  }
+  for (auto& a : updates_->take_abandoned()) {
+    abandoned_.push_back(std::move(a));
+  }
+  salvage(false, now_us);
+}
+
+void MrtExporter::salvage(bool force, std::int64_t now_us) {
+  if (abandoned_.empty() || (!force && now_us < next_salvage_us_)) {
+    return;
+  }
+  next_salvage_us_ = now_us + kSalvageRetryUs;
+  std::vector<Abandoned> left;
+  for (auto& a : abandoned_) {
+    const auto c = compression_extension(a.final_path.filename().string()) == ".bz2"
+                       ? codec::mrt::Compression::Bzip2
+                       : codec::mrt::Compression::Gzip;
+    const RecoveryResult r = recover_partial(a.partial, a.final_path, a.records, writer_options(c));
+    if (!r.ok) {
+      log_("cannot recover " + a.partial.string() + " yet: " + r.problem);
+      left.push_back(std::move(a));
+      continue;
+    }
+    if (!r.output.empty()) {
+      ++metrics_.files_recovered;
+      ++metrics_.files_finished;
+      metrics_.records_recovered += r.records;
+      log_("recovered " + a.partial.string() + " as " + r.output.string() + ": " +
+           std::to_string(r.records) + " records");
+    }
+  }
+  abandoned_ = std::move(left);
+}
+
+void MrtExporter::write_snapshot(const Record& record) {
+  if (!options_.rib_enabled() || !record.snapshot) {
+    ++metrics_.ignored_records;
+    return;
+  }
+  const RibSnapshot& snapshot = *record.snapshot;
+  const std::int64_t t = floor_seconds(snapshot.time_us());
+  const fs::path wanted =
+      expand_template(options_.directory, options_.rib_file, options_.collector_name, t);
+  // A dump is written whole or not at all: on an error the temporary is removed and the dump
+  // tried once more before the snapshot is refused.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    FileStream stream("rib", writer_options(options_.rib_compression), log_, metrics_);
+    stream.begin(wanted);
+    const RibDumpResult r = write_rib(snapshot, options_.collector_name, options_.collector_bgp_id,
+                                      stream, kSyncBytes, metrics_);
+    auto abandoned = stream.take_abandoned();
+    if (r.ok && abandoned.empty()) {
+      if (stream.finish() && stream.take_abandoned().empty()) {
+        ++metrics_.rib_dumps;
+        log_("RIB dump: " + std::to_string(r.prefixes) + " prefixes, " + std::to_string(r.routes) +
+             " routes, " + std::to_string(r.records) + " records");
+        return;
+      }
+    }
+    ++metrics_.write_errors;
+    stream.discard();
+    for (const auto& a : stream.take_abandoned()) {
+      abandoned.push_back(a);
+    }
+    std::error_code ec;
+    for (const auto& a : abandoned) {
+      fs::remove(a.partial, ec);
+    }
+    log_("RIB dump into " + wanted.string() + " failed" +
+         (attempt == 0 ? ", trying once more" : ", snapshot not kept"));
+  }
+  ++metrics_.records_refused;
+  throw ExportError("mrt exporter '" + name_ + "': cannot write the RIB dump " + wanted.string());
+}
+
+void MrtExporter::stop() {
+  close_updates();
+  if (updates_->pending_bytes() > 0) {
+    // The disk refused the last records: one more try in a file of their own.
+    rotate_for(std::max<std::int64_t>(last_sync_us_, 0));
+    close_updates();
+  }
+  for (auto& a : updates_->take_abandoned()) {
+    abandoned_.push_back(std::move(a));
+  }
+  salvage(true, 0);
+  if (updates_->pending_records() > 0) {
+    metrics_.records_refused += updates_->pending_records();
+    log_(std::to_string(updates_->pending_records()) +
+         " records could not be written at stop (write errors)");
+  }
+  for (const auto& a : abandoned_) {
+    log_("left " + a.partial.string() + " for recovery at the next start");
+  }
+}
+
+ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
+  return std::make_unique<MrtExporter>(context.instance_name, parse_options(context, node));
+}
+
+}  // namespace bgpscribe::exporters::mrt
