@@ -1,0 +1,75 @@
+// Exporter: the interface every output of the collector implements (MRT files, PostgreSQL,
+// BMP, the event stream), and what a factory gets to build one.
+//
+// The contract, which the collector core keeps:
+// - One thread per exporter. start, accept, flush, snapshot_interval and stop are all called
+//   on that thread, never concurrently, so an exporter needs no locks of its own.
+// - accept() gets every record in the order the collector saw it. It may block as long as its
+//   sink needs (a database reconnecting, a disk that is slow): the collector queues behind it,
+//   then spools to disk, and never makes a BGP session wait. It must not drop a record it was
+//   given: retry, or throw ExportError to say the record cannot be kept (counted and logged).
+// - flush(now) comes about once a second and whenever the queue runs empty: push buffered
+//   data to the sink and do time-driven work (closing a file at the end of its interval).
+// - stop() is the last call: finish and close everything (files complete, connections closed).
+// - start() and the factory throw (ConfigError, std::runtime_error) to refuse to run; the
+//   collector then refuses the whole config.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "exporters/api/record.hpp"
+#include "exporters/api/rib_snapshot.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace bgpscribe::exporters {
+
+// A record the exporter cannot keep (its sink refused it for good, not a transient failure).
+class ExportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Exporter {
+ public:
+  virtual ~Exporter() = default;
+  Exporter() = default;
+  Exporter(const Exporter&) = delete;
+  Exporter& operator=(const Exporter&) = delete;
+
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  virtual void start() = 0;
+  virtual void accept(const Record& record) = 0;
+  virtual void flush(std::int64_t now_us) = 0;
+  virtual void stop() = 0;
+  // How often this exporter wants a RibSnapshot record (aligned to multiples of the interval
+  // since midnight UTC, like RIS bviews at 00:00, 08:00, 16:00); zero for never. It may still
+  // get snapshots asked for by the operator (SIGUSR1).
+  [[nodiscard]] virtual std::chrono::seconds snapshot_interval() const { return {}; }
+  // Whether it wants RibSnapshot records at all (on demand included).
+  [[nodiscard]] virtual bool wants_snapshots() const { return false; }
+};
+using ExporterPtr = std::unique_ptr<Exporter>;
+
+// What the collector tells a factory besides the exporter's own options.
+struct ExporterContext {
+  std::string instance_name;    // the exporter's `name` in the config (unique)
+  std::string collector_name;   // the config's `collector.name`, for file names and rows
+  std::string config_file;      // for error messages
+  std::string state_directory;  // where an exporter may keep state (spool lives beside it)
+};
+
+// Builds an exporter from its config node (the exporter's mapping in `exporters:`, `type`
+// and `name` included). Throws ConfigError on a bad option.
+using ExporterFactory =
+    std::function<ExporterPtr(const ExporterContext& context, const YAML::Node& options)>;
+
+}  // namespace bgpscribe::exporters
