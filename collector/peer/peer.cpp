@@ -744,6 +744,27 @@ std::optional<codec::bgp::IpAddress> Peer::remote_address() const {
   return std::nullopt;
 }
 
+std::optional<Peer::Endpoints> Peer::endpoints() const {
+  Session* best = nullptr;
+  for (auto* s : sessions()) {
+    if (s->conn && (best == nullptr || state_rank(s->state()) > state_rank(best->state()))) {
+      best = s;
+    }
+  }
+  if (best == nullptr) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec1;
+  boost::system::error_code ec2;
+  const auto local = best->conn->socket().local_endpoint(ec1);
+  const auto remote = best->conn->socket().remote_endpoint(ec2);
+  if (ec1 || ec2) {
+    return std::nullopt;
+  }
+  return Endpoints{net::from_asio(local.address()), local.port(), net::from_asio(remote.address()),
+                   remote.port()};
+}
+
 std::optional<bool> Peer::established_outbound() const {
   if (auto* s = established_session()) {
     return s->outbound;

@@ -135,6 +135,15 @@ class Peer {
   [[nodiscard]] bool route_refresh() const;
   [[nodiscard]] bool four_octet_as() const;
   [[nodiscard]] std::optional<codec::bgp::IpAddress> remote_address() const;
+  // Both ends of the TCP connection that is furthest along (Established first); nullopt when
+  // there is none.
+  struct Endpoints {
+    codec::bgp::IpAddress local{};
+    std::uint16_t local_port = 0;
+    codec::bgp::IpAddress remote{};
+    std::uint16_t remote_port = 0;
+  };
+  [[nodiscard]] std::optional<Endpoints> endpoints() const;
   // Whether the established connection is the one we opened (nullopt when not Established).
   [[nodiscard]] std::optional<bool> established_outbound() const;
   // Connections currently open or being opened (at most one outbound and two inbound).
