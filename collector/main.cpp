@@ -1,13 +1,16 @@
-// bgpscribe: the command-line entry point. Subcommands map to tools; this is the only file
-// that will name concrete exporters (issue #4).
+// bgpscribe: the command-line entry point. Subcommands map to tools and to the collector
+// daemon; this is the only file that names concrete exporters (the table in run's block).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "collector/core/run.hpp"
 #include "collector/tools/dump.hpp"
 #include "collector/tools/replay.hpp"
+#include "exporters/mrt/exporter.hpp"
+#include "exporters/null/null_exporter.hpp"
 
 namespace {
 
@@ -73,6 +76,21 @@ void add_replay(CLI::App& app, bgpscribe::collector::tools::ReplayOptions& opt) 
   replay->add_option("FILE", opt.files, "MRT files (plain, .gz, .bz2)")->required();
 }
 
+// Every exporter the collector can run, by config `type`.
+bgpscribe::collector::ExporterTable exporter_table() {
+  return {
+      {"mrt", bgpscribe::exporters::mrt::make},
+      {"null", bgpscribe::exporters::null::make},
+  };
+}
+
+void add_run(CLI::App& app, bgpscribe::collector::RunOptions& opt) {
+  auto* run = app.add_subcommand(
+      "run", "Run the collector: BGP sessions in, MRT and other exporters out (docs/collector.md)");
+  run->add_option("-c,--config", opt.config_file, "collector config (YAML)")->required();
+  run->add_flag("--check", opt.check_only, "validate the config and exit");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,7 +104,13 @@ int main(int argc, char** argv) {
   add_dump(app, dump_options, human, machine, json, time_type);
   bgpscribe::collector::tools::ReplayOptions replay_options;
   add_replay(app, replay_options);
+  bgpscribe::collector::RunOptions run_options;
+  add_run(app, run_options);
   CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("run")) {
+    return bgpscribe::collector::run_collector(run_options, exporter_table());
+  }
 
   if (app.got_subcommand("dump")) {
     if (static_cast<int>(human) + static_cast<int>(machine) + static_cast<int>(json) > 1) {

@@ -1,0 +1,435 @@
+#include "collector/config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "codec/bgp/afi_safi.hpp"
+
+namespace bgpscribe::collector::config {
+
+namespace bgp = codec::bgp;
+using exporters::ConfigMap;
+
+namespace {
+
+int line_of(const YAML::Node& n) {
+  return n.IsDefined() ? n.Mark().line + 1 : 0;
+}
+
+std::uint32_t parse_u32(const ConfigMap& m, const YAML::Node& n, const std::string& what,
+                        std::uint64_t min = 0) {
+  std::uint64_t v = 0;
+  const auto& s = n.Scalar();
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v > 0xffffffffULL || v < min) {
+    m.fail_at(n, what + " must be a number from " + std::to_string(min) + " to 4294967295, not '" +
+                     s + "'");
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
+// "64500", "AS64500", "64500.10" (asdot, RFC 5396) or a range "64500-64510".
+std::vector<std::uint32_t> parse_as_list(ConfigMap& m, std::string_view key) {
+  std::vector<std::uint32_t> out;
+  auto node = m.node(key);
+  if (!node) {
+    return out;
+  }
+  std::vector<YAML::Node> items;
+  if (node.IsSequence()) {
+    for (const auto& i : node) {
+      items.push_back(i);
+    }
+  } else {
+    items.push_back(node);
+  }
+  for (const auto& item : items) {
+    if (!item.IsScalar()) {
+      m.fail_at(item, "each AS must be a number or a range such as 64500-64510");
+    }
+    std::string s = item.Scalar();
+    auto dash = s.find('-');
+    auto one = [&](std::string t) -> std::uint32_t {
+      if (t.starts_with("AS") || t.starts_with("as")) {
+        t = t.substr(2);
+      }
+      std::uint64_t v = 0;
+      if (auto dot = t.find('.'); dot != std::string::npos) {
+        std::uint64_t hi = 0;
+        std::uint64_t lo = 0;
+        auto [p1, e1] = std::from_chars(t.data(), t.data() + dot, hi);
+        auto [p2, e2] = std::from_chars(t.data() + dot + 1, t.data() + t.size(), lo);
+        if (e1 != std::errc{} || e2 != std::errc{} || p1 != t.data() + dot ||
+            p2 != t.data() + t.size() || hi > 0xffff || lo > 0xffff) {
+          m.fail_at(item, "'" + s + "' is not an AS number");
+        }
+        return static_cast<std::uint32_t>(hi << 16 | lo);
+      }
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec != std::errc{} || p != t.data() + t.size() || v == 0 || v > 0xffffffffULL) {
+        m.fail_at(item, "'" + s + "' is not an AS number (1 to 4294967295)");
+      }
+      return static_cast<std::uint32_t>(v);
+    };
+    if (dash == std::string::npos) {
+      out.push_back(one(s));
+      continue;
+    }
+    const auto lo = one(s.substr(0, dash));
+    const auto hi = one(s.substr(dash + 1));
+    if (hi < lo || hi - lo > 100'000) {
+      m.fail_at(item, "AS range '" + s + "' must be low-high with at most 100000 ASes");
+    }
+    for (std::uint64_t a = lo; a <= hi; ++a) {
+      out.push_back(static_cast<std::uint32_t>(a));
+    }
+  }
+  return out;
+}
+
+bgp::AfiSafi parse_family(const ConfigMap& m, const YAML::Node& n) {
+  const auto& s = n.Scalar();
+  if (s == "ipv4-unicast" || s == "ipv4") {
+    return bgp::kIpv4Unicast;
+  }
+  if (s == "ipv6-unicast" || s == "ipv6") {
+    return bgp::kIpv6Unicast;
+  }
+  if (s == "ipv4-multicast") {
+    return bgp::kIpv4Multicast;
+  }
+  if (s == "ipv6-multicast") {
+    return bgp::kIpv6Multicast;
+  }
+  m.fail_at(n, "unknown address family '" + s +
+                   "' (ipv4-unicast, ipv6-unicast, ipv4-multicast, ipv6-multicast)");
+}
+
+std::vector<bgp::AfiSafi> parse_families(ConfigMap& m, std::string_view key) {
+  std::vector<bgp::AfiSafi> out;
+  auto node = m.node(key);
+  if (!node) {
+    return out;
+  }
+  if (node.IsScalar()) {
+    out.push_back(parse_family(m, node));
+    return out;
+  }
+  if (!node.IsSequence()) {
+    m.fail_at(node, "'" + std::string(key) + "' must be a list of address families");
+  }
+  for (const auto& i : node) {
+    if (!i.IsScalar()) {
+      m.fail_at(i, "each address family must be a name such as ipv4-unicast");
+    }
+    auto f = parse_family(m, i);
+    if (std::find(out.begin(), out.end(), f) == out.end()) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
+bgp::IpAddress parse_address(const ConfigMap& m, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar()) {
+    m.fail_at(n, what + " must be an IP address");
+  }
+  auto a = bgp::IpAddress::parse(n.Scalar());
+  if (!a) {
+    m.fail_at(n, what + " '" + n.Scalar() + "' is not an IPv4 or IPv6 address");
+  }
+  return *a;
+}
+
+std::uint32_t parse_router_id(const ConfigMap& m, const YAML::Node& n) {
+  auto a = parse_address(m, n, "the BGP identifier");
+  if (!a.is_v4() || a.v4_host_order() == 0) {
+    m.fail_at(n, "the BGP identifier must be a non-zero IPv4 address such as 192.0.2.1");
+  }
+  return a.v4_host_order();
+}
+
+// Peer options shared by `peer_defaults`, `peers` and `dynamic_peers`; sets only what is
+// present, so a peer's options refine the defaults.
+void apply_peer_options(ConfigMap& m, PeerConfig& c) {
+  if (m.has("name")) {
+    c.name = m.string("name");
+  }
+  if (m.has("passive")) {
+    c.passive = m.boolean("passive");
+  }
+  if (m.has("port")) {
+    c.peer_port = static_cast<std::uint16_t>(m.integer("port", 1, 65535));
+  }
+  if (m.has("local_address")) {
+    c.local_address = parse_address(m, m.node("local_address"), "local_address");
+  }
+  if (m.has("hold_time")) {
+    c.hold_time = static_cast<std::uint16_t>(m.integer("hold_time", 0, 65535));
+    if (c.hold_time == 1 || c.hold_time == 2) {
+      m.fail("hold_time", "hold_time must be 0 or at least 3 seconds (RFC 4271 section 4.2)");
+    }
+  }
+  if (m.has("connect_retry")) {
+    c.connect_retry = std::chrono::seconds(m.seconds("connect_retry"));
+  }
+  if (m.has("families")) {
+    c.families = parse_families(m, "families");
+    if (c.families.empty()) {
+      m.fail("families", "at least one address family is needed");
+    }
+  }
+  if (m.has("add_path")) {
+    c.add_path_receive = parse_families(m, "add_path");
+  }
+  if (m.has("graceful_restart")) {
+    auto n = m.node("graceful_restart");
+    const auto& s = n.Scalar();
+    if (s == "false" || s == "off" || s == "no") {
+      c.graceful_restart_time.reset();
+    } else if (s == "true" || s == "on" || s == "yes") {
+      c.graceful_restart_time = 120;
+    } else {
+      const auto t = m.seconds("graceful_restart");
+      if (t > 4095) {
+        m.fail("graceful_restart", "graceful_restart is at most 4095 seconds (RFC 4724)");
+      }
+      c.graceful_restart_time = static_cast<std::uint16_t>(t);
+    }
+  }
+  if (m.has("graceful_restart_notification")) {
+    c.graceful_restart_notification = m.boolean("graceful_restart_notification");
+  }
+  if (m.has("md5_password")) {
+    c.md5_password = m.string("md5_password");
+    if (c.md5_password.size() > 80) {
+      m.fail("md5_password", "md5_password is at most 80 characters (TCP_MD5SIG)");
+    }
+  }
+  if (m.has("ttl_security")) {
+    c.ttl_security_hops = static_cast<std::uint8_t>(m.integer("ttl_security", 0, 254));
+  }
+  if (m.has("max_prefix")) {
+    c.max_prefix = static_cast<std::uint32_t>(m.integer("max_prefix", 0, 0xffffffffLL));
+  }
+  if (m.has("route_refresh")) {
+    c.route_refresh = m.boolean("route_refresh");
+  }
+  if (m.has("extended_message")) {
+    c.extended_message = m.boolean("extended_message");
+  }
+  if (m.has("enforce_first_as")) {
+    c.enforce_first_as = m.boolean("enforce_first_as");
+  }
+  if (m.has("receive_buffer")) {
+    c.receive_buffer = static_cast<std::size_t>(m.bytes("receive_buffer"));
+  }
+}
+
+void check_peer(const ConfigMap& m, const PeerConfig& c) {
+  auto problems = validate(c);
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) {
+      all += (all.empty() ? "" : "; ") + p;
+    }
+    m.fail_at(m.self(), all);
+  }
+}
+
+}  // namespace
+
+CollectorConfig parse(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  if (!root || root.IsNull()) {
+    throw ConfigError(file, 0, 0, "the file is empty: see collector.example.yaml");
+  }
+  ConfigMap top(file, root, "config");
+  CollectorConfig cfg;
+  cfg.file = file;
+
+  // collector: identity, listeners, state, queues.
+  auto cnode = top.node("collector");
+  if (!cnode) {
+    throw ConfigError(file, root, "missing the 'collector' section (name, local_as, bgp_id)");
+  }
+  ConfigMap c(file, cnode, "collector");
+  cfg.name = c.string("name");
+  if (cfg.name.empty() || cfg.name.find('/') != std::string::npos) {
+    c.fail("name", "collector name must be non-empty and contain no '/'");
+  }
+  cfg.local_as = parse_u32(c, c.node("local_as"), "local_as", 1);
+  if (!c.has("bgp_id")) {
+    c.fail_at(cnode, "collector: missing 'bgp_id' (an IPv4 address such as 192.0.2.1)");
+  }
+  cfg.bgp_id = parse_router_id(c, c.node("bgp_id"));
+  for (const auto& s : c.strings("listen")) {
+    // "address", "address:port", "[v6]:port" or "v6" alone.
+    ListenAddress l;
+    std::string addr = s;
+    if (s.starts_with("[")) {
+      auto close = s.find(']');
+      if (close == std::string::npos) {
+        c.fail("listen", "bad listen address '" + s + "'");
+      }
+      addr = s.substr(1, close - 1);
+      if (close + 1 < s.size()) {
+        if (s[close + 1] != ':') {
+          c.fail("listen", "bad listen address '" + s + "'");
+        }
+        l.port = static_cast<std::uint16_t>(std::stoi(s.substr(close + 2)));
+      }
+    } else if (std::count(s.begin(), s.end(), ':') == 1) {
+      auto colon = s.find(':');
+      addr = s.substr(0, colon);
+      int port = 0;
+      auto pstr = s.substr(colon + 1);
+      auto [p, ec] = std::from_chars(pstr.data(), pstr.data() + pstr.size(), port);
+      if (ec != std::errc{} || p != pstr.data() + pstr.size() || port < 0 || port > 65535) {
+        c.fail("listen", "bad port in listen address '" + s + "'");
+      }
+      l.port = static_cast<std::uint16_t>(port);
+    }
+    auto a = bgp::IpAddress::parse(addr);
+    if (!a) {
+      c.fail("listen", "'" + s + "' is not an address or address:port ([v6]:port for IPv6)");
+    }
+    l.address = *a;
+    cfg.listen.push_back(l);
+  }
+  if (cfg.listen.empty()) {
+    cfg.listen.push_back(ListenAddress{*bgp::IpAddress::parse("::"), 179});
+  }
+  cfg.state_directory = c.string("state_directory", std::string("state"));
+  cfg.status_interval = std::chrono::seconds(c.seconds("status_interval", 60));
+  if (c.has("queue")) {
+    ConfigMap q(file, c.node("queue"), "collector.queue");
+    cfg.queue.max_records = static_cast<std::size_t>(q.integer(
+        "max_records", 1, 1'000'000'000, static_cast<std::int64_t>(cfg.queue.max_records)));
+    cfg.queue.max_bytes = static_cast<std::size_t>(q.bytes("max_bytes", cfg.queue.max_bytes));
+    cfg.queue.spool_max_bytes = q.bytes("spool_max_bytes", cfg.queue.spool_max_bytes);
+    cfg.queue.stop_timeout = std::chrono::seconds(q.seconds("stop_timeout", 60));
+    q.check_unknown();
+  }
+  c.check_unknown();
+
+  // peer_defaults: the base of every peer and dynamic range.
+  PeerConfig base;
+  base.local_as = cfg.local_as;
+  base.local_id = cfg.bgp_id;
+  base.passive = true;  // a collector waits for its peers by default
+  base.hold_time = 180;
+  if (auto d = top.node("peer_defaults")) {
+    ConfigMap m(file, d, "peer_defaults");
+    apply_peer_options(m, base);
+    m.check_unknown();
+  }
+
+  std::set<bgp::IpAddress> addresses;
+  if (auto peers = top.node("peers")) {
+    if (!peers.IsSequence()) {
+      throw ConfigError(file, peers, "'peers' must be a list of peers (- address: ..., as: ...)");
+    }
+    for (const auto& pn : peers) {
+      ConfigMap m(file, pn, "peer");
+      PeerConfig p = base;
+      if (!m.has("address")) {
+        m.fail_at(pn, "peer: missing 'address'");
+      }
+      p.peer_address = parse_address(m, m.node("address"), "address");
+      if (!m.has("as")) {
+        m.fail_at(pn, "peer " + p.peer_address.to_string() + ": missing 'as' (its AS number)");
+      }
+      const auto as_list = parse_as_list(m, "as");
+      if (as_list.size() == 1) {
+        p.peer_as = as_list.front();
+      } else {
+        p.peer_as = 0;
+        p.allowed_as = as_list;
+      }
+      apply_peer_options(m, p);
+      m.check_unknown();
+      if (!addresses.insert(p.peer_address).second) {
+        m.fail("address", "peer " + p.peer_address.to_string() + " is listed twice");
+      }
+      check_peer(m, p);
+      cfg.peers.push_back(std::move(p));
+      cfg.peer_lines.push_back(line_of(pn));
+    }
+  }
+
+  if (auto dyn = top.node("dynamic_peers")) {
+    if (!dyn.IsSequence()) {
+      throw ConfigError(file, dyn, "'dynamic_peers' must be a list of ranges (- range: ...)");
+    }
+    for (const auto& dn : dyn) {
+      ConfigMap m(file, dn, "dynamic peer range");
+      DynamicRange r;
+      r.line = line_of(dn);
+      auto range = m.string("range");
+      auto prefix = bgp::Prefix::parse(range);
+      if (!prefix) {
+        m.fail("range", "'" + range + "' is not a prefix such as 192.0.2.0/24 or 2001:db8::/32");
+      }
+      r.range = *prefix;
+      r.allowed_as = parse_as_list(m, "allowed_as");
+      r.max_peers = static_cast<std::size_t>(m.integer("max_peers", 1, 1'000'000, 4096));
+      r.peer_template = base;
+      apply_peer_options(m, r.peer_template);
+      m.check_unknown();
+      cfg.dynamic_peers.push_back(std::move(r));
+    }
+  }
+
+  std::set<std::string> names;
+  if (auto ex = top.node("exporters")) {
+    if (!ex.IsSequence()) {
+      throw ConfigError(file, ex, "'exporters' must be a list (- type: mrt, ...)");
+    }
+    for (const auto& en : ex) {
+      if (!en.IsMap() || !en["type"]) {
+        throw ConfigError(file, en, "each exporter needs a 'type' (mrt, null, ...)");
+      }
+      ExporterConfig e;
+      // `type: null` reads as a YAML null, not the string: take it as the null exporter.
+      e.type = en["type"].IsNull() ? std::string("null") : en["type"].Scalar();
+      e.name = en["name"] ? en["name"].Scalar() : e.type;
+      if (e.name.empty() || e.name.find('/') != std::string::npos) {
+        throw ConfigError(file, en, "exporter name '" + e.name + "' must be non-empty, no '/'");
+      }
+      if (!names.insert(e.name).second) {
+        throw ConfigError(file, en,
+                          "two exporters are named '" + e.name + "': give each a unique 'name'");
+      }
+      e.options = static_cast<const YAML::Node&>(en);
+      cfg.exporters.push_back(std::move(e));
+    }
+  }
+  if (cfg.exporters.empty()) {
+    throw ConfigError(file, root,
+                      "no exporters: add at least one (e.g. '- type: mrt') or nothing is kept");
+  }
+  (void)top.node("peer_defaults");
+  top.check_unknown();
+  return cfg;
+}
+
+CollectorConfig load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw ConfigError(path, 0, 0, "cannot read the config file");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path);
+}
+
+}  // namespace bgpscribe::collector::config

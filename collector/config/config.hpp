@@ -1,0 +1,66 @@
+// The collector's configuration: schema, loader and validation in one place.
+//
+// A YAML file (yaml-cpp) read whole into an immutable CollectorConfig, or refused whole with a
+// ConfigError that names the file, line and column and says what to fix. Exporter options are
+// kept as YAML nodes: each exporter's factory reads its own (exporters/api/config.hpp), and
+// main.cpp checks each `type` against its table of factories. docs/collector.md documents
+// every key; collector.example.yaml at the top of the repository is a working example.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "codec/bgp/ip.hpp"
+#include "collector/core/exporter_worker.hpp"
+#include "collector/peer/peer_config.hpp"
+#include "exporters/api/config.hpp"
+
+namespace bgpscribe::collector::config {
+
+using exporters::ConfigError;
+
+struct ListenAddress {
+  codec::bgp::IpAddress address{};
+  std::uint16_t port = 179;
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+struct DynamicRange {
+  codec::bgp::Prefix range{};
+  std::vector<std::uint32_t> allowed_as;  // empty: any AS
+  std::size_t max_peers = 4096;
+  PeerConfig peer_template;
+  int line = 0;
+};
+
+struct ExporterConfig {
+  std::string name;  // unique; defaults to the type
+  std::string type;
+  YAML::Node options;  // the exporter's whole mapping
+};
+
+struct CollectorConfig {
+  std::string file;
+  std::string name;  // collector name: in file names and rows
+  std::uint32_t local_as = 0;
+  std::uint32_t bgp_id = 0;  // host order
+  std::vector<ListenAddress> listen;
+  std::string state_directory;  // spools and status file
+  QueueLimits queue;
+  std::chrono::seconds status_interval{60};
+  std::vector<PeerConfig> peers;
+  std::vector<int> peer_lines;  // line of each peer's entry, for later messages
+  std::vector<DynamicRange> dynamic_peers;
+  std::vector<ExporterConfig> exporters;
+};
+
+// Reads and validates `path`. Throws ConfigError.
+CollectorConfig load(const std::string& path);
+// The same from text (tests); `file` names it in messages.
+CollectorConfig parse(const std::string& text, const std::string& file);
+
+}  // namespace bgpscribe::collector::config

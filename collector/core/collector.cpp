@@ -1,0 +1,521 @@
+#include "collector/core/collector.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "codec/bgp/message_types.hpp"
+
+namespace bgpscribe::collector {
+
+namespace bgp = codec::bgp;
+using exporters::Record;
+using exporters::RecordType;
+using exporters::SessionState;
+
+namespace {
+
+constexpr bgp::AfiSafi kPlainFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
+                                           bgp::kIpv6Unicast, bgp::kIpv6Multicast};
+
+SessionState to_session_state(State s) {
+  switch (s) {
+    case State::Idle:
+      return SessionState::Idle;
+    case State::Connect:
+      return SessionState::Connect;
+    case State::Active:
+      return SessionState::Active;
+    case State::OpenSent:
+      return SessionState::OpenSent;
+    case State::OpenConfirm:
+      return SessionState::OpenConfirm;
+    case State::Established:
+      return SessionState::Established;
+  }
+  return SessionState::Idle;
+}
+
+std::int64_t to_micros(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// The fields that decide a session; a peer whose fields all match keeps its session on reload.
+bool same_session(const PeerConfig& a, const PeerConfig& b) {
+  return a.name == b.name && a.local_as == b.local_as && a.local_id == b.local_id &&
+         a.peer_as == b.peer_as && a.allowed_as == b.allowed_as &&
+         a.peer_address == b.peer_address && a.peer_port == b.peer_port &&
+         a.local_address == b.local_address && a.passive == b.passive &&
+         a.md5_password == b.md5_password && a.ttl_security_hops == b.ttl_security_hops &&
+         a.hold_time == b.hold_time && a.connect_retry == b.connect_retry &&
+         a.families == b.families && a.route_refresh == b.route_refresh &&
+         a.extended_message == b.extended_message && a.add_path_receive == b.add_path_receive &&
+         a.graceful_restart_time == b.graceful_restart_time &&
+         a.graceful_restart_notification == b.graceful_restart_notification &&
+         a.enforce_first_as == b.enforce_first_as && a.max_prefix == b.max_prefix &&
+         a.receive_buffer == b.receive_buffer;
+}
+
+void json_string(std::ostringstream& o, const std::string& s) {
+  o << '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o << '\\' << c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o << ' ';
+    } else {
+      o << c;
+    }
+  }
+  o << '"';
+}
+
+}  // namespace
+
+Collector::Collector(config::CollectorConfig config, std::vector<exporters::ExporterPtr> exporters)
+    : config_(std::move(config)),
+      rib_(io_),
+      process_(io_),
+      signals_(io_),
+      tick_timer_(io_),
+      stop_timer_(io_) {
+  for (auto& e : exporters) {
+    const std::string dir =
+        (std::filesystem::path(config_.state_directory) / "spool" / std::string(e->name()))
+            .string();
+    workers_.push_back(std::make_unique<ExporterWorker>(std::move(e), config_.queue, dir));
+  }
+  next_snapshot_.assign(workers_.size(), 0);
+}
+
+Collector::~Collector() {
+  for (auto& w : workers_) {
+    w->stop();
+  }
+  workers_.clear();
+  // Snapshots released by the exporters handed their tables back to the io thread: release
+  // them now, while the RIB they reference still exists.
+  io_.restart();
+  io_.poll();
+}
+
+std::uint32_t Collector::id_for(const bgp::IpAddress& address) {
+  auto [it, inserted] = ids_.try_emplace(address, next_id_);
+  if (inserted) {
+    ++next_id_;
+  }
+  return it->second;
+}
+
+Collector::PeerState& Collector::state_of(Peer& peer) {
+  auto [it, inserted] = peers_.try_emplace(&peer);
+  if (inserted) {
+    it->second.id = id_for(peer.config().peer_address);
+    refresh_info(peer, it->second);
+  }
+  return it->second;
+}
+
+void Collector::refresh_info(Peer& peer, PeerState& st) {
+  auto info = std::make_shared<exporters::PeerInfo>();
+  const auto& c = peer.config();
+  info->id = st.id;
+  info->name = c.label();
+  info->peer_address = c.peer_address;
+  info->local_address.family = c.peer_address.family;  // unspecified until connected
+  info->peer_port = c.peer_port;
+  info->peer_as = peer.peer_as();
+  info->local_as = c.local_as;
+  info->local_bgp_id = c.local_id;
+  if (const auto* open = peer.received_open()) {
+    info->peer_bgp_id = open->bgp_identifier;
+  }
+  if (auto ep = peer.endpoints()) {
+    info->peer_address = ep->remote;
+    info->peer_port = ep->remote_port;
+    info->local_address = ep->local;
+    info->local_port = ep->local_port;
+  }
+  st.info = std::move(info);
+}
+
+void Collector::fan_out(Record record) {
+  for (std::size_t i = 0; i + 1 < workers_.size(); ++i) {
+    workers_[i]->push(record);
+  }
+  if (!workers_.empty()) {
+    workers_.back()->push(std::move(record));
+  }
+}
+
+void Collector::attach(Peer& peer) {
+  state_of(peer);
+  peer.on_raw([this](Peer& p, const RawMessage& m) {
+    auto& st = state_of(p);
+    if (m.type == bgp::MessageType::Open) {
+      (m.direction == Direction::Received ? st.open_received : st.open_sent) =
+          exporters::SharedBytes(m.bytes);
+    } else if (m.type == bgp::MessageType::Notification) {
+      st.notification = exporters::SharedBytes(m.bytes);
+      st.notification_local = m.direction == Direction::Sent;
+    }
+    if (m.direction != Direction::Received) {
+      return;
+    }
+    st.last_time_us = to_micros(m.time);
+    Record r;
+    r.type = RecordType::Message;
+    r.time_us = st.last_time_us;
+    r.peer = st.info;
+    r.message = exporters::SharedBytes(m.bytes);
+    if (m.context != nullptr) {
+      r.context = *m.context;
+    }
+    ++stats_.messages;
+    fan_out(std::move(r));
+  });
+  peer.on_open([this](Peer& p, const bgp::Open& /*open*/) {
+    auto& st = state_of(p);
+    refresh_info(p, st);
+  });
+  peer.on_update([this](Peer& p, const Update& u) {
+    auto& st = state_of(p);
+    rib_.apply(st.id, u.view(), u.context(), st.last_time_us);
+  });
+  peer.on_state_change([this](Peer& p, State old_state, State new_state, std::string_view why) {
+    auto& st = state_of(p);
+    const auto now = unix_micros();
+    if (new_state == State::Established || new_state == State::OpenConfirm ||
+        new_state == State::OpenSent) {
+      refresh_info(p, st);
+    }
+    bgp::ParseContext ctx;
+    ctx.four_octet_as = p.four_octet_as();
+    for (const auto& f : kPlainFamilies) {
+      ctx.set_add_path(f, p.add_path_receive(f));
+    }
+    if (new_state == State::Established) {
+      st.notification = {};
+      rib_.session_up(st.info, ctx);
+    }
+    Record r;
+    r.type = RecordType::StateChange;
+    r.time_us = now;
+    r.peer = st.info;
+    r.context = ctx;
+    r.old_state = to_session_state(old_state);
+    r.new_state = to_session_state(new_state);
+    r.reason = std::string(why);
+    ++stats_.state_changes;
+    if (new_state == State::Established) {
+      fan_out(r);
+      r.type = RecordType::PeerUp;
+      r.message = st.open_received;
+      r.sent_open = st.open_sent;
+      fan_out(std::move(r));
+      std::fprintf(stderr, "peer %s AS%u: up\n", st.info->name.c_str(), st.info->peer_as);
+    } else if (old_state == State::Established) {
+      rib_.session_down(st.id);
+      fan_out(r);
+      r.type = RecordType::PeerDown;
+      r.message = st.notification;
+      r.local_notification = st.notification_local;
+      fan_out(std::move(r));
+      std::fprintf(stderr, "peer %s AS%u: down: %.*s\n", st.info->name.c_str(), st.info->peer_as,
+                   static_cast<int>(why.size()), why.data());
+    } else {
+      fan_out(std::move(r));
+    }
+  });
+  peer.on_graceful_restart([this](Peer& p, GracefulRestartEvent e, bgp::AfiSafi f) {
+    auto& st = state_of(p);
+    if (e == GracefulRestartEvent::Stale) {
+      rib_.graceful_restart_stale(st.id, f);
+    } else {
+      rib_.graceful_restart_end(st.id, f);
+    }
+  });
+}
+
+void Collector::start() {
+  std::filesystem::create_directories(config_.state_directory);
+  for (auto& w : workers_) {
+    w->start();
+  }
+  for (const auto& l : config_.listen) {
+    ports_.push_back(process_.listen(l.address, l.port));
+  }
+  for (const auto& pc : config_.peers) {
+    Peer& p = process_.add_peer(pc);
+    attach(p);
+    p.start();
+  }
+  for (const auto& d : config_.dynamic_peers) {
+    DynamicPeers dp;
+    dp.range = d.range;
+    dp.allowed_as = d.allowed_as;
+    dp.max_peers = d.max_peers;
+    dp.peer_template = d.peer_template;
+    dp.on_new_peer = [this](Peer& p) { attach(p); };
+    process_.add_dynamic_peers(std::move(dp));
+  }
+  wait_signal();
+  tick();
+  std::fprintf(stderr,
+               "collector %s: AS%u, %zu peers, %zu dynamic ranges, %zu exporters, "
+               "listening on",
+               config_.name.c_str(), config_.local_as, config_.peers.size(),
+               config_.dynamic_peers.size(), workers_.size());
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    std::fprintf(stderr, " %s port %u", config_.listen[i].address.to_string().c_str(), ports_[i]);
+  }
+  std::fprintf(stderr, "\n");
+}
+
+void Collector::wait_signal() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  signals_.add(SIGUSR1);
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    if (signal == SIGHUP) {
+      if (config_source_) {
+        if (auto next = config_source_()) {
+          reload(*next);
+        } else {
+          ++stats_.reloads_refused;
+        }
+      }
+    } else if (signal == SIGUSR1) {
+      snapshot_now();
+    } else {
+      std::fprintf(stderr, "collector: signal %d: shutting down\n", signal);
+      shutdown();
+      return;
+    }
+    wait_signal();
+  });
+}
+
+void Collector::shutdown() {
+  boost::asio::post(io_, [this] {
+    if (stopping_) {
+      return;
+    }
+    stopping_ = true;
+    signals_.cancel();
+    for (auto* p : process_.peers()) {
+      p->stop("collector shutting down");
+    }
+    // Give the NOTIFICATIONs a moment to go out, then leave the loop.
+    stop_timer_.expires_after(std::chrono::seconds(2));
+    stop_timer_.async_wait([this](const boost::system::error_code&) { io_.stop(); });
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, poll] {
+      bool all_idle = true;
+      for (auto* p : process_.peers()) {
+        all_idle = all_idle && p->connection_count() == 0;
+      }
+      if (all_idle) {
+        io_.stop();
+        return;
+      }
+      auto t = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(50));
+      t->async_wait([poll, t](const boost::system::error_code& ec) {
+        if (!ec) {
+          (*poll)();
+        }
+      });
+    };
+    (*poll)();
+  });
+}
+
+void Collector::run() {
+  io_.run();
+  tick_timer_.cancel();
+  write_status();
+  for (auto& w : workers_) {
+    w->stop();
+  }
+  write_status();
+  std::fprintf(stderr, "collector %s: stopped: %llu messages, %llu state changes recorded\n",
+               config_.name.c_str(), static_cast<unsigned long long>(stats_.messages),
+               static_cast<unsigned long long>(stats_.state_changes));
+}
+
+void Collector::remove(Peer& peer) {
+  auto it = peers_.find(&peer);
+  if (it != peers_.end()) {
+    rib_.remove_peer(it->second.id);
+    peers_.erase(it);
+  }
+  process_.remove_peer(peer);
+}
+
+void Collector::reload(const config::CollectorConfig& next) {
+  ++stats_.reloads;
+  if (next.name != config_.name || next.local_as != config_.local_as ||
+      next.bgp_id != config_.bgp_id || next.listen != config_.listen) {
+    std::fprintf(stderr, "reload: changes to the collector section need a restart: ignored\n");
+  }
+  if (next.dynamic_peers.size() != config_.dynamic_peers.size()) {
+    std::fprintf(stderr, "reload: changes to dynamic_peers need a restart: ignored\n");
+  }
+  if (next.exporters.size() != config_.exporters.size()) {
+    std::fprintf(stderr, "reload: changes to exporters need a restart: ignored\n");
+  }
+  std::size_t added = 0;
+  std::size_t removed = 0;
+  std::size_t changed = 0;
+  for (const auto& old : config_.peers) {
+    auto match = std::find_if(next.peers.begin(), next.peers.end(), [&](const PeerConfig& n) {
+      return n.peer_address == old.peer_address;
+    });
+    Peer* p = process_.find_peer(old.peer_address);
+    if (p == nullptr) {
+      continue;
+    }
+    if (match == next.peers.end()) {
+      remove(*p);
+      ++removed;
+    } else if (!same_session(old, *match)) {
+      remove(*p);
+      ++changed;
+    }
+  }
+  for (const auto& n : next.peers) {
+    auto match = std::find_if(config_.peers.begin(), config_.peers.end(), [&](const PeerConfig& o) {
+      return o.peer_address == n.peer_address;
+    });
+    if (match != config_.peers.end() && same_session(*match, n)) {
+      continue;
+    }
+    try {
+      Peer& p = process_.add_peer(n);
+      attach(p);
+      p.start();
+      if (match == config_.peers.end()) {
+        ++added;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "reload: peer %s: %s\n", n.peer_address.to_string().c_str(), e.what());
+    }
+  }
+  config_.peers = next.peers;
+  config_.peer_lines = next.peer_lines;
+  std::fprintf(stderr, "reload: %zu peers added, %zu removed, %zu changed (restarted)\n", added,
+               removed, changed);
+}
+
+void Collector::push_snapshot(const std::vector<ExporterWorker*>& to) {
+  if (to.empty()) {
+    return;
+  }
+  Record r;
+  r.type = RecordType::RibSnapshot;
+  r.time_us = unix_micros();
+  r.snapshot = rib_.snapshot(r.time_us);
+  ++stats_.snapshots;
+  for (auto* w : to) {
+    w->push(r);
+  }
+}
+
+void Collector::snapshot_now() {
+  std::vector<ExporterWorker*> to;
+  for (auto& w : workers_) {
+    if (w->wants_snapshots()) {
+      to.push_back(w.get());
+    }
+  }
+  std::fprintf(stderr, "collector: RIB snapshot (%zu routes) to %zu exporters\n",
+               rib_.route_count(), to.size());
+  push_snapshot(to);
+}
+
+void Collector::tick() {
+  const auto now_s = unix_micros() / 1'000'000;
+  std::vector<ExporterWorker*> due;
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const auto interval = workers_[i]->snapshot_interval().count();
+    if (interval <= 0) {
+      continue;
+    }
+    if (next_snapshot_[i] == 0) {
+      next_snapshot_[i] = (now_s / interval + 1) * interval;  // the next aligned boundary
+    } else if (now_s >= next_snapshot_[i]) {
+      due.push_back(workers_[i].get());
+      next_snapshot_[i] = (now_s / interval + 1) * interval;
+    }
+  }
+  push_snapshot(due);
+  write_status();
+  if (config_.status_interval.count() > 0 &&
+      now_s - last_status_line_ >= config_.status_interval.count()) {
+    last_status_line_ = now_s;
+    std::size_t up = 0;
+    for (auto* p : process_.peers()) {
+      up += p->state() == State::Established ? 1 : 0;
+    }
+    std::fprintf(stderr,
+                 "status: %zu/%zu peers up, %zu routes, %zu attribute sets, %llu messages\n", up,
+                 process_.peers().size(), rib_.route_count(), rib_.attributes().size(),
+                 static_cast<unsigned long long>(stats_.messages));
+  }
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      tick();
+    }
+  });
+}
+
+std::string Collector::status_json() const {
+  std::ostringstream o;
+  std::size_t up = 0;
+  for (auto* p : const_cast<Process&>(process_).peers()) {
+    up += p->state() == State::Established ? 1 : 0;
+  }
+  o << "{\"collector\":";
+  json_string(o, config_.name);
+  o << ",\"time_us\":" << unix_micros() << ",\"peers\":" << process_.peers().size()
+    << ",\"peers_established\":" << up << ",\"messages\":" << stats_.messages
+    << ",\"state_changes\":" << stats_.state_changes << ",\"routes\":" << rib_.route_count()
+    << ",\"attribute_sets\":" << rib_.attributes().size() << ",\"rib_bytes\":" << rib_.memory()
+    << ",\"snapshots\":" << stats_.snapshots << ",\"exporters\":[";
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const auto& s = workers_[i]->stats();
+    o << (i ? "," : "") << "{\"name\":";
+    json_string(o, workers_[i]->name());
+    o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
+      << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
+      << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
+      << ",\"failed\":" << s.failed << "}";
+  }
+  o << "]}\n";
+  return o.str();
+}
+
+void Collector::write_status() {
+  const auto dir = std::filesystem::path(config_.state_directory);
+  const auto tmp = dir / ".status.json.tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) {
+      return;
+    }
+    out << status_json();
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, dir / "status.json", ec);
+}
+
+}  // namespace bgpscribe::collector

@@ -1,0 +1,119 @@
+// Collector: the daemon's core. Holds many passive BGP sessions, turns every received message
+// and every state change into a Record, keeps the Adj-RIB-In, and fans records out to the
+// exporters through one ExporterWorker (bounded queue, spool, thread) each.
+//
+// Everything but the exporters runs on one io_context thread: sessions, the RIB, the schedule
+// of RIB snapshots, signals (SIGTERM/SIGINT: shut down; SIGHUP: reload; SIGUSR1: snapshot now)
+// and the status file. A session never waits for an exporter. Concrete exporters are built by
+// main.cpp and handed in; the collector only knows the Exporter interface.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/config/config.hpp"
+#include "collector/core/exporter_worker.hpp"
+#include "collector/peer/process.hpp"
+#include "collector/rib/adj_rib_in.hpp"
+#include "exporters/api/exporter.hpp"
+
+namespace bgpscribe::collector {
+
+struct CollectorStats {
+  std::uint64_t messages = 0;       // BGP messages received and recorded
+  std::uint64_t state_changes = 0;  // state changes recorded
+  std::uint64_t snapshots = 0;
+  std::uint64_t reloads = 0;
+  std::uint64_t reloads_refused = 0;
+};
+
+class Collector {
+ public:
+  // Loads a fresh config for SIGHUP; nullopt when it is refused (the loader logs why).
+  using ConfigSource = std::function<std::optional<config::CollectorConfig>()>;
+
+  Collector(config::CollectorConfig config, std::vector<exporters::ExporterPtr> exporters);
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Starts exporters, listens and starts the peers. Throws (port in use, exporter refusing
+  // to start) with a message for the operator.
+  void start();
+  // Runs until shutdown (a signal or shutdown()), then stops the exporters: every queued and
+  // spooled record is delivered (up to the stop timeout) and files are finished.
+  void run();
+  // Cease to every peer, then stop the loop. Safe from any thread.
+  void shutdown();
+  // Applies a new config: peers added, removed or changed; the others are not touched.
+  // Changes that need a restart (collector section, listeners, dynamic ranges, exporters)
+  // are reported and ignored.
+  void reload(const config::CollectorConfig& next);
+  // Queues a RIB snapshot to every exporter that takes them.
+  void snapshot_now();
+
+  void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
+  [[nodiscard]] boost::asio::io_context& io() { return io_; }
+  [[nodiscard]] Process& process() { return process_; }
+  [[nodiscard]] const rib::AdjRibIn& rib() const { return rib_; }
+  [[nodiscard]] const CollectorStats& stats() const { return stats_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<ExporterWorker>>& workers() const {
+    return workers_;
+  }
+  // The ports the listeners are bound to (in config order).
+  [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return ports_; }
+  // The status as JSON (also written to <state_directory>/status.json every second).
+  [[nodiscard]] std::string status_json() const;
+
+ private:
+  struct PeerState {
+    std::uint32_t id = 0;
+    exporters::PeerInfoPtr info;
+    exporters::SharedBytes open_received;
+    exporters::SharedBytes open_sent;
+    exporters::SharedBytes notification;
+    bool notification_local = false;
+    std::int64_t last_time_us = 0;
+  };
+
+  void attach(Peer& peer);
+  PeerState& state_of(Peer& peer);
+  std::uint32_t id_for(const codec::bgp::IpAddress& address);
+  void refresh_info(Peer& peer, PeerState& st);
+  void fan_out(exporters::Record record);
+  void push_snapshot(const std::vector<ExporterWorker*>& to);
+  void tick();
+  void write_status();
+  void wait_signal();
+  void remove(Peer& peer);
+
+  config::CollectorConfig config_;
+  boost::asio::io_context io_;
+  rib::AdjRibIn rib_;
+  Process process_;
+  std::vector<std::unique_ptr<ExporterWorker>> workers_;
+  std::vector<std::int64_t> next_snapshot_;  // per worker, Unix seconds; 0 = not scheduled
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer stop_timer_;
+  std::vector<std::uint16_t> ports_;
+  std::unordered_map<const Peer*, PeerState> peers_;
+  std::map<codec::bgp::IpAddress, std::uint32_t> ids_;
+  std::uint32_t next_id_ = 1;
+  ConfigSource config_source_;
+  CollectorStats stats_;
+  bool stopping_ = false;
+  std::int64_t last_status_line_ = 0;
+};
+
+}  // namespace bgpscribe::collector

@@ -1,0 +1,220 @@
+#include "collector/core/exporter_worker.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+namespace bgpscribe::collector {
+
+using exporters::Record;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::size_t record_bytes(const Record& r) {
+  return sizeof(Record) + r.message.size() + r.sent_open.size() + r.reason.size();
+}
+
+}  // namespace
+
+std::int64_t unix_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ExporterWorker::ExporterWorker(exporters::ExporterPtr exporter, QueueLimits limits,
+                               std::string spool_dir)
+    : exporter_(std::move(exporter)),
+      name_(exporter_->name()),
+      limits_(limits),
+      spool_(std::move(spool_dir), limits.spool_max_bytes) {
+  // Segments left by an earlier run come before anything new.
+  spooling_ = !spool_.empty();
+  if (spooling_) {
+    std::fprintf(stderr, "exporter %s: delivering %llu bytes spooled by an earlier run\n",
+                 name_.c_str(), static_cast<unsigned long long>(spool_.bytes()));
+  }
+}
+
+ExporterWorker::~ExporterWorker() {
+  stop();
+}
+
+void ExporterWorker::start() {
+  thread_ = std::thread([this] { run(); });
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [this] { return started_; });
+  if (start_error_) {
+    lock.unlock();
+    thread_.join();
+    std::rethrow_exception(start_error_);
+  }
+}
+
+bool ExporterWorker::spooling() const {
+  std::lock_guard lock(mutex_);
+  return spooling_;
+}
+
+bool ExporterWorker::push(Record record) {
+  ++stats_.pushed;
+  const std::size_t size = record_bytes(record);
+  std::unique_lock lock(mutex_);
+  if (!spooling_ && queue_.size() < limits_.max_records &&
+      queue_bytes_ + size <= limits_.max_bytes) {
+    const bool was_empty = queue_.empty();
+    queue_.push_back(std::move(record));
+    queue_bytes_ += size;
+    stats_.queued.store(queue_.size(), std::memory_order_relaxed);
+    lock.unlock();
+    if (was_empty) {
+      cv_.notify_one();  // the worker waits only on an empty queue
+    }
+    return true;
+  }
+  if (!spooling_) {
+    spooling_ = true;
+    std::fprintf(stderr, "exporter %s: falling behind (%zu records queued): spooling to %s\n",
+                 name_.c_str(), queue_.size(), spool_.directory().c_str());
+  }
+  if (spool_.append(record)) {
+    ++stats_.spooled;
+    stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
+    return true;
+  }
+  ++stats_.dropped;
+  log_loss();
+  return false;
+}
+
+void ExporterWorker::log_loss() {
+  const auto now = Clock::now();
+  if (now - last_loss_log_ < std::chrono::seconds(10)) {
+    return;
+  }
+  last_loss_log_ = now;
+  std::fprintf(stderr,
+               "exporter %s: spool full (%llu bytes) or unwritable: %llu records lost so far\n",
+               name_.c_str(), static_cast<unsigned long long>(spool_.bytes()),
+               static_cast<unsigned long long>(stats_.dropped.load()));
+}
+
+void ExporterWorker::deliver(Record& record) {
+  try {
+    exporter_->accept(record);
+    ++stats_.delivered;
+  } catch (const std::exception& e) {
+    const auto n = ++stats_.failed;
+    if (n <= 10 || n % 10000 == 0) {
+      std::fprintf(stderr, "exporter %s: record lost (%llu so far): %s\n", name_.c_str(),
+                   static_cast<unsigned long long>(n), e.what());
+    }
+  }
+}
+
+void ExporterWorker::maybe_flush(bool force) {
+  const auto now = Clock::now();
+  if (!force && now - last_flush_ < std::chrono::milliseconds(100)) {
+    return;
+  }
+  last_flush_ = now;
+  try {
+    exporter_->flush(unix_micros());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "exporter %s: flush failed: %s\n", name_.c_str(), e.what());
+  }
+}
+
+void ExporterWorker::run() {
+  try {
+    exporter_->start();
+    snapshot_interval_ = exporter_->snapshot_interval().count();
+    wants_snapshots_ = exporter_->wants_snapshots() || snapshot_interval_ > 0;
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    start_error_ = std::current_exception();
+    started_ = true;
+    cv_.notify_all();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    started_ = true;
+  }
+  cv_.notify_all();
+
+  std::deque<Record> batch;
+  std::vector<Record> spooled;
+  for (;;) {
+    std::optional<std::string> segment;
+    bool stop_now = false;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, std::chrono::seconds(1),
+                   [this] { return !queue_.empty() || stopping_ || spooling_; });
+      batch.swap(queue_);
+      queue_bytes_ = 0;
+      stats_.queued.store(0, std::memory_order_relaxed);
+      const bool late = stopping_ && Clock::now() > stop_deadline_;
+      if (batch.empty() && spooling_ && !late) {
+        // The memory queue is delivered: go on with the spool, oldest segment first.
+        segment = spool_.take_segment();
+        if (!segment) {
+          spooling_ = false;  // caught up: new records go to memory again
+        }
+      }
+      if (late && !batch.empty()) {
+        // Out of time at shutdown: keep the rest on disk for the next start.
+        for (auto& r : batch) {
+          if (!spool_.append(r)) {
+            ++stats_.dropped;
+          }
+        }
+        batch.clear();
+      }
+      stop_now = stopping_ && batch.empty() && !segment && (!spooling_ || late);
+    }
+    for (auto& r : batch) {
+      deliver(r);
+    }
+    batch.clear();
+    if (segment) {
+      spooled.clear();
+      const auto bad = spool_.read_segment(*segment, spooled);
+      if (bad > 0) {
+        std::fprintf(stderr, "exporter %s: %zu unreadable records in spool segment %s\n",
+                     name_.c_str(), bad, segment->c_str());
+      }
+      for (auto& r : spooled) {
+        deliver(r);
+      }
+      stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
+    }
+    if (stop_now) {
+      break;
+    }
+    maybe_flush(false);
+  }
+  maybe_flush(true);
+  try {
+    exporter_->stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "exporter %s: stop failed: %s\n", name_.c_str(), e.what());
+  }
+}
+
+void ExporterWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) {
+      return;
+    }
+    stopping_ = true;
+    stop_deadline_ = Clock::now() + limits_.stop_timeout;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+}  // namespace bgpscribe::collector

@@ -1,0 +1,99 @@
+// ExporterWorker: runs one exporter on its own thread behind a bounded queue and a spool.
+//
+// push() never blocks on the exporter: the io thread hands a record over under a short lock.
+// While the memory queue is full the record goes to the spool on disk, and every later record
+// too until the exporter has caught up with all of it, so the exporter still sees every record
+// in order. Only a full spool (or a failing disk) loses records: they are counted and logged.
+// The exporter is called only from the worker thread (see exporters/api/exporter.hpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "collector/core/spool.hpp"
+#include "exporters/api/exporter.hpp"
+
+namespace bgpscribe::collector {
+
+struct QueueLimits {
+  std::size_t max_records = 1'000'000;
+  std::size_t max_bytes = std::size_t{256} << 20;
+  std::uint64_t spool_max_bytes = std::uint64_t{10} << 30;
+  // How long stop() keeps delivering; what is left then stays in the spool for the next run.
+  std::chrono::seconds stop_timeout{60};
+};
+
+struct WorkerStats {
+  std::atomic<std::uint64_t> pushed{0};     // records handed to the worker
+  std::atomic<std::uint64_t> delivered{0};  // records the exporter accepted
+  std::atomic<std::uint64_t> spooled{0};    // records that went through the spool
+  std::atomic<std::uint64_t> dropped{0};    // lost: spool full or disk error
+  std::atomic<std::uint64_t> failed{0};     // the exporter refused them (ExportError)
+  std::atomic<std::uint64_t> queued{0};     // in the memory queue now
+  std::atomic<std::uint64_t> spool_bytes{0};
+};
+
+class ExporterWorker {
+ public:
+  ExporterWorker(exporters::ExporterPtr exporter, QueueLimits limits, std::string spool_dir);
+  ~ExporterWorker();
+  ExporterWorker(const ExporterWorker&) = delete;
+  ExporterWorker& operator=(const ExporterWorker&) = delete;
+
+  // Starts the thread and the exporter; rethrows what the exporter's start() threw.
+  void start();
+  // From the io thread; false when the record was lost (counted).
+  bool push(exporters::Record record);
+  // Delivers what is queued and spooled (for at most stop_timeout), stops the exporter and
+  // joins the thread. Rethrows nothing: errors are logged.
+  void stop();
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] const WorkerStats& stats() const { return stats_; }
+  [[nodiscard]] std::chrono::seconds snapshot_interval() const {
+    return std::chrono::seconds(snapshot_interval_.load());
+  }
+  [[nodiscard]] bool wants_snapshots() const { return wants_snapshots_.load(); }
+  // True while records go to the spool (the exporter is behind).
+  [[nodiscard]] bool spooling() const;
+
+ private:
+  void run();
+  void deliver(exporters::Record& record);
+  void maybe_flush(bool force);
+  void log_loss();
+
+  exporters::ExporterPtr exporter_;
+  std::string name_;
+  QueueLimits limits_;
+  Spool spool_;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<exporters::Record> queue_;
+  std::size_t queue_bytes_ = 0;
+  bool spooling_ = false;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::exception_ptr start_error_;
+  std::chrono::steady_clock::time_point stop_deadline_{};
+
+  std::chrono::steady_clock::time_point last_flush_{};
+  std::chrono::steady_clock::time_point last_loss_log_{};
+  std::atomic<std::int64_t> snapshot_interval_{0};
+  std::atomic<bool> wants_snapshots_{false};
+  WorkerStats stats_;
+};
+
+// Unix time now, in microseconds.
+std::int64_t unix_micros();
+
+}  // namespace bgpscribe::collector

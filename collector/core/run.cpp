@@ -1,0 +1,89 @@
+#include "collector/core/run.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include "collector/config/config.hpp"
+#include "collector/core/collector.hpp"
+
+namespace bgpscribe::collector {
+
+namespace {
+
+std::string known_types(const ExporterTable& table) {
+  std::string s;
+  for (const auto& [name, factory] : table) {
+    (void)factory;
+    s += (s.empty() ? "" : ", ") + name;
+  }
+  return s;
+}
+
+// Builds every exporter of the config, or throws ConfigError for the first bad one.
+std::vector<exporters::ExporterPtr> build_exporters(const config::CollectorConfig& cfg,
+                                                    const ExporterTable& table) {
+  std::vector<exporters::ExporterPtr> out;
+  for (const auto& e : cfg.exporters) {
+    auto it = table.find(e.type);
+    if (it == table.end()) {
+      throw exporters::ConfigError(
+          cfg.file, e.options["type"],
+          "unknown exporter type '" + e.type + "' (known: " + known_types(table) + ")");
+    }
+    exporters::ExporterContext ctx;
+    ctx.instance_name = e.name;
+    ctx.collector_name = cfg.name;
+    ctx.config_file = cfg.file;
+    ctx.state_directory = cfg.state_directory;
+    out.push_back(it->second(ctx, e.options));
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_collector(const RunOptions& options, const ExporterTable& table) {
+  config::CollectorConfig cfg;
+  std::vector<exporters::ExporterPtr> exporters;
+  try {
+    cfg = config::load(options.config_file);
+    exporters = build_exporters(cfg, table);
+  } catch (const exporters::ConfigError& e) {
+    std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
+    return 2;
+  } catch (const YAML::Exception& e) {
+    std::fprintf(stderr, "bgpscribe run: config refused: %s:%d:%d: %s\n",
+                 options.config_file.c_str(), e.mark.line + 1, e.mark.column + 1, e.msg.c_str());
+    return 2;
+  }
+  if (options.check_only) {
+    std::printf("%s: OK (%zu peers, %zu dynamic ranges, %zu exporters)\n",
+                options.config_file.c_str(), cfg.peers.size(), cfg.dynamic_peers.size(),
+                cfg.exporters.size());
+    return 0;
+  }
+  try {
+    Collector collector(cfg, std::move(exporters));
+    collector.set_config_source([&]() -> std::optional<config::CollectorConfig> {
+      try {
+        auto next = config::load(options.config_file);
+        (void)build_exporters(next, table);  // refuse a reload whose exporters are bad too
+        return next;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "reload: config refused, keeping the running one: %s\n", e.what());
+        return std::nullopt;
+      }
+    });
+    collector.start();
+    collector.run();
+  } catch (const exporters::ConfigError& e) {
+    std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bgpscribe run: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace bgpscribe::collector

@@ -1,0 +1,487 @@
+#include "collector/rib/adj_rib_in.hpp"
+
+#include <absl/container/flat_hash_set.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "codec/bgp/as_path.hpp"
+#include "codec/bgp/attribute_types.hpp"
+#include "codec/bgp/attributes.hpp"
+
+namespace bgpscribe::collector::rib {
+
+namespace bgp = codec::bgp;
+
+namespace {
+
+constexpr bgp::AfiSafi kPlainFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
+                                           bgp::kIpv6Unicast, bgp::kIpv6Multicast};
+
+void put_header(std::vector<std::uint8_t>& out, std::uint8_t flags, std::uint8_t type,
+                std::size_t length) {
+  if (length > 255) {
+    flags |= bgp::attr_flag::kExtendedLength;
+  } else {
+    flags &= static_cast<std::uint8_t>(~bgp::attr_flag::kExtendedLength);
+  }
+  out.push_back(flags);
+  out.push_back(type);
+  if (length > 255) {
+    out.push_back(static_cast<std::uint8_t>(length >> 8));
+  }
+  out.push_back(static_cast<std::uint8_t>(length));
+}
+
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  out.push_back(static_cast<std::uint8_t>(v >> 24));
+  out.push_back(static_cast<std::uint8_t>(v >> 16));
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+// Keys of `family` held by any of `tables`, ascending.
+template <class Key, class Get>
+std::vector<Key> union_of_keys(const std::vector<const FamilyTable*>& tables, Get get) {
+  absl::flat_hash_set<Key> set;
+  std::size_t hint = 0;
+  for (const auto* t : tables) {
+    hint = std::max(hint, get(*t).prefix_count());
+  }
+  set.reserve(hint);
+  for (const auto* t : tables) {
+    get(*t).for_each_key([&](const Key& k) { set.insert(k); });
+  }
+  std::vector<Key> keys(set.begin(), set.end());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// The frozen tables of every peer. Tables go back to the io thread to be released, because
+// releasing them unreferences attribute sets, which only the io thread may do.
+class Snapshot final : public exporters::RibSnapshot {
+ public:
+  struct Tables {
+    bgp::AfiSafi family{};
+    std::shared_ptr<FamilyTable> live;
+    std::shared_ptr<FamilyTable> stale;
+  };
+
+  Snapshot(boost::asio::io_context& io, const AttrStore& store, std::int64_t time_us)
+      : io_(io), store_(store), time_us_(time_us) {}
+  ~Snapshot() override {
+    boost::asio::post(io_, [t = std::move(tables_)]() mutable { t.clear(); });
+  }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  void add_peer(exporters::RibPeer peer, std::vector<Tables> tables) {
+    for (const auto& t : tables) {
+      routes_ += (t.live ? t.live->route_count() : 0) + (t.stale ? t.stale->route_count() : 0);
+    }
+    peers_.push_back(std::move(peer));
+    tables_.push_back(std::move(tables));
+  }
+
+  [[nodiscard]] std::int64_t time_us() const override { return time_us_; }
+  [[nodiscard]] const std::vector<exporters::RibPeer>& peers() const override { return peers_; }
+  [[nodiscard]] std::size_t route_count() const override { return routes_; }
+
+  [[nodiscard]] std::vector<bgp::AfiSafi> families() const override {
+    std::vector<bgp::AfiSafi> out;
+    for (const auto& f : kPlainFamilies) {
+      for (const auto& peer : tables_) {
+        const bool has = std::any_of(peer.begin(), peer.end(), [&](const Tables& t) {
+          return t.family == f &&
+                 ((t.live && t.live->route_count() > 0) || (t.stale && t.stale->route_count() > 0));
+        });
+        if (has) {
+          out.push_back(f);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  void for_each_prefix(
+      bgp::AfiSafi family,
+      const std::function<void(const bgp::Prefix&, std::span<const exporters::RibRoute>)>& f)
+      const override {
+    // Per peer, the live table and the stale one (a prefix re-learned after a restart is
+    // only in the live one).
+    std::vector<const FamilyTable*> live(peers_.size(), nullptr);
+    std::vector<const FamilyTable*> stale(peers_.size(), nullptr);
+    std::vector<const FamilyTable*> all;
+    for (std::size_t i = 0; i < tables_.size(); ++i) {
+      for (const auto& t : tables_[i]) {
+        if (t.family == family) {
+          live[i] = t.live.get();
+          stale[i] = t.stale.get();
+        }
+      }
+      for (const auto* t : {live[i], stale[i]}) {
+        if (t != nullptr) {
+          all.push_back(t);
+        }
+      }
+    }
+    if (all.empty()) {
+      return;
+    }
+    std::vector<exporters::RibRoute> routes;
+    std::vector<Path> paths;
+    auto visit = [&](const bgp::Prefix& prefix, auto find) {
+      routes.clear();
+      for (std::size_t i = 0; i < peers_.size(); ++i) {
+        paths.clear();
+        if (!(live[i] != nullptr && find(*live[i], paths)) && stale[i] != nullptr) {
+          find(*stale[i], paths);
+        }
+        for (const auto& p : paths) {
+          routes.push_back(exporters::RibRoute{static_cast<std::uint16_t>(i), p.path_id,
+                                               p.originated, store_.bytes(p.attributes)});
+        }
+      }
+      if (!routes.empty()) {
+        f(prefix, routes);
+      }
+    };
+    if (family.afi == bgp::Afi::Ipv4) {
+      for (const V4Key k : union_of_keys<V4Key>(
+               all, [](const FamilyTable& t) -> const auto& { return t.v4(); })) {
+        visit(to_prefix(k),
+              [k](const FamilyTable& t, std::vector<Path>& out) { return t.v4().find(k, out); });
+      }
+    } else {
+      for (const V6Key& k : union_of_keys<V6Key>(
+               all, [](const FamilyTable& t) -> const auto& { return t.v6(); })) {
+        visit(to_prefix(k),
+              [&k](const FamilyTable& t, std::vector<Path>& out) { return t.v6().find(k, out); });
+      }
+    }
+  }
+
+ private:
+  boost::asio::io_context& io_;
+  const AttrStore& store_;
+  std::int64_t time_us_;
+  std::size_t routes_ = 0;
+  std::vector<exporters::RibPeer> peers_;
+  std::vector<std::vector<Tables>> tables_;
+};
+
+}  // namespace
+
+void rib_attributes(const bgp::PathAttributes& attributes, const bgp::ParseContext& context,
+                    std::vector<std::uint8_t>& out) {
+  bgp::RawAttributeIterator it(attributes.block, attributes.block_offset);
+  bgp::RawAttribute a;
+  while (it.next(a)) {
+    const auto type = static_cast<bgp::AttributeType>(a.type);
+    if (type == bgp::AttributeType::MpUnreachNlri) {
+      continue;
+    }
+    if (type == bgp::AttributeType::MpReachNlri) {
+      // RFC 6396 section 4.3.4: next-hop length and next hop only.
+      const auto nh = attributes.mp_reach.next_hop.raw;
+      if (nh.size() > 255) {
+        continue;
+      }
+      put_header(out, a.flags, a.type, nh.size() + 1);
+      out.push_back(static_cast<std::uint8_t>(nh.size()));
+      out.insert(out.end(), nh.begin(), nh.end());
+      continue;
+    }
+    if (!context.four_octet_as && type == bgp::AttributeType::AsPath) {
+      // TABLE_DUMP_V2 always carries 4-octet AS_PATHs (RFC 6396 section 4.3.4).
+      std::size_t length = 0;
+      bgp::AsPathView::unchecked(a.value, 2)
+          .for_each_segment(
+              [&](const bgp::AsPathView::Segment& s) { length += 2 + s.count * std::size_t{4}; });
+      put_header(out, a.flags, a.type, length);
+      bgp::AsPathView::unchecked(a.value, 2)
+          .for_each_segment([&](const bgp::AsPathView::Segment& s) {
+            out.push_back(static_cast<std::uint8_t>(s.type));
+            out.push_back(s.count);
+            for (std::size_t i = 0; i < s.count; ++i) {
+              put_u32(out, s.asn(i));
+            }
+          });
+      continue;
+    }
+    if (!context.four_octet_as && type == bgp::AttributeType::Aggregator && a.value.size() == 6) {
+      put_header(out, a.flags, a.type, 8);
+      put_u32(out, (std::uint32_t{a.value[0]} << 8) | a.value[1]);
+      out.insert(out.end(), a.value.begin() + 2, a.value.end());
+      continue;
+    }
+    put_header(out, a.flags, a.type, a.value.size());
+    out.insert(out.end(), a.value.begin(), a.value.end());
+  }
+}
+
+// ---- FamilyTable ------------------------------------------------------------------------------
+
+FamilyTable::FamilyTable(AttrStore& store, bgp::AfiSafi family)
+    : family_(family), v4_(store), v6_(store) {}
+
+void FamilyTable::announce(const bgp::Prefix& p, std::uint32_t path_id, AttrStore::Id attributes,
+                           std::uint32_t originated) {
+  if (p.address.is_v4()) {
+    v4_.announce(v4_key(p), path_id, attributes, originated);
+  } else {
+    v6_.announce(v6_key(p), path_id, attributes, originated);
+  }
+}
+
+bool FamilyTable::withdraw(const bgp::Prefix& p, std::uint32_t path_id) {
+  return p.address.is_v4() ? v4_.withdraw(v4_key(p), path_id) : v6_.withdraw(v6_key(p), path_id);
+}
+
+bool FamilyTable::find(const bgp::Prefix& p, std::vector<Path>& out) const {
+  return p.address.is_v4() ? v4_.find(v4_key(p), out) : v6_.find(v6_key(p), out);
+}
+
+std::size_t FamilyTable::route_count() const {
+  return v4_.route_count() + v6_.route_count();
+}
+
+// ---- AdjRibIn ---------------------------------------------------------------------------------
+
+AdjRibIn::AdjRibIn(boost::asio::io_context& io) : io_(io) {}
+
+AdjRibIn::~AdjRibIn() = default;
+
+AdjRibIn::Family& AdjRibIn::family(PeerRib& p, bgp::AfiSafi f) {
+  for (auto& fam : p.families) {
+    if (fam.family == f) {
+      return fam;
+    }
+  }
+  p.families.push_back(Family{f, nullptr, nullptr, nullptr});
+  return p.families.back();
+}
+
+FamilyTable& AdjRibIn::writable(Family& f) {
+  if (!f.live) {
+    f.live = std::make_shared<FamilyTable>(store_, f.family);
+  } else if (f.live.use_count() > 1) {
+    // A snapshot holds this table: it keeps the old one, we go on with a copy.
+    f.live = std::make_shared<FamilyTable>(*f.live);
+    ++stats_.tables_copied;
+  }
+  return *f.live;
+}
+
+void AdjRibIn::session_up(const exporters::PeerInfoPtr& peer, const bgp::ParseContext& context) {
+  auto& p = peers_[peer->id];
+  p.info = peer;
+  p.context = context;
+  p.up = true;
+}
+
+void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
+                        AttrStore::Id attributes, std::uint32_t originated) {
+  if (nlri.empty()) {
+    return;
+  }
+  if (!bgp::is_plain_prefix_family(f)) {
+    ++stats_.unsupported_family;
+    return;
+  }
+  Family& fam = family(p, f);
+  FamilyTable& table = writable(fam);
+  FamilyTable* stale = nullptr;
+  if (fam.stale) {
+    if (fam.stale.use_count() > 1) {
+      fam.stale = std::make_shared<FamilyTable>(*fam.stale);
+      ++stats_.tables_copied;
+    }
+    stale = fam.stale.get();
+  }
+  for (const auto& n : nlri) {
+    const bgp::Prefix prefix = n.prefix();
+    table.announce(prefix, n.path_id, attributes, originated);
+    if (stale != nullptr) {
+      stale->withdraw(prefix, n.path_id);
+    }
+    ++stats_.announced;
+  }
+}
+
+void AdjRibIn::withdraw(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri) {
+  if (nlri.empty()) {
+    return;
+  }
+  if (!bgp::is_plain_prefix_family(f)) {
+    ++stats_.unsupported_family;
+    return;
+  }
+  Family& fam = family(p, f);
+  FamilyTable* stale = nullptr;
+  if (fam.stale) {
+    if (fam.stale.use_count() > 1) {
+      fam.stale = std::make_shared<FamilyTable>(*fam.stale);
+      ++stats_.tables_copied;
+    }
+    stale = fam.stale.get();
+  }
+  FamilyTable& table = writable(fam);
+  for (const auto& n : nlri) {
+    const bgp::Prefix prefix = n.prefix();
+    bool removed = table.withdraw(prefix, n.path_id);
+    if (stale != nullptr) {
+      removed = stale->withdraw(prefix, n.path_id) || removed;
+    }
+    ++(removed ? stats_.withdrawn : stats_.withdrawn_unknown);
+  }
+}
+
+void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
+                     const bgp::ParseContext& context, std::int64_t time_us) {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end() || !it->second.up) {
+    return;
+  }
+  PeerRib& p = it->second;
+  ++stats_.updates;
+  const auto& attrs = update.attributes;
+  withdraw(p, bgp::kIpv4Unicast, update.withdrawn);
+  if (attrs.has(bgp::AttributeType::MpUnreachNlri)) {
+    withdraw(p, attrs.mp_unreach.family, attrs.mp_unreach.withdrawn);
+  }
+  if (!update.has_announcements()) {
+    return;
+  }
+  const bool has_mp = attrs.has(bgp::AttributeType::MpReachNlri);
+  if (update.reaction() == codec::Reaction::TreatAsWithdraw) {
+    // RFC 7606 section 2: the routes of a malformed update are withdrawn.
+    ++stats_.treat_as_withdraw;
+    withdraw(p, bgp::kIpv4Unicast, update.nlri);
+    if (has_mp) {
+      withdraw(p, attrs.mp_reach.family, attrs.mp_reach.nlri);
+    }
+    return;
+  }
+  scratch_.clear();
+  rib_attributes(attrs, context, scratch_);
+  const AttrStore::Id id = store_.intern(scratch_);
+  const auto originated = static_cast<std::uint32_t>(time_us / 1'000'000);
+  announce(p, bgp::kIpv4Unicast, update.nlri, id, originated);
+  if (has_mp) {
+    announce(p, attrs.mp_reach.family, attrs.mp_reach.nlri, id, originated);
+  }
+  store_.unref(id);
+}
+
+void AdjRibIn::session_down(std::uint32_t peer_id) {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return;
+  }
+  it->second.up = false;
+  for (auto& f : it->second.families) {
+    f.down = std::move(f.live);
+  }
+  // Graceful restart claims its families in the same io handler (Peer reports the state
+  // change first, then the stale families); whatever is unclaimed goes afterwards.
+  boost::asio::post(io_, [this, peer_id] {
+    auto p = peers_.find(peer_id);
+    if (p == peers_.end()) {
+      return;
+    }
+    for (auto& f : p->second.families) {
+      f.down.reset();
+    }
+  });
+}
+
+void AdjRibIn::graceful_restart_stale(std::uint32_t peer_id, bgp::AfiSafi family) {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return;
+  }
+  Family& f = this->family(it->second, family);
+  if (f.down) {
+    // A restart during a restart: the routes of the last session are the ones to keep.
+    f.stale = std::move(f.down);
+  }
+}
+
+void AdjRibIn::graceful_restart_end(std::uint32_t peer_id, bgp::AfiSafi family) {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return;
+  }
+  this->family(it->second, family).stale.reset();
+}
+
+void AdjRibIn::remove_peer(std::uint32_t peer_id) {
+  peers_.erase(peer_id);
+}
+
+std::shared_ptr<const exporters::RibSnapshot> AdjRibIn::snapshot(std::int64_t time_us) {
+  auto snap = std::make_shared<Snapshot>(io_, store_, time_us);
+  for (auto& [id, p] : peers_) {
+    std::vector<Snapshot::Tables> tables;
+    for (auto& f : p.families) {
+      if ((f.live && f.live->route_count() > 0) || (f.stale && f.stale->route_count() > 0)) {
+        tables.push_back(Snapshot::Tables{f.family, f.live, f.stale});
+      }
+    }
+    if (!p.up && tables.empty()) {
+      continue;
+    }
+    exporters::RibPeer peer;
+    peer.info = p.info;
+    for (const auto& f : kPlainFamilies) {
+      if (p.context.add_path(f)) {
+        peer.add_path.push_back(f);
+      }
+    }
+    snap->add_peer(std::move(peer), std::move(tables));
+  }
+  ++stats_.snapshots;
+  return snap;
+}
+
+std::size_t AdjRibIn::route_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, p] : peers_) {
+    (void)id;
+    for (const auto& f : p.families) {
+      n += (f.live ? f.live->route_count() : 0) + (f.stale ? f.stale->route_count() : 0);
+    }
+  }
+  return n;
+}
+
+std::size_t AdjRibIn::route_count(std::uint32_t peer_id) const {
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return 0;
+  }
+  std::size_t n = 0;
+  for (const auto& f : it->second.families) {
+    n += (f.live ? f.live->route_count() : 0) + (f.stale ? f.stale->route_count() : 0);
+  }
+  return n;
+}
+
+std::size_t AdjRibIn::memory() const {
+  std::size_t n = store_.data_bytes();
+  for (const auto& [id, p] : peers_) {
+    (void)id;
+    for (const auto& f : p.families) {
+      for (const auto* t : {f.live.get(), f.stale.get(), f.down.get()}) {
+        if (t != nullptr) {
+          n += t->memory();
+        }
+      }
+    }
+  }
+  return n;
+}
+
+}  // namespace bgpscribe::collector::rib

@@ -1,0 +1,137 @@
+// Config loading: a full example is read as meant, and each kind of mistake is refused with
+// the file, line and column and a message that says what to fix.
+#include <gtest/gtest.h>
+
+#include "collector/config/config.hpp"
+
+namespace bgpscribe::collector::config {
+namespace {
+
+const char* kGood = R"(collector:
+  name: rrc99
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:1179", "[::1]:1179"]
+  state_directory: /tmp/state
+  queue:
+    max_records: 1000
+    spool_max_bytes: 1G
+peer_defaults:
+  hold_time: 90
+  families: [ipv4-unicast, ipv6-unicast]
+peers:
+  - address: 192.0.2.10
+    as: 64500
+    name: r10
+    add_path: [ipv4-unicast]
+    graceful_restart: 120
+  - address: 2001:db8::10
+    as: [64501, 64502]
+    md5_password: secret
+    max_prefix: 1000000
+dynamic_peers:
+  - range: 10.0.0.0/8
+    allowed_as: [64600-64610, AS64700]
+    max_peers: 20
+exporters:
+  - type: mrt
+    preset: ris
+  - type: null
+    name: counter
+)";
+
+TEST(Config, ReadsAFullConfig) {
+  auto c = parse(kGood, "good.yaml");
+  EXPECT_EQ(c.name, "rrc99");
+  EXPECT_EQ(c.local_as, 65000U);
+  EXPECT_EQ(c.bgp_id, 0xc0000201U);
+  ASSERT_EQ(c.listen.size(), 2U);
+  EXPECT_EQ(c.listen[1].address.to_string(), "::1");
+  EXPECT_EQ(c.listen[1].port, 1179);
+  EXPECT_EQ(c.queue.max_records, 1000U);
+  EXPECT_EQ(c.queue.spool_max_bytes, 1ULL << 30);
+  ASSERT_EQ(c.peers.size(), 2U);
+  EXPECT_EQ(c.peers[0].peer_as, 64500U);
+  EXPECT_TRUE(c.peers[0].passive);
+  EXPECT_EQ(c.peers[0].hold_time, 90);
+  EXPECT_EQ(c.peers[0].name, "r10");
+  ASSERT_EQ(c.peers[0].add_path_receive.size(), 1U);
+  EXPECT_EQ(c.peers[0].graceful_restart_time, 120);
+  EXPECT_EQ(c.peers[1].peer_as, 0U);
+  EXPECT_EQ(c.peers[1].allowed_as.size(), 2U);
+  EXPECT_EQ(c.peers[1].md5_password, "secret");
+  ASSERT_EQ(c.dynamic_peers.size(), 1U);
+  EXPECT_EQ(c.dynamic_peers[0].allowed_as.size(), 12U);
+  EXPECT_EQ(c.dynamic_peers[0].max_peers, 20U);
+  ASSERT_EQ(c.exporters.size(), 2U);
+  EXPECT_EQ(c.exporters[0].name, "mrt");
+  EXPECT_EQ(c.exporters[1].type, "null");
+  EXPECT_EQ(c.exporters[1].name, "counter");
+}
+
+// Replaces the first occurrence of `from` in the good config.
+std::string with(const std::string& from, const std::string& to) {
+  std::string s = kGood;
+  auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)parse(text, "c.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(Config, MistakesAreRefusedWithFileLineAndWhatToFix) {
+  struct Case {
+    std::string text;
+    std::string want;
+  };
+  const Case cases[] = {
+      {with("local_as: 65000", "local_as: 0"),
+       "c.yaml:3:13: collector: local_as must be a number from 1"},
+      {with("bgp_id: 192.0.2.1", "bgp_id: 2001:db8::1"),
+       "c.yaml:4:11: collector: the BGP identifier must be a non-zero IPv4"},
+      {with("    as: 64500\n", "    as: 64500x\n"),
+       "c.yaml:15:9: peer: '64500x' is not an AS number"},
+      {with("    name: r10\n", "    nmae: r10\n"), "c.yaml:16:5: peer: unknown option 'nmae'"},
+      {with("address: 2001:db8::10", "address: 192.0.2.10"), "is listed twice"},
+      {with("add_path: [ipv4-unicast]", "add_path: [ipv4-flowspec]"),
+       "c.yaml:17:16: peer: unknown address family 'ipv4-flowspec'"},
+      {with("hold_time: 90", "hold_time: 2"),
+       "c.yaml:11:14: peer_defaults: hold_time must be 0 or at least 3"},
+      {with("graceful_restart: 120", "graceful_restart: 2h"), "at most 4095 seconds"},
+      {with("range: 10.0.0.0/8", "range: 10.0.0.0/33"),
+       "c.yaml:24:12: dynamic peer range: '10.0.0.0/33' is not a prefix"},
+      {with("allowed_as: [64600-64610, AS64700]", "allowed_as: [64610-64600]"),
+       "AS range '64610-64600' must be low-high"},
+      {with("spool_max_bytes: 1G", "spool_max_bytes: lots"),
+       "c.yaml:9:22: collector.queue: 'spool_max_bytes' must be a size"},
+      {with("    name: counter", "    name: mrt"), "two exporters are named 'mrt'"},
+      {with("listen: [\"127.0.0.1:1179\", \"[::1]:1179\"]", "listen: [\"127.0.0.1:99999\"]"),
+       "bad port in listen address"},
+      {with("peers:", "peerz:"), "unknown option 'peerz'"},
+      {with("  name: rrc99\n", "  name: [rrc99\n"), "c.yaml:3:"},
+      {"", "the file is empty"},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_of(c.text);
+    EXPECT_NE(e.find(c.want), std::string::npos) << "want: " << c.want << "\n got: " << e;
+  }
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  try {
+    (void)load("/nonexistent/collector.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/collector.yaml: cannot read the config file");
+  }
+}
+
+}  // namespace
+}  // namespace bgpscribe::collector::config

@@ -1,0 +1,230 @@
+// The exporter worker and its spool: a slow exporter gets every record in order, through the
+// spool, while push() never waits; what a run leaves in the spool comes first at the next.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "collector/core/exporter_worker.hpp"
+#include "collector/core/spool.hpp"
+
+namespace bgpscribe::collector {
+namespace {
+
+using exporters::Record;
+using exporters::RecordType;
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/bgpscribe-worker-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+Record message(std::int64_t n) {
+  Record r;
+  r.type = RecordType::Message;
+  r.time_us = n;
+  auto p = std::make_shared<exporters::PeerInfo>();
+  p->id = 3;
+  p->name = "r1";
+  p->peer_address = *codec::bgp::IpAddress::parse("2001:db8::3");
+  p->peer_as = 4200000000U;
+  r.peer = p;
+  std::vector<std::uint8_t> bytes(19 + static_cast<std::size_t>(n % 50), 0xff);
+  r.message = exporters::SharedBytes(bytes);
+  r.context.set_add_path(codec::bgp::kIpv6Unicast, true);
+  r.reason = "because " + std::to_string(n);
+  return r;
+}
+
+// Records what it gets; optionally slow.
+class Recorder final : public exporters::Exporter {
+ public:
+  struct Shared {
+    std::mutex m;
+    std::vector<std::int64_t> times;
+    bool started = false;
+    bool stopped = false;
+    int flushes = 0;
+  };
+  Recorder(Shared& s, std::chrono::microseconds delay) : s_(s), delay_(delay) {}
+  std::string_view name() const override { return "recorder"; }
+  void start() override {
+    std::lock_guard l(s_.m);
+    s_.started = true;
+  }
+  void accept(const Record& r) override {
+    if (delay_.count() > 0) {
+      std::this_thread::sleep_for(delay_);
+    }
+    std::lock_guard l(s_.m);
+    s_.times.push_back(r.time_us);
+  }
+  void flush(std::int64_t) override {
+    std::lock_guard l(s_.m);
+    ++s_.flushes;
+  }
+  void stop() override {
+    std::lock_guard l(s_.m);
+    s_.stopped = true;
+  }
+
+ private:
+  Shared& s_;
+  std::chrono::microseconds delay_;
+};
+
+TEST(Spool, RecordsRoundTrip) {
+  Record r = message(1234567);
+  r.type = RecordType::PeerUp;
+  r.sent_open = exporters::SharedBytes(std::vector<std::uint8_t>{1, 2, 3});
+  r.old_state = exporters::SessionState::OpenConfirm;
+  r.new_state = exporters::SessionState::Established;
+  r.local_notification = true;
+  r.context.four_octet_as = false;
+  std::vector<std::uint8_t> bytes;
+  Spool::encode(r, 9, bytes);
+  std::uint64_t snap = 0;
+  auto back = Spool::decode(std::span(bytes).subspan(4), snap);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(snap, 9U);
+  EXPECT_EQ(back->type, RecordType::PeerUp);
+  EXPECT_EQ(back->time_us, 1234567);
+  EXPECT_EQ(back->peer->name, "r1");
+  EXPECT_EQ(back->peer->peer_address, r.peer->peer_address);
+  EXPECT_EQ(back->peer->peer_as, 4200000000U);
+  EXPECT_TRUE(std::ranges::equal(back->message.span(), r.message.span()));
+  EXPECT_TRUE(std::ranges::equal(back->sent_open.span(), r.sent_open.span()));
+  EXPECT_EQ(back->reason, r.reason);
+  EXPECT_EQ(back->new_state, exporters::SessionState::Established);
+  EXPECT_TRUE(back->local_notification);
+  EXPECT_FALSE(back->context.four_octet_as);
+  EXPECT_TRUE(back->context.add_path(codec::bgp::kIpv6Unicast));
+  EXPECT_FALSE(back->context.add_path(codec::bgp::kIpv4Unicast));
+  // Any cut is refused, never misread.
+  for (std::size_t n = 0; n + 4 < bytes.size(); ++n) {
+    EXPECT_FALSE(Spool::decode(std::span(bytes).subspan(4, n), snap)) << n;
+  }
+}
+
+TEST(Spool, SegmentsSurviveARestartAndKeepTheirOrder) {
+  TempDir dir;
+  {
+    Spool s(dir.path.string(), 1 << 30, 4096);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(s.append(message(i)));
+    }
+  }
+  Spool s(dir.path.string(), 1 << 30, 4096);
+  EXPECT_FALSE(s.empty());
+  std::vector<Record> out;
+  while (auto seg = s.take_segment()) {
+    EXPECT_EQ(s.read_segment(*seg, out), 0U);
+  }
+  ASSERT_EQ(out.size(), 200U);
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(out[static_cast<std::size_t>(i)].time_us, i);
+  }
+  EXPECT_TRUE(s.empty());
+}
+
+TEST(Spool, FullSpoolRefuses) {
+  TempDir dir;
+  Spool s(dir.path.string(), 1000);
+  int accepted = 0;
+  for (int i = 0; i < 100; ++i) {
+    accepted += s.append(message(i)) ? 1 : 0;
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_LT(accepted, 100);
+}
+
+TEST(ExporterWorker, SlowExporterGetsEverythingInOrderThroughTheSpool) {
+  TempDir dir;
+  Recorder::Shared shared;
+  QueueLimits limits;
+  limits.max_records = 50;  // tiny: forces the spool
+  ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::microseconds(200)), limits,
+                   (dir.path / "spool").string());
+  w.start();
+  EXPECT_TRUE(shared.started);
+  constexpr int kRecords = 3000;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(w.push(message(i)));
+  }
+  const auto push_time = std::chrono::steady_clock::now() - t0;
+  // The exporter needs 3000 x 200 µs = 0.6 s at least; pushing must not wait for it.
+  EXPECT_LT(push_time, std::chrono::milliseconds(300));
+  EXPECT_GT(w.stats().spooled.load(), 0U);
+  w.stop();
+  std::lock_guard l(shared.m);
+  ASSERT_EQ(shared.times.size(), static_cast<std::size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(shared.times[static_cast<std::size_t>(i)], i) << "out of order at " << i;
+  }
+  EXPECT_TRUE(shared.stopped);
+  EXPECT_EQ(w.stats().dropped.load(), 0U);
+  EXPECT_EQ(w.stats().delivered.load(), static_cast<std::uint64_t>(kRecords));
+}
+
+TEST(ExporterWorker, OutOfTimeAtStopLeavesTheRestForTheNextRun) {
+  TempDir dir;
+  const auto spool = (dir.path / "spool").string();
+  QueueLimits limits;
+  limits.max_records = 10;
+  limits.stop_timeout = std::chrono::seconds(0);
+  std::size_t first_run = 0;
+  {
+    Recorder::Shared shared;
+    ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::milliseconds(2)), limits,
+                     spool);
+    w.start();
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_TRUE(w.push(message(i)));
+    }
+    w.stop();
+    std::lock_guard l(shared.m);
+    first_run = shared.times.size();
+    for (std::size_t i = 0; i < first_run; ++i) {
+      ASSERT_EQ(shared.times[i], static_cast<std::int64_t>(i));
+    }
+  }
+  ASSERT_LT(first_run, 500U);
+  Recorder::Shared shared;
+  limits.stop_timeout = std::chrono::seconds(60);
+  ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::microseconds(0)), limits, spool);
+  w.start();
+  ASSERT_TRUE(w.push(message(100000)));
+  w.stop();
+  std::lock_guard l(shared.m);
+  ASSERT_EQ(first_run + shared.times.size(), 501U);
+  for (std::size_t i = 0; i + 1 < shared.times.size(); ++i) {
+    ASSERT_EQ(shared.times[i], static_cast<std::int64_t>(first_run + i));
+  }
+  EXPECT_EQ(shared.times.back(), 100000);
+}
+
+class Failing final : public exporters::Exporter {
+ public:
+  std::string_view name() const override { return "failing"; }
+  void start() override { throw std::runtime_error("cannot open /nonexistent"); }
+  void accept(const Record&) override {}
+  void flush(std::int64_t) override {}
+  void stop() override {}
+};
+
+TEST(ExporterWorker, StartErrorsReachTheCaller) {
+  TempDir dir;
+  ExporterWorker w(std::make_unique<Failing>(), QueueLimits{}, (dir.path / "s").string());
+  EXPECT_THROW(w.start(), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace bgpscribe::collector
