@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# End-to-end test of `bgpscribe run` with real data, on loopback only.
+#
+#   1. archive: replay a real RIB head (3 MRT peers) and a RIS update file into the collector
+#      (MRT exporters: BGP4MP_ET gzip and plain BGP4MP), ask for a RIB snapshot (SIGUSR1), and
+#      check that the archive holds exactly the updates replay sent (its --record file), per
+#      peer, prefix, path and attributes, read by our dump, by bgpdump and by mrtparse; and
+#      that the RIB dump holds exactly the routes the sent stream leaves;
+#   2. slow exporter: a null exporter slowed to 1 ms per record behind a 100-record queue:
+#      records spool to disk, nothing is lost, no session drops; a SIGHUP reload adds a peer
+#      without touching the others;
+#   3. kill -9: the collector rotates files every 2 s and is killed mid-run; finished files
+#      are intact, the partial one is recovered at the next start, nothing written is lost;
+#   4. a bad config is refused with file:line and what to fix.
+# Every process started here is stopped by PID on exit; every wait is bounded.
+# Skips (77) when the shared data, bgpdump or mrtparse is missing.
+set -uo pipefail
+bin=${1:?usage: collector_e2e.sh BGPSCRIBE_BINARY [DATA_DIR]}
+data=${2:-$(dirname "$0")/../../../../shared/data/mrt}
+here=$(cd "$(dirname "$0")" && pwd)
+rib=$data/pyasn/data/rib.20140523.0600_firstMB.bz2
+updates=$data/dfz_name_and_shame/dnas/tests/RRC23/rrc23.updates.20220421.0200.gz
+for f in "$rib" "$updates"; do
+  [ -f "$f" ] || { echo "SKIP: shared MRT data not found ($f)"; exit 77; }
+done
+command -v bgpdump >/dev/null || { echo "SKIP: bgpdump not installed"; exit 77; }
+/usr/bin/python3 -c 'import mrtparse' 2>/dev/null || { echo "SKIP: python3-mrtparse not installed"; exit 77; }
+
+tmp=$(mktemp -d /tmp/bgpscribe-e2e-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+  local limit=$(($1 * 10)) i=0
+  shift
+  while ! "$@" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -ge $limit ] && return 1
+    sleep 0.1
+  done
+}
+status_field() { # status_field DIR KEY: first value of KEY in DIR/state/status.json
+  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/state/status.json" "$2"
+}
+exporter_field() { # exporter_field DIR INDEX KEY
+  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exporters"][int(sys.argv[2])][sys.argv[3]])' "$1/state/status.json" "$2" "$3"
+}
+established() { [ "$(status_field "$1" peers_established)" -ge "$2" ]; }
+# quiet DIR: the collector's message count has not moved for a second.
+quiet() {
+  local a b
+  a=$(status_field "$1" messages) || return 1
+  sleep 1
+  b=$(status_field "$1" messages) || return 1
+  [ "$a" = "$b" ] && [ "$a" -gt 0 ]
+}
+start_collector() { # start_collector DIR: runs $1/c.yaml, sets $cpid
+  rm -f "$1/state/status.json"
+  "$bin" run -c "$1/c.yaml" >"$1/run.log" 2>&1 &
+  cpid=$!
+  pids+=("$cpid")
+  wait_for 10 test -f "$1/state/status.json" || fail "collector in $1 did not start: $(cat "$1/run.log")"
+}
+stop_collector() { # stop_collector: SIGTERM, wait at most 30 s
+  kill -TERM "$cpid"
+  local i=0
+  while kill -0 "$cpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "$cpid" 2>/dev/null; then
+    fail "collector did not stop within 30 s of SIGTERM"
+    kill -9 "$cpid"
+  fi
+  wait "$cpid"
+  local rc=$?
+  [ $rc -eq 0 ] || fail "collector exited with $rc after SIGTERM"
+}
+# route_lines FILE: bgpdump -m style lines of our dump without type and time, sorted.
+route_lines() { "$bin" dump -m "$1" | grep -v '|STATE|' | cut -d'|' -f3- | sort; }
+
+# ---- 1. archive ------------------------------------------------------------------------------
+d=$tmp/archive
+mkdir -p "$d"
+port=$(free_port)
+cat >"$d/c.yaml" <<YAML
+collector:
+  name: e2e
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$port"]
+  state_directory: $d/state
+  status_interval: 0
+dynamic_peers:
+  - range: 127.0.0.0/8
+exporters:
+  - type: mrt
+    name: et
+    directory: $d/et
+    preset: none
+    updates_file: "{collector}/updates.gz"
+    rib_file: "{collector}/bview.%Y%m%d.%H%M%S.gz"
+  - type: mrt
+    name: classic
+    directory: $d/classic
+    preset: none
+    format: bgp4mp
+    compression: none
+    updates_file: "{collector}/updates"
+    rib_file: ""
+YAML
+start_collector "$d"
+"$bin" replay --port "$port" --peers 3 --hold 30 --record "$d/sent.mrt" "$rib" "$updates" \
+  >"$d/replay.log" 2>&1 &
+rpid=$!
+pids+=("$rpid")
+wait_for 20 established "$d" 3 || fail "archive: 3 sessions did not come up"
+wait_for 30 quiet "$d" || fail "archive: the feed did not settle"
+kill -USR1 "$cpid"
+wait_for 20 bash -c "ls $d/et/e2e/bview.*.gz >/dev/null 2>&1" || fail "archive: no RIB dump"
+kill -TERM "$rpid"
+wait "$rpid"
+grep -q 'failed' "$d/replay.log" && fail "archive: replay: $(grep failed "$d/replay.log" | head -2)"
+sleep 0.5
+stop_collector
+
+route_lines "$d/sent.mrt" >"$d/sent"
+route_lines "$d/et/e2e/updates.gz" >"$d/et.ours"
+bgpdump -m "$d/et/e2e/updates.gz" 2>"$d/bgpdump.err" | grep -v '|STATE|' | cut -d'|' -f3- | sort >"$d/et.bgpdump"
+bgpdump -m "$d/sent.mrt" 2>/dev/null | cut -d'|' -f3- | sort >"$d/sent.bgpdump"
+route_lines "$d/classic/e2e/updates" >"$d/classic.ours"
+n=$(wc -l <"$d/sent")
+[ "$n" -gt 20000 ] || fail "archive: only $n route events sent"
+cmp -s "$d/sent" "$d/et.ours" || fail "archive: BGP4MP_ET file differs from what was sent (our dump): $(diff "$d/sent" "$d/et.ours" | head -3)"
+cmp -s "$d/sent" "$d/classic.ours" || fail "archive: BGP4MP file differs from what was sent (our dump)"
+cmp -s "$d/sent.bgpdump" "$d/et.bgpdump" || fail "archive: bgpdump sees a difference in the BGP4MP_ET file"
+if grep -qiE 'error|warn|corrupt' "$d/bgpdump.err"; then fail "archive: bgpdump reported: $(head -3 "$d/bgpdump.err")"; fi
+/usr/bin/python3 "$here/mrt_lines.py" "$d/sent.mrt" >"$d/sent.mrtparse" 2>"$d/mrtparse.err" || fail "archive: mrtparse failed on the sent file"
+/usr/bin/python3 "$here/mrt_lines.py" "$d/classic/e2e/updates" >"$d/classic.mrtparse" 2>>"$d/mrtparse.err" || fail "archive: mrtparse failed on our file"
+grep -q ' errors 0$' "$d/classic.mrtparse" || fail "archive: mrtparse errors: $(tail -1 "$d/classic.mrtparse")"
+if ! cmp -s <(grep -v '^records' "$d/sent.mrtparse" | sort) <(grep -v '^records' "$d/classic.mrtparse" | sort); then
+  fail "archive: mrtparse sees different routes in our BGP4MP file"
+fi
+# The RIB dump is the state the sent stream leaves (per peer and prefix, every attribute).
+"$bin" dump -m "$d/sent.mrt" >"$d/sent.ordered"
+"$bin" dump -m "$d"/et/e2e/bview.*.gz >"$d/bview"
+bgpdump -m "$d"/et/e2e/bview.*.gz 2>"$d/bgpdump-rib.err" >"$d/bview.bgpdump"
+cmp -s "$d/bview" "$d/bview.bgpdump" || fail "archive: bgpdump reads the RIB dump differently"
+/usr/bin/python3 - "$d/sent.ordered" "$d/bview" <<'PY' || fail "archive: RIB dump does not match the sent stream"
+import sys
+want = {}
+for l in open(sys.argv[1]):
+    f = l.rstrip("\n").split("|")
+    if f[2] == "A":
+        want[(f[3], f[5])] = "|".join(f[3:])
+    elif f[2] == "W":
+        want.pop((f[3], f[5]), None)
+got = {}
+for l in open(sys.argv[2]):
+    f = l.rstrip("\n").split("|")
+    got[(f[3], f[5])] = "|".join(f[3:])
+bad = [k for k in set(want) | set(got) if want.get(k) != got.get(k)]
+print("RIB dump: %d routes expected, %d dumped, %d differ" % (len(want), len(got), len(bad)))
+for k in bad[:3]:
+    print(" want", want.get(k), "\n got ", got.get(k))
+sys.exit(1 if bad or not want else 0)
+PY
+echo "archive: $n route events and the RIB dump checked by our dump, bgpdump and mrtparse"
+
+# ---- 2. slow exporter, spool and reload ------------------------------------------------------
+d=$tmp/slow
+mkdir -p "$d"
+port=$(free_port)
+write_slow_config() { # write_slow_config EXTRA_PEERS
+  cat >"$d/c.yaml" <<YAML
+collector:
+  name: slow
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$port"]
+  state_directory: $d/state
+  status_interval: 0
+  queue:
+    max_records: 100
+peer_defaults:
+  hold_time: 9
+dynamic_peers:
+  - range: 127.0.0.0/8
+$1
+exporters:
+  - type: "null"
+    delay: 1ms
+    summary_file: $d/summary
+YAML
+}
+write_slow_config ""
+start_collector "$d"
+"$bin" replay --port "$port" --peers 3 --hold 30 "$rib" >"$d/replay.log" 2>&1 &
+rpid=$!
+pids+=("$rpid")
+wait_for 20 established "$d" 3 || fail "slow: 3 sessions did not come up"
+wait_for 15 bash -c "[ \$(/usr/bin/python3 -c 'import json; print(json.load(open(\"$d/state/status.json\"))[\"exporters\"][0][\"spooled\"])') -gt 0 ]" \
+  || fail "slow: the slow exporter never spooled"
+write_slow_config "peers:
+  - address: 127.0.0.200
+    as: 64999"
+kill -HUP "$cpid"
+wait_for 10 grep -q 'reload: 1 peers added, 0 removed' "$d/run.log" || fail "slow: reload did not add the peer: $(tail -2 "$d/run.log")"
+# The exporter needs about 1 ms per record; give it time well past the 9 s hold time.
+wait_for 120 bash -c "[ \$(/usr/bin/python3 -c 'import json; e=json.load(open(\"$d/state/status.json\"))[\"exporters\"][0]; print(int(e[\"delivered\"]==e[\"pushed\"] and e[\"spool_bytes\"]==0))') = 1 ]" \
+  || fail "slow: the exporter did not catch up"
+established "$d" 3 || fail "slow: a session dropped while the exporter was slow"
+if grep -q ': down' "$d/run.log"; then fail "slow: a session went down: $(grep ': down' "$d/run.log" | head -2)"; fi
+spooled=$(exporter_field "$d" 0 spooled)
+kill -TERM "$rpid"
+wait "$rpid"
+sleep 0.5
+stop_collector
+messages=$(status_field "$d" messages)
+[ "$(exporter_field "$d" 0 dropped)" = 0 ] || fail "slow: records dropped"
+grep -q "^message $messages\$" "$d/summary" || fail "slow: exporter got $(grep '^message ' "$d/summary") of $messages messages"
+echo "slow: $messages messages, $spooled through the spool, none lost, sessions stayed up, reload added a peer"
+
+# ---- 3. kill -9 ------------------------------------------------------------------------------
+d=$tmp/kill
+mkdir -p "$d"
+port=$(free_port)
+cat >"$d/c.yaml" <<YAML
+collector:
+  name: kill
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$port"]
+  state_directory: $d/state
+  status_interval: 0
+dynamic_peers:
+  - range: 127.0.0.0/8
+exporters:
+  - type: mrt
+    directory: $d/mrt
+    preset: none
+    updates_file: "{collector}/updates.%Y%m%d.%H%M%S.gz"
+    updates_interval: 2s
+    flush_interval: 100ms
+    rib_file: ""
+YAML
+start_collector "$d"
+# A continuous feed: the update file replayed at its recorded pace x 60 (about 40 s).
+"$bin" replay --port "$port" --peers 3 --speed 60 --hold 30 "$updates" >"$d/replay.log" 2>&1 &
+rpid=$!
+pids+=("$rpid")
+wait_for 20 established "$d" 1 || fail "kill: sessions did not come up"
+wait_for 30 bash -c "[ \$(ls $d/mrt/kill/updates.*.gz 2>/dev/null | wc -l) -ge 2 ]" || fail "kill: no rotation seen"
+sleep 1.3
+kill -9 "$cpid"
+wait "$cpid" 2>/dev/null
+kill -TERM "$rpid"
+wait "$rpid" 2>/dev/null
+finished=$(ls "$d"/mrt/kill/updates.*.gz | wc -l)
+partials=$(ls -a "$d"/mrt/kill/ | grep -c '\.partial$')
+[ "$partials" -ge 1 ] || fail "kill: no partial file left by kill -9"
+for f in "$d"/mrt/kill/updates.*.gz; do
+  "$bin" dump -m -q "$f" >/dev/null 2>"$d/err" || fail "kill: finished file $f does not read cleanly: $(cat "$d/err")"
+  bgpdump -m "$f" >/dev/null 2>"$d/err"
+  if grep -qiE 'error|corrupt|warn' "$d/err"; then fail "kill: bgpdump on $f: $(head -2 "$d/err")"; fi
+done
+# Route lines readable before the restart: finished files plus the partial one.
+routes_in() { for f in "$@"; do "$bin" dump -m -q "$f" 2>/dev/null; done | grep -vc '|STATE|'; }
+finished_routes=$(routes_in "$d"/mrt/kill/updates.*.gz)
+partial_lines=$(routes_in "$d"/mrt/kill/.*.partial)
+[ "$partial_lines" -gt 0 ] || fail "kill: the partial file holds nothing readable"
+start_collector "$d"
+stop_collector
+[ "$(ls -a "$d"/mrt/kill/ | grep -c '\.partial$')" = 0 ] || fail "kill: partial file not recovered"
+for f in "$d"/mrt/kill/updates.*.gz; do
+  bgpdump -m "$f" >/dev/null 2>"$d/err"
+  if grep -qiE 'error|corrupt|warn' "$d/err"; then fail "kill: after recovery, bgpdump on $f: $(head -2 "$d/err")"; fi
+done
+after=$(routes_in "$d"/mrt/kill/updates.*.gz)
+[ "$after" -eq "$((finished_routes + partial_lines))" ] ||
+  fail "kill: $after route lines after recovery, $finished_routes + $partial_lines readable before"
+echo "kill -9: $finished finished files intact, $partial_lines lines in the partial recovered, all files read by bgpdump"
+
+# ---- 4. bad config ---------------------------------------------------------------------------
+d=$tmp/bad
+mkdir -p "$d"
+cat >"$d/c.yaml" <<YAML
+collector:
+  name: bad
+  local_as: 65000
+  bgp_id: 192.0.2.1
+peers:
+  - address: 192.0.2.10
+    as: 64500
+    hold_time: 2
+exporters:
+  - type: mrt
+    directory: $d/mrt
+YAML
+"$bin" run -c "$d/c.yaml" >"$d/out" 2>&1
+rc=$?
+[ $rc = 2 ] || fail "bad config: exit status $rc, want 2"
+grep -q "c.yaml:8:16: peer: hold_time must be 0 or at least 3" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
+sed -i 's/hold_time: 2/hold_time: 30/; s/type: mrt/type: mrtt/' "$d/c.yaml"
+"$bin" run -c "$d/c.yaml" >"$d/out" 2>&1
+grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: mrt, null)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
+[ -e "$d/mrt" ] && fail "bad config: something was started"
+echo "bad config: refused with file:line and what to fix"
+
+if [ $failures -gt 0 ]; then
+  echo "$failures failures"
+  exit 1
+fi
+echo "all checks passed"
