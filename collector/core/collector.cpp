@@ -352,12 +352,15 @@ void Collector::run() {
 }
 
 void Collector::remove(Peer& peer) {
-  auto it = peers_.find(&peer);
+  // Removal reports the session's last state changes through the callbacks (recorded as
+  // usual), so the peer's state goes only afterwards.
+  const Peer* key = &peer;
+  process_.remove_peer(peer);
+  auto it = peers_.find(key);
   if (it != peers_.end()) {
     rib_.remove_peer(it->second.id);
     peers_.erase(it);
   }
-  process_.remove_peer(peer);
 }
 
 void Collector::reload(const config::CollectorConfig& next) {

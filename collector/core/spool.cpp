@@ -152,12 +152,18 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.type = static_cast<exporters::RecordType>(type);
   r.time_us = static_cast<std::int64_t>(d.u(8));
   const auto flags = d.u(1);
+  if ((flags & ~std::uint64_t{0x1f}) != 0) {
+    return std::nullopt;  // not a flag we write: damaged
+  }
   r.context.four_octet_as = (flags & 0x01) != 0;
   r.context.extended_message = (flags & 0x02) != 0;
   r.context.ibgp = (flags & 0x04) != 0;
   r.context.ebgp = (flags & 0x08) != 0;
   r.local_notification = (flags & 0x10) != 0;
   const auto add_path = d.u(1);
+  if ((add_path >> std::size(kSpoolFamilies)) != 0) {
+    return std::nullopt;
+  }
   for (std::size_t i = 0; i < std::size(kSpoolFamilies); ++i) {
     if ((add_path & (1U << i)) != 0) {
       r.context.set_add_path(kSpoolFamilies[i], true);
@@ -165,7 +171,11 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   }
   r.old_state = static_cast<exporters::SessionState>(d.u(2));
   r.new_state = static_cast<exporters::SessionState>(d.u(2));
-  if (d.u(1) != 0) {
+  const auto has_peer = d.u(1);
+  if (has_peer > 1) {
+    return std::nullopt;
+  }
+  if (has_peer == 1) {
     auto p = std::make_shared<exporters::PeerInfo>();
     p->id = static_cast<std::uint32_t>(d.u(4));
     auto name = d.bytes();
