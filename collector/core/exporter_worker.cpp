@@ -164,16 +164,10 @@ void ExporterWorker::run() {
           spooling_ = false;  // caught up: new records go to memory again
         }
       }
-      if (late && !batch.empty()) {
-        // Out of time at shutdown: keep the rest on disk for the next start.
-        for (auto& r : batch) {
-          if (!spool_.append(r)) {
-            ++stats_.dropped;
-          }
-        }
-        batch.clear();
-      }
-      stop_now = stopping_ && batch.empty() && !segment && (!spooling_ || late);
+      // Out of time at shutdown: what is spooled stays on disk for the next start. The memory
+      // queue is still delivered: it is older than the spool, and a spool cannot take records
+      // at its front, so spooling it would break the order.
+      stop_now = stopping_ && !segment && (!spooling_ || late) && (batch.empty() || late);
     }
     for (auto& r : batch) {
       deliver(r);
