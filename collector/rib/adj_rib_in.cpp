@@ -300,6 +300,18 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
     }
     stale = fam.stale.get();
   }
+  if (f.afi == bgp::Afi::Ipv4) {
+    // Most of a full table: keys straight from the NLRI bytes.
+    for (const auto& n : nlri) {
+      const V4Key k = v4_key(n);
+      table.v4().announce(k, n.path_id, attributes, originated);
+      if (stale != nullptr) {
+        stale->v4().withdraw(k, n.path_id);
+      }
+      ++stats_.announced;
+    }
+    return;
+  }
   for (const auto& n : nlri) {
     const bgp::Prefix prefix = n.prefix();
     table.announce(prefix, n.path_id, attributes, originated);

@@ -49,6 +49,7 @@ class FamilyTable {
       v6_.for_each_key([&](const V6Key& k) { f(to_prefix(k)); });
     }
   }
+  [[nodiscard]] PrefixTable<V4Key>& v4() { return v4_; }
   [[nodiscard]] const PrefixTable<V4Key>& v4() const { return v4_; }
   [[nodiscard]] const PrefixTable<V6Key>& v6() const { return v6_; }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
+#include "codec/bgp/nlri.hpp"
 #include "collector/rib/attr_store.hpp"
 
 namespace bgpscribe::collector::rib {
@@ -48,6 +49,14 @@ struct V6Key {
 };
 
 V4Key v4_key(const codec::bgp::Prefix& p);
+// The key of a decoded IPv4 NLRI, host bits cleared: the hot path of a full table (it skips
+// building a Prefix).
+inline V4Key v4_key(const codec::bgp::Nlri& n) {
+  const std::uint32_t a = (std::uint32_t{n.bytes[0]} << 24) | (std::uint32_t{n.bytes[1]} << 16) |
+                          (std::uint32_t{n.bytes[2]} << 8) | n.bytes[3];
+  const std::uint32_t mask = n.length == 0 ? 0 : ~std::uint32_t{0} << (32 - n.length);
+  return V4Key{(std::uint64_t{a & mask} << 8) | n.length};
+}
 V6Key v6_key(const codec::bgp::Prefix& p);
 codec::bgp::Prefix to_prefix(V4Key k);
 codec::bgp::Prefix to_prefix(const V6Key& k);
