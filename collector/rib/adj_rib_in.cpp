@@ -301,15 +301,27 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
     stale = fam.stale.get();
   }
   if (f.afi == bgp::Afi::Ipv4) {
-    // Most of a full table: keys straight from the NLRI bytes.
+    // Most of a full table: keys straight from the NLRI bytes, each slot prefetched a few
+    // routes ahead of its insert.
+    keys_.clear();
     for (const auto& n : nlri) {
-      const V4Key k = v4_key(n);
-      table.v4().announce(k, n.path_id, attributes, originated);
-      if (stale != nullptr) {
-        stale->v4().withdraw(k, n.path_id);
-      }
-      ++stats_.announced;
+      keys_.push_back({v4_key(n), n.path_id});
     }
+    constexpr std::size_t kAhead = 8;
+    auto& v4 = table.v4();
+    for (std::size_t i = 0; i < keys_.size() && i < kAhead; ++i) {
+      v4.prefetch(keys_[i].first);
+    }
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (i + kAhead < keys_.size()) {
+        v4.prefetch(keys_[i + kAhead].first);
+      }
+      v4.announce(keys_[i].first, keys_[i].second, attributes, originated);
+      if (stale != nullptr) {
+        stale->v4().withdraw(keys_[i].first, keys_[i].second);
+      }
+    }
+    stats_.announced += keys_.size();
     return;
   }
   for (const auto& n : nlri) {

@@ -126,6 +126,7 @@ class AdjRibIn {
   std::map<std::uint32_t, PeerRib> peers_;
   std::vector<std::uint8_t> scratch_;
   std::vector<Path> paths_;
+  std::vector<std::pair<V4Key, std::uint32_t>> keys_;  // one UPDATE's IPv4 keys and path ids
   RibStats stats_;
 };
 
