@@ -229,6 +229,16 @@ void apply_peer_options(ConfigMap& m, PeerConfig& c) {
   }
 }
 
+// The port of a listen address `whole`.
+std::uint16_t parse_port(const ConfigMap& m, const std::string& whole, const std::string& text) {
+  int port = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc{} || p != text.data() + text.size() || port < 0 || port > 65535) {
+    m.fail("listen", "bad port in listen address '" + whole + "'");
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
 void check_peer(const ConfigMap& m, const PeerConfig& c) {
   auto problems = validate(c);
   if (!problems.empty()) {
@@ -285,18 +295,12 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
         if (s[close + 1] != ':') {
           c.fail("listen", "bad listen address '" + s + "'");
         }
-        l.port = static_cast<std::uint16_t>(std::stoi(s.substr(close + 2)));
+        l.port = parse_port(c, s, s.substr(close + 2));
       }
     } else if (std::count(s.begin(), s.end(), ':') == 1) {
       auto colon = s.find(':');
       addr = s.substr(0, colon);
-      int port = 0;
-      auto pstr = s.substr(colon + 1);
-      auto [p, ec] = std::from_chars(pstr.data(), pstr.data() + pstr.size(), port);
-      if (ec != std::errc{} || p != pstr.data() + pstr.size() || port < 0 || port > 65535) {
-        c.fail("listen", "bad port in listen address '" + s + "'");
-      }
-      l.port = static_cast<std::uint16_t>(port);
+      l.port = parse_port(c, s, s.substr(colon + 1));
     }
     auto a = bgp::IpAddress::parse(addr);
     if (!a) {

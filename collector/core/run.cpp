@@ -55,6 +55,12 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
     std::fprintf(stderr, "bgpscribe run: config refused: %s:%d:%d: %s\n",
                  options.config_file.c_str(), e.mark.line + 1, e.mark.column + 1, e.msg.c_str());
     return 2;
+  } catch (const std::exception& e) {
+    // Anything else an exporter's factory throws (it should be a ConfigError): still a
+    // refusal, never a crash.
+    std::fprintf(stderr, "bgpscribe run: config refused: %s: %s\n", options.config_file.c_str(),
+                 e.what());
+    return 2;
   }
   if (options.check_only) {
     std::printf("%s: OK (%zu peers, %zu dynamic ranges, %zu exporters)\n",

@@ -274,6 +274,17 @@ FamilyTable& AdjRibIn::writable(Family& f) {
   return *f.live;
 }
 
+FamilyTable* AdjRibIn::writable_stale(Family& f) {
+  if (!f.stale) {
+    return nullptr;
+  }
+  if (f.stale.use_count() > 1) {
+    f.stale = std::make_shared<FamilyTable>(*f.stale);
+    ++stats_.tables_copied;
+  }
+  return f.stale.get();
+}
+
 void AdjRibIn::session_up(const exporters::PeerInfoPtr& peer, const bgp::ParseContext& context) {
   auto& p = peers_[peer->id];
   p.info = peer;
@@ -292,14 +303,7 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
   }
   Family& fam = family(p, f);
   FamilyTable& table = writable(fam);
-  FamilyTable* stale = nullptr;
-  if (fam.stale) {
-    if (fam.stale.use_count() > 1) {
-      fam.stale = std::make_shared<FamilyTable>(*fam.stale);
-      ++stats_.tables_copied;
-    }
-    stale = fam.stale.get();
-  }
+  FamilyTable* stale = writable_stale(fam);
   if (f.afi == bgp::Afi::Ipv4) {
     // Most of a full table: keys straight from the NLRI bytes, each slot prefetched a few
     // routes ahead of its insert.
@@ -343,14 +347,7 @@ void AdjRibIn::withdraw(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri) 
     return;
   }
   Family& fam = family(p, f);
-  FamilyTable* stale = nullptr;
-  if (fam.stale) {
-    if (fam.stale.use_count() > 1) {
-      fam.stale = std::make_shared<FamilyTable>(*fam.stale);
-      ++stats_.tables_copied;
-    }
-    stale = fam.stale.get();
-  }
+  FamilyTable* stale = writable_stale(fam);
   FamilyTable& table = writable(fam);
   for (const auto& n : nlri) {
     const bgp::Prefix prefix = n.prefix();

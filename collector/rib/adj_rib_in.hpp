@@ -117,6 +117,8 @@ class AdjRibIn {
   };
   Family& family(PeerRib& p, codec::bgp::AfiSafi f);
   FamilyTable& writable(Family& f);
+  // The stale table, copied first if a snapshot holds it; nullptr when there is none.
+  FamilyTable* writable_stale(Family& f);
   void announce(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri,
                 AttrStore::Id attributes, std::uint32_t originated);
   void withdraw(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri);

@@ -1,5 +1,6 @@
 #include "exporters/null/null_exporter.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
@@ -49,10 +50,15 @@ ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
   if (delay) {
     // Microsecond resolution: parse "250us" here, the rest through the shared duration parser.
     const auto& s = delay.Scalar();
-    if (s.size() > 2 && s.ends_with("us")) {
-      options.delay = std::chrono::microseconds(std::stoll(s.substr(0, s.size() - 2)));
-    } else if (s.size() > 2 && s.ends_with("ms")) {
-      options.delay = std::chrono::milliseconds(std::stoll(s.substr(0, s.size() - 2)));
+    const bool micros = s.size() > 2 && s.ends_with("us");
+    const bool millis = s.size() > 2 && s.ends_with("ms");
+    if (micros || millis) {
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 2, n);
+      if (ec != std::errc{} || p != s.data() + s.size() - 2 || n < 0) {
+        map.fail_at(delay, "'delay' must be a duration such as 250us, 2ms or 1s, not '" + s + "'");
+      }
+      options.delay = micros ? std::chrono::microseconds(n) : std::chrono::milliseconds(n);
     } else {
       options.delay = std::chrono::seconds(map.seconds("delay"));
     }

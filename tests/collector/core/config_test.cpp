@@ -117,6 +117,8 @@ TEST(Config, MistakesAreRefusedWithFileLineAndWhatToFix) {
       {with("peers:", "peerz:"), "unknown option 'peerz'"},
       {with("  name: rrc99\n", "  name: [rrc99\n"), "c.yaml:3:"},
       {"", "the file is empty"},
+      {with("listen: [\"127.0.0.1:1179\", \"[::1]:1179\"]", "listen: [\"[::1]:http\"]"),
+       "bad port in listen address '[::1]:http'"},
   };
   for (const auto& c : cases) {
     const auto e = error_of(c.text);
