@@ -54,6 +54,10 @@ void add_replay(CLI::App& app, bgpscribe::collector::tools::ReplayOptions& opt) 
       ->check(CLI::PositiveNumber);
   replay->add_option("--scale", opt.scale, "each prefix becomes N distinct prefixes")
       ->check(CLI::PositiveNumber);
+  replay
+      ->add_option("--ipv6-from-ipv4", opt.ipv6_from_ipv4,
+                   "also send P percent of the IPv4 RIB routes as derived IPv6 routes")
+      ->check(CLI::Range(0, 100));
   replay->add_option("--speed", opt.speed, "0: as fast as possible; F: update files at pace x F")
       ->check(CLI::NonNegativeNumber);
   replay->add_flag("--add-path", opt.add_path, "negotiate ADD-PATH send and keep the path ids");

@@ -213,6 +213,7 @@ class Runner {
         last = std::max(last, s->finished);
       }
       result.prefixes += s->stats.prefixes;
+      result.ipv6_prefixes += s->stats.ipv6_prefixes;
       result.withdrawals += s->stats.withdrawals;
       result.messages += s->stats.messages;
       result.bytes += s->stats.bytes;
@@ -472,8 +473,9 @@ class Runner {
         return Pump::More;
       }
       // Adds the copies of routes [s.route, end) to the open run; false when it must yield.
+      // `also` (IPv6 announcements) counts the same routes a second time.
       auto send_routes = [&](const std::vector<ReplayRoute>& routes, std::size_t end,
-                             std::uint64_t& counter) {
+                             std::uint64_t& counter, std::uint64_t* also) {
         while (s.route < end) {
           const ReplayRoute& r = routes[s.route];
           while (s.copy < copies) {
@@ -487,6 +489,9 @@ class Runner {
               continue;
             }
             ++counter;
+            if (also != nullptr) {
+              ++*also;
+            }
             if (s.emitted) {
               s.emitted = false;
               if (s.send_failed || s.stats.bytes >= budget ||
@@ -524,7 +529,8 @@ class Runner {
           s.route = 0;
           s.copy = 0;
         }
-        if (!send_routes(set.rib, set.rib.size(), s.stats.prefixes)) {
+        if (!send_routes(set.rib, set.rib.size(), s.stats.prefixes,
+                         set.family == bgp::kIpv6Unicast ? &s.stats.ipv6_prefixes : nullptr)) {
           continue;
         }
         s.run_open = false;
@@ -566,8 +572,9 @@ class Runner {
         s.route = e.begin;
         s.copy = 0;
       }
-      if (!send_routes(s.mrt->update_routes, e.end,
-                       e.withdraw ? s.stats.withdrawals : s.stats.prefixes)) {
+      if (!send_routes(
+              s.mrt->update_routes, e.end, e.withdraw ? s.stats.withdrawals : s.stats.prefixes,
+              !e.withdraw && e.family == bgp::kIpv6Unicast ? &s.stats.ipv6_prefixes : nullptr)) {
         continue;
       }
       s.packer->flush();  // each recorded UPDATE keeps its own messages
@@ -672,9 +679,10 @@ void print_stats(const ReplayResult& r, std::uint64_t too_large) {
                  s.ok ? "" : " (failed)");
   }
   std::fprintf(stderr,
-               "bgpscribe replay: total %zu sessions: %llu prefixes, %llu withdrawals, %llu "
-               "messages, %s, %.3f s, %.0f prefixes/s\n",
+               "bgpscribe replay: total %zu sessions: %llu prefixes (%llu IPv6), %llu "
+               "withdrawals, %llu messages, %s, %.3f s, %.0f prefixes/s\n",
                r.sessions.size(), static_cast<unsigned long long>(r.prefixes),
+               static_cast<unsigned long long>(r.ipv6_prefixes),
                static_cast<unsigned long long>(r.withdrawals),
                static_cast<unsigned long long>(r.messages), mib(r.bytes).c_str(), r.seconds,
                r.seconds > 0 ? static_cast<double>(r.prefixes + r.withdrawals) / r.seconds : 0.0);
@@ -718,6 +726,10 @@ int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
       std::find(options.families.begin(), options.families.end(), "ipv4") != options.families.end();
   in.ipv6 =
       std::find(options.families.begin(), options.families.end(), "ipv6") != options.families.end();
+  if (options.ipv6_from_ipv4 > 100) {
+    std::fprintf(stderr, "bgpscribe replay: --ipv6-from-ipv4 is a percentage (0-100)\n");
+    return 2;
+  }
   if (options.clone == 0 || options.scale == 0) {
     std::fprintf(stderr, "bgpscribe replay: --clone and --scale must be at least 1\n");
     return 2;
@@ -730,8 +742,13 @@ int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
       return 2;
     }
   }
+  const std::uint64_t derived = input.derive_ipv6(options.ipv6_from_ipv4);
   input.finish(options.scale);
   result.input = input.stats();
+  if (options.stats && options.ipv6_from_ipv4 > 0) {
+    std::fprintf(stderr, "bgpscribe replay: derived %llu IPv6 RIB routes from IPv4 ones\n",
+                 static_cast<unsigned long long>(derived));
+  }
   if (options.stats) {
     std::fprintf(stderr, "bgpscribe replay: read %zu files in %.2f s: %zu MRT peers\n",
                  options.files.size(), seconds_between(load_start, Clock::now()),

@@ -24,10 +24,11 @@ struct ReplayOptions {
   std::string to = "127.0.0.1";
   std::uint16_t port = 179;
   std::string source_base = "127.0.0.2";
-  std::size_t peers = 0;    // the N MRT peers with the most routes; 0 = all
-  std::uint32_t clone = 1;  // sessions per chosen MRT peer
-  std::uint32_t scale = 1;  // prefixes per input prefix (replay_scale.hpp)
-  double speed = 0;         // 0: as fast as possible; F: update files at recorded pace x F
+  std::size_t peers = 0;             // the N MRT peers with the most routes; 0 = all
+  std::uint32_t clone = 1;           // sessions per chosen MRT peer
+  std::uint32_t scale = 1;           // prefixes per input prefix (replay_scale.hpp)
+  std::uint32_t ipv6_from_ipv4 = 0;  // percent of IPv4 RIB routes also sent as derived IPv6
+  double speed = 0;                  // 0: as fast as possible; F: update files at recorded pace x F
   bool add_path = false;
   std::vector<std::string> families{"ipv4", "ipv6"};
   double hold = 2;  // seconds after the end; 0: close when drained; -1: until killed
@@ -42,9 +43,10 @@ struct ReplaySessionStats {
   std::string source;
   std::uint32_t as = 0;
   std::string mrt_peer;
-  std::uint64_t prefixes = 0;     // announced (scale copies included)
-  std::uint64_t withdrawals = 0;  // withdrawn
-  std::uint64_t messages = 0;     // UPDATEs, End-of-RIB included
+  std::uint64_t prefixes = 0;       // announced (scale copies included)
+  std::uint64_t ipv6_prefixes = 0;  // of which IPv6
+  std::uint64_t withdrawals = 0;    // withdrawn
+  std::uint64_t messages = 0;       // UPDATEs, End-of-RIB included
   std::uint64_t bytes = 0;
   std::uint64_t scale_skipped = 0;  // copies the scale domain had no room for
   double seconds = 0;               // from Established until the send queue drained
@@ -55,6 +57,7 @@ struct ReplayResult {
   InputStats input;
   std::vector<ReplaySessionStats> sessions;
   std::uint64_t prefixes = 0;
+  std::uint64_t ipv6_prefixes = 0;
   std::uint64_t withdrawals = 0;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attribute_types.hpp"
@@ -444,6 +445,94 @@ bool ReplayInput::load(const std::string& path) {
     }
   }
   return true;
+}
+
+bgp::Prefix ipv6_from_ipv4(const bgp::Prefix& v4) {
+  std::array<std::uint8_t, 16> b{};
+  b[0] = 0x3F;
+  b[1] = 0xFE;
+  std::copy(v4.address.bytes.begin(), v4.address.bytes.begin() + 4, b.begin() + 2);
+  return {bgp::IpAddress::v6(b), static_cast<std::uint8_t>(v4.length + 16)};
+}
+
+std::uint64_t ReplayInput::derive_ipv6(std::uint32_t percent) {
+  if (percent == 0 || !options_.ipv6) {
+    return 0;
+  }
+  // SplitMix64 of the prefix: a fixed, well-spread choice independent of input order.
+  auto chosen = [percent](const bgp::Prefix& p) {
+    std::uint64_t z =
+        (std::uint64_t{p.address.v4_host_order()} << 8 | p.length) + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return z % 100 < percent;
+  };
+  std::uint64_t added = 0;
+  std::vector<std::uint8_t> attributes;
+  for (auto& p : peers_) {
+    // The peer's own IPv6 RIB prefixes: a derived prefix equal to one of them is not added (a
+    // RIB holds one route per prefix).
+    std::set<bgp::Prefix> present;
+    for (const auto& set : p->sets) {
+      if (set.family == bgp::kIpv6Unicast) {
+        for (const auto& r : set.rib) {
+          present.insert(r.prefix);
+        }
+      }
+    }
+    const std::size_t n = p->sets.size();  // intern() below appends sets
+    for (std::size_t i = 0; i < n; ++i) {
+      if (p->sets[i].family != bgp::kIpv4Unicast || p->sets[i].rib.empty()) {
+        continue;
+      }
+      // Same attributes without NEXT_HOP; the IPv4 next hop a.b.c.d becomes 2001:db8::a.b.c.d
+      // (the documentation prefix, RFC 3849) in MP_REACH_NLRI, or the session's source when
+      // there was none. Not ::ffff:a.b.c.d: BIRD refuses IPv4-mapped next hops.
+      attributes.clear();
+      std::array<std::uint8_t, 16> next_hop{};
+      bool has_next_hop = false;
+      bgp::RawAttributeIterator it(p->sets[i].attributes, 0);
+      bgp::RawAttribute a;
+      while (it.next(a)) {
+        if (a.type == static_cast<std::uint8_t>(bgp::AttributeType::NextHop)) {
+          if (a.value.size() == 4) {
+            next_hop[0] = 0x20;
+            next_hop[1] = 0x01;
+            next_hop[2] = 0x0D;
+            next_hop[3] = 0xB8;
+            std::copy(a.value.begin(), a.value.end(), next_hop.begin() + 12);
+            has_next_hop = true;
+          }
+          continue;
+        }
+        append_attribute(attributes, a.flags, a.type, a.value);
+      }
+      std::uint32_t target = ~std::uint32_t{0};
+      for (std::size_t r = 0; r < p->sets[i].rib.size(); ++r) {
+        const ReplayRoute route = p->sets[i].rib[r];
+        if (!chosen(route.prefix)) {
+          continue;
+        }
+        const bgp::Prefix v6 = ipv6_from_ipv4(route.prefix);
+        if (!present.insert(v6).second) {
+          ++stats_.skipped_duplicate;
+          continue;
+        }
+        if (target == ~std::uint32_t{0}) {
+          target = p->intern(bgp::kIpv6Unicast, attributes,
+                             has_next_hop ? std::span<const std::uint8_t>(next_hop)
+                                          : std::span<const std::uint8_t>(),
+                             false);
+        }
+        p->sets[target].rib.push_back({v6, route.path_id, 0});
+        ++p->rib_routes;
+        ++stats_.rib_routes;
+        ++added;
+      }
+    }
+  }
+  return added;
 }
 
 void ReplayInput::finish(std::uint32_t scale) {

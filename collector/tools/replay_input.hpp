@@ -105,6 +105,11 @@ class ReplayInput {
   // Reads one file (plain, gz, bz2); false when it could not be opened. Problems are reported
   // on stderr as "FILE: record N at byte B: what" and counted.
   bool load(const std::string& path);
+  // Adds, for `percent` of every MRT peer's IPv4 RIB routes, an IPv6 route derived from it
+  // (ipv6_from_ipv4 below) with the same attributes, as a stand-in for the IPv6 table the
+  // samples lack. The choice is a hash of the prefix, so every peer derives the same prefixes.
+  // Call after loading, before finish(); returns the routes added.
+  std::uint64_t derive_ipv6(std::uint32_t percent);
   // Computes the scale ranks (when scale > 1). Call once after loading everything.
   void finish(std::uint32_t scale);
 
@@ -125,6 +130,11 @@ class ReplayInput {
   ScaleMap scale_;
   std::uint64_t first_update_us_ = ~std::uint64_t{0};
 };
+
+// The IPv6 prefix derived from an IPv4 prefix a.b.c.d/L: 3ffe:AABB:CCDD::/(L+16), i.e. the
+// 32 address bits behind the 16-bit tag 3ffe (the 6bone block, returned in 2006 and unassigned
+// since), so distinct IPv4 prefixes give distinct IPv6 ones of realistic lengths (/24 -> /40).
+codec::bgp::Prefix ipv6_from_ipv4(const codec::bgp::Prefix& v4);
 
 // Appends one attribute TLV (RFC 4271 section 4.3); the Extended Length flag is set when the
 // value needs it and kept when `flags` has it.

@@ -705,6 +705,96 @@ TEST(ReplayEndToEnd, ScaleMultipliesEveryPeersRoutes) {
   EXPECT_EQ(result.prefixes % 50, 0U);
 }
 
+// --ipv6-from-ipv4 P: each session's IPv6 routes are the derived forms of about P % of its IPv4
+// routes, with the same attributes and the IPv4 next hop mapped into 2001:db8::/96; every peer
+// derives the same prefixes; with --scale the derived routes are scaled like the others.
+TEST(ReplayEndToEnd, Ipv6FromIpv4DerivesTheSameShareOnEveryPeer) {
+  const auto file = shared_mrt("pyasn/data/rib.20140523.0600_firstMB.bz2");
+  REQUIRE_SHARED(file);
+  EXPECT_EQ(ipv6_from_ipv4(pfx("192.0.2.0/24")), pfx("3ffe:c000:200::/40"));
+  EXPECT_EQ(ipv6_from_ipv4(pfx("1.2.3.4/32")), pfx("3ffe:102:304::/48"));
+  Sink sink(false);
+  ReplayOptions o;
+  o.files = {file};
+  o.port = sink.port();
+  o.peers = 3;
+  o.hold = 1;  // see replay_and_compare
+  o.quiet = true;
+  o.ipv6_from_ipv4 = 20;
+  ReplayResult result;
+  ASSERT_EQ(run_replay(o, &result), 0);
+  sink.wait_closed(5s);
+  sink.stop();
+  ASSERT_EQ(result.sessions.size(), 3U);
+  std::map<bgp::Prefix, int> derived_by;  // IPv4 prefix -> sessions that derived it
+  std::map<bgp::Prefix, int> held_by;     // IPv4 prefix -> sessions that hold it
+  for (const auto& s : result.sessions) {
+    SCOPED_TRACE(s.source);
+    const Rib& rib = sink.ribs[s.source];
+    std::map<bgp::Prefix, std::string> v4;
+    std::size_t v6 = 0;
+    for (const auto& [key, attrs] : rib) {
+      if (key.prefix.address.is_v4()) {
+        v4[key.prefix] = attrs;
+        ++held_by[key.prefix];
+      }
+    }
+    for (const auto& [key, attrs] : rib) {
+      if (key.prefix.address.is_v4()) {
+        continue;
+      }
+      ++v6;
+      // 3ffe:AABB:CCDD::/(L+16) comes from AA.BB.CC.DD/L.
+      ASSERT_EQ(key.prefix.address.bytes[0], 0x3F);
+      ASSERT_EQ(key.prefix.address.bytes[1], 0xFE);
+      ASSERT_GE(key.prefix.length, 16);
+      std::array<std::uint8_t, 4> a{};
+      std::copy_n(key.prefix.address.bytes.begin() + 2, 4, a.begin());
+      const bgp::Prefix from{bgp::IpAddress::v4(a),
+                             static_cast<std::uint8_t>(key.prefix.length - 16)};
+      const auto it = v4.find(from);
+      ASSERT_NE(it, v4.end()) << key.prefix.to_string() << " has no IPv4 origin in the session";
+      // Same attributes; the next hop is the IPv4 one, mapped.
+      const auto nh = it->second.find(" nh=");
+      const auto nh_end = it->second.find(' ', nh + 4);
+      std::string want = it->second;
+      const auto v4_nh = bgp::IpAddress::parse(it->second.substr(nh + 4, nh_end - nh - 4));
+      ASSERT_TRUE(v4_nh);
+      std::array<std::uint8_t, 16> mapped{0x20, 0x01, 0x0D, 0xB8};
+      std::copy_n(v4_nh->bytes.begin(), 4, mapped.begin() + 12);
+      want.replace(nh + 4, nh_end - nh - 4, bgp::IpAddress::v6(mapped).to_string());
+      EXPECT_EQ(attrs, want) << key.prefix.to_string();
+      ++derived_by[from];
+    }
+    EXPECT_GT(v6, v4.size() * 15 / 100);
+    EXPECT_LT(v6, v4.size() * 25 / 100);
+  }
+  // A prefix every session holds is derived by all of them or by none.
+  std::size_t common = 0;
+  for (const auto& [prefix, n] : held_by) {
+    if (n == 3) {
+      ++common;
+      const auto d = derived_by.find(prefix);
+      EXPECT_TRUE(d == derived_by.end() || d->second == 3) << prefix.to_string();
+    }
+  }
+  EXPECT_GT(common, 1000U);
+
+  // With --scale every route, derived ones included, gets its copies.
+  Sink scaled(false, false);
+  o.port = scaled.port();
+  o.peers = 1;
+  o.scale = 4;
+  ReplayResult r4;
+  ASSERT_EQ(run_replay(o, &r4), 0);
+  scaled.wait_closed(5s);
+  scaled.stop();
+  ASSERT_EQ(r4.sessions.size(), 1U);
+  EXPECT_EQ(r4.sessions[0].prefixes + r4.sessions[0].scale_skipped,
+            4 * result.sessions[0].prefixes);
+  EXPECT_EQ(scaled.prefixes.load(), r4.sessions[0].prefixes);
+}
+
 TEST(ReplayEndToEnd, UnreachableCollectorFailsWithinTheConnectTimeout) {
   ReplayOptions o;
   o.files = {shared_mrt("mrtparse/samples/openbgpd_rib_table-v2")};
