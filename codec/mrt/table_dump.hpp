@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/attributes.hpp"
 #include "codec/bgp/ip.hpp"
+#include "codec/bgp/parse_context.hpp"
 #include "codec/mrt/record.hpp"
 
 namespace bgpscribe::codec::mrt {
@@ -150,6 +152,14 @@ void encode_prefix_nlri(const bgp::Prefix& prefix, wire::Writer& w);
 Status encode_rib(TableDumpV2Subtype subtype, std::uint32_t sequence_number,
                   const bgp::Prefix& prefix, std::span<const RibEntry> entries,
                   std::uint32_t timestamp, wire::Writer& w);
+
+// The TABLE_DUMP_V2 form of an UPDATE's attributes (RFC 6396 section 4.3.4): MP_UNREACH_NLRI
+// dropped, MP_REACH_NLRI reduced to next-hop length and next hop, AS_PATH and AGGREGATOR
+// widened to 4-octet ASNs on 2-octet sessions (AS4_PATH stays as received). Appends to `out`.
+// The canonical form of an attribute set for RIB dumps, the collector's Adj-RIB-In and the
+// SQL archive's attribute ids.
+void rib_entry_attributes(const bgp::PathAttributes& attributes, const bgp::ParseContext& context,
+                          std::vector<std::uint8_t>& out);
 
 // The family a non-generic RIB subtype implies (RFC 6396 section 4.3.2).
 bgp::AfiSafi family_of(TableDumpV2Subtype subtype);

@@ -1,5 +1,7 @@
 #include "collector/rib/adj_rib_in.hpp"
 
+#include "codec/mrt/table_dump.hpp"
+
 #include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
@@ -17,28 +19,6 @@ namespace {
 
 constexpr bgp::AfiSafi kPlainFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
                                            bgp::kIpv6Unicast, bgp::kIpv6Multicast};
-
-void put_header(std::vector<std::uint8_t>& out, std::uint8_t flags, std::uint8_t type,
-                std::size_t length) {
-  if (length > 255) {
-    flags |= bgp::attr_flag::kExtendedLength;
-  } else {
-    flags &= static_cast<std::uint8_t>(~bgp::attr_flag::kExtendedLength);
-  }
-  out.push_back(flags);
-  out.push_back(type);
-  if (length > 255) {
-    out.push_back(static_cast<std::uint8_t>(length >> 8));
-  }
-  out.push_back(static_cast<std::uint8_t>(length));
-}
-
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 24));
-  out.push_back(static_cast<std::uint8_t>(v >> 16));
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
 
 // Keys of `family` held by any of `tables`, ascending.
 template <class Key, class Get>
@@ -172,54 +152,6 @@ class Snapshot final : public exporters::RibSnapshot {
 };
 
 }  // namespace
-
-void rib_attributes(const bgp::PathAttributes& attributes, const bgp::ParseContext& context,
-                    std::vector<std::uint8_t>& out) {
-  bgp::RawAttributeIterator it(attributes.block, attributes.block_offset);
-  bgp::RawAttribute a;
-  while (it.next(a)) {
-    const auto type = static_cast<bgp::AttributeType>(a.type);
-    if (type == bgp::AttributeType::MpUnreachNlri) {
-      continue;
-    }
-    if (type == bgp::AttributeType::MpReachNlri) {
-      // RFC 6396 section 4.3.4: next-hop length and next hop only.
-      const auto nh = attributes.mp_reach.next_hop.raw;
-      if (nh.size() > 255) {
-        continue;
-      }
-      put_header(out, a.flags, a.type, nh.size() + 1);
-      out.push_back(static_cast<std::uint8_t>(nh.size()));
-      out.insert(out.end(), nh.begin(), nh.end());
-      continue;
-    }
-    if (!context.four_octet_as && type == bgp::AttributeType::AsPath) {
-      // TABLE_DUMP_V2 always carries 4-octet AS_PATHs (RFC 6396 section 4.3.4).
-      std::size_t length = 0;
-      bgp::AsPathView::unchecked(a.value, 2)
-          .for_each_segment(
-              [&](const bgp::AsPathView::Segment& s) { length += 2 + s.count * std::size_t{4}; });
-      put_header(out, a.flags, a.type, length);
-      bgp::AsPathView::unchecked(a.value, 2)
-          .for_each_segment([&](const bgp::AsPathView::Segment& s) {
-            out.push_back(static_cast<std::uint8_t>(s.type));
-            out.push_back(s.count);
-            for (std::size_t i = 0; i < s.count; ++i) {
-              put_u32(out, s.asn(i));
-            }
-          });
-      continue;
-    }
-    if (!context.four_octet_as && type == bgp::AttributeType::Aggregator && a.value.size() == 6) {
-      put_header(out, a.flags, a.type, 8);
-      put_u32(out, (std::uint32_t{a.value[0]} << 8) | a.value[1]);
-      out.insert(out.end(), a.value.begin() + 2, a.value.end());
-      continue;
-    }
-    put_header(out, a.flags, a.type, a.value.size());
-    out.insert(out.end(), a.value.begin(), a.value.end());
-  }
-}
 
 // ---- FamilyTable ------------------------------------------------------------------------------
 
@@ -386,7 +318,7 @@ void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
     return;
   }
   scratch_.clear();
-  rib_attributes(attrs, context, scratch_);
+  codec::mrt::rib_entry_attributes(attrs, context, scratch_);
   const AttrStore::Id id = store_.intern(scratch_);
   const auto originated = static_cast<std::uint32_t>(time_us / 1'000'000);
   announce(p, bgp::kIpv4Unicast, update.nlri, id, originated);

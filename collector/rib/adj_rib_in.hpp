@@ -132,10 +132,4 @@ class AdjRibIn {
   RibStats stats_;
 };
 
-// The TABLE_DUMP_V2 form of an UPDATE's attributes (RFC 6396 section 4.3.4): MP_UNREACH_NLRI
-// dropped, MP_REACH_NLRI reduced to next-hop length and next hop, AS_PATH and AGGREGATOR
-// widened to 4-octet ASNs on 2-octet sessions (AS4_PATH stays as received). Appends to `out`.
-void rib_attributes(const codec::bgp::PathAttributes& attributes,
-                    const codec::bgp::ParseContext& context, std::vector<std::uint8_t>& out);
-
 }  // namespace bgpscribe::collector::rib

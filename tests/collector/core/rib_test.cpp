@@ -6,6 +6,7 @@
 
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/update.hpp"
+#include "codec/mrt/table_dump.hpp"
 #include "collector/peer/update.hpp"
 #include "collector/rib/adj_rib_in.hpp"
 
@@ -220,7 +221,7 @@ TEST(RibAttributes, TwoOctetSessionsAreWidenedAndMpReachAbbreviated) {
   auto u = bgp::parse_update(msgs.at(0), two);
   ASSERT_TRUE(u);
   std::vector<std::uint8_t> out;
-  rib_attributes(u->attributes, two, out);
+  codec::mrt::rib_entry_attributes(u->attributes, two, out);
   // Read back as a TABLE_DUMP_V2 entry would be: 4-octet ASNs, abbreviated MP_REACH.
   bgp::ParseContext four;
   bgp::AttributeOptions opt;
