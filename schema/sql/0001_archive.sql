@@ -19,12 +19,16 @@ CREATE TABLE bgp.schema_version (
 );
 
 -- Archive-wide settings (one row). partition_interval: the width of the time partitions of the
--- update log and the RIB checkpoints; retention: partitions wholly older than now() - retention
+-- update log and the RIB checkpoints, in hours or days (date_bin, which aligns them, refuses
+-- months and years); change it only while no partition exists, since partitions of another
+-- width would overlap the old ones. retention: partitions wholly older than now() - retention
 -- are dropped by bgp.apply_retention() (NULL: keep everything).
 CREATE TABLE bgp.settings (
   one boolean PRIMARY KEY DEFAULT true CHECK (one),
   partition_interval interval NOT NULL DEFAULT '1 day'
-    CHECK (partition_interval >= '1 hour' AND partition_interval <= '1 month'),
+    CHECK (partition_interval >= '1 hour' AND partition_interval <= '31 days'
+           AND extract(month FROM partition_interval) = 0
+           AND extract(year FROM partition_interval) = 0),
   retention interval CHECK (retention IS NULL OR retention > '0'::interval)
 );
 INSERT INTO bgp.settings DEFAULT VALUES;
@@ -190,7 +194,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Creates the partitions of bgp.updates and bgp.checkpoint_routes that cover [from, to] and do
--- not exist yet; returns how many it created. Names: updates_YYYYMMDD[_HH] (UTC).
+-- not exist yet; returns how many it created. Names: updates_YYYYMMDD[_HHMI] (UTC). Writers on
+-- several connections may call it at once: the second to create a partition waits for the
+-- first's lock on the parent table and then finds it made (duplicate_table), which is not an
+-- error here. The creation locks the parent tables until commit: call it in a short
+-- transaction of its own.
 CREATE FUNCTION bgp.ensure_partitions(from_time timestamptz, to_time timestamptz)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -210,9 +218,13 @@ BEGIN
                            THEN 'YYYYMMDD' ELSE 'YYYYMMDD_HH24MI' END);
     FOREACH parent IN ARRAY ARRAY['updates', 'checkpoint_routes'] LOOP
       IF to_regclass(format('bgp.%I', parent || '_' || suffix)) IS NULL THEN
-        EXECUTE format('CREATE TABLE bgp.%I PARTITION OF bgp.%I FOR VALUES FROM (%L) TO (%L)',
-                       parent || '_' || suffix, parent, b.lower, b.upper);
-        made := made + 1;
+        BEGIN
+          EXECUTE format('CREATE TABLE bgp.%I PARTITION OF bgp.%I FOR VALUES FROM (%L) TO (%L)',
+                         parent || '_' || suffix, parent, b.lower, b.upper);
+          made := made + 1;
+        EXCEPTION WHEN duplicate_table THEN
+          NULL;  -- another writer created it since to_regclass looked
+        END;
       END IF;
     END LOOP;
     EXIT WHEN b.upper > to_time;
@@ -228,22 +240,30 @@ CREATE FUNCTION bgp.drop_partitions(before timestamptz)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   p record;
+  upper_bound timestamptz;
+  dropped_until timestamptz;
 BEGIN
   FOR p IN
-    SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+    SELECT c.relname, i.inhparent, pg_get_expr(c.relpartbound, c.oid) AS bound
     FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid
     WHERE i.inhparent IN ('bgp.updates'::regclass, 'bgp.checkpoint_routes'::regclass)
   LOOP
     -- bound: FOR VALUES FROM ('...') TO ('...')
-    IF (substring(p.bound FROM $r$TO \('([^']+)'\)$r$))::timestamptz <= before THEN
+    upper_bound := (substring(p.bound FROM $r$TO \('([^']+)'\)$r$))::timestamptz;
+    IF upper_bound <= before THEN
       EXECUTE format('DROP TABLE bgp.%I', p.relname);
+      IF p.inhparent = 'bgp.checkpoint_routes'::regclass THEN
+        dropped_until := greatest(dropped_until, upper_bound);
+      END IF;
       RETURN NEXT p.relname;
     END IF;
   END LOOP;
-  DELETE FROM bgp.checkpoints c
-  WHERE c.time < before
-    AND NOT EXISTS (SELECT 1 FROM bgp.checkpoint_routes r WHERE r.time = c.time);
+  -- A checkpoint before the end of a dropped partition lost its routes. (Testing for routes
+  -- left at its time instead would also delete the checkpoints of empty RIBs.)
+  IF dropped_until IS NOT NULL THEN
+    DELETE FROM bgp.checkpoints c WHERE c.time < dropped_until;
+  END IF;
 END
 $$;
 
