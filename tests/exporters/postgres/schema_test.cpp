@@ -1,0 +1,320 @@
+// The migration runner against a real PostgreSQL: empty database to latest, idempotence, a
+// database newer than the binary, an upgrade from version 1 with data in it, two migrators at
+// once, errors, and the embedded set itself.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/postgres/schema.hpp"
+#include "tests/exporters/postgres/test_database.hpp"
+
+namespace bgpscribe {
+namespace {
+
+namespace pg = exporters::postgres;
+
+std::vector<int> all_versions() {
+  std::vector<int> v;
+  for (int i = 1; i <= pg::latest_version(); ++i) {
+    v.push_back(i);
+  }
+  return v;
+}
+
+TEST(SchemaMigrations, EmbeddedInOrderWithFileNames) {
+  const auto all = pg::migrations();
+  ASSERT_GE(all.size(), 2U);
+  EXPECT_EQ(pg::latest_version(), static_cast<int>(all.size()));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
+    char prefix[8];
+    std::snprintf(prefix, sizeof prefix, "%04d_", all[i].version);
+    EXPECT_TRUE(all[i].name.starts_with(prefix)) << all[i].name;
+    EXPECT_TRUE(all[i].name.ends_with(".sql")) << all[i].name;
+    EXPECT_FALSE(all[i].sql.empty());
+  }
+  EXPECT_EQ(all[0].name, "0001_archive.sql");
+  EXPECT_NE(all[0].sql.find("CREATE TABLE bgp.updates"), std::string_view::npos);
+  EXPECT_EQ(all[1].name, "0002_queries.sql");
+}
+
+class SchemaMigrate : public ::testing::Test {
+ protected:
+  void SetUp() override { BGPSCRIBE_REQUIRE_PG(); }
+};
+
+TEST_F(SchemaMigrate, FromEmptyToLatest) {
+  tests::TestDatabase db("empty_to_latest");
+  EXPECT_EQ(pg::database_version(db.dsn()), 0);
+  const pg::MigrateResult r = pg::migrate(db.dsn());
+  EXPECT_EQ(r.from, 0);
+  EXPECT_EQ(r.to, pg::latest_version());
+  EXPECT_EQ(r.applied, all_versions());
+  EXPECT_EQ(pg::database_version(db.dsn()), pg::latest_version());
+
+  pqxx::connection c(db.dsn());
+  pqxx::read_transaction tx(c);
+  const pqxx::result rows = tx.exec("SELECT version, name FROM bgp.schema_version ORDER BY 1");
+  ASSERT_EQ(rows.size(), pg::migrations().size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto row_index = static_cast<pqxx::result::size_type>(i);
+    EXPECT_EQ(rows[row_index][0].as<int>(), pg::migrations()[i].version);
+    EXPECT_EQ(rows[row_index][1].as<std::string>(), pg::migrations()[i].name);
+  }
+  // Both migrations left their objects: a table of 0001, a function and a view of 0002.
+  EXPECT_TRUE(tx.exec1("SELECT to_regclass('bgp.updates') IS NOT NULL")[0].as<bool>());
+  EXPECT_TRUE(tx.exec1("SELECT to_regclass('bgp.rib_view') IS NOT NULL")[0].as<bool>());
+  EXPECT_TRUE(tx.exec1("SELECT to_regprocedure('bgp.route_at(cidr, timestamptz)') IS NOT NULL")[0]
+                  .as<bool>());
+}
+
+TEST_F(SchemaMigrate, SecondRunAppliesNothing) {
+  tests::TestDatabase db("twice");
+  pg::migrate(db.dsn());
+  const pg::MigrateResult again = pg::migrate(db.dsn());
+  EXPECT_EQ(again.from, pg::latest_version());
+  EXPECT_EQ(again.to, pg::latest_version());
+  EXPECT_TRUE(again.applied.empty());
+  pqxx::connection c(db.dsn());
+  pqxx::read_transaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.schema_version")[0].as<int>(), pg::latest_version());
+}
+
+TEST_F(SchemaMigrate, RefusesNewerDatabase) {
+  tests::TestDatabase db("newer");
+  pg::migrate(db.dsn());
+  const int future = pg::latest_version() + 1;
+  {
+    pqxx::connection c(db.dsn());
+    pqxx::work tx(c);
+    tx.exec_params0("INSERT INTO bgp.schema_version (version, name) VALUES ($1, 'from_later.sql')",
+                    future);
+    tx.commit();
+  }
+  EXPECT_EQ(pg::database_version(db.dsn()), future);
+  try {
+    pg::migrate(db.dsn());
+    FAIL() << "a database at version " << future << " was accepted";
+  } catch (const pg::SchemaError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("version " + std::to_string(future)), std::string::npos) << message;
+    EXPECT_NE(message.find("version " + std::to_string(pg::latest_version())), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("newer"), std::string::npos) << message;
+    EXPECT_NE(message.find("run that version"), std::string::npos) << message;
+  }
+  // Nothing was touched.
+  EXPECT_EQ(pg::database_version(db.dsn()), future);
+}
+
+// The upgrade an existing archive goes through: a database at version 1 with data gets the
+// later migrations, and its rows stay and work with them.
+TEST_F(SchemaMigrate, FromVersionOneKeepsRows) {
+  tests::TestDatabase db("from_v1");
+  {
+    pqxx::connection c(db.dsn());
+    const pg::MigrateResult r = pg::migrate(c, 1);
+    EXPECT_EQ(r.applied, std::vector<int>{1});
+    EXPECT_EQ(pg::database_version(c), 1);
+    pqxx::work tx(c);
+    tx.exec("SELECT bgp.ensure_partitions('2024-05-14 00:00+00', '2024-05-14 23:00+00')");
+    tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
+    tx.exec0(
+        "INSERT INTO bgp.peers (peer_id, collector_id, address, asn, first_seen, last_seen) "
+        "VALUES (1, 1, '192.0.2.1', 64501, '2024-05-14', '2024-05-14')");
+    tx.exec0(
+        "INSERT INTO bgp.attr_sets (attr_id, as_path, as_path_text, origin_as, raw) "
+        "VALUES (42, '{64501,15169}', '64501 15169', 15169, '\\x40010100')");
+    tx.exec0(
+        "INSERT INTO bgp.updates (time, peer_id, prefix, attr_id) VALUES "
+        "('2024-05-14 10:00+00', 1, '8.8.8.0/24', 42), "
+        "('2024-05-14 11:00+00', 1, '8.8.8.0/24', NULL)");
+    tx.exec0(
+        "INSERT INTO bgp.rib VALUES (1, '1.1.1.0/24', 0, 42, '2024-05-14 09:00+00', "
+        "'2024-05-14 09:00+00')");
+    tx.commit();
+  }
+  const pg::MigrateResult r = pg::migrate(db.dsn());
+  EXPECT_EQ(r.from, 1);
+  EXPECT_EQ(r.to, pg::latest_version());
+  ASSERT_FALSE(r.applied.empty());
+  EXPECT_EQ(r.applied.front(), 2);
+
+  pqxx::connection c(db.dsn());
+  pqxx::read_transaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.updates")[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.rib")[0].as<int>(), 1);
+  // The functions of version 2 over the rows of version 1.
+  const pqxx::result at10 =
+      tx.exec("SELECT peer_id, attr_id FROM bgp.route_at('8.8.8.0/24', '2024-05-14 10:30+00')");
+  ASSERT_EQ(at10.size(), 1U);
+  EXPECT_EQ(at10[0][1].as<long long>(), 42);
+  EXPECT_TRUE(tx.exec("SELECT 1 FROM bgp.route_at('8.8.8.0/24', '2024-05-14 11:30+00')").empty());
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.originated_by(15169)")[0].as<int>(), 1);
+  EXPECT_EQ(tx.exec1("SELECT as_path_text FROM bgp.rib_view")[0].as<std::string>(), "64501 15169");
+}
+
+// Two collectors starting at once: the advisory lock makes one wait, and every migration is
+// applied exactly once between them.
+TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
+  tests::TestDatabase db("concurrent");
+  std::vector<pg::MigrateResult> results(4);
+  std::vector<std::string> errors(results.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        results[i] = pg::migrate(db.dsn());
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  std::vector<int> applied;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(errors[i], "");
+    EXPECT_EQ(results[i].to, pg::latest_version());
+    applied.insert(applied.end(), results[i].applied.begin(), results[i].applied.end());
+  }
+  std::sort(applied.begin(), applied.end());
+  EXPECT_EQ(applied, all_versions());
+}
+
+TEST_F(SchemaMigrate, ConnectionFailureIsSchemaError) {
+  // A socket folder that does not exist: libpq fails at once, without a network timeout.
+  try {
+    pg::migrate("host=/nonexistent/bgpscribe-test port=5432 dbname=x connect_timeout=2");
+    FAIL() << "connected to nothing";
+  } catch (const pg::SchemaError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect to PostgreSQL"), std::string::npos)
+        << e.what();
+  }
+}
+
+// A migration PostgreSQL refuses: the error names the file and quotes PostgreSQL. Provoked by
+// a table in the way of 0001's first statement.
+TEST_F(SchemaMigrate, FailedMigrationNamesFileAndPostgresMessage) {
+  tests::TestDatabase db("failing");
+  {
+    pqxx::connection c(db.dsn());
+    pqxx::work tx(c);
+    tx.exec0("CREATE SCHEMA bgp");
+    tx.commit();
+  }
+  try {
+    pg::migrate(db.dsn());
+    FAIL() << "0001 ran over an existing schema bgp";
+  } catch (const pg::SchemaError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("0001_archive.sql"), std::string::npos) << message;
+    EXPECT_NE(message.find("schema \"bgp\" already exists"), std::string::npos) << message;
+    EXPECT_NE(message.find("stays at version 0"), std::string::npos) << message;
+  }
+  EXPECT_EQ(pg::database_version(db.dsn()), 0);
+}
+
+// The partition functions of 0001, on a migrated database.
+class Partitions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BGPSCRIBE_REQUIRE_PG();
+    db_ = std::make_unique<tests::TestDatabase>("partitions");
+    pg::migrate(db_->dsn());
+  }
+  std::unique_ptr<tests::TestDatabase> db_;
+};
+
+// date_bin, which aligns partitions, refuses months: such a width is refused when set, not at
+// the first partition.
+TEST_F(Partitions, IntervalInMonthsRefusedDaysAccepted) {
+  pqxx::connection c(db_->dsn());
+  {
+    pqxx::work tx(c);
+    EXPECT_THROW(tx.exec0("UPDATE bgp.settings SET partition_interval = '1 month'"),
+                 pqxx::check_violation);
+  }
+  pqxx::work tx(c);
+  tx.exec0("UPDATE bgp.settings SET partition_interval = '2 days'");
+  EXPECT_EQ(
+      tx.exec1("SELECT bgp.ensure_partitions('2024-05-14 00:00+00', '2024-05-14 01:00+00')")[0]
+          .as<int>(),
+      2);
+  EXPECT_EQ(tx.exec1("SELECT (upper - lower)::text FROM bgp.partition_bounds('2024-05-14')")[0]
+                .as<std::string>(),
+            "2 days");
+  EXPECT_TRUE(tx.exec1("SELECT to_regclass('bgp.updates_' || to_char(lower AT TIME ZONE 'UTC', "
+                       "'YYYYMMDD')) IS NOT NULL FROM bgp.partition_bounds('2024-05-14')")[0]
+                  .as<bool>());
+}
+
+// Two writers crossing into a new day at once: the second waits for the first's commit and
+// creates nothing, instead of failing on "relation already exists".
+TEST_F(Partitions, ConcurrentEnsurePartitionsBothSucceed) {
+  pqxx::connection first(db_->dsn());
+  pqxx::work tx(first);
+  EXPECT_EQ(
+      tx.exec1("SELECT bgp.ensure_partitions('2024-05-14 00:00+00', '2024-05-14 23:00+00')")[0]
+          .as<int>(),
+      2);
+  int second_made = -1;
+  std::string second_error;
+  std::thread second([&] {
+    try {
+      pqxx::connection c(db_->dsn());
+      pqxx::work tx2(c);
+      second_made = tx2.exec1(
+                           "SELECT bgp.ensure_partitions('2024-05-14 00:00+00', "
+                           "'2024-05-14 23:00+00')")[0]
+                        .as<int>();
+      tx2.commit();
+    } catch (const std::exception& e) {
+      second_error = e.what();
+    }
+  });
+  // Give the second writer time to reach the lock (it must wait, not fail).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  tx.commit();
+  second.join();
+  EXPECT_EQ(second_error, "");
+  EXPECT_EQ(second_made, 0);
+}
+
+// Retention drops whole partitions and the checkpoints inside them, and keeps a checkpoint of
+// an empty RIB (no routes to find) whose partition stays.
+TEST_F(Partitions, DropPartitionsKeepsCheckpointsOfKeptPartitions) {
+  pqxx::connection c(db_->dsn());
+  pqxx::work tx(c);
+  tx.exec("SELECT bgp.ensure_partitions('2024-05-10 00:00+00', '2024-05-12 23:00+00')");
+  tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
+  tx.exec0(
+      "INSERT INTO bgp.peers (peer_id, collector_id, address, asn, first_seen, last_seen) "
+      "VALUES (1, 1, '192.0.2.1', 64501, '2024-05-10', '2024-05-12')");
+  tx.exec0(
+      "INSERT INTO bgp.checkpoints VALUES (1, '2024-05-10 06:00+00', 1), "
+      "(1, '2024-05-11 06:00+00', 0), (1, '2024-05-12 06:00+00', 0)");
+  tx.exec0(
+      "INSERT INTO bgp.checkpoint_routes VALUES "
+      "('2024-05-10 06:00+00', 1, '10.0.0.0/8', 0, 1, '2024-05-10 05:00+00')");
+  // 11 12:00: day 10 ends before it, day 11 does not.
+  const pqxx::result dropped =
+      tx.exec("SELECT * FROM bgp.drop_partitions('2024-05-11 12:00+00') ORDER BY 1");
+  ASSERT_EQ(dropped.size(), 2U);
+  EXPECT_EQ(dropped[0][0].as<std::string>(), "checkpoint_routes_20240510");
+  EXPECT_EQ(dropped[1][0].as<std::string>(), "updates_20240510");
+  const pqxx::result left = tx.exec("SELECT time::text FROM bgp.checkpoints ORDER BY 1");
+  ASSERT_EQ(left.size(), 2U);
+  EXPECT_EQ(left[0][0].as<std::string>(), "2024-05-11 06:00:00+00");
+}
+
+}  // namespace
+}  // namespace bgpscribe
