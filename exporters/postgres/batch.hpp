@@ -1,0 +1,191 @@
+// Batches of the PostgreSQL exporter: records turned into rows, sealed into a self-contained
+// file (the spool), applied to the database in one transaction by the Writer.
+//
+// A batch holds, in binary COPY form, the update log rows, the final state of every (peer,
+// prefix, path id) it touched (for the current RIB) and the attribute sets it introduced; in
+// a small header, the peers it names (by batch-local number: database peer ids are assigned by
+// the writer, which may run long after the batch was sealed while the database was away), the
+// state events, the sessions that went down and a checkpoint request. The file carries its
+// sequence number and a CRC-32, so a retry after a crash is recognised (writer_progress) and a
+// damaged file is refused instead of half-applied.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/bgp/attributes.hpp"
+#include "codec/bgp/update.hpp"
+#include "exporters/api/record.hpp"
+#include "exporters/postgres/copy.hpp"
+
+namespace bgpscribe::exporters::postgres {
+
+// A peer as a batch names it: bgp.peers columns (a down session's OPEN-less transitions use
+// the address alone: asn 0 = the latest peer with that address, see Writer).
+struct BatchPeer {
+  codec::bgp::IpAddress address{};
+  std::uint32_t asn = 0;
+  std::string name;
+  std::uint32_t bgp_id = 0;
+  codec::bgp::IpAddress local_address{};
+  std::uint32_t local_as = 0;
+  std::uint32_t local_bgp_id = 0;
+  std::int64_t first_us = 0;
+  std::int64_t last_us = 0;
+  bool has_session = false;  // the OPENs and capabilities below are set (PeerUp seen)
+  std::vector<std::string> capabilities_sent;
+  std::vector<std::string> capabilities_received;
+  std::vector<std::uint8_t> open_sent;
+  std::vector<std::uint8_t> open_received;
+};
+
+struct BatchEvent {
+  std::int64_t time_us = 0;
+  std::uint32_t peer = 0;  // batch-local
+  std::string old_state;
+  std::string new_state;
+  std::string reason;
+  bool has_notification = false;
+  std::uint8_t code = 0;
+  std::uint8_t subcode = 0;
+  std::string notification_text;
+  std::vector<std::uint8_t> notification_data;
+  std::string sent_by;  // "local" or "peer" (with a notification)
+};
+
+// A session that left Established: every route of the peer is withdrawn at `time_us`.
+struct BatchDown {
+  std::int64_t time_us = 0;
+  std::uint32_t peer = 0;
+  std::int32_t ord = 0;
+};
+
+// A sealed batch, as read back from its file. The COPY data is mutable: the writer replaces
+// batch-local peer numbers with database ids in place.
+struct Batch {
+  std::uint64_t sequence = 0;
+  std::int64_t first_us = 0;
+  std::int64_t last_us = 0;
+  std::int64_t checkpoint_us = 0;  // 0: none
+  // The collector (re)started at this time: every session of the previous run is gone, so
+  // every route still in bgp.rib for this collector is withdrawn (0: not a start batch).
+  std::int64_t restart_us = 0;
+  std::vector<BatchPeer> peers;
+  std::vector<BatchEvent> events;
+  std::vector<BatchDown> downs;
+  std::vector<std::uint8_t> attrs;    // bgp.attr_sets rows (kAttrColumns)
+  std::vector<std::uint8_t> updates;  // bgp.updates rows: time, peer, ord, prefix, path_id, attr
+  std::vector<std::uint8_t> rib;      // rib stage rows: peer, prefix, path_id, attr, since,
+                                      // updated, fresh
+  std::uint64_t update_rows = 0;
+  std::uint64_t rib_rows = 0;
+  std::uint64_t attr_rows = 0;
+
+  // The file form; parse() reads it back (nullopt and `error` set when it is damaged).
+  [[nodiscard]] std::vector<std::uint8_t> serialize() const;
+  static std::optional<Batch> parse(std::span<const std::uint8_t> file, std::string& error);
+};
+
+struct BuilderStats {
+  std::uint64_t messages = 0;
+  std::uint64_t announced = 0;
+  std::uint64_t withdrawn = 0;
+  std::uint64_t treat_as_withdraw = 0;  // UPDATEs whose routes RFC 7606 turns into withdrawals
+  std::uint64_t unparsable = 0;         // UPDATEs the codec could not decode (no rows)
+  std::uint64_t attr_sets = 0;          // new attribute sets put into batches
+};
+
+// Turns records into the rows of the current batch.
+class BatchBuilder {
+ public:
+  // `known_attr_limit`: how many attribute set ids to remember as already sent (then the memory
+  // is cleared and sets are sent again; the database ignores the duplicates).
+  explicit BatchBuilder(std::size_t known_attr_limit = 4'000'000);
+
+  // Adds a record. Returns true when the batch must be sealed now (a session went down, or a
+  // RIB snapshot asks for a checkpoint): later records must not share its transaction.
+  bool add(const Record& record);
+
+  [[nodiscard]] bool empty() const;
+  [[nodiscard]] std::size_t rows() const { return update_rows_.rows() + events_.size(); }
+  [[nodiscard]] std::int64_t first_us() const { return first_us_; }
+  [[nodiscard]] const BuilderStats& stats() const { return stats_; }
+  // Whether the last record left a session's down transition waiting for its PeerDown record
+  // (the batch must not be sealed in between).
+  [[nodiscard]] bool pending() const { return !pending_down_.empty(); }
+
+  // Marks the current batch as the collector's start (Batch::restart_us).
+  void restart(std::int64_t now_us) { restart_us_ = now_us; }
+  // Moves the rows into a Batch numbered `sequence` and starts a new one.
+  Batch seal(std::uint64_t sequence);
+  // Forgets the attribute sets sent so far (after a batch was lost, e.g. refused as damaged).
+  void forget_attribute_sets() { known_attrs_.clear(); }
+
+ private:
+  struct RibKey {
+    std::uint32_t peer;
+    std::uint32_t path_id;
+    codec::bgp::Prefix prefix;
+    template <typename H>
+    friend H AbslHashValue(H h, const RibKey& k) {
+      return H::combine(std::move(h), k.peer, k.path_id, k.prefix.address.bytes,
+                        k.prefix.address.family, k.prefix.length);
+    }
+    friend bool operator==(const RibKey&, const RibKey&) = default;
+  };
+  struct RibState {
+    std::int64_t attr_id = 0;
+    bool announced = false;
+    bool fresh = false;  // a withdrawal came first in this batch: `since` is not inherited
+    std::int64_t since = 0;
+    std::int64_t updated = 0;
+  };
+  // Where a log row sits in update_rows_, and its sort key (family, address, length).
+  struct RowRef {
+    std::array<std::uint8_t, 18> key;
+    std::uint32_t offset;
+    std::uint32_t size;
+  };
+  struct PeerOrder {
+    std::int64_t last_us = -1;
+    std::int32_t ord = 0;
+  };
+
+  std::uint32_t peer_index(const Record& r);
+  void on_message(const Record& r, std::uint32_t peer);
+  void route(std::uint32_t peer, const codec::bgp::Nlri& n, std::int64_t time_us, std::int32_t ord,
+             std::optional<std::int64_t> attr_id);
+  std::int32_t next_ord(std::uint32_t collector_peer_id, std::int64_t time_us);
+
+  std::size_t known_attr_limit_;
+  absl::flat_hash_set<std::int64_t> known_attrs_;
+  absl::flat_hash_map<std::uint32_t, PeerOrder> order_;  // by PeerInfo::id
+  // The current batch.
+  std::vector<BatchPeer> peers_;
+  std::vector<PeerInfoPtr> peer_infos_;
+  absl::flat_hash_map<const PeerInfo*, std::uint32_t> peer_of_;
+  std::vector<BatchEvent> events_;
+  std::vector<BatchDown> downs_;
+  absl::flat_hash_map<RibKey, RibState> rib_;
+  CopyWriter attr_rows_;
+  CopyWriter update_rows_;
+  std::vector<RowRef> row_refs_;
+  std::int64_t first_us_ = 0;
+  std::int64_t last_us_ = 0;
+  std::int64_t checkpoint_us_ = 0;
+  std::int64_t restart_us_ = 0;
+  absl::flat_hash_map<std::uint32_t, BatchEvent> pending_down_;  // by batch-local peer
+  BuilderStats stats_;
+  // Scratch.
+  codec::bgp::Update update_;
+  std::vector<std::uint8_t> canonical_;
+};
+
+}  // namespace bgpscribe::exporters::postgres

@@ -1,0 +1,149 @@
+#include "exporters/postgres/exporter.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "exporters/api/config.hpp"
+
+namespace bgpscribe::exporters::postgres {
+
+namespace fs = std::filesystem;
+
+Options parse_options(const ExporterContext& context, const YAML::Node& node) {
+  ConfigMap map(context.config_file, node, "exporter '" + context.instance_name + "'");
+  (void)map.string("type");
+  (void)map.string("name", context.instance_name);
+  Options o;
+  o.writer.collector_name = context.collector_name;
+  // No DSN: libpq's defaults and the PG* environment (scripts/run-collector points them at the
+  // private cluster it starts).
+  o.writer.dsn = map.string("dsn", std::string());
+  o.writer.migrate = map.boolean("migrate", true);
+  o.writer.connect_timeout_s = static_cast<int>(map.seconds("connect_timeout", 5));
+  o.spool_directory = map.string(
+      "spool_directory",
+      (fs::path(context.state_directory) / ("postgres-" + context.instance_name)).string());
+  o.batch_interval_us = map.integer("batch_interval_ms", 10, 60'000, 1000) * 1000;
+  o.batch_rows = static_cast<std::size_t>(map.integer("batch_rows", 1000, 10'000'000, 200'000));
+  o.spool_limit = map.bytes("spool_limit", 8ULL << 30);
+  o.checkpoint_interval = std::chrono::seconds(map.seconds("checkpoint_interval", 24 * 3600));
+  o.drain_timeout_s = static_cast<double>(map.seconds("drain_timeout", 30));
+  o.writer.retention_s = map.seconds("retention", 0);
+  map.check_unknown();
+  return o;
+}
+
+PostgresExporter::PostgresExporter(std::string name, Options options)
+    : name_(std::move(name)), options_(std::move(options)) {}
+
+PostgresExporter::~PostgresExporter() {
+  if (writer_) {
+    writer_->stop(0);
+  }
+}
+
+void PostgresExporter::start() {
+  spool_ = std::make_unique<BatchSpool>(options_.spool_directory);
+  if (spool_->files() > 0) {
+    std::fprintf(stderr, "postgres %s: %llu batches (%llu bytes) left in %s are applied first\n",
+                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
+                 static_cast<unsigned long long>(spool_->bytes()), spool_->directory().c_str());
+  }
+  writer_ = std::make_unique<Writer>(options_.writer, *spool_);
+  writer_->start();
+  // The sessions of a previous run (ended cleanly or not) are gone: their routes leave the
+  // current RIB, after whatever that run left in the spool.
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  builder_.restart(now);
+  seal();
+}
+
+void PostgresExporter::seal() {
+  if (builder_.empty() || builder_.pending()) {
+    return;
+  }
+  // Full spool: wait for the writer (the collector queues and spools behind this call).
+  bool warned = false;
+  while (spool_->bytes() >= options_.spool_limit) {
+    if (!warned) {
+      std::fprintf(stderr,
+                   "postgres %s: spool full (%llu bytes in %s): waiting for the database (%s)\n",
+                   name_.c_str(), static_cast<unsigned long long>(spool_->bytes()),
+                   spool_->directory().c_str(), writer_->last_error().c_str());
+      warned = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  Batch b = builder_.seal(spool_->next_sequence());
+  spool_->write(b);
+  writer_->notify();
+}
+
+void PostgresExporter::accept(const Record& record) {
+  if (builder_.add(record) || builder_.rows() >= options_.batch_rows) {
+    seal();
+  }
+}
+
+void PostgresExporter::flush(std::int64_t now_us) {
+  if (!builder_.empty() && now_us - builder_.first_us() >= options_.batch_interval_us) {
+    seal();
+  }
+  if (now_us - last_status_us_ >= 1'000'000) {
+    write_status(now_us);
+    last_status_us_ = now_us;
+  }
+}
+
+void PostgresExporter::write_status(std::int64_t now_us) {
+  const auto& s = writer_->stats();
+  const std::int64_t applied = s.last_applied_us.load();
+  // Lag: how old the oldest record not yet in the database is, roughly (0 when all is in).
+  const bool waiting = spool_->files() > 0 || !builder_.empty();
+  const double lag_s = waiting && applied > 0 ? static_cast<double>(now_us - applied) / 1e6 : 0.0;
+  // Logged when something is waiting for a while; the status file always.
+  if (spool_->files() > 1 && now_us - last_log_us_ >= 60'000'000) {
+    std::fprintf(stderr, "postgres %s: %llu batches (%llu bytes) spooled, lag %.1f s%s%s\n",
+                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
+                 static_cast<unsigned long long>(spool_->bytes()), lag_s,
+                 s.connected ? "" : ", database unreachable: ", writer_->last_error().c_str());
+    last_log_us_ = now_us;
+  }
+  const fs::path tmp = spool_->directory() / ".status.json.tmp";
+  {
+    std::ofstream o(tmp);
+    o << "{\"connected\":" << (s.connected ? "true" : "false")
+      << ",\"spool_batches\":" << spool_->files() << ",\"spool_bytes\":" << spool_->bytes()
+      << ",\"batches_applied\":" << s.batches << ",\"batches_skipped\":" << s.skipped
+      << ",\"batches_quarantined\":" << s.quarantined << ",\"update_rows\":" << s.update_rows
+      << ",\"attr_rows\":" << s.attr_rows << ",\"failures\":" << s.failures
+      << ",\"last_applied_us\":" << applied << ",\"lag_seconds\":" << lag_s << "}\n";
+  }
+  std::error_code ec;
+  fs::rename(tmp, spool_->directory() / "status.json", ec);
+}
+
+void PostgresExporter::stop() {
+  if (!writer_) {
+    return;
+  }
+  seal();
+  const bool drained = writer_->stop(options_.drain_timeout_s);
+  write_status(0);
+  if (!drained) {
+    std::fprintf(stderr, "postgres %s: %llu batches left in %s for the next start (database: %s)\n",
+                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
+                 spool_->directory().c_str(), writer_->last_error().c_str());
+  }
+  writer_.reset();
+}
+
+ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
+  return std::make_unique<PostgresExporter>(context.instance_name, parse_options(context, node));
+}
+
+}  // namespace bgpscribe::exporters::postgres

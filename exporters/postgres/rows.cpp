@@ -1,0 +1,275 @@
+#include "exporters/postgres/rows.hpp"
+
+#include <xxhash.h>
+
+#include <cstdio>
+
+#include "codec/bgp/as_path.hpp"
+#include "codec/bgp/attribute_types.hpp"
+#include "codec/bgp/open.hpp"
+#include "codec/wire/reader.hpp"
+
+namespace bgpscribe::exporters::postgres {
+
+namespace bgp = codec::bgp;
+
+std::int64_t attr_id_of(std::span<const std::uint8_t> canonical) {
+  return static_cast<std::int64_t>(XXH3_64bits(canonical.data(), canonical.size()));
+}
+
+namespace {
+
+std::string family_name(bgp::AfiSafi f) {
+  const char* afi = bgp::to_string(f.afi);
+  const char* safi = bgp::to_string(f.safi);
+  std::string s = afi != nullptr ? afi : "afi " + std::to_string(static_cast<int>(f.afi));
+  s += ' ';
+  s += safi != nullptr ? safi : "safi " + std::to_string(static_cast<int>(f.safi));
+  return s;
+}
+
+const char* origin_name(std::uint8_t origin) {
+  switch (origin) {
+    case 0:
+      return "IGP";
+    case 1:
+      return "EGP";
+    default:
+      return "INCOMPLETE";
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> community_strings(std::span<const std::uint8_t> list) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 4 <= list.size(); i += 4) {
+    const std::uint32_t v = codec::wire::load_u32(list, i);
+    out.push_back(std::to_string(v >> 16) + ":" + std::to_string(v & 0xFFFF));
+  }
+  return out;
+}
+
+std::vector<std::string> large_community_strings(std::span<const std::uint8_t> list) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 12 <= list.size(); i += 12) {
+    out.push_back(std::to_string(codec::wire::load_u32(list, i)) + ":" +
+                  std::to_string(codec::wire::load_u32(list, i + 4)) + ":" +
+                  std::to_string(codec::wire::load_u32(list, i + 8)));
+  }
+  return out;
+}
+
+std::vector<std::string> extended_community_strings(std::span<const std::uint8_t> list) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 8 <= list.size(); i += 8) {
+    const auto c = list.subspan(i, 8);
+    // RFC 4360 section 4 (2-octet AS and IPv4 specific) and RFC 5668 (4-octet AS): the
+    // route target (subtype 2) and route origin (subtype 3) of the transitive types.
+    const std::uint8_t type = c[0] & 0x3F;
+    const std::uint8_t subtype = c[1];
+    const char* kind = subtype == 0x02 ? "rt" : subtype == 0x03 ? "soo" : nullptr;
+    if (kind != nullptr && type == 0x00) {
+      out.push_back(std::string(kind) + ":" + std::to_string(codec::wire::load_u16(c, 2)) + ":" +
+                    std::to_string(codec::wire::load_u32(c, 4)));
+      continue;
+    }
+    if (kind != nullptr && type == 0x01) {
+      out.push_back(std::string(kind) + ":" + std::to_string(c[2]) + "." + std::to_string(c[3]) +
+                    "." + std::to_string(c[4]) + "." + std::to_string(c[5]) + ":" +
+                    std::to_string(codec::wire::load_u16(c, 6)));
+      continue;
+    }
+    if (kind != nullptr && type == 0x02) {
+      out.push_back(std::string(kind) + ":" + std::to_string(codec::wire::load_u32(c, 2)) + ":" +
+                    std::to_string(codec::wire::load_u16(c, 6)));
+      continue;
+    }
+    char hex[17];
+    for (std::size_t k = 0; k < 8; ++k) {
+      std::snprintf(hex + 2 * k, 3, "%02x", c[k]);
+    }
+    out.emplace_back(hex, 16);
+  }
+  return out;
+}
+
+void write_attr_row(CopyWriter& w, std::int64_t attr_id, const bgp::PathAttributes& pa,
+                    const bgp::ParseContext& context, std::span<const std::uint8_t> canonical,
+                    std::int64_t time_us) {
+  w.row(kAttrColumnCount);
+  w.int8(attr_id);
+  if (pa.has(bgp::AttributeType::Origin)) {
+    w.text(origin_name(pa.origin_raw));
+  } else {
+    w.null();
+  }
+  // AS path: 2-octet sessions carry the real path in AS4_PATH (RFC 6793 section 4.2.3).
+  if (pa.has(bgp::AttributeType::AsPath)) {
+    const bgp::AsPath path = !context.four_octet_as && pa.has(bgp::AttributeType::As4Path)
+                                 ? bgp::merge_as4_path(pa.as_path, pa.as4_path)
+                                 : pa.as_path.to_owned();
+    std::vector<std::int64_t> flat;
+    std::int32_t length = 0;
+    for (const auto& s : path) {
+      flat.insert(flat.end(), s.asns.begin(), s.asns.end());
+      if (s.type == bgp::AsSegmentType::AsSequence) {
+        length += static_cast<std::int32_t>(s.asns.size());
+      } else if (s.type == bgp::AsSegmentType::AsSet) {
+        length += 1;  // RFC 4271 9.1.2.2 a); confederation segments count 0 (RFC 5065 5.3)
+      }
+    }
+    std::int64_t origin = -1;
+    if (!path.empty()) {
+      const auto& last = path.back();
+      if (!last.asns.empty() &&
+          (last.type == bgp::AsSegmentType::AsSequence || last.asns.size() == 1)) {
+        origin = last.asns.back();
+      }
+    }
+    w.int8_array(flat);
+    w.text(bgp::to_string(path));
+    w.int4(length);
+    if (origin >= 0) {
+      w.int8(origin);
+    } else {
+      w.null();
+    }
+  } else {
+    w.null();
+    w.null();
+    w.null();
+    w.null();
+  }
+  // Next hop: NEXT_HOP, else the global (and link-local) address of MP_REACH_NLRI.
+  if (pa.has(bgp::AttributeType::NextHop)) {
+    w.inet(bgp::IpAddress::v4(pa.next_hop), 32, false);
+    w.null();
+  } else if (pa.has(bgp::AttributeType::MpReachNlri) && pa.mp_reach.next_hop.valid) {
+    const auto& nh = pa.mp_reach.next_hop;
+    w.inet(nh.global, nh.global.is_v4() ? 32 : 128, false);
+    if (nh.has_link_local) {
+      w.inet(nh.link_local, 128, false);
+    } else {
+      w.null();
+    }
+  } else {
+    w.null();
+    w.null();
+  }
+  if (pa.has(bgp::AttributeType::MultiExitDisc)) {
+    w.int8(pa.med);
+  } else {
+    w.null();
+  }
+  if (pa.has(bgp::AttributeType::LocalPref)) {
+    w.int8(pa.local_pref);
+  } else {
+    w.null();
+  }
+  auto strings = [&](bgp::AttributeType t, std::vector<std::string> v) {
+    if (pa.has(t)) {
+      w.text_array(v);
+    } else {
+      w.null();
+    }
+  };
+  strings(bgp::AttributeType::Communities, community_strings(pa.communities));
+  strings(bgp::AttributeType::LargeCommunities, large_community_strings(pa.large_communities));
+  strings(bgp::AttributeType::ExtendedCommunities,
+          extended_community_strings(pa.extended_communities));
+  if (pa.has(bgp::AttributeType::Aggregator)) {
+    bgp::Aggregator a = pa.aggregator;
+    if (!context.four_octet_as && a.asn == bgp::kAsTrans &&
+        pa.has(bgp::AttributeType::As4Aggregator)) {
+      a = pa.as4_aggregator;
+    }
+    w.int8(a.asn);
+    w.inet(bgp::IpAddress::v4(a.address), 32, false);
+  } else {
+    w.null();
+    w.null();
+  }
+  w.boolean(pa.has(bgp::AttributeType::AtomicAggregate));
+  if (pa.has(bgp::AttributeType::OriginatorId)) {
+    w.inet(bgp::IpAddress::v4(pa.originator_id), 32, false);
+  } else {
+    w.null();
+  }
+  if (pa.has(bgp::AttributeType::ClusterList)) {
+    std::vector<bgp::IpAddress> ids;
+    for (std::size_t i = 0; i + 4 <= pa.cluster_list.size(); i += 4) {
+      ids.push_back(bgp::IpAddress::v4(codec::wire::load_u32(pa.cluster_list, i)));
+    }
+    w.inet_array(ids);
+  } else {
+    w.null();
+  }
+  if (pa.has(bgp::AttributeType::Otc)) {
+    w.int8(pa.otc);
+  } else {
+    w.null();
+  }
+  // Attributes the codec does not decode, as received (flags, type, length, value).
+  std::vector<std::uint8_t> unknown;
+  bgp::RawAttributeIterator it(canonical, 0);
+  bgp::RawAttribute a;
+  while (it.next(a)) {
+    if (!bgp::is_known_attribute(a.type)) {
+      unknown.push_back(a.flags);
+      unknown.push_back(a.type);
+      if ((a.flags & bgp::attr_flag::kExtendedLength) != 0) {
+        unknown.push_back(static_cast<std::uint8_t>(a.value.size() >> 8));
+      }
+      unknown.push_back(static_cast<std::uint8_t>(a.value.size()));
+      unknown.insert(unknown.end(), a.value.begin(), a.value.end());
+    }
+  }
+  if (unknown.empty()) {
+    w.null();
+  } else {
+    w.bytea(unknown);
+  }
+  w.bytea(canonical);
+  w.timestamptz(time_us);
+}
+
+std::vector<std::string> capability_strings(std::span<const std::uint8_t> open_message) {
+  std::vector<std::string> out;
+  auto open = bgp::parse_open(open_message);
+  if (!open) {
+    return out;
+  }
+  for (const auto& p : open->parameters) {
+    for (const auto& c : p.capabilities) {
+      const char* name = bgp::to_string(c.code);
+      std::string s =
+          name != nullptr ? name : "capability " + std::to_string(static_cast<int>(c.code));
+      if (const auto* mp = c.get<bgp::MultiprotocolCapability>()) {
+        s += " " + family_name(mp->family);
+      } else if (const auto* as4 = c.get<bgp::FourOctetAsCapability>()) {
+        s += " " + std::to_string(as4->asn);
+      } else if (const auto* ap = c.get<bgp::AddPathCapability>()) {
+        for (const auto& t : ap->tuples) {
+          s += " " + family_name(t.family) +
+               (t.mode == bgp::AddPathMode::Both   ? " send/receive"
+                : t.mode == bgp::AddPathMode::Send ? " send"
+                                                   : " receive");
+        }
+      } else if (const auto* gr = c.get<bgp::GracefulRestartCapability>()) {
+        s += " " + std::to_string(gr->restart_time) + "s";
+        for (const auto& t : gr->tuples) {
+          s += " " + family_name(t.family);
+        }
+      } else if (const auto* role = c.get<bgp::RoleCapability>()) {
+        s += " " + std::to_string(static_cast<int>(role->role));
+      } else if (const auto* fqdn = c.get<bgp::FqdnCapability>()) {
+        s += " " + fqdn->hostname + (fqdn->domain.empty() ? "" : "." + fqdn->domain);
+      }
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+}  // namespace bgpscribe::exporters::postgres

@@ -1,0 +1,721 @@
+#include "exporters/postgres/writer.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <system_error>
+
+#include "exporters/postgres/rows.hpp"
+#include "exporters/postgres/schema.hpp"
+
+namespace bgpscribe::exporters::postgres {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Writes `bytes` to `path` durably: temporary file, fsync, rename, fsync of the folder.
+void write_durably(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "cannot create " + tmp.string());
+  }
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "cannot write " + tmp.string());
+    }
+    at += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::system_error(e, std::generic_category(), "cannot sync " + tmp.string());
+  }
+  ::close(fd);
+  fs::rename(tmp, path);
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  const std::string line = text + "\n";
+  write_durably(path, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+}
+
+// A timestamptz expression for a Unix time in microseconds: exact, unlike to_timestamp(double).
+std::string ts(std::int64_t unix_us) {
+  return "(timestamptz 'epoch' + " + std::to_string(unix_us) + " * interval '1 microsecond')";
+}
+
+std::optional<std::string> nonzero_id(std::uint32_t id) {
+  if (id == 0) {
+    return std::nullopt;
+  }
+  return codec::bgp::IpAddress::v4(id).to_string();
+}
+
+bool unspecified(const codec::bgp::IpAddress& a) {
+  return std::all_of(a.bytes.begin(), a.bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// Rewrites the int4 field `field` of every tuple from a batch-local peer number to its id.
+void map_peers(std::vector<std::uint8_t>& data, std::size_t field,
+               const std::vector<std::int32_t>& ids) {
+  if (data.empty()) {
+    return;
+  }
+  CopyTuples tuples(data);
+  std::vector<std::pair<std::size_t, std::int32_t>> fields;
+  while (tuples.next(fields)) {
+    if (fields.size() <= field || fields[field].second != 4) {
+      throw std::runtime_error("batch COPY data: tuple without a peer field");
+    }
+    std::uint8_t* p = data.data() + fields[field].first;
+    const std::uint32_t local = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                                (std::uint32_t{p[2]} << 8) | p[3];
+    if (local >= ids.size()) {
+      throw std::runtime_error("batch COPY data names peer " + std::to_string(local));
+    }
+    const auto id = static_cast<std::uint32_t>(ids[local]);
+    p[0] = static_cast<std::uint8_t>(id >> 24);
+    p[1] = static_cast<std::uint8_t>(id >> 16);
+    p[2] = static_cast<std::uint8_t>(id >> 8);
+    p[3] = static_cast<std::uint8_t>(id);
+  }
+  if (!tuples.ok()) {
+    throw std::runtime_error("batch COPY data is malformed");
+  }
+}
+
+}  // namespace
+
+// ---- BatchSpool ---------------------------------------------------------------------------------
+
+namespace {
+
+// The sequence number of a spool file name ("<20 digits>.batch"); anything else is not ours.
+std::optional<std::uint64_t> sequence_of(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.size() != 26 || !name.ends_with(".batch") ||
+      !std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::strtoull(name.c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+BatchSpool::BatchSpool(fs::path directory) : dir_(std::move(directory)) {
+  fs::create_directories(dir_ / "batches");
+  const fs::path stream_file = dir_ / "stream";
+  if (fs::exists(stream_file)) {
+    stream_ = static_cast<std::int32_t>(std::strtol(read_text(stream_file).c_str(), nullptr, 10));
+  }
+  if (stream_ <= 0) {
+    // A random id per spool folder: a new folder (a new machine, a wiped state directory)
+    // numbers its batches from 1 again without colliding with the numbers of the old one.
+    std::random_device rd;
+    stream_ = static_cast<std::int32_t>(1 + (rd() % 0x7FFFFFFE));
+    write_text(stream_file, std::to_string(stream_));
+  }
+  if (fs::exists(dir_ / "sequence")) {
+    sequence_ = std::strtoull(read_text(dir_ / "sequence").c_str(), nullptr, 10);
+  }
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "batches")) {
+    const auto name = e.path().filename().string();
+    if (name.starts_with(".")) {
+      fs::remove(e.path());  // a temporary left by a crash while writing: never renamed
+      continue;
+    }
+    if (const auto seq = sequence_of(e.path())) {
+      sequence_ = std::max(sequence_, *seq);
+      bytes += e.file_size();
+      ++files;
+    }
+  }
+  bytes_ = bytes;
+  files_ = files;
+}
+
+std::uint64_t BatchSpool::next_sequence() {
+  ++sequence_;
+  write_text(dir_ / "sequence", std::to_string(sequence_));
+  return sequence_;
+}
+
+fs::path BatchSpool::path_of(std::uint64_t sequence) const {
+  char name[40];
+  std::snprintf(name, sizeof name, "%020llu.batch", static_cast<unsigned long long>(sequence));
+  return dir_ / "batches" / name;
+}
+
+void BatchSpool::write(const Batch& batch) {
+  const auto bytes = batch.serialize();
+  write_durably(path_of(batch.sequence), bytes);
+  bytes_ += bytes.size();
+  ++files_;
+}
+
+std::vector<std::uint64_t> BatchSpool::list() const {
+  std::vector<std::uint64_t> v;
+  for (const auto& e : fs::directory_iterator(dir_ / "batches")) {
+    if (const auto seq = sequence_of(e.path())) {
+      v.push_back(*seq);
+    }
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::uint8_t> BatchSpool::read(std::uint64_t sequence) const {
+  const fs::path p = path_of(sequence);
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot read " + p.string());
+  }
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void BatchSpool::remove(std::uint64_t sequence) {
+  const fs::path p = path_of(sequence);
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  if (fs::remove(p, ec)) {
+    bytes_ -= ec ? 0 : size;
+    --files_;
+  }
+}
+
+fs::path BatchSpool::quarantine(std::uint64_t sequence) {
+  const fs::path from = path_of(sequence);
+  fs::create_directories(dir_ / "failed");
+  const fs::path to = dir_ / "failed" / from.filename();
+  std::error_code ec;
+  const auto size = fs::file_size(from, ec);
+  fs::rename(from, to);
+  bytes_ -= ec ? 0 : size;
+  --files_;
+  return to;
+}
+
+// ---- Writer
+// ---------------------------------------------------------------------------------------
+
+Writer::Writer(WriterOptions options, BatchSpool& spool)
+    : options_(std::move(options)), spool_(spool) {}
+
+Writer::~Writer() {
+  stop(0);
+}
+
+void Writer::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Writer::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+  cv_.notify_one();
+}
+
+bool Writer::stop(double timeout_s) {
+  if (!thread_.joinable()) {
+    return spool_.files() == 0;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
+    wake_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  db_.close();
+  return spool_.files() == 0;
+}
+
+std::string Writer::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void Writer::set_error(const std::string& e) {
+  std::lock_guard lock(mutex_);
+  last_error_ = e;
+}
+
+void Writer::wait(double seconds) {
+  std::unique_lock lock(mutex_);
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  if (stopping_) {
+    until = std::min(until, deadline_);
+  }
+  cv_.wait_until(lock, until, [this] { return wake_; });
+  wake_ = false;
+}
+
+void Writer::connect() {
+  if (options_.migrate) {
+    // The migrations use their own (libpqxx) connection; they run once per connection of the
+    // writer, which is cheap when the database is up to date (one query).
+    const MigrateResult m = migrate(options_.dsn);
+    if (!m.applied.empty()) {
+      std::fprintf(stderr, "postgres: migrated the database from version %d to %d\n", m.from, m.to);
+    }
+  }
+  db_.connect(options_.dsn, options_.connect_timeout_s);
+  db_.exec(
+      "CREATE TEMP TABLE attr_stage (LIKE bgp.attr_sets INCLUDING DEFAULTS) "
+      "ON COMMIT DELETE ROWS");
+  db_.exec(
+      "CREATE TEMP TABLE rib_stage (peer_id integer, prefix cidr, path_id bigint, "
+      "attr_id bigint, since timestamptz, updated timestamptz, fresh boolean) "
+      "ON COMMIT DELETE ROWS");
+  const auto r = db_.exec(
+      "INSERT INTO bgp.collectors (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET "
+      "last_seen = now() RETURNING collector_id",
+      PgParams().text(options_.collector_name));
+  collector_id_ = static_cast<std::int32_t>(r.integer(0, 0));
+  covered_from_us_ = covered_to_us_ = 0;
+  stats_.connected = true;
+  retention_due_ = {};
+}
+
+void Writer::apply_retention() {
+  if (options_.retention_s <= 0 || std::chrono::steady_clock::now() < retention_due_) {
+    return;
+  }
+  retention_due_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  db_.exec("UPDATE bgp.settings SET retention = " + std::to_string(options_.retention_s) +
+           " * interval '1 second'");
+  const auto r = db_.exec("SELECT bgp.apply_retention()");
+  if (r.rows() > 0) {
+    std::fprintf(stderr, "postgres: retention dropped %d partitions\n", r.rows());
+  }
+}
+
+void Writer::run() {
+  double backoff = 1;
+  int attempts = 0;
+  std::uint64_t failing = 0;  // the batch that failed last
+  bool logged_down = false;
+  while (true) {
+    std::vector<std::uint64_t> pending = spool_.list();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ && (pending.empty() || std::chrono::steady_clock::now() >= deadline_)) {
+        return;
+      }
+    }
+    if (pending.empty()) {
+      wait(1);
+      continue;
+    }
+    try {
+      if (!db_.connected()) {
+        stats_.connected = false;
+        connect();
+        if (logged_down) {
+          std::fprintf(stderr, "postgres: connected again; %llu batches to apply\n",
+                       static_cast<unsigned long long>(pending.size()));
+        }
+        logged_down = false;
+        backoff = 1;
+      }
+      apply_retention();
+      for (const std::uint64_t seq : pending) {
+        const auto bytes = spool_.read(seq);
+        std::string error;
+        auto batch = Batch::parse(bytes, error);
+        if (!batch) {
+          const auto where = spool_.quarantine(seq);
+          ++stats_.quarantined;
+          std::fprintf(stderr, "postgres: batch %llu is damaged (%s): moved to %s\n",
+                       static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
+          continue;
+        }
+        const bool applied = apply(*batch);
+        spool_.remove(seq);
+        if (applied) {
+          ++stats_.batches;
+          stats_.update_rows += batch->update_rows;
+          stats_.attr_rows += batch->attr_rows;
+        } else {
+          ++stats_.skipped;
+        }
+        stats_.last_applied_us = std::max<std::int64_t>(stats_.last_applied_us, batch->last_us);
+        attempts = 0;
+        set_error("");
+        std::lock_guard lock(mutex_);
+        if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
+          break;
+        }
+      }
+    } catch (const PgError& e) {
+      ++stats_.failures;
+      set_error(e.what());
+      if (e.connection_lost() || !db_.connected()) {
+        db_.close();
+        stats_.connected = false;
+        if (!logged_down) {
+          std::fprintf(stderr, "postgres: %s; spooling (%llu batches, %llu bytes), retrying\n",
+                       e.what(), static_cast<unsigned long long>(spool_.files()),
+                       static_cast<unsigned long long>(spool_.bytes()));
+          logged_down = true;
+        }
+        wait(backoff);
+        backoff = std::min(backoff * 2, options_.retry_max_s);
+        continue;
+      }
+      // The server refused a statement of the batch: roll back and retry a few times (a
+      // deadlock or a lock timeout passes), then set the batch aside.
+      try {
+        db_.exec("ROLLBACK");
+      } catch (const PgError&) {
+        db_.close();
+      }
+      const auto head = spool_.list();
+      const std::uint64_t seq = head.empty() ? 0 : head.front();
+      attempts = seq == failing ? attempts + 1 : 1;
+      failing = seq;
+      std::fprintf(stderr, "postgres: batch %llu failed (attempt %d): %s\n",
+                   static_cast<unsigned long long>(seq), attempts, e.what());
+      if (seq != 0 && attempts >= options_.attempts_before_quarantine) {
+        const auto where = spool_.quarantine(seq);
+        ++stats_.quarantined;
+        std::fprintf(stderr, "postgres: batch %llu set aside in %s after %d attempts\n",
+                     static_cast<unsigned long long>(seq), where.c_str(), attempts);
+        attempts = 0;
+      }
+      wait(1);
+    } catch (const SchemaError& e) {
+      ++stats_.failures;
+      set_error(e.what());
+      db_.close();
+      stats_.connected = false;
+      if (!logged_down) {
+        std::fprintf(stderr, "postgres: %s; spooling, retrying\n", e.what());
+        logged_down = true;
+      }
+      wait(backoff);
+      backoff = std::min(backoff * 2, options_.retry_max_s);
+    } catch (const std::exception& e) {
+      // The spool itself failed (disk) or a batch is inconsistent: say so and retry slowly.
+      ++stats_.failures;
+      set_error(e.what());
+      std::fprintf(stderr, "postgres: %s\n", e.what());
+      wait(5);
+    }
+  }
+}
+
+void Writer::ensure_partitions(std::int64_t first_us, std::int64_t last_us) {
+  if (first_us >= covered_from_us_ && last_us < covered_to_us_) {
+    return;
+  }
+  // In a transaction of its own: creating a partition locks the parent until commit.
+  db_.exec("SELECT bgp.ensure_partitions(" + ts(first_us) + ", " + ts(last_us) + ")");
+  const auto r = db_.exec(
+      "SELECT (extract(epoch FROM a.lower) * 1000000)::bigint, "
+      "(extract(epoch FROM b.upper) * 1000000)::bigint FROM bgp.partition_bounds(" +
+      ts(first_us) + ") a, bgp.partition_bounds(" + ts(last_us) + ") b");
+  covered_from_us_ = r.integer(0, 0);
+  covered_to_us_ = r.integer(0, 1);
+}
+
+std::vector<std::int32_t> Writer::peer_ids(const Batch& batch) {
+  std::vector<std::int32_t> ids;
+  for (const auto& p : batch.peers) {
+    const std::string address = p.address.to_string();
+    if (p.asn == 0) {
+      // A transition before the OPEN told the AS: the latest peer with this address.
+      const auto r = db_.exec(
+          "SELECT peer_id FROM bgp.peers WHERE collector_id = $1 AND address = $2 "
+          "ORDER BY last_seen DESC LIMIT 1",
+          PgParams().integer(collector_id_).text(address));
+      if (r.rows() > 0) {
+        ids.push_back(static_cast<std::int32_t>(r.integer(0, 0)));
+        continue;
+      }
+    }
+    PgParams params;
+    params.integer(collector_id_).text(address).integer(p.asn).text(p.name);
+    if (auto id = nonzero_id(p.bgp_id)) {
+      params.text(*id);
+    } else {
+      params.null();
+    }
+    if (unspecified(p.local_address)) {
+      params.null();
+    } else {
+      params.text(p.local_address.to_string());
+    }
+    params.integer(p.local_as);
+    if (auto id = nonzero_id(p.local_bgp_id)) {
+      params.text(*id);
+    } else {
+      params.null();
+    }
+    params.text_array(p.has_session ? std::optional(p.capabilities_sent) : std::nullopt);
+    params.text_array(p.has_session ? std::optional(p.capabilities_received) : std::nullopt);
+    if (p.has_session) {
+      params.bytes(p.open_sent).bytes(p.open_received);
+    } else {
+      params.null().null();
+    }
+    params.integer(p.first_us).integer(p.last_us);
+    const auto r = db_.exec(
+        "INSERT INTO bgp.peers AS p (collector_id, address, asn, name, bgp_id, local_address, "
+        "local_as, local_bgp_id, capabilities_sent, capabilities_received, open_sent, "
+        "open_received, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11, $12, timestamptz 'epoch' + $13 * interval '1 microsecond', "
+        "timestamptz 'epoch' + $14 * interval '1 microsecond') "
+        "ON CONFLICT (collector_id, address, asn) DO UPDATE SET name = EXCLUDED.name, "
+        "bgp_id = coalesce(EXCLUDED.bgp_id, p.bgp_id), "
+        "local_address = coalesce(EXCLUDED.local_address, p.local_address), "
+        "local_as = EXCLUDED.local_as, "
+        "local_bgp_id = coalesce(EXCLUDED.local_bgp_id, p.local_bgp_id), "
+        "capabilities_sent = coalesce(EXCLUDED.capabilities_sent, p.capabilities_sent), "
+        "capabilities_received = coalesce(EXCLUDED.capabilities_received, "
+        "p.capabilities_received), open_sent = coalesce(EXCLUDED.open_sent, p.open_sent), "
+        "open_received = coalesce(EXCLUDED.open_received, p.open_received), "
+        "first_seen = least(p.first_seen, EXCLUDED.first_seen), "
+        "last_seen = greatest(p.last_seen, EXCLUDED.last_seen) RETURNING peer_id",
+        params);
+    ids.push_back(static_cast<std::int32_t>(r.integer(0, 0)));
+  }
+  return ids;
+}
+
+namespace {
+
+// The RIB rows of the batch without their last field (`fresh`): bgp.rib's own columns.
+std::vector<std::uint8_t> rib_columns(std::span<std::uint8_t> stage) {
+  std::vector<std::uint8_t> out;
+  out.reserve(stage.size());
+  CopyTuples tuples(stage);
+  std::vector<std::pair<std::size_t, std::int32_t>> fields;
+  std::size_t header_end = 0;
+  while (tuples.next(fields)) {
+    if (fields.size() != 7) {
+      throw std::runtime_error("batch RIB rows: expected 7 fields");
+    }
+    if (out.empty()) {
+      header_end = fields[0].first - 6;  // the tuple's field count and first length
+      out.assign(stage.begin(), stage.begin() + static_cast<std::ptrdiff_t>(header_end));
+    }
+    out.push_back(0);
+    out.push_back(6);
+    const std::size_t from = fields[0].first - 4;
+    const std::size_t to = fields[6].first - 4;  // the length word of `fresh`
+    out.insert(out.end(), stage.begin() + static_cast<std::ptrdiff_t>(from),
+               stage.begin() + static_cast<std::ptrdiff_t>(to));
+  }
+  out.push_back(0xFF);
+  out.push_back(0xFF);
+  return out;
+}
+
+}  // namespace
+
+void Writer::apply_rib(Batch& batch) {
+  // The current RIB follows the log in the same transaction: the batch's final state per
+  // (peer, prefix, path id) replaces what was there, with set-based statements (no triggers).
+  //
+  // A table load (a session coming up, the collector starting) brings keys bgp.rib does not
+  // have: then the rows go in by a direct COPY, as fast as loading the table by hand. When a
+  // key exists (the COPY fails on the primary key), the savepoint undoes it and the rows take
+  // the general path; the direct COPY then pauses for a while, since under churn it mostly
+  // fails.
+  bool withdrawals = false;
+  {
+    CopyTuples tuples(batch.rib);
+    std::vector<std::pair<std::size_t, std::int32_t>> fields;
+    while (!withdrawals && tuples.next(fields)) {
+      withdrawals = fields.size() > 3 && fields[3].second < 0;
+    }
+  }
+  if (!withdrawals && direct_rib_pause_ == 0) {
+    db_.exec("SAVEPOINT direct_rib");
+    try {
+      db_.copy_in(
+          "COPY bgp.rib (peer_id, prefix, path_id, attr_id, since, updated) FROM STDIN "
+          "(FORMAT binary)",
+          rib_columns(batch.rib));
+      db_.exec("RELEASE SAVEPOINT direct_rib");
+      return;
+    } catch (const PgError& e) {
+      if (e.connection_lost() || e.sqlstate() != "23505") {  // unique_violation
+        throw;
+      }
+      db_.exec("ROLLBACK TO SAVEPOINT direct_rib");
+      direct_rib_pause_ = 50;
+    }
+  } else if (direct_rib_pause_ > 0) {
+    --direct_rib_pause_;
+  }
+  db_.copy_in(
+      "COPY rib_stage (peer_id, prefix, path_id, attr_id, since, updated, fresh) FROM STDIN "
+      "(FORMAT binary)",
+      batch.rib);
+  db_.exec(
+      "DELETE FROM bgp.rib r USING rib_stage s WHERE s.attr_id IS NULL AND "
+      "r.peer_id = s.peer_id AND r.prefix = s.prefix AND r.path_id = s.path_id");
+  // `since` stays when the attributes did not change (fresh: they changed inside the batch,
+  // so the batch's own `since` holds).
+  db_.exec(
+      "INSERT INTO bgp.rib AS t (peer_id, prefix, path_id, attr_id, since, updated) "
+      "SELECT peer_id, prefix, path_id, attr_id, since, updated FROM rib_stage "
+      "WHERE attr_id IS NOT NULL AND NOT fresh "
+      "ON CONFLICT (peer_id, prefix, path_id) DO UPDATE SET attr_id = EXCLUDED.attr_id, "
+      "since = CASE WHEN t.attr_id = EXCLUDED.attr_id THEN t.since ELSE EXCLUDED.since END, "
+      "updated = EXCLUDED.updated");
+  db_.exec(
+      "INSERT INTO bgp.rib AS t (peer_id, prefix, path_id, attr_id, since, updated) "
+      "SELECT peer_id, prefix, path_id, attr_id, since, updated FROM rib_stage "
+      "WHERE attr_id IS NOT NULL AND fresh "
+      "ON CONFLICT (peer_id, prefix, path_id) DO UPDATE SET attr_id = EXCLUDED.attr_id, "
+      "since = EXCLUDED.since, updated = EXCLUDED.updated");
+}
+
+bool Writer::apply(Batch& batch) {
+  if (batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0) {
+    ensure_partitions(batch.first_us, batch.last_us);
+  }
+  db_.exec("BEGIN");
+  db_.exec(
+      "INSERT INTO bgp.writer_progress (collector_id, stream, last_batch) VALUES ($1, $2, 0) "
+      "ON CONFLICT DO NOTHING",
+      PgParams().integer(collector_id_).integer(spool_.stream()));
+  const auto progress = db_.exec(
+      "SELECT last_batch FROM bgp.writer_progress WHERE collector_id = $1 AND stream = $2 "
+      "FOR UPDATE",
+      PgParams().integer(collector_id_).integer(spool_.stream()));
+  if (static_cast<std::uint64_t>(progress.integer(0, 0)) >= batch.sequence) {
+    db_.exec("ROLLBACK");
+    return false;
+  }
+  const std::vector<std::int32_t> ids = peer_ids(batch);
+  map_peers(batch.updates, 1, ids);
+  map_peers(batch.rib, 0, ids);
+  if (!batch.attrs.empty()) {
+    db_.copy_in(std::string("COPY attr_stage (") + kAttrColumns + ") FROM STDIN (FORMAT binary)",
+                batch.attrs);
+    db_.exec("INSERT INTO bgp.attr_sets SELECT * FROM attr_stage ON CONFLICT (attr_id) DO NOTHING");
+  }
+  if (!batch.updates.empty()) {
+    db_.copy_in(
+        "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
+        "(FORMAT binary)",
+        batch.updates);
+  }
+  if (!batch.rib.empty()) {
+    apply_rib(batch);
+  }
+  for (const auto& e : batch.events) {
+    PgParams p;
+    p.integer(e.time_us).integer(ids[e.peer]).text(e.old_state).text(e.new_state);
+    if (e.reason.empty()) {
+      p.null();
+    } else {
+      p.text(e.reason);
+    }
+    if (e.has_notification) {
+      p.integer(e.code)
+          .integer(e.subcode)
+          .text(e.notification_text)
+          .bytes(e.notification_data)
+          .text(e.sent_by);
+    } else {
+      p.null().null().null().null().null();
+    }
+    db_.exec(
+        "INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason, "
+        "notification_code, notification_subcode, notification_text, notification_data, "
+        "sent_by) VALUES (timestamptz 'epoch' + $1 * interval '1 microsecond', $2, $3, $4, $5, "
+        "$6, $7, $8, $9, $10)",
+        p);
+  }
+  if (batch.restart_us != 0) {
+    // Sessions of the previous run that did not end cleanly (kill -9, power loss) still have
+    // routes here: they went down when that run did, which is known no later than now.
+    const auto params = PgParams().integer(collector_id_);
+    db_.exec("INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason) SELECT " +
+                 ts(batch.restart_us) +
+                 ", peer_id, 'Established', 'Idle', 'collector restarted' FROM (SELECT DISTINCT "
+                 "r.peer_id FROM bgp.rib r JOIN bgp.peers p USING (peer_id) WHERE "
+                 "p.collector_id = $1) s",
+             params);
+    db_.exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
+                 ts(batch.restart_us) +
+                 ", r.peer_id, 0, r.prefix, r.path_id, NULL FROM bgp.rib r JOIN bgp.peers p "
+                 "USING (peer_id) WHERE p.collector_id = $1",
+             params);
+    db_.exec(
+        "DELETE FROM bgp.rib r USING bgp.peers p WHERE p.peer_id = r.peer_id AND "
+        "p.collector_id = $1",
+        params);
+  }
+  for (const auto& d : batch.downs) {
+    // A session that went down withdraws all its routes: logged, then gone from the RIB.
+    const auto params = PgParams().integer(ids[d.peer]);
+    db_.exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
+                 ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
+                 ", prefix, path_id, NULL FROM bgp.rib WHERE peer_id = $1",
+             params);
+    db_.exec("DELETE FROM bgp.rib WHERE peer_id = $1", params);
+  }
+  if (batch.checkpoint_us != 0) {
+    const auto params = PgParams().integer(collector_id_);
+    const auto r = db_.exec(
+        "INSERT INTO bgp.checkpoint_routes (time, peer_id, prefix, path_id, attr_id, since) "
+        "SELECT " +
+            ts(batch.checkpoint_us) +
+            ", r.peer_id, r.prefix, r.path_id, r.attr_id, r.since FROM bgp.rib r "
+            "JOIN bgp.peers p USING (peer_id) WHERE p.collector_id = $1",
+        params);
+    db_.exec("INSERT INTO bgp.checkpoints (collector_id, time, routes) VALUES ($1, " +
+                 ts(batch.checkpoint_us) + ", " + std::to_string(r.affected()) +
+                 ") ON CONFLICT DO NOTHING",
+             params);
+  }
+  db_.exec(
+      "UPDATE bgp.writer_progress SET last_batch = $3, updated = now() WHERE collector_id = $1 "
+      "AND stream = $2",
+      PgParams()
+          .integer(collector_id_)
+          .integer(spool_.stream())
+          .integer(static_cast<std::int64_t>(batch.sequence)));
+  db_.exec("COMMIT");
+  return true;
+}
+
+}  // namespace bgpscribe::exporters::postgres

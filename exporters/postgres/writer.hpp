@@ -1,0 +1,134 @@
+// The PostgreSQL exporter's two halves that outlive a record: the batch spool on disk and the
+// writer thread that applies spooled batches to the database in order.
+//
+// Every sealed batch is written to the spool before the database sees it, whether PostgreSQL
+// is up or not, so the spool is also the queue between the exporter thread and the writer:
+// memory stays bounded however long the database is away, a slow database only makes the spool
+// grow, and a crash (or kill -9) of the collector leaves the unapplied batches for the next
+// start. The writer applies batch n in one transaction that also sets writer_progress to n for
+// this spool's stream; a batch found at or below that number was committed before the crash
+// (between COMMIT and the file's removal) and is removed without applying it again.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/postgres/batch.hpp"
+#include "exporters/postgres/pg.hpp"
+
+namespace bgpscribe::exporters::postgres {
+
+// The spool folder: `stream` (this spool's random writer id), `sequence` (the last batch
+// number handed out) and `batches/<20-digit sequence>.batch`; damaged files move to `failed/`.
+class BatchSpool {
+ public:
+  // Creates the folder and its stream id on first use; reads the state back otherwise.
+  explicit BatchSpool(std::filesystem::path directory);
+
+  [[nodiscard]] std::int32_t stream() const { return stream_; }
+  // The next batch number (persisted before the batch file is written).
+  std::uint64_t next_sequence();
+  // Writes the batch (temporary file, fsync, rename): once this returns it survives a crash.
+  void write(const Batch& batch);
+  // Sequence numbers of the spooled batches, ascending.
+  [[nodiscard]] std::vector<std::uint64_t> list() const;
+  [[nodiscard]] std::vector<std::uint8_t> read(std::uint64_t sequence) const;
+  void remove(std::uint64_t sequence);
+  // Moves a batch that cannot be applied aside (kept for the operator, never retried).
+  std::filesystem::path quarantine(std::uint64_t sequence);
+  // Bytes and files in the spool (kept up to date by write/remove).
+  [[nodiscard]] std::uint64_t bytes() const { return bytes_.load(); }
+  [[nodiscard]] std::uint64_t files() const { return files_.load(); }
+  [[nodiscard]] const std::filesystem::path& directory() const { return dir_; }
+
+ private:
+  [[nodiscard]] std::filesystem::path path_of(std::uint64_t sequence) const;
+  std::filesystem::path dir_;
+  std::int32_t stream_ = 0;
+  std::uint64_t sequence_ = 0;
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> files_{0};
+};
+
+struct WriterOptions {
+  std::string dsn;  // empty: libpq defaults (PGHOST, PGDATABASE, ...)
+  std::string collector_name;
+  int connect_timeout_s = 5;
+  double retry_max_s = 30;             // back-off between reconnection attempts, 1 s doubling
+  int attempts_before_quarantine = 5;  // failures of one batch on a healthy connection
+  bool migrate = true;                 // run the schema migrations when connecting
+  // Drop log and checkpoint partitions older than this (bgp.settings.retention, applied at
+  // connection and then hourly); 0 leaves the setting alone.
+  std::int64_t retention_s = 0;
+};
+
+struct WriterStats {
+  std::atomic<std::uint64_t> batches{0};      // applied
+  std::atomic<std::uint64_t> skipped{0};      // found already applied (retry after a crash)
+  std::atomic<std::uint64_t> quarantined{0};  // damaged or refused for good
+  std::atomic<std::uint64_t> update_rows{0};
+  std::atomic<std::uint64_t> attr_rows{0};
+  std::atomic<std::uint64_t> failures{0};        // failed attempts (connection or statement)
+  std::atomic<std::int64_t> last_applied_us{0};  // receive time of the newest applied record
+  std::atomic<bool> connected{false};
+};
+
+class Writer {
+ public:
+  Writer(WriterOptions options, BatchSpool& spool);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void start();
+  // A batch was spooled.
+  void notify();
+  // Applies what is spooled for at most `timeout_s` seconds, then stops the thread; true when
+  // the spool is empty.
+  bool stop(double timeout_s);
+
+  [[nodiscard]] const WriterStats& stats() const { return stats_; }
+  // The last error, for status and logs ("" when the last attempt worked).
+  [[nodiscard]] std::string last_error() const;
+
+ private:
+  void run();
+  void connect();
+  // Applies one batch; false when it was skipped as already applied.
+  bool apply(Batch& batch);
+  std::vector<std::int32_t> peer_ids(const Batch& batch);
+  void ensure_partitions(std::int64_t first_us, std::int64_t last_us);
+  void set_error(const std::string& e);
+  void wait(double seconds);
+  void apply_retention();
+  // The RIB part of a batch: a direct COPY when every row is new, else staging and upserts.
+  void apply_rib(Batch& batch);
+
+  WriterOptions options_;
+  BatchSpool& spool_;
+  PgConnection db_;
+  std::int32_t collector_id_ = 0;
+  // Partitions known to exist: [covered_from_us_, covered_to_us_).
+  std::int64_t covered_from_us_ = 0;
+  std::int64_t covered_to_us_ = 0;
+  // Batches to go before trying the direct COPY into bgp.rib again (see apply()).
+  int direct_rib_pause_ = 0;
+  WriterStats stats_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
+  std::string last_error_;
+  std::chrono::steady_clock::time_point retention_due_{};
+};
+
+}  // namespace bgpscribe::exporters::postgres
