@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "collector/core/run.hpp"
+#include "collector/tools/db.hpp"
 #include "collector/tools/dump.hpp"
 #include "collector/tools/replay.hpp"
 #include "exporters/mrt/exporter.hpp"
@@ -110,6 +111,8 @@ int main(int argc, char** argv) {
   add_replay(app, replay_options);
   bgpscribe::collector::RunOptions run_options;
   add_run(app, run_options);
+  bgpscribe::collector::tools::DbArgs db_args;
+  bgpscribe::collector::tools::add_db(app, db_args);
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("run")) {
@@ -128,6 +131,9 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("replay")) {
     return bgpscribe::collector::tools::run_replay(replay_options);
+  }
+  if (app.got_subcommand("db")) {
+    return bgpscribe::collector::tools::run_db(db_args);
   }
   return 2;
 }
