@@ -12,6 +12,7 @@
 #include "collector/tools/replay.hpp"
 #include "exporters/mrt/exporter.hpp"
 #include "exporters/null/null_exporter.hpp"
+#include "exporters/postgres/exporter.hpp"
 
 namespace {
 
@@ -86,6 +87,7 @@ bgpscribe::collector::ExporterTable exporter_table() {
   return {
       {"mrt", bgpscribe::exporters::mrt::make},
       {"null", bgpscribe::exporters::null::make},
+      {"postgres", bgpscribe::exporters::postgres::make},
   };
 }
 

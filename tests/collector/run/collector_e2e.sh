@@ -26,65 +26,9 @@ done
 command -v bgpdump >/dev/null || { echo "SKIP: bgpdump not installed"; exit 77; }
 /usr/bin/python3 -c 'import mrtparse' 2>/dev/null || { echo "SKIP: python3-mrtparse not installed"; exit 77; }
 
-tmp=$(mktemp -d /tmp/bgpscribe-e2e-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
-wait_for() {
-  local limit=$(($1 * 10)) i=0
-  shift
-  while ! "$@" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -ge $limit ] && return 1
-    sleep 0.1
-  done
-}
-status_field() { # status_field DIR KEY: first value of KEY in DIR/state/status.json
-  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/state/status.json" "$2"
-}
-exporter_field() { # exporter_field DIR INDEX KEY
-  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exporters"][int(sys.argv[2])][sys.argv[3]])' "$1/state/status.json" "$2" "$3"
-}
-established() { [ "$(status_field "$1" peers_established)" -ge "$2" ]; }
-# quiet DIR: the collector's message count has not moved for a second.
-quiet() {
-  local a b
-  a=$(status_field "$1" messages) || return 1
-  sleep 1
-  b=$(status_field "$1" messages) || return 1
-  [ "$a" = "$b" ] && [ "$a" -gt 0 ]
-}
-start_collector() { # start_collector DIR: runs $1/c.yaml, sets $cpid
-  rm -f "$1/state/status.json"
-  "$bin" run -c "$1/c.yaml" >"$1/run.log" 2>&1 &
-  cpid=$!
-  pids+=("$cpid")
-  wait_for 10 test -f "$1/state/status.json" || fail "collector in $1 did not start: $(cat "$1/run.log")"
-}
-stop_collector() { # stop_collector: SIGTERM, wait at most 30 s
-  kill -TERM "$cpid"
-  local i=0
-  while kill -0 "$cpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-  if kill -0 "$cpid" 2>/dev/null; then
-    fail "collector did not stop within 30 s of SIGTERM"
-    kill -9 "$cpid"
-  fi
-  wait "$cpid"
-  local rc=$?
-  [ $rc -eq 0 ] || fail "collector exited with $rc after SIGTERM"
-}
+tmp_prefix=bgpscribe-e2e
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 # route_lines FILE: bgpdump -m style lines of our dump without type and time, sorted.
 route_lines() { "$bin" dump -m "$1" | grep -v '|STATE|' | cut -d'|' -f3- | sort; }
 
@@ -312,7 +256,7 @@ rc=$?
 grep -q "c.yaml:8:16: peer: hold_time must be 0 or at least 3" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 sed -i 's/hold_time: 2/hold_time: 30/; s/type: mrt/type: mrtt/' "$d/c.yaml"
 "$bin" run -c "$d/c.yaml" >"$d/out" 2>&1
-grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: mrt, null)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
+grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: mrt, null, postgres)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 [ -e "$d/mrt" ] && fail "bad config: something was started"
 echo "bad config: refused with file:line and what to fix"
 

@@ -1,0 +1,413 @@
+// The postgres exporter's parts against a real PostgreSQL: the binary COPY encoding (read back
+// by the server as text), batch files (round trip, damage detected), the builder's rows (ord,
+// `since`, treat-as-withdraw, sessions going down) and the writer (exactly once, the current
+// RIB in step with the log, damaged batches set aside). The whole path from BGP sessions to
+// SQL is tests/collector/run/postgres_e2e.sh.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "codec/bgp/notification.hpp"
+#include "codec/bgp/update.hpp"
+#include "exporters/postgres/batch.hpp"
+#include "exporters/postgres/copy.hpp"
+#include "exporters/postgres/rows.hpp"
+#include "exporters/postgres/schema.hpp"
+#include "exporters/postgres/writer.hpp"
+#include "tests/exporters/postgres/test_database.hpp"
+
+namespace bgpscribe::exporters::postgres {
+namespace {
+
+namespace bgp = codec::bgp;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kT0 = 1'796'357'700'000'000;  // 2026-12-04 (µs)
+
+std::string query_one(const std::string& dsn, const std::string& sql) {
+  pqxx::connection c(dsn);
+  pqxx::nontransaction t(c);
+  const auto r = t.exec(sql);
+  return r.empty() || r[0][0].is_null() ? "NULL" : r[0][0].c_str();
+}
+
+PeerInfoPtr peer(const char* ip, std::uint32_t as, std::uint32_t id = 1) {
+  auto p = std::make_shared<PeerInfo>();
+  p->id = id;
+  p->name = ip;
+  p->peer_address = *bgp::IpAddress::parse(ip);
+  p->local_address = *bgp::IpAddress::parse("192.0.2.1");
+  p->peer_as = as;
+  p->local_as = 65000;
+  p->peer_bgp_id = 0x0A000001;
+  p->local_bgp_id = 0xC0000201;
+  return p;
+}
+
+// An UPDATE announcing `announce` with AS path {as, 15169} and next hop 192.0.2.254 (MED
+// `med`), withdrawing `withdraw`.
+std::vector<std::uint8_t> update(std::vector<const char*> announce,
+                                 std::vector<const char*> withdraw = {}, std::uint32_t as = 64500,
+                                 std::uint32_t med = 0) {
+  bgp::UpdateMessage m;
+  for (const char* p : withdraw) {
+    m.withdrawn.push_back({*bgp::Prefix::parse(p), 0});
+  }
+  for (const char* p : announce) {
+    m.nlri.push_back({*bgp::Prefix::parse(p), 0});
+  }
+  if (!announce.empty()) {
+    m.attributes.origin(bgp::Origin::Igp)
+        .as_path({{bgp::AsSegmentType::AsSequence, {as, 15169}}})
+        .next_hop(0xC00002FE)
+        .med(med);
+    const std::uint32_t communities[] = {(64500U << 16) | 100U};
+    m.attributes.communities(communities);
+  }
+  codec::wire::Writer w;
+  EXPECT_TRUE(m.encode(w));
+  return w.take();
+}
+
+Record message(std::int64_t t, PeerInfoPtr p, const std::vector<std::uint8_t>& bytes) {
+  Record r;
+  r.type = RecordType::Message;
+  r.time_us = t;
+  r.peer = std::move(p);
+  r.message = SharedBytes(bytes);
+  r.context.four_octet_as = true;
+  return r;
+}
+
+Record state(std::int64_t t, PeerInfoPtr p, SessionState from, SessionState to) {
+  Record r;
+  r.type = RecordType::StateChange;
+  r.time_us = t;
+  r.peer = std::move(p);
+  r.old_state = from;
+  r.new_state = to;
+  r.reason = "test";
+  return r;
+}
+
+// ---- COPY encoding
+// --------------------------------------------------------------------------------
+
+TEST(PostgresCopy, EveryTypeReadsBackAsTheServerPrintsIt) {
+  BGPSCRIBE_REQUIRE_PG();
+  tests::TestDatabase db("copy_types");
+  CopyWriter w;
+  w.row(10);
+  w.timestamptz(kT0 + 123456);
+  w.int4(-7);
+  w.int8(4200000000);
+  w.cidr(*bgp::Prefix::parse("2001:db8:100::/40"));
+  w.inet(*bgp::IpAddress::parse("192.0.2.1"), 32, false);
+  w.text("zürich \"q\"");
+  const std::uint8_t raw[] = {0, 1, 0xFF};
+  w.bytea(raw);
+  const std::int64_t path[] = {3356, 4200000000};
+  w.int8_array(path);
+  const std::string comms[] = {"65000:1", "a,b"};
+  w.text_array(comms);
+  const bgp::IpAddress ids[] = {*bgp::IpAddress::parse("10.0.0.1"), *bgp::IpAddress::parse("::1")};
+  w.inet_array(ids);
+  w.row(10);
+  for (int i = 0; i < 3; ++i) {
+    w.null();
+  }
+  w.cidr(*bgp::Prefix::parse("10.0.0.0/8"));
+  w.null();
+  w.text("");
+  w.bytea({});
+  w.int8_array({});
+  w.null();
+  w.boolean(true);  // a boolean where the table has inet[]
+  auto data = w.finish();
+  ASSERT_EQ(w.rows(), 2U);
+
+  PgConnection c;
+  c.connect(db.dsn(), 5);
+  c.exec("SET TIME ZONE 'UTC'");
+  c.exec(
+      "CREATE TABLE t (ts timestamptz, i4 integer, i8 bigint, p cidr, a inet, s text, b bytea, "
+      "path bigint[], comms text[], ids inet[])");
+  // Row 2 carries a bool where inet[] belongs: the server refuses the whole COPY, and says so.
+  EXPECT_THROW(c.copy_in("COPY t FROM STDIN (FORMAT binary)", data), PgError);
+
+  CopyWriter ok;
+  ok.row(10);
+  ok.timestamptz(kT0 + 123456);
+  ok.int4(-7);
+  ok.int8(4200000000);
+  ok.cidr(*bgp::Prefix::parse("2001:db8:100::/40"));
+  ok.inet(*bgp::IpAddress::parse("192.0.2.1"), 32, false);
+  ok.text("zürich \"q\"");
+  ok.bytea(raw);
+  ok.int8_array(path);
+  ok.text_array(comms);
+  ok.inet_array(ids);
+  ok.row(10);
+  for (int i = 0; i < 3; ++i) {
+    ok.null();
+  }
+  ok.cidr(*bgp::Prefix::parse("10.0.0.0/8"));
+  ok.null();
+  ok.text("");
+  ok.bytea({});
+  ok.int8_array({});
+  ok.null();
+  ok.inet_array({});
+  EXPECT_EQ(c.copy_in("COPY t FROM STDIN (FORMAT binary)", ok.finish()), 2U);
+  const auto r = c.exec(
+      "SELECT ts::text, i4, i8, p::text, a, s, encode(b, 'hex'), path::text, comms::text, "
+      "ids::text FROM t ORDER BY i4 NULLS LAST");
+  ASSERT_EQ(r.rows(), 2);
+  EXPECT_EQ(r.get(0, 0), "2026-12-04 04:15:00.123456+00");
+  EXPECT_EQ(r.get(0, 1), "-7");
+  EXPECT_EQ(r.get(0, 2), "4200000000");
+  EXPECT_EQ(r.get(0, 3), "2001:db8:100::/40");
+  EXPECT_EQ(r.get(0, 4), "192.0.2.1");
+  EXPECT_EQ(r.get(0, 5), "zürich \"q\"");
+  EXPECT_EQ(r.get(0, 6), "0001ff");
+  EXPECT_EQ(r.get(0, 7), "{3356,4200000000}");
+  EXPECT_EQ(r.get(0, 8), "{65000:1,\"a,b\"}");
+  EXPECT_EQ(r.get(0, 9), "{10.0.0.1,::1}");
+  EXPECT_TRUE(r.is_null(1, 0));
+  EXPECT_EQ(r.get(1, 3), "10.0.0.0/8");
+  EXPECT_EQ(r.get(1, 5), "");
+  EXPECT_EQ(r.get(1, 6), "");
+  EXPECT_EQ(r.get(1, 7), "{}");
+  EXPECT_EQ(r.get(1, 9), "{}");
+}
+
+// ---- Batches
+// --------------------------------------------------------------------------------------
+
+TEST(PostgresBatch, FileRoundTripAndDamage) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  EXPECT_FALSE(b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16"}))));
+  EXPECT_FALSE(b.add(message(kT0 + 5, p, update({}, {"10.1.0.0/16"}))));
+  Batch batch = b.seal(7);
+  EXPECT_EQ(batch.update_rows, 3U);
+  EXPECT_EQ(batch.rib_rows, 2U);
+  EXPECT_EQ(batch.attr_rows, 1U);
+  const auto file = batch.serialize();
+  std::string error;
+  auto back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->sequence, 7U);
+  EXPECT_EQ(back->first_us, kT0);
+  EXPECT_EQ(back->last_us, kT0 + 5);
+  ASSERT_EQ(back->peers.size(), 1U);
+  EXPECT_EQ(back->peers[0].asn, 64500U);
+  EXPECT_EQ(back->updates, batch.updates);
+  EXPECT_EQ(back->rib, batch.rib);
+  EXPECT_EQ(back->serialize(), file);
+
+  for (const std::size_t at : {std::size_t{3}, file.size() / 2, file.size() - 1}) {
+    auto damaged = file;
+    damaged[at] ^= 0x40;
+    EXPECT_FALSE(Batch::parse(damaged, error));
+    EXPECT_FALSE(error.empty());
+  }
+  EXPECT_FALSE(Batch::parse(std::span(file).first(file.size() - 9), error));
+  EXPECT_NE(error.find("CRC"), std::string::npos) << error;
+}
+
+TEST(PostgresBatch, MessagesOfOneReadShareTheTimeAndCountOrd) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500, 1);
+  auto q = peer("192.0.2.11", 64501, 2);
+  b.add(message(kT0, p, update({"10.0.0.0/8"})));
+  b.add(message(kT0, p, update({}, {"10.0.0.0/8"})));
+  b.add(message(kT0, q, update({"10.0.0.0/8"})));
+  b.add(message(kT0 + 1, p, update({"10.0.0.0/8"})));
+  Batch batch = b.seal(1);
+  // The ord field (third) of each row, in order.
+  CopyTuples t(batch.updates);
+  std::vector<std::pair<std::size_t, std::int32_t>> f;
+  std::vector<int> ords;
+  while (t.next(f)) {
+    const auto* v = batch.updates.data() + f[2].first;
+    ords.push_back((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3]);
+  }
+  EXPECT_EQ(ords, (std::vector<int>{0, 1, 0, 0}));
+}
+
+TEST(PostgresBatch, SessionDownSealsWithItsNotification) {
+  BatchBuilder b;
+  auto pre = peer("192.0.2.10", 0);  // before the OPEN: AS unknown
+  auto p = peer("192.0.2.10", 64500);
+  EXPECT_FALSE(b.add(state(kT0, pre, SessionState::Active, SessionState::OpenSent)));
+  EXPECT_FALSE(b.add(message(kT0 + 1, p, update({"10.0.0.0/8"}))));
+  EXPECT_FALSE(b.add(state(kT0 + 2, p, SessionState::Established, SessionState::Idle)));
+  EXPECT_TRUE(b.pending());
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 2;
+  down.peer = p;
+  codec::wire::Writer w;
+  ASSERT_TRUE(bgp::encode_notification({6, 2, {3, 'b', 'y', 'e'}}, w));
+  down.message = SharedBytes(w.bytes());
+  EXPECT_TRUE(b.add(down));
+  EXPECT_FALSE(b.pending());
+  Batch batch = b.seal(1);
+  ASSERT_EQ(batch.events.size(), 2U);
+  EXPECT_EQ(batch.events[1].old_state, "Established");
+  EXPECT_TRUE(batch.events[1].has_notification);
+  EXPECT_EQ(batch.events[1].code, 6);
+  EXPECT_EQ(batch.events[1].sent_by, "peer");
+  EXPECT_EQ(batch.events[1].notification_text, "Cease / Administrative Shutdown");
+  ASSERT_EQ(batch.downs.size(), 1U);
+  EXPECT_EQ(batch.downs[0].time_us, kT0 + 2);
+  // The transition before the OPEN belongs to the peer the OPEN named.
+  ASSERT_EQ(batch.peers.size(), 2U);
+  EXPECT_EQ(batch.peers[0].asn, 64500U);
+}
+
+// ---- Writer
+// ---------------------------------------------------------------------------------------
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (tests::test_dsn().empty()) {
+      GTEST_SKIP() << "BGPSCRIBE_TEST_DSN is not set";
+    }
+    db_ = std::make_unique<tests::TestDatabase>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("pg_writer_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  struct Counts {
+    std::uint64_t batches = 0;
+    std::uint64_t skipped = 0;
+    std::uint64_t quarantined = 0;
+  };
+  // Spools `batches` (numbered from the spool) and lets a writer apply them.
+  Counts run(std::vector<Batch> batches) {
+    BatchSpool spool(dir_);
+    for (auto& b : batches) {
+      b.sequence = spool.next_sequence();
+      spool.write(b);
+    }
+    WriterOptions o;
+    o.dsn = db_->dsn();
+    o.collector_name = "test";
+    Writer w(o, spool);
+    w.start();
+    for (int i = 0; i < 200 && spool.files() > 0; ++i) {
+      std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(w.stop(5)) << w.last_error();
+    return {w.stats().batches.load(), w.stats().skipped.load(), w.stats().quarantined.load()};
+  }
+  std::string q(const std::string& sql) { return query_one(db_->dsn(), sql); }
+
+  std::unique_ptr<tests::TestDatabase> db_;
+  fs::path dir_;
+};
+
+TEST_F(WriterTest, RibFollowsTheLogAndSinceSurvivesReannouncement) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16"})));
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  // Same attributes again (since stays), new attributes (since moves), withdraw and
+  // announce again in one batch (since moves even with the first attributes).
+  b.add(message(kT0 + 1'000'000, p, update({"10.0.0.0/8"})));
+  b.add(message(kT0 + 2'000'000, p, update({"10.1.0.0/16"}, {}, 64500, 5)));
+  b.add(message(kT0 + 3'000'000, p, update({}, {"10.2.0.0/16"})));
+  b.add(message(kT0 + 4'000'000, p, update({"10.2.0.0/16"})));
+  batches.push_back(b.seal(0));
+  // Only re-announcements, no withdrawal: the direct COPY into bgp.rib is tried, fails on the
+  // primary key and gives way to the upserts (since stays for the same attributes).
+  b.add(message(kT0 + 5'000'000, p, update({"10.0.0.0/8", "10.3.0.0/16"})));
+  batches.push_back(b.seal(0));
+  const auto s = run(std::move(batches));
+  EXPECT_EQ(s.batches, 3U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "9");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "4");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.attr_sets"), "2");
+  const auto since = [&](const char* prefix) {
+    return q("SELECT (extract(epoch FROM since) * 1000000)::bigint - " + std::to_string(kT0) +
+             " FROM bgp.rib WHERE prefix = '" + prefix + "'");
+  };
+  EXPECT_EQ(since("10.0.0.0/8"), "0");
+  EXPECT_EQ(since("10.1.0.0/16"), "2000000");
+  EXPECT_EQ(since("10.2.0.0/16"), "4000000");
+  EXPECT_EQ(q("SELECT med FROM bgp.rib JOIN bgp.attr_sets USING (attr_id) WHERE prefix = "
+              "'10.1.0.0/16'"),
+            "5");
+  EXPECT_EQ(q("SELECT as_path::text || ' ' || origin_as || ' ' || communities::text || ' ' || "
+              "host(next_hop) FROM bgp.attr_sets WHERE med = 5"),
+            "{64500,15169} 15169 {64500:100} 192.0.2.254");
+}
+
+TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  b.add(message(kT0, p, update({"10.0.0.0/8"})));
+  Batch first = b.seal(0);
+  EXPECT_EQ(run({first}).batches, 1U);
+  // The same file again (a crash between COMMIT and its removal): skipped.
+  {
+    BatchSpool spool(dir_);
+    first.sequence = 1;  // the number run() gave it
+    spool.write(first);
+    // A damaged file next to it.
+    b.add(message(kT0 + 1, p, update({"10.9.0.0/16"})));
+    Batch second = b.seal(spool.next_sequence());
+    auto bytes = second.serialize();
+    bytes[bytes.size() / 2] ^= 1;
+    char name[40];
+    std::snprintf(name, sizeof name, "%020llu.batch",
+                  static_cast<unsigned long long>(second.sequence));
+    std::ofstream(dir_ / "batches" / name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+  const auto s = run({});
+  EXPECT_EQ(s.skipped, 1U);
+  EXPECT_EQ(s.quarantined, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "1");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "failed"), fs::directory_iterator()), 1);
+}
+
+TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500, 1);
+  auto other = peer("192.0.2.11", 64501, 2);
+  b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16"})));
+  b.add(message(kT0, other, update({"10.0.0.0/8"})));
+  b.add(state(kT0 + 10, p, SessionState::Established, SessionState::Idle));
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 10;
+  down.peer = p;
+  EXPECT_TRUE(b.add(down));
+  const auto s = run({b.seal(0)});
+  EXPECT_EQ(s.batches, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "1");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates WHERE attr_id IS NULL AND time = " +
+              std::string("timestamptz 'epoch' + ") + std::to_string(kT0 + 10) +
+              " * interval '1 microsecond'"),
+            "2");
+  EXPECT_EQ(q("SELECT new_state FROM bgp.peer_events WHERE old_state = 'Established'"), "Idle");
+}
+
+}  // namespace
+}  // namespace bgpscribe::exporters::postgres
