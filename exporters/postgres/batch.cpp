@@ -547,7 +547,7 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
     }
     b.updates.insert(b.updates.end(), updates.end() - 2, updates.end());  // trailer
   }
-  // The RIB rows in key order, for the same reason (the primary key leads with the peer).
+  // The RIB rows in key order, for the same reason (the primary key leads with the prefix).
   std::vector<std::pair<const RibKey*, const RibState*>> rib_rows;
   rib_rows.reserve(rib_.size());
   for (const auto& [key, state] : rib_) {
@@ -556,9 +556,9 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   std::sort(rib_rows.begin(), rib_rows.end(), [](const auto& x, const auto& y) {
     const RibKey& a = *x.first;
     const RibKey& c = *y.first;
-    return std::tie(a.peer, a.prefix.address.family, a.prefix.address.bytes, a.prefix.length,
-                    a.path_id) < std::tie(c.peer, c.prefix.address.family, c.prefix.address.bytes,
-                                          c.prefix.length, c.path_id);
+    return std::tie(a.prefix.address.family, a.prefix.address.bytes, a.prefix.length, a.peer,
+                    a.path_id) < std::tie(c.prefix.address.family, c.prefix.address.bytes,
+                                          c.prefix.length, c.peer, c.path_id);
   });
   CopyWriter rib;
   for (const auto& [key_ptr, state_ptr] : rib_rows) {

@@ -147,9 +147,11 @@ CREATE TABLE bgp.rib (
   attr_id bigint NOT NULL,
   since timestamptz NOT NULL,
   updated timestamptz NOT NULL,
-  PRIMARY KEY (peer_id, prefix, path_id)
+  -- Prefix first: the key serves prefix lookups (=, <<=; >>= as supernet probes) itself, so
+  -- the table carries one index on cidr, the costly kind to maintain, instead of two.
+  PRIMARY KEY (prefix, peer_id, path_id)
 );
-CREATE INDEX rib_prefix ON bgp.rib (prefix);
+CREATE INDEX rib_peer ON bgp.rib (peer_id);
 CREATE INDEX rib_attr ON bgp.rib (attr_id);
 
 -- RIB checkpoints: copies of a collector's current RIB, so that the RIB at a past time is a
