@@ -15,7 +15,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<std::uint8_t> file = {'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
   file.insert(file.end(), data, data + size);
-  const auto crc = static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
+  const auto crc =
+      static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
   for (int s = 24; s >= 0; s -= 8) {
     file.push_back(static_cast<std::uint8_t>(crc >> s));
   }
