@@ -102,9 +102,20 @@ class In {
     }
     return v;
   }
+  // 0 or 1; anything else makes the file malformed (the writer only writes those).
+  bool flag() {
+    const std::uint8_t v = u8();
+    if (v > 1) {
+      ok_ = false;
+    }
+    return v == 1;
+  }
   bgp::IpAddress address() {
     const std::uint8_t family = u8();
     bgp::IpAddress a;
+    if (family != 4 && family != 6) {
+      ok_ = false;
+    }
     if (!need(16)) {
       return a;
     }
@@ -222,7 +233,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     p.local_bgp_id = in.u32();
     p.first_us = in.i64();
     p.last_us = in.i64();
-    p.has_session = in.u8() != 0;
+    p.has_session = in.flag();
     p.capabilities_sent = in.strs();
     p.capabilities_received = in.strs();
     p.open_sent = in.bytes();
@@ -237,7 +248,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     e.old_state = in.str();
     e.new_state = in.str();
     e.reason = in.str();
-    e.has_notification = in.u8() != 0;
+    e.has_notification = in.flag();
     e.code = in.u8();
     e.subcode = in.u8();
     e.notification_text = in.str();
