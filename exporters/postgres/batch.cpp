@@ -10,6 +10,8 @@
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "codec/wire/reader.hpp"
+#include "codec/wire/writer.hpp"
 #include "exporters/postgres/rows.hpp"
 
 namespace bgpscribe::exporters::postgres {
@@ -22,41 +24,36 @@ constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', 
 
 // ---- File encoding: big-endian integers, u32-length-prefixed strings and byte strings ----
 
+// Big-endian integers through the codec's Writer, plus u64-length-prefixed strings, byte
+// strings and string lists.
 class Out {
  public:
-  void u8(std::uint8_t v) { b_.push_back(v); }
-  void u32(std::uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) {
-      b_.push_back(static_cast<std::uint8_t>(v >> s));
-    }
-  }
-  void u64(std::uint64_t v) {
-    u32(static_cast<std::uint32_t>(v >> 32));
-    u32(static_cast<std::uint32_t>(v));
-  }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void u8(std::uint8_t v) { w_.u8(v); }
+  void u32(std::uint32_t v) { w_.u32(v); }
+  void u64(std::uint64_t v) { w_.u64(v); }
+  void i64(std::int64_t v) { w_.u64(static_cast<std::uint64_t>(v)); }
   void bytes(std::span<const std::uint8_t> v) {
-    u64(v.size());
-    b_.insert(b_.end(), v.begin(), v.end());
+    w_.u64(v.size());
+    w_.bytes(v);
   }
   void str(std::string_view s) {
-    u64(s.size());
-    b_.insert(b_.end(), s.begin(), s.end());
+    bytes({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
   }
   void strs(const std::vector<std::string>& v) {
-    u32(static_cast<std::uint32_t>(v.size()));
+    w_.u32(static_cast<std::uint32_t>(v.size()));
     for (const auto& s : v) {
       str(s);
     }
   }
   void address(const bgp::IpAddress& a) {
-    u8(a.is_v4() ? 4 : 6);
-    b_.insert(b_.end(), a.bytes.begin(), a.bytes.end());
+    w_.u8(a.is_v4() ? 4 : 6);
+    w_.bytes(a.bytes);
   }
-  std::vector<std::uint8_t>& buffer() { return b_; }
+  std::vector<std::uint8_t> take() { return w_.take(); }
+  [[nodiscard]] std::span<const std::uint8_t> bytes_so_far() const { return w_.bytes(); }
 
  private:
-  std::vector<std::uint8_t> b_;
+  codec::wire::Writer w_;
 };
 
 class In {
@@ -69,11 +66,8 @@ class In {
     if (!need(4)) {
       return 0;
     }
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      v = (v << 8) | b_[pos_++];
-    }
-    return v;
+    pos_ += 4;
+    return codec::wire::load_u32(b_, pos_ - 4);
   }
   std::uint64_t u64() {
     const std::uint64_t hi = u32();
@@ -147,7 +141,9 @@ std::uint32_t crc_of(std::span<const std::uint8_t> b) {
 
 std::vector<std::uint8_t> Batch::serialize() const {
   Out o;
-  o.buffer().assign(kMagic.begin(), kMagic.end());
+  for (const auto c : kMagic) {
+    o.u8(c);
+  }
   o.u64(sequence);
   o.i64(first_us);
   o.i64(last_us);
@@ -196,8 +192,8 @@ std::vector<std::uint8_t> Batch::serialize() const {
   o.bytes(attrs);
   o.bytes(updates);
   o.bytes(rib);
-  o.u32(crc_of(o.buffer()));
-  return std::move(o.buffer());
+  o.u32(crc_of(o.bytes_so_far()));
+  return o.take();
 }
 
 std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::string& error) {

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "codec/wire/reader.hpp"
+
 namespace bgpscribe::exporters::postgres {
 
 namespace {
@@ -109,18 +111,12 @@ CopyTuples::CopyTuples(std::span<std::uint8_t> data) : data_(data), pos_(kHeader
 
 bool CopyTuples::next(std::vector<std::pair<std::size_t, std::int32_t>>& fields) {
   fields.clear();
-  auto load = [&](std::size_t at, int n) {
-    std::uint32_t v = 0;
-    for (int i = 0; i < n; ++i) {
-      v = (v << 8) | data_[at + i];
-    }
-    return v;
-  };
+
   if (!ok_ || pos_ + 2 > data_.size()) {
     ok_ = false;
     return false;
   }
-  const auto count = static_cast<std::int16_t>(load(pos_, 2));
+  const auto count = static_cast<std::int16_t>(codec::wire::load_u16(data_, pos_));
   pos_ += 2;
   if (count == -1) {
     return false;
@@ -130,7 +126,7 @@ bool CopyTuples::next(std::vector<std::pair<std::size_t, std::int32_t>>& fields)
       ok_ = false;
       return false;
     }
-    const auto length = static_cast<std::int32_t>(load(pos_, 4));
+    const auto length = static_cast<std::int32_t>(codec::wire::load_u32(data_, pos_));
     pos_ += 4;
     fields.emplace_back(pos_, length);
     if (length > 0) {

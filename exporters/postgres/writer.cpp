@@ -9,6 +9,7 @@
 #include <random>
 #include <system_error>
 
+#include "codec/wire/reader.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
 
@@ -93,8 +94,7 @@ void map_peers(std::vector<std::uint8_t>& data, std::size_t field,
       throw std::runtime_error("batch COPY data: tuple without a peer field");
     }
     std::uint8_t* p = data.data() + fields[field].first;
-    const std::uint32_t local = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                                (std::uint32_t{p[2]} << 8) | p[3];
+    const std::uint32_t local = codec::wire::load_u32(data, fields[field].first);
     if (local >= ids.size()) {
       throw std::runtime_error("batch COPY data names peer " + std::to_string(local));
     }
