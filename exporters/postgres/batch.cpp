@@ -20,7 +20,9 @@ namespace bgp = codec::bgp;
 
 namespace {
 
-constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
+// Version 2 added `parts`; version 1 files (spooled by an older bgpscribe) read as one part.
+constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
+constexpr std::array<std::uint8_t, 8> kMagicV1{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
 
 // ---- File encoding: big-endian integers, u32-length-prefixed strings and byte strings ----
 
@@ -28,6 +30,7 @@ constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', 
 // strings and string lists.
 class Out {
  public:
+  explicit Out(std::size_t reserve) : w_(reserve) {}
   void u8(std::uint8_t v) { w_.u8(v); }
   void u32(std::uint32_t v) { w_.u32(v); }
   void u64(std::uint64_t v) { w_.u64(v); }
@@ -140,7 +143,8 @@ std::uint32_t crc_of(std::span<const std::uint8_t> b) {
 }  // namespace
 
 std::vector<std::uint8_t> Batch::serialize() const {
-  Out o;
+  // The COPY data is nearly all of it: one allocation instead of doublings of tens of MB.
+  Out o(attrs.size() + updates.size() + rib.size() + 4096);
   for (const auto c : kMagic) {
     o.u8(c);
   }
@@ -149,6 +153,7 @@ std::vector<std::uint8_t> Batch::serialize() const {
   o.i64(last_us);
   o.i64(checkpoint_us);
   o.i64(restart_us);
+  o.u32(parts);
   o.u64(update_rows);
   o.u64(rib_rows);
   o.u64(attr_rows);
@@ -197,7 +202,11 @@ std::vector<std::uint8_t> Batch::serialize() const {
 }
 
 std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::string& error) {
-  if (file.size() < kMagic.size() + 4 || !std::equal(kMagic.begin(), kMagic.end(), file.begin())) {
+  const auto magic_is = [&](const auto& m) {
+    return file.size() >= m.size() + 4 && std::equal(m.begin(), m.end(), file.begin());
+  };
+  const bool v1 = magic_is(kMagicV1);
+  if (!v1 && !magic_is(kMagic)) {
     error = "not a bgpscribe batch file (bad magic)";
     return std::nullopt;
   }
@@ -214,6 +223,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   b.last_us = in.i64();
   b.checkpoint_us = in.i64();
   b.restart_us = in.i64();
+  b.parts = v1 ? 1 : in.u32();
   b.update_rows = in.u64();
   b.rib_rows = in.u64();
   b.attr_rows = in.u64();
@@ -265,6 +275,11 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   b.rib = in.bytes();
   if (!in.ok() || !in.at_end()) {
     error = "truncated or malformed batch body";
+    return std::nullopt;
+  }
+  if (b.parts < 1 || b.parts > kMaxParts) {
+    error = "batch in " + std::to_string(b.parts) + " parts (1 to " + std::to_string(kMaxParts) +
+            " allowed)";
     return std::nullopt;
   }
   for (const auto& e : b.events) {
@@ -403,13 +418,25 @@ bool BatchBuilder::add(const Record& r) {
   return false;
 }
 
+BatchBuilder::PrefixKey BatchBuilder::PrefixKey::of(const bgp::Prefix& p) {
+  const auto& b = p.address.bytes;
+  PrefixKey k;
+  k.high = p.address.is_v4() ? 4 : 6;
+  for (std::size_t i = 0; i < 7; ++i) {
+    k.high = (k.high << 8) | b[i];
+  }
+  for (std::size_t i = 7; i < 15; ++i) {
+    k.low = (k.low << 8) | b[i];
+  }
+  k.tail = (static_cast<std::uint32_t>(b[15]) << 8) | p.length;
+  return k;
+}
+
 void BatchBuilder::route(std::uint32_t peer, const bgp::Nlri& n, std::int64_t time_us,
                          std::int32_t ord, std::optional<std::int64_t> attr_id) {
   const bgp::Prefix prefix = n.prefix();
   RowRef ref;
-  ref.key[0] = prefix.address.is_v4() ? 4 : 6;
-  std::copy(prefix.address.bytes.begin(), prefix.address.bytes.end(), ref.key.begin() + 1);
-  ref.key[17] = prefix.length;
+  ref.key = PrefixKey::of(prefix);
   ref.offset = static_cast<std::uint32_t>(update_rows_.size());
   update_rows_.row(6);
   update_rows_.timestamptz(time_us);
@@ -555,22 +582,25 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
     b.updates.insert(b.updates.end(), updates.end() - 2, updates.end());  // trailer
   }
   // The RIB rows in key order, for the same reason (the primary key leads with the prefix).
-  std::vector<std::pair<const RibKey*, const RibState*>> rib_rows;
+  struct RibRow {
+    PrefixKey prefix;
+    std::uint64_t peer_path;  // peer, path id
+    const RibKey* key;
+    const RibState* state;
+  };
+  std::vector<RibRow> rib_rows;
   rib_rows.reserve(rib_.size());
   for (const auto& [key, state] : rib_) {
-    rib_rows.emplace_back(&key, &state);
+    rib_rows.push_back({PrefixKey::of(key.prefix),
+                        (static_cast<std::uint64_t>(key.peer) << 32) | key.path_id, &key, &state});
   }
-  std::sort(rib_rows.begin(), rib_rows.end(), [](const auto& x, const auto& y) {
-    const RibKey& a = *x.first;
-    const RibKey& c = *y.first;
-    return std::tie(a.prefix.address.family, a.prefix.address.bytes, a.prefix.length, a.peer,
-                    a.path_id) < std::tie(c.prefix.address.family, c.prefix.address.bytes,
-                                          c.prefix.length, c.peer, c.path_id);
+  std::sort(rib_rows.begin(), rib_rows.end(), [](const RibRow& x, const RibRow& y) {
+    return std::tie(x.prefix, x.peer_path) < std::tie(y.prefix, y.peer_path);
   });
   CopyWriter rib;
-  for (const auto& [key_ptr, state_ptr] : rib_rows) {
-    const RibKey& key = *key_ptr;
-    const RibState& s = *state_ptr;
+  for (const auto& row : rib_rows) {
+    const RibKey& key = *row.key;
+    const RibState& s = *row.state;
     rib.row(7);
     rib.int4(static_cast<std::int32_t>(key.peer));
     rib.cidr(key.prefix);

@@ -67,6 +67,9 @@ struct BatchDown {
   std::int32_t ord = 0;
 };
 
+// The most parts a batch may be applied in (WriterOptions::connections at most this).
+inline constexpr std::uint32_t kMaxParts = 16;
+
 // A sealed batch, as read back from its file. The COPY data is mutable: the writer replaces
 // batch-local peer numbers with database ids in place.
 struct Batch {
@@ -77,6 +80,9 @@ struct Batch {
   // The collector (re)started at this time: every session of the previous run is gone, so
   // every route still in bgp.rib for this collector is withdrawn (0: not a start batch).
   std::int64_t restart_us = 0;
+  // Parts the rows are applied in, each on a connection of its own (split by prefix, see
+  // Writer); fixed when the batch is sealed so that a retry after a crash splits it the same way.
+  std::uint32_t parts = 1;
   std::vector<BatchPeer> peers;
   std::vector<BatchEvent> events;
   std::vector<BatchDown> downs;
@@ -148,8 +154,17 @@ class BatchBuilder {
     std::int64_t updated = 0;
   };
   // Where a log row sits in update_rows_, and its sort key (family, address, length).
+  // A prefix as three integers ordered like (family, address octets, length): sorting rows by
+  // it is integer compares instead of memcmp calls.
+  struct PrefixKey {
+    std::uint64_t high = 0;  // family, octets 0-6
+    std::uint64_t low = 0;   // octets 7-14
+    std::uint32_t tail = 0;  // octet 15, length
+    static PrefixKey of(const codec::bgp::Prefix& p);
+    friend auto operator<=>(const PrefixKey&, const PrefixKey&) = default;
+  };
   struct RowRef {
-    std::array<std::uint8_t, 18> key;
+    PrefixKey key;
     std::uint32_t offset;
     std::uint32_t size;
   };

@@ -31,6 +31,7 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
   o.checkpoint_interval = std::chrono::seconds(map.seconds("checkpoint_interval", 24 * 3600));
   o.drain_timeout_s = static_cast<double>(map.seconds("drain_timeout", 30));
   o.writer.retention_s = map.seconds("retention", 0);
+  o.writer.connections = static_cast<int>(map.integer("connections", 1, kMaxParts, 2));
   map.check_unknown();
   return o;
 }
@@ -79,8 +80,9 @@ void PostgresExporter::seal() {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   Batch b = builder_.seal(spool_->next_sequence());
+  b.parts = static_cast<std::uint32_t>(options_.writer.connections);
   spool_->write(b);
-  writer_->notify();
+  writer_->notify(std::move(b));
 }
 
 void PostgresExporter::accept(const Record& record) {

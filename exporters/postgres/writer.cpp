@@ -1,6 +1,7 @@
 #include "exporters/postgres/writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,7 +82,26 @@ bool unspecified(const codec::bgp::IpAddress& a) {
   return std::all_of(a.bytes.begin(), a.bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
-// Rewrites the int4 field `field` of every tuple from a batch-local peer number to its id.
+// Rewrites the int4 field `field` of one tuple from a batch-local peer number to its id.
+void map_peer(std::span<std::uint8_t> data,
+              const std::vector<std::pair<std::size_t, std::int32_t>>& fields, std::size_t field,
+              const std::vector<std::int32_t>& ids) {
+  if (fields.size() <= field || fields[field].second != 4) {
+    throw std::runtime_error("batch COPY data: tuple without a peer field");
+  }
+  const std::uint32_t local = codec::wire::load_u32(data, fields[field].first);
+  if (local >= ids.size()) {
+    throw std::runtime_error("batch COPY data names peer " + std::to_string(local));
+  }
+  const auto id = static_cast<std::uint32_t>(ids[local]);
+  std::uint8_t* p = data.data() + fields[field].first;
+  p[0] = static_cast<std::uint8_t>(id >> 24);
+  p[1] = static_cast<std::uint8_t>(id >> 16);
+  p[2] = static_cast<std::uint8_t>(id >> 8);
+  p[3] = static_cast<std::uint8_t>(id);
+}
+
+// map_peer for every tuple.
 void map_peers(std::vector<std::uint8_t>& data, std::size_t field,
                const std::vector<std::int32_t>& ids) {
   if (data.empty()) {
@@ -90,19 +110,7 @@ void map_peers(std::vector<std::uint8_t>& data, std::size_t field,
   CopyTuples tuples(data);
   std::vector<std::pair<std::size_t, std::int32_t>> fields;
   while (tuples.next(fields)) {
-    if (fields.size() <= field || fields[field].second != 4) {
-      throw std::runtime_error("batch COPY data: tuple without a peer field");
-    }
-    std::uint8_t* p = data.data() + fields[field].first;
-    const std::uint32_t local = codec::wire::load_u32(data, fields[field].first);
-    if (local >= ids.size()) {
-      throw std::runtime_error("batch COPY data names peer " + std::to_string(local));
-    }
-    const auto id = static_cast<std::uint32_t>(ids[local]);
-    p[0] = static_cast<std::uint8_t>(id >> 24);
-    p[1] = static_cast<std::uint8_t>(id >> 16);
-    p[2] = static_cast<std::uint8_t>(id >> 8);
-    p[3] = static_cast<std::uint8_t>(id);
+    map_peer(data, fields, field, ids);
   }
   if (!tuples.ok()) {
     throw std::runtime_error("batch COPY data is malformed");
@@ -193,11 +201,33 @@ std::vector<std::uint64_t> BatchSpool::list() const {
 
 std::vector<std::uint8_t> BatchSpool::read(std::uint64_t sequence) const {
   const fs::path p = path_of(sequence);
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + p.string());
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "cannot read " + p.string());
   }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<std::uint8_t> bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    bytes.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  std::uint8_t chunk[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "cannot read " + p.string());
+    }
+    if (n == 0) {
+      break;
+    }
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  return bytes;
 }
 
 void BatchSpool::remove(std::uint64_t sequence) {
@@ -236,9 +266,14 @@ void Writer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Writer::notify() {
+void Writer::notify(Batch batch) {
   {
     std::lock_guard lock(mutex_);
+    // A few batches in memory spare the writer reading back what was just written; beyond
+    // that (the database slow or away) the spool holds them.
+    if (ready_.size() < kReadyBatches) {
+      ready_.emplace(batch.sequence, std::move(batch));
+    }
     wake_ = true;
   }
   cv_.notify_one();
@@ -257,8 +292,19 @@ bool Writer::stop(double timeout_s) {
   }
   cv_.notify_one();
   thread_.join();
-  db_.close();
+  close();
   return spool_.files() == 0;
+}
+
+std::optional<Batch> Writer::take_ready(std::uint64_t sequence) {
+  std::lock_guard lock(mutex_);
+  std::optional<Batch> batch;
+  if (auto it = ready_.find(sequence); it != ready_.end()) {
+    batch = std::move(it->second);
+  }
+  // Earlier ones were applied (or set aside) already.
+  ready_.erase(ready_.begin(), ready_.upper_bound(sequence));
+  return batch;
 }
 
 std::string Writer::last_error() const {
@@ -282,6 +328,17 @@ void Writer::wait(double seconds) {
   wake_ = false;
 }
 
+bool Writer::connected() const {
+  return !lanes_.empty() && std::all_of(lanes_.begin(), lanes_.end(),
+                                        [](const auto& lane) { return lane->db.connected(); });
+}
+
+void Writer::close() {
+  for (auto& lane : lanes_) {
+    lane->db.close();
+  }
+}
+
 void Writer::connect() {
   if (options_.migrate) {
     // The migrations use their own (libpqxx) connection; they run once per connection of the
@@ -291,15 +348,22 @@ void Writer::connect() {
       std::fprintf(stderr, "postgres: migrated the database from version %d to %d\n", m.from, m.to);
     }
   }
-  db_.connect(options_.dsn, options_.connect_timeout_s);
-  db_.exec(
-      "CREATE TEMP TABLE attr_stage (LIKE bgp.attr_sets INCLUDING DEFAULTS) "
-      "ON COMMIT DELETE ROWS");
-  db_.exec(
-      "CREATE TEMP TABLE rib_stage (peer_id integer, prefix cidr, path_id bigint, "
-      "attr_id bigint, since timestamptz, updated timestamptz, fresh boolean) "
-      "ON COMMIT DELETE ROWS");
-  const auto r = db_.exec(
+  if (lanes_.empty()) {
+    for (int i = 0; i < options_.connections; ++i) {
+      lanes_.push_back(std::make_unique<Lane>());
+    }
+  }
+  for (auto& lane : lanes_) {
+    lane->db.connect(options_.dsn, options_.connect_timeout_s);
+    lane->db.exec(
+        "CREATE TEMP TABLE attr_stage (LIKE bgp.attr_sets INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS");
+    lane->db.exec(
+        "CREATE TEMP TABLE rib_stage (peer_id integer, prefix cidr, path_id bigint, "
+        "attr_id bigint, since timestamptz, updated timestamptz, fresh boolean) "
+        "ON COMMIT DELETE ROWS");
+  }
+  const auto r = db().exec(
       "INSERT INTO bgp.collectors (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET "
       "last_seen = now() RETURNING collector_id",
       PgParams().text(options_.collector_name));
@@ -314,9 +378,9 @@ void Writer::apply_retention() {
     return;
   }
   retention_due_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
-  db_.exec("UPDATE bgp.settings SET retention = " + std::to_string(options_.retention_s) +
-           " * interval '1 second'");
-  const auto r = db_.exec("SELECT bgp.apply_retention()");
+  db().exec("UPDATE bgp.settings SET retention = " + std::to_string(options_.retention_s) +
+            " * interval '1 second'");
+  const auto r = db().exec("SELECT bgp.apply_retention()");
   if (r.rows() > 0) {
     std::fprintf(stderr, "postgres: retention dropped %d partitions\n", r.rows());
   }
@@ -340,7 +404,8 @@ void Writer::run() {
       continue;
     }
     try {
-      if (!db_.connected()) {
+      if (!connected()) {
+        close();
         stats_.connected = false;
         connect();
         if (logged_down) {
@@ -352,15 +417,18 @@ void Writer::run() {
       }
       apply_retention();
       for (const std::uint64_t seq : pending) {
-        const auto bytes = spool_.read(seq);
-        std::string error;
-        auto batch = Batch::parse(bytes, error);
+        std::optional<Batch> batch = take_ready(seq);
         if (!batch) {
-          const auto where = spool_.quarantine(seq);
-          ++stats_.quarantined;
-          std::fprintf(stderr, "postgres: batch %llu is damaged (%s): moved to %s\n",
-                       static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
-          continue;
+          const auto bytes = spool_.read(seq);
+          std::string error;
+          batch = Batch::parse(bytes, error);
+          if (!batch) {
+            const auto where = spool_.quarantine(seq);
+            ++stats_.quarantined;
+            std::fprintf(stderr, "postgres: batch %llu is damaged (%s): moved to %s\n",
+                         static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
+            continue;
+          }
         }
         const bool applied = apply(*batch);
         spool_.remove(seq);
@@ -382,8 +450,8 @@ void Writer::run() {
     } catch (const PgError& e) {
       ++stats_.failures;
       set_error(e.what());
-      if (e.connection_lost() || !db_.connected()) {
-        db_.close();
+      if (e.connection_lost() || !connected()) {
+        close();
         stats_.connected = false;
         if (!logged_down) {
           std::fprintf(stderr, "postgres: %s; spooling (%llu batches, %llu bytes), retrying\n",
@@ -398,9 +466,9 @@ void Writer::run() {
       // The server refused a statement of the batch: roll back and retry a few times (a
       // deadlock or a lock timeout passes), then set the batch aside.
       try {
-        db_.exec("ROLLBACK");
+        db().exec("ROLLBACK");
       } catch (const PgError&) {
-        db_.close();
+        close();
       }
       const auto head = spool_.list();
       const std::uint64_t seq = head.empty() ? 0 : head.front();
@@ -419,7 +487,7 @@ void Writer::run() {
     } catch (const SchemaError& e) {
       ++stats_.failures;
       set_error(e.what());
-      db_.close();
+      close();
       stats_.connected = false;
       if (!logged_down) {
         std::fprintf(stderr, "postgres: %s; spooling, retrying\n", e.what());
@@ -442,8 +510,8 @@ void Writer::ensure_partitions(std::int64_t first_us, std::int64_t last_us) {
     return;
   }
   // In a transaction of its own: creating a partition locks the parent until commit.
-  db_.exec("SELECT bgp.ensure_partitions(" + ts(first_us) + ", " + ts(last_us) + ")");
-  const auto r = db_.exec(
+  db().exec("SELECT bgp.ensure_partitions(" + ts(first_us) + ", " + ts(last_us) + ")");
+  const auto r = db().exec(
       "SELECT (extract(epoch FROM a.lower) * 1000000)::bigint, "
       "(extract(epoch FROM b.upper) * 1000000)::bigint FROM bgp.partition_bounds(" +
       ts(first_us) + ") a, bgp.partition_bounds(" + ts(last_us) + ") b");
@@ -457,7 +525,7 @@ std::vector<std::int32_t> Writer::peer_ids(const Batch& batch) {
     const std::string address = p.address.to_string();
     if (p.asn == 0) {
       // A transition before the OPEN told the AS: the latest peer with this address.
-      const auto r = db_.exec(
+      const auto r = db().exec(
           "SELECT peer_id FROM bgp.peers WHERE collector_id = $1 AND address = $2 "
           "ORDER BY last_seen DESC LIMIT 1",
           PgParams().integer(collector_id_).text(address));
@@ -492,7 +560,7 @@ std::vector<std::int32_t> Writer::peer_ids(const Batch& batch) {
       params.null().null();
     }
     params.integer(p.first_us).integer(p.last_us);
-    const auto r = db_.exec(
+    const auto r = db().exec(
         "INSERT INTO bgp.peers AS p (collector_id, address, asn, name, bgp_id, local_address, "
         "local_as, local_bgp_id, capabilities_sent, capabilities_received, open_sent, "
         "open_received, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
@@ -544,9 +612,66 @@ std::vector<std::uint8_t> rib_columns(std::span<std::uint8_t> stage) {
   return out;
 }
 
+// The part (0 to parts - 1) of a row whose prefix field holds `value` (a binary cidr): FNV-1a,
+// so that a prefix falls into the same part in every batch and in every run.
+std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts) {
+  std::uint32_t h = 2166136261U;
+  for (const std::uint8_t b : value) {
+    h = (h ^ b) * 16777619U;
+  }
+  return h % parts;
+}
+
+// Splits binary COPY data into `parts` COPY streams by the prefix in field `prefix_field`
+// (row order kept within each; a part without rows is empty), with the batch-local peer
+// numbers of field `peer_field` replaced by database ids on the way (as map_peers does).
+std::vector<std::vector<std::uint8_t>> split_rows(std::span<std::uint8_t> data,
+                                                  std::size_t peer_field,
+                                                  const std::vector<std::int32_t>& ids,
+                                                  std::size_t prefix_field, std::uint32_t parts) {
+  std::vector<std::vector<std::uint8_t>> out(parts);
+  if (data.empty()) {
+    return out;
+  }
+  CopyTuples tuples(data);
+  std::vector<std::pair<std::size_t, std::int32_t>> fields;
+  std::span<const std::uint8_t> header;
+  while (tuples.next(fields)) {
+    if (fields.size() <= prefix_field || fields[prefix_field].second < 0) {
+      throw std::runtime_error("batch COPY data: tuple without a prefix");
+    }
+    map_peer(data, fields, peer_field, ids);
+    const std::size_t begin = fields[0].first - 6;  // the field count and the first length
+    const auto& last = fields.back();
+    const std::size_t end = last.first + static_cast<std::size_t>(std::max(last.second, 0));
+    if (header.empty()) {
+      header = data.first(begin);
+    }
+    auto& o = out[part_of(data.subspan(fields[prefix_field].first,
+                                       static_cast<std::size_t>(fields[prefix_field].second)),
+                          parts)];
+    if (o.empty()) {
+      o.reserve(data.size() / parts + data.size() / 16);
+      o.assign(header.begin(), header.end());
+    }
+    o.insert(o.end(), data.begin() + static_cast<std::ptrdiff_t>(begin),
+             data.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  if (!tuples.ok()) {
+    throw std::runtime_error("batch COPY data is malformed");
+  }
+  for (auto& o : out) {
+    if (!o.empty()) {
+      o.push_back(0xFF);
+      o.push_back(0xFF);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-void Writer::apply_rib(Batch& batch) {
+void Writer::apply_rib(Lane& lane, std::span<std::uint8_t> rib) {
   // The current RIB follows the log in the same transaction: the batch's final state per
   // (peer, prefix, path id) replaces what was there, with set-based statements (no triggers).
   //
@@ -555,50 +680,51 @@ void Writer::apply_rib(Batch& batch) {
   // key exists (the COPY fails on the primary key), the savepoint undoes it and the rows take
   // the general path; the direct COPY then pauses for a while, since under churn it mostly
   // fails.
+  PgConnection& db = lane.db;
   bool withdrawals = false;
   {
-    CopyTuples tuples(batch.rib);
+    CopyTuples tuples(rib);
     std::vector<std::pair<std::size_t, std::int32_t>> fields;
     while (!withdrawals && tuples.next(fields)) {
       withdrawals = fields.size() > 3 && fields[3].second < 0;
     }
   }
-  if (!withdrawals && direct_rib_pause_ == 0) {
-    db_.exec("SAVEPOINT direct_rib");
+  if (!withdrawals && lane.direct_rib_pause == 0) {
+    db.exec("SAVEPOINT direct_rib");
     try {
-      db_.copy_in(
+      db.copy_in(
           "COPY bgp.rib (peer_id, prefix, path_id, attr_id, since, updated) FROM STDIN "
           "(FORMAT binary)",
-          rib_columns(batch.rib));
-      db_.exec("RELEASE SAVEPOINT direct_rib");
+          rib_columns(rib));
+      db.exec("RELEASE SAVEPOINT direct_rib");
       return;
     } catch (const PgError& e) {
       if (e.connection_lost() || e.sqlstate() != "23505") {  // unique_violation
         throw;
       }
-      db_.exec("ROLLBACK TO SAVEPOINT direct_rib");
-      direct_rib_pause_ = 50;
+      db.exec("ROLLBACK TO SAVEPOINT direct_rib");
+      lane.direct_rib_pause = 50;
     }
-  } else if (direct_rib_pause_ > 0) {
-    --direct_rib_pause_;
+  } else if (lane.direct_rib_pause > 0) {
+    --lane.direct_rib_pause;
   }
-  db_.copy_in(
+  db.copy_in(
       "COPY rib_stage (peer_id, prefix, path_id, attr_id, since, updated, fresh) FROM STDIN "
       "(FORMAT binary)",
-      batch.rib);
-  db_.exec(
+      rib);
+  db.exec(
       "DELETE FROM bgp.rib r USING rib_stage s WHERE s.attr_id IS NULL AND "
       "r.peer_id = s.peer_id AND r.prefix = s.prefix AND r.path_id = s.path_id");
   // `since` stays when the attributes did not change (fresh: they changed inside the batch,
   // so the batch's own `since` holds).
-  db_.exec(
+  db.exec(
       "INSERT INTO bgp.rib AS t (peer_id, prefix, path_id, attr_id, since, updated) "
       "SELECT peer_id, prefix, path_id, attr_id, since, updated FROM rib_stage "
       "WHERE attr_id IS NOT NULL AND NOT fresh "
       "ON CONFLICT (peer_id, prefix, path_id) DO UPDATE SET attr_id = EXCLUDED.attr_id, "
       "since = CASE WHEN t.attr_id = EXCLUDED.attr_id THEN t.since ELSE EXCLUDED.since END, "
       "updated = EXCLUDED.updated");
-  db_.exec(
+  db.exec(
       "INSERT INTO bgp.rib AS t (peer_id, prefix, path_id, attr_id, since, updated) "
       "SELECT peer_id, prefix, path_id, attr_id, since, updated FROM rib_stage "
       "WHERE attr_id IS NOT NULL AND fresh "
@@ -606,40 +732,72 @@ void Writer::apply_rib(Batch& batch) {
       "since = EXCLUDED.since, updated = EXCLUDED.updated");
 }
 
-bool Writer::apply(Batch& batch) {
-  if (batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0) {
-    ensure_partitions(batch.first_us, batch.last_us);
-  }
-  db_.exec("BEGIN");
-  db_.exec(
-      "INSERT INTO bgp.writer_progress (collector_id, stream, last_batch) VALUES ($1, $2, 0) "
-      "ON CONFLICT DO NOTHING",
+std::vector<std::uint64_t> Writer::progress(std::uint32_t parts) {
+  std::vector<std::uint64_t> last(parts, 0);
+  const auto r = db().exec(
+      "SELECT part, last_batch FROM bgp.writer_progress WHERE collector_id = $1 AND stream = $2",
       PgParams().integer(collector_id_).integer(spool_.stream()));
-  const auto progress = db_.exec(
-      "SELECT last_batch FROM bgp.writer_progress WHERE collector_id = $1 AND stream = $2 "
-      "FOR UPDATE",
-      PgParams().integer(collector_id_).integer(spool_.stream()));
-  if (static_cast<std::uint64_t>(progress.integer(0, 0)) >= batch.sequence) {
-    db_.exec("ROLLBACK");
-    return false;
+  for (int i = 0; i < r.rows(); ++i) {
+    const auto part = static_cast<std::uint64_t>(r.integer(i, 0));
+    if (part < parts) {
+      last[part] = static_cast<std::uint64_t>(r.integer(i, 1));
+    }
   }
-  const std::vector<std::int32_t> ids = peer_ids(batch);
-  map_peers(batch.updates, 1, ids);
-  map_peers(batch.rib, 0, ids);
-  if (!batch.attrs.empty()) {
-    db_.copy_in(std::string("COPY attr_stage (") + kAttrColumns + ") FROM STDIN (FORMAT binary)",
-                batch.attrs);
-    db_.exec("INSERT INTO bgp.attr_sets SELECT * FROM attr_stage ON CONFLICT (attr_id) DO NOTHING");
+  return last;
+}
+
+bool Writer::begin(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
+                   std::uint64_t sequence) {
+  db.exec("BEGIN");
+  const auto params = PgParams()
+                          .integer(collector_id_)
+                          .integer(spool_.stream())
+                          .integer(first_part)
+                          .integer(last_part);
+  db.exec(
+      "INSERT INTO bgp.writer_progress (collector_id, stream, part, last_batch) SELECT $1, $2, "
+      "p, 0 FROM generate_series($3::integer, $4::integer) p ON CONFLICT DO NOTHING",
+      params);
+  // The row lock also keeps a second writer of the same stream (an old process still
+  // draining) from applying the same part at the same time.
+  const auto r = db.exec(
+      "SELECT last_batch FROM bgp.writer_progress WHERE collector_id = $1 AND stream = $2 AND "
+      "part BETWEEN $3 AND $4 ORDER BY part FOR UPDATE",
+      params);
+  for (int i = 0; i < r.rows(); ++i) {
+    if (static_cast<std::uint64_t>(r.integer(i, 0)) >= sequence) {
+      db.exec("ROLLBACK");
+      return false;
+    }
   }
-  if (!batch.updates.empty()) {
-    db_.copy_in(
-        "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
-        "(FORMAT binary)",
-        batch.updates);
+  return true;
+}
+
+void Writer::commit(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
+                    std::uint64_t sequence) {
+  db.exec(
+      "UPDATE bgp.writer_progress SET last_batch = $5, updated = now() WHERE collector_id = $1 "
+      "AND stream = $2 AND part BETWEEN $3 AND $4",
+      PgParams()
+          .integer(collector_id_)
+          .integer(spool_.stream())
+          .integer(first_part)
+          .integer(last_part)
+          .integer(static_cast<std::int64_t>(sequence)));
+  db.exec("COMMIT");
+}
+
+void Writer::insert_attrs(const Batch& batch) {
+  if (batch.attrs.empty()) {
+    return;
   }
-  if (!batch.rib.empty()) {
-    apply_rib(batch);
-  }
+  db().copy_in(std::string("COPY attr_stage (") + kAttrColumns + ") FROM STDIN (FORMAT binary)",
+               batch.attrs);
+  db().exec("INSERT INTO bgp.attr_sets SELECT * FROM attr_stage ON CONFLICT (attr_id) DO NOTHING");
+}
+
+void Writer::insert_events(PgConnection& db, const Batch& batch,
+                           const std::vector<std::int32_t>& ids) {
   for (const auto& e : batch.events) {
     PgParams p;
     p.integer(e.time_us).integer(ids[e.peer]).text(e.old_state).text(e.new_state);
@@ -657,29 +815,142 @@ bool Writer::apply(Batch& batch) {
     } else {
       p.null().null().null().null().null();
     }
-    db_.exec(
+    db.exec(
         "INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason, "
         "notification_code, notification_subcode, notification_text, notification_data, "
         "sent_by) VALUES (timestamptz 'epoch' + $1 * interval '1 microsecond', $2, $3, $4, $5, "
         "$6, $7, $8, $9, $10)",
         p);
   }
+}
+
+bool Writer::apply(Batch& batch) {
+  const std::uint32_t parts = std::clamp<std::uint32_t>(batch.parts, 1, kMaxParts);
+  const std::vector<std::uint64_t> done = progress(parts);
+  if (std::all_of(done.begin(), done.end(), [&](std::uint64_t n) { return n >= batch.sequence; })) {
+    return false;  // committed before a crash or a lost connection, file not yet removed
+  }
+  if (batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0) {
+    ensure_partitions(batch.first_us, batch.last_us);
+  }
+  // Peers first, in statements of their own: idempotent upserts, so a retry repeats them
+  // harmlessly, and their ids are needed by every part.
+  const std::vector<std::int32_t> ids = peer_ids(batch);
+  // A session going down withdraws what bgp.rib holds for it, the restart batch what it holds
+  // for the collector, a checkpoint copies it: those read the RIB as every earlier row left it,
+  // so the batch is one transaction (they are rare: sessions ending, starts, daily snapshots).
+  const bool whole =
+      parts == 1 || !batch.downs.empty() || batch.restart_us != 0 || batch.checkpoint_us != 0;
+  if (whole) {
+    map_peers(batch.updates, 1, ids);
+    map_peers(batch.rib, 0, ids);
+    if (!begin(db(), 0, parts - 1, batch.sequence)) {
+      return false;
+    }
+    insert_attrs(batch);
+    if (!batch.updates.empty()) {
+      db().copy_in(
+          "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
+          "(FORMAT binary)",
+          batch.updates);
+    }
+    if (!batch.rib.empty()) {
+      apply_rib(*lanes_[0], batch.rib);
+    }
+    insert_events(db(), batch, ids);
+    apply_session_ends(batch, ids);
+    commit(db(), 0, parts - 1, batch.sequence);
+    return true;
+  }
+  // The attribute sets before the parts that name them (idempotent, like the peers).
+  if (!batch.attrs.empty()) {
+    db().exec("BEGIN");
+    insert_attrs(batch);
+    db().exec("COMMIT");
+  }
+  auto updates = split_rows(batch.updates, 1, ids, 3, parts);
+  auto rib = split_rows(batch.rib, 0, ids, 1, parts);
+  on_lanes(parts, [&](Lane& lane, std::uint32_t part) {
+    if (done[part] >= batch.sequence || !begin(lane.db, part, part, batch.sequence)) {
+      return;
+    }
+    if (!updates[part].empty()) {
+      lane.db.copy_in(
+          "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
+          "(FORMAT binary)",
+          updates[part]);
+    }
+    if (!rib[part].empty()) {
+      apply_rib(lane, rib[part]);
+    }
+    if (part == 0) {
+      insert_events(lane.db, batch, ids);
+    }
+    commit(lane.db, part, part, batch.sequence);
+  });
+  return true;
+}
+
+void Writer::on_lanes(std::uint32_t parts,
+                      const std::function<void(Lane&, std::uint32_t)>& apply_part) {
+  const std::size_t n = std::min<std::size_t>(lanes_.size(), parts);
+  std::vector<std::exception_ptr> errors(n);
+  const auto run_lane = [&](std::size_t l) {
+    try {
+      for (auto part = static_cast<std::uint32_t>(l); part < parts;
+           part += static_cast<std::uint32_t>(n)) {
+        apply_part(*lanes_[l], part);
+      }
+    } catch (...) {
+      errors[l] = std::current_exception();
+      try {
+        lanes_[l]->db.exec("ROLLBACK");
+      } catch (const PgError&) {
+        lanes_[l]->db.close();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t l = 1; l < n; ++l) {
+    threads.emplace_back(run_lane, l);
+  }
+  run_lane(0);
+  for (auto& t : threads) {
+    t.join();
+  }
+  // A lost connection first: the caller then reconnects every lane.
+  std::exception_ptr first;
+  for (std::size_t l = 0; l < n; ++l) {
+    if (!errors[l]) {
+      continue;
+    }
+    if (!lanes_[l]->db.connected()) {
+      std::rethrow_exception(errors[l]);
+    }
+    first = first ? first : errors[l];
+  }
+  if (first) {
+    std::rethrow_exception(first);
+  }
+}
+
+void Writer::apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids) {
   if (batch.restart_us != 0) {
     // Sessions of the previous run that did not end cleanly (kill -9, power loss) still have
     // routes here: they went down when that run did, which is known no later than now.
     const auto params = PgParams().integer(collector_id_);
-    db_.exec("INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason) SELECT " +
-                 ts(batch.restart_us) +
-                 ", peer_id, 'Established', 'Idle', 'collector restarted' FROM (SELECT DISTINCT "
-                 "r.peer_id FROM bgp.rib r JOIN bgp.peers p USING (peer_id) WHERE "
-                 "p.collector_id = $1) s",
-             params);
-    db_.exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
-                 ts(batch.restart_us) +
-                 ", r.peer_id, 0, r.prefix, r.path_id, NULL FROM bgp.rib r JOIN bgp.peers p "
-                 "USING (peer_id) WHERE p.collector_id = $1",
-             params);
-    db_.exec(
+    db().exec("INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason) SELECT " +
+                  ts(batch.restart_us) +
+                  ", peer_id, 'Established', 'Idle', 'collector restarted' FROM (SELECT DISTINCT "
+                  "r.peer_id FROM bgp.rib r JOIN bgp.peers p USING (peer_id) WHERE "
+                  "p.collector_id = $1) s",
+              params);
+    db().exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
+                  ts(batch.restart_us) +
+                  ", r.peer_id, 0, r.prefix, r.path_id, NULL FROM bgp.rib r JOIN bgp.peers p "
+                  "USING (peer_id) WHERE p.collector_id = $1",
+              params);
+    db().exec(
         "DELETE FROM bgp.rib r USING bgp.peers p WHERE p.peer_id = r.peer_id AND "
         "p.collector_id = $1",
         params);
@@ -687,35 +958,26 @@ bool Writer::apply(Batch& batch) {
   for (const auto& d : batch.downs) {
     // A session that went down withdraws all its routes: logged, then gone from the RIB.
     const auto params = PgParams().integer(ids[d.peer]);
-    db_.exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
-                 ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
-                 ", prefix, path_id, NULL FROM bgp.rib WHERE peer_id = $1",
-             params);
-    db_.exec("DELETE FROM bgp.rib WHERE peer_id = $1", params);
+    db().exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
+                  ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
+                  ", prefix, path_id, NULL FROM bgp.rib WHERE peer_id = $1",
+              params);
+    db().exec("DELETE FROM bgp.rib WHERE peer_id = $1", params);
   }
   if (batch.checkpoint_us != 0) {
     const auto params = PgParams().integer(collector_id_);
-    const auto r = db_.exec(
+    const auto r = db().exec(
         "INSERT INTO bgp.checkpoint_routes (time, peer_id, prefix, path_id, attr_id, since) "
         "SELECT " +
             ts(batch.checkpoint_us) +
             ", r.peer_id, r.prefix, r.path_id, r.attr_id, r.since FROM bgp.rib r "
             "JOIN bgp.peers p USING (peer_id) WHERE p.collector_id = $1",
         params);
-    db_.exec("INSERT INTO bgp.checkpoints (collector_id, time, routes) VALUES ($1, " +
-                 ts(batch.checkpoint_us) + ", " + std::to_string(r.affected()) +
-                 ") ON CONFLICT DO NOTHING",
-             params);
+    db().exec("INSERT INTO bgp.checkpoints (collector_id, time, routes) VALUES ($1, " +
+                  ts(batch.checkpoint_us) + ", " + std::to_string(r.affected()) +
+                  ") ON CONFLICT DO NOTHING",
+              params);
   }
-  db_.exec(
-      "UPDATE bgp.writer_progress SET last_batch = $3, updated = now() WHERE collector_id = $1 "
-      "AND stream = $2",
-      PgParams()
-          .integer(collector_id_)
-          .integer(spool_.stream())
-          .integer(static_cast<std::int64_t>(batch.sequence)));
-  db_.exec("COMMIT");
-  return true;
 }
 
 }  // namespace bgpscribe::exporters::postgres

@@ -5,15 +5,20 @@
 // is up or not, so the spool is also the queue between the exporter thread and the writer:
 // memory stays bounded however long the database is away, a slow database only makes the spool
 // grow, and a crash (or kill -9) of the collector leaves the unapplied batches for the next
-// start. The writer applies batch n in one transaction that also sets writer_progress to n for
-// this spool's stream; a batch found at or below that number was committed before the crash
-// (between COMMIT and the file's removal) and is removed without applying it again.
+// start. The writer applies batch n in one transaction per part (the rows split by prefix over
+// several connections, see schema/sql/0003_writer_parts.sql), each also setting
+// writer_progress to n for this spool's stream and that part; a part found at or below that
+// number was committed before the crash (between COMMIT and the file's removal) and is not
+// applied again.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,6 +72,8 @@ struct WriterOptions {
   // Drop log and checkpoint partitions older than this (bgp.settings.retention, applied at
   // connection and then hourly); 0 leaves the setting alone.
   std::int64_t retention_s = 0;
+  // Connections applying a batch's parts side by side (Batch::parts; 1 to kMaxParts).
+  int connections = 2;
 };
 
 struct WriterStats {
@@ -88,8 +95,8 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   void start();
-  // A batch was spooled.
-  void notify();
+  // A batch was spooled (its copy in memory, used when few are waiting).
+  void notify(Batch batch);
   // Applies what is spooled for at most `timeout_s` seconds, then stops the thread; true when
   // the spool is empty.
   bool stop(double timeout_s);
@@ -99,31 +106,61 @@ class Writer {
   [[nodiscard]] std::string last_error() const;
 
  private:
+  // A connection and what the writer remembers about it.
+  struct Lane {
+    PgConnection db;
+    // Batches to go before trying the direct COPY into bgp.rib again (see apply_rib()).
+    int direct_rib_pause = 0;
+  };
+
   void run();
+  // The in-memory copy of batch `sequence` (and forgets older ones); nullopt: read the file.
+  std::optional<Batch> take_ready(std::uint64_t sequence);
   void connect();
+  void close();
+  [[nodiscard]] bool connected() const;
+  // The first connection: peers, attribute sets, partitions and whole batches go through it.
+  PgConnection& db() { return lanes_.front()->db; }
   // Applies one batch; false when it was skipped as already applied.
   bool apply(Batch& batch);
+  // writer_progress.last_batch of this stream's parts 0 to parts - 1 (0 when not yet there).
+  std::vector<std::uint64_t> progress(std::uint32_t parts);
+  // Starts the transaction of parts first..last of batch `sequence` with their progress rows
+  // locked; false (rolled back) when they already hold it.
+  bool begin(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
+             std::uint64_t sequence);
+  void commit(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
+              std::uint64_t sequence);
+  // Runs apply_part(lane, part) for parts 0 to parts - 1, part p on lane p % lanes, the lanes
+  // side by side; rethrows a failure (a lost connection first) once all have finished.
+  void on_lanes(std::uint32_t parts, const std::function<void(Lane&, std::uint32_t)>& apply_part);
+  void insert_attrs(const Batch& batch);
+  static void insert_events(PgConnection& db, const Batch& batch,
+                            const std::vector<std::int32_t>& ids);
+  // The restart, session downs and checkpoint of a whole batch, on db().
+  void apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids);
   std::vector<std::int32_t> peer_ids(const Batch& batch);
   void ensure_partitions(std::int64_t first_us, std::int64_t last_us);
   void set_error(const std::string& e);
   void wait(double seconds);
   void apply_retention();
-  // The RIB part of a batch: a direct COPY when every row is new, else staging and upserts.
-  void apply_rib(Batch& batch);
+  // RIB rows of a batch (or of a part): a direct COPY when every row is new, else staging and
+  // upserts.
+  static void apply_rib(Lane& lane, std::span<std::uint8_t> rib);
 
   WriterOptions options_;
   BatchSpool& spool_;
-  PgConnection db_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // options_.connections, created at the first connect
   std::int32_t collector_id_ = 0;
   // Partitions known to exist: [covered_from_us_, covered_to_us_).
   std::int64_t covered_from_us_ = 0;
   std::int64_t covered_to_us_ = 0;
-  // Batches to go before trying the direct COPY into bgp.rib again (see apply()).
-  int direct_rib_pause_ = 0;
   WriterStats stats_;
   std::thread thread_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
+  static constexpr std::size_t kReadyBatches = 4;
+  std::map<std::uint64_t, Batch> ready_;  // by sequence
   bool wake_ = false;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_{};

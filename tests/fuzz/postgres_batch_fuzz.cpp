@@ -1,8 +1,10 @@
 // Fuzz target for the postgres exporter's batch files (exporters/postgres/batch.cpp): spooled
 // batches are read back after a crash or an outage, so a damaged file must be refused, never
-// crash the collector. The input is a file body; the target adds the magic and the CRC-32 the
-// real files carry, so the body parser is reached. A body that parses must serialize to the same
-// file, and walking its COPY data (as the writer does to map peer ids) must stay in bounds.
+// crash the collector. The input is a version byte (even: the current format, odd: version 1,
+// which older collectors spooled) and a file body; the target adds the magic and the CRC-32 the
+// real files carry, so the body parser is reached. A current body that parses must serialize to
+// the same file (a version 1 one to a file that parses back to the same), and walking its COPY
+// data (as the writer does to map peer ids and split parts) must stay in bounds.
 #include <zlib.h>
 
 #include <cstdlib>
@@ -13,8 +15,13 @@
 #include "exporters/postgres/copy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::vector<std::uint8_t> file = {'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
-  file.insert(file.end(), data, data + size);
+  if (size == 0) {
+    return 0;
+  }
+  const bool v1 = (data[0] & 1) != 0;
+  std::vector<std::uint8_t> file = {'B', 'G', 'P', 'S',
+                                    'P', 'G', 'B', static_cast<std::uint8_t>(v1 ? '1' : '2')};
+  file.insert(file.end(), data + 1, data + size);
   const auto crc =
       static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
   for (int s = 24; s >= 0; s -= 8) {
@@ -28,7 +35,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
   }
-  if (batch->serialize() != file) {
+  const auto again = batch->serialize();
+  if (v1) {
+    auto back = bgpscribe::exporters::postgres::Batch::parse(again, error);
+    if (!back || back->parts != 1 || back->serialize() != again) {
+      std::abort();
+    }
+  } else if (again != file) {
     std::abort();
   }
   std::vector<std::pair<std::size_t, std::int32_t>> fields;

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <thread>
 
+#include <zlib.h>
+
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/update.hpp"
 #include "exporters/postgres/batch.hpp"
@@ -222,6 +224,37 @@ TEST(PostgresBatch, FileRoundTripAndDamage) {
   EXPECT_NE(error.find("CRC"), std::string::npos) << error;
 }
 
+TEST(PostgresBatch, PartsRoundTripAndVersionOneFilesReadAsOnePart) {
+  BatchBuilder b;
+  b.add(message(kT0, peer("192.0.2.10", 64500), update({"10.0.0.0/8"})));
+  Batch batch = b.seal(3);
+  batch.parts = 2;
+  const auto file = batch.serialize();
+  std::string error;
+  auto back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->parts, 2U);
+
+  // A version 1 file (spooled by an older bgpscribe): magic "BGPSPGB1", no parts field (the
+  // four octets after the five header integers), its own CRC-32.
+  constexpr std::size_t kPartsAt = 8 + 5 * 8;
+  std::vector<std::uint8_t> v1(file.begin(), file.begin() + kPartsAt);
+  v1.insert(v1.end(), file.begin() + kPartsAt + 4, file.end() - 4);
+  v1[7] = '1';
+  const auto crc = static_cast<std::uint32_t>(::crc32(0L, v1.data(), static_cast<uInt>(v1.size())));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    v1.push_back(static_cast<std::uint8_t>(crc >> shift));
+  }
+  back = Batch::parse(v1, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->parts, 1U);
+  EXPECT_EQ(back->updates, batch.updates);
+
+  batch.parts = kMaxParts + 1;
+  EXPECT_FALSE(Batch::parse(batch.serialize(), error));
+  EXPECT_NE(error.find("parts"), std::string::npos) << error;
+}
+
 TEST(PostgresBatch, MessagesOfOneReadShareTheTimeAndCountOrd) {
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500, 1);
@@ -296,16 +329,19 @@ class WriterTest : public ::testing::Test {
     std::uint64_t skipped = 0;
     std::uint64_t quarantined = 0;
   };
-  // Spools `batches` (numbered from the spool) and lets a writer apply them.
+  // Spools `batches` (numbered from the spool, in parts_ parts) and lets a writer apply them
+  // (with parts_ connections).
   Counts run(std::vector<Batch> batches) {
     BatchSpool spool(dir_);
     for (auto& b : batches) {
       b.sequence = spool.next_sequence();
+      b.parts = parts_;
       spool.write(b);
     }
     WriterOptions o;
     o.dsn = db_->dsn();
     o.collector_name = "test";
+    o.connections = static_cast<int>(parts_);
     Writer w(o, spool);
     w.start();
     for (int i = 0; i < 200 && spool.files() > 0; ++i) {
@@ -316,8 +352,12 @@ class WriterTest : public ::testing::Test {
   }
   std::string q(const std::string& sql) { return query_one(db_->dsn(), sql); }
 
+  // Writes `batch` into the spool again as it was (a crash before its file was removed).
+  void respool(const Batch& batch) { BatchSpool(dir_).write(batch); }
+
   std::unique_ptr<tests::TestDatabase> db_;
   fs::path dir_;
+  std::uint32_t parts_ = 2;
 };
 
 TEST_F(WriterTest, RibFollowsTheLogAndSinceSurvivesReannouncement) {
@@ -366,7 +406,8 @@ TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
   // The same file again (a crash between COMMIT and its removal): skipped.
   {
     BatchSpool spool(dir_);
-    first.sequence = 1;  // the number run() gave it
+    first.sequence = 1;  // the number and parts run() gave it
+    first.parts = parts_;
     spool.write(first);
     // A damaged file next to it.
     b.add(message(kT0 + 1, p, update({"10.9.0.0/16"})));
@@ -407,6 +448,94 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
               " * interval '1 microsecond'"),
             "2");
   EXPECT_EQ(q("SELECT new_state FROM bgp.peer_events WHERE old_state = 'Established'"), "Idle");
+  // One transaction for the whole batch (it reads bgp.rib): every part counted in it.
+  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
+              "bgp.writer_progress"),
+            "0:1 1:1");
+}
+
+TEST_F(WriterTest, PartsCommitApartAndARetryAppliesOnlyTheMissingOnes) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  std::vector<std::string> prefixes;
+  for (int i = 0; i < 64; ++i) {
+    prefixes.push_back("10." + std::to_string(i) + ".0.0/16");
+  }
+  for (const auto& prefix : prefixes) {
+    b.add(message(kT0, p, update({prefix.c_str()})));
+  }
+  b.add(state(kT0 + 1, p, SessionState::OpenConfirm, SessionState::Established));
+  Batch batch = b.seal(0);
+  EXPECT_EQ(run({batch}).batches, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "64");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "64");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.peer_events"), "1");
+  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
+              "bgp.writer_progress"),
+            "0:1 1:1");
+
+  // A crash after part 0 committed and before part 1 did: part 1's rows are not there and
+  // its progress row is behind. Here: nothing is there, part 1 is behind.
+  const auto forget = [&] {
+    pqxx::connection c(db_->dsn());
+    pqxx::work t(c);
+    t.exec("DELETE FROM bgp.updates");
+    t.exec("DELETE FROM bgp.rib");
+    t.exec("DELETE FROM bgp.peer_events");
+    t.commit();
+  };
+  forget();
+  q("UPDATE bgp.writer_progress SET last_batch = 0 WHERE part = 1 RETURNING 1");
+  batch.sequence = 1;
+  batch.parts = 2;
+  respool(batch);
+  EXPECT_EQ(run({}).batches, 1U);
+  const int part1 = std::stoi(q("SELECT count(*) FROM bgp.updates"));
+  EXPECT_GT(part1, 0);  // 64 prefixes fall into both parts
+  EXPECT_LT(part1, 64);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), std::to_string(part1));
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.peer_events"), "0");  // part 0 carries the events
+  const std::string part1_prefixes = q("SELECT string_agg(prefix::text, ',') FROM bgp.updates");
+
+  // Then only part 0 behind: the other prefixes, and the same split as before.
+  forget();
+  q("UPDATE bgp.writer_progress SET last_batch = 0 WHERE part = 0 RETURNING 1");
+  respool(batch);
+  EXPECT_EQ(run({}).batches, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), std::to_string(64 - part1));
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates WHERE prefix::text = ANY (string_to_array('" +
+              part1_prefixes + "', ','))"),
+            "0");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.peer_events"), "1");
+
+  // Both parts done: the file is skipped.
+  respool(batch);
+  EXPECT_EQ(run({}).skipped, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), std::to_string(64 - part1));
+}
+
+TEST_F(WriterTest, OneConnectionAppliesBatchesOfTwoParts) {
+  // Batches spooled with two parts, applied after a restart with one connection.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  for (int i = 0; i < 16; ++i) {
+    const std::string prefix = "10." + std::to_string(i) + ".0.0/16";
+    b.add(message(kT0, p, update({prefix.c_str()})));
+  }
+  Batch batch = b.seal(0);
+  {
+    BatchSpool spool(dir_);
+    batch.sequence = spool.next_sequence();
+    batch.parts = 2;
+    spool.write(batch);
+  }
+  parts_ = 1;
+  EXPECT_EQ(run({}).batches, 1U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "16");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "16");
+  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
+              "bgp.writer_progress"),
+            "0:1 1:1");
 }
 
 }  // namespace

@@ -161,6 +161,37 @@ TEST_F(SchemaMigrate, FromVersionOneKeepsRows) {
   EXPECT_EQ(tx.exec1("SELECT as_path_text FROM bgp.rib_view")[0].as<std::string>(), "64501 15169");
 }
 
+TEST_F(SchemaMigrate, FromVersionTwoKeepsWriterProgressAsPartZero) {
+  tests::TestDatabase db("from_v2");
+  {
+    pqxx::connection c(db.dsn());
+    EXPECT_EQ(pg::migrate(c, 2).applied, (std::vector<int>{1, 2}));
+    pqxx::work tx(c);
+    tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
+    tx.exec0(
+        "INSERT INTO bgp.writer_progress (collector_id, stream, last_batch) VALUES (1, 7, 41)");
+    tx.commit();
+  }
+  const pg::MigrateResult r = pg::migrate(db.dsn());
+  EXPECT_EQ(r.from, 2);
+  ASSERT_FALSE(r.applied.empty());
+  EXPECT_EQ(r.applied.front(), 3);
+
+  pqxx::connection c(db.dsn());
+  pqxx::work tx(c);
+  // A writer of version 2 applied its batches whole: that is part 0 of each.
+  EXPECT_EQ(
+      tx.exec1("SELECT part || ':' || last_batch FROM bgp.writer_progress")[0].as<std::string>(),
+      "0:41");
+  // The key now includes the part: a second part of the same stream is a row of its own.
+  tx.exec0(
+      "INSERT INTO bgp.writer_progress (collector_id, stream, part, last_batch) VALUES (1, 7, 1, "
+      "40)");
+  EXPECT_THROW(tx.exec0("INSERT INTO bgp.writer_progress (collector_id, stream, part, last_batch) "
+                        "VALUES (1, 7, 1, 42)"),
+               pqxx::unique_violation);
+}
+
 // Two collectors starting at once: the advisory lock makes one wait, and every migration is
 // applied exactly once between them.
 TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
