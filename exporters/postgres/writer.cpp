@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <system_error>
+
+#include <xxhash.h>
 
 #include "codec/wire/reader.hpp"
 #include "exporters/postgres/rows.hpp"
@@ -612,14 +615,11 @@ std::vector<std::uint8_t> rib_columns(std::span<std::uint8_t> stage) {
   return out;
 }
 
-// The part (0 to parts - 1) of a row whose prefix field holds `value` (a binary cidr): FNV-1a,
-// so that a prefix falls into the same part in every batch and in every run.
+// The part (0 to parts - 1) of a row whose prefix field holds `value` (a binary cidr): a hash,
+// so that a prefix falls into the same part in every batch and in every run. XXH3 because the
+// parts must be even for any prefix set (an FNV hash modulo 2 is the parity of a few octets).
 std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts) {
-  std::uint32_t h = 2166136261U;
-  for (const std::uint8_t b : value) {
-    h = (h ^ b) * 16777619U;
-  }
-  return h % parts;
+  return static_cast<std::uint32_t>(XXH3_64bits(value.data(), value.size()) % parts);
 }
 
 // Splits binary COPY data into `parts` COPY streams by the prefix in field `prefix_field`
