@@ -207,6 +207,8 @@ void ExporterWorker::stop() {
     stopping_ = true;
     stop_deadline_ = Clock::now() + limits_.stop_timeout;
   }
+  // An accept() waiting for its sink would keep the thread from ever seeing stopping_.
+  exporter_->interrupt();
   cv_.notify_all();
   thread_.join();
 }

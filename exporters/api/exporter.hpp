@@ -11,6 +11,8 @@
 // - flush(now) comes about once a second and whenever the queue runs empty: push buffered
 //   data to the sink and do time-driven work (closing a file at the end of its interval).
 // - stop() is the last call: finish and close everything (files complete, connections closed).
+// - interrupt() is the one call from another thread: the collector is stopping, so an accept()
+//   waiting for its sink must stop waiting and keep the record another way.
 // - start() and the factory throw (ConfigError, std::runtime_error) to refuse to run; the
 //   collector then refuses the whole config.
 #pragma once
@@ -50,6 +52,10 @@ class Exporter {
   virtual void accept(const Record& record) = 0;
   virtual void flush(std::int64_t now_us) = 0;
   virtual void stop() = 0;
+  // From the collector's stopping thread, before it waits for stop(): an accept() blocked on a
+  // sink that is away (a full spool waiting for a database) returns, keeping its record (on
+  // disk beyond a soft limit, say). Must be safe against every other call; no-op by default.
+  virtual void interrupt() {}
   // How often this exporter wants a RibSnapshot record (aligned to multiples of the interval
   // since midnight UTC, like RIS bviews at 00:00, 08:00, 16:00); zero for never. It may still
   // get snapshots asked for by the operator (SIGUSR1).

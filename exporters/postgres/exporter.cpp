@@ -69,7 +69,7 @@ void PostgresExporter::seal() {
   }
   // Full spool: wait for the writer (the collector queues and spools behind this call).
   bool warned = false;
-  while (spool_->bytes() >= options_.spool_limit) {
+  while (spool_->bytes() >= options_.spool_limit && !interrupted_) {
     if (!warned) {
       std::fprintf(stderr,
                    "postgres %s: spool full (%llu bytes in %s): waiting for the database (%s)\n",

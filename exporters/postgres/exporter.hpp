@@ -7,9 +7,11 @@
 // to the spool. The writer thread applies spooled batches in order, one transaction each,
 // exactly once (writer.hpp). When PostgreSQL is away or slow the spool grows; when it reaches
 // `spool_limit`, accept() waits for the writer, and the collector's own queue and spool take
-// over (the BGP sessions never wait). docs/postgres-exporter.md is the user's guide.
+// over (the BGP sessions never wait); when the collector stops, it waits no more.
+// docs/postgres-exporter.md is the user's guide.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -48,6 +50,7 @@ class PostgresExporter final : public Exporter {
   void accept(const Record& record) override;
   void flush(std::int64_t now_us) override;
   void stop() override;
+  void interrupt() override { interrupted_ = true; }
   [[nodiscard]] std::chrono::seconds snapshot_interval() const override {
     return options_.checkpoint_interval;
   }
@@ -64,6 +67,10 @@ class PostgresExporter final : public Exporter {
   BatchBuilder builder_;
   std::int64_t last_status_us_ = 0;
   std::int64_t last_log_us_ = 0;
+  // The collector is stopping: a full spool no longer makes seal() wait (spool_limit is then
+  // exceeded by what is still queued, rather than the shutdown hanging on a database that is
+  // away).
+  std::atomic<bool> interrupted_{false};
 };
 
 ExporterPtr make(const ExporterContext& context, const YAML::Node& node);

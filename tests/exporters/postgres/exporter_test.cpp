@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <zlib.h>
@@ -18,6 +19,7 @@
 #include "codec/bgp/update.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/copy.hpp"
+#include "exporters/postgres/exporter.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
 #include "exporters/postgres/writer.hpp"
@@ -304,6 +306,34 @@ TEST(PostgresBatch, SessionDownSealsWithItsNotification) {
   // The transition before the OPEN belongs to the peer the OPEN named.
   ASSERT_EQ(batch.peers.size(), 2U);
   EXPECT_EQ(batch.peers[0].asn, 64500U);
+}
+
+TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
+  // No server (a socket that does not exist) and a spool limit the start batch already fills:
+  // the next sealed batch waits for the database, until interrupt() says the collector stops.
+  const fs::path dir = fs::temp_directory_path() / ("pg_interrupt_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Options o;
+  o.writer.dsn = "host=" + (dir / "no-socket").string() + " dbname=x";
+  o.writer.collector_name = "test";
+  o.writer.connect_timeout_s = 1;
+  o.spool_directory = (dir / "spool").string();
+  o.spool_limit = 1;
+  o.batch_rows = 1;
+  o.drain_timeout_s = 0;
+  PostgresExporter e("sql", o);
+  e.start();  // the restart batch: the spool is full
+  auto p = peer("192.0.2.10", 64500);
+  auto blocked =
+      std::async(std::launch::async, [&] { e.accept(message(kT0, p, update({"10.0.0.0/8"}))); });
+  EXPECT_EQ(blocked.wait_for(500ms), std::future_status::timeout);
+  e.interrupt();
+  ASSERT_EQ(blocked.wait_for(5s), std::future_status::ready);
+  // Later records do not wait either, and nothing is lost: every batch is in the spool.
+  e.accept(message(kT0 + 1, p, update({"10.1.0.0/16"})));
+  e.stop();
+  EXPECT_EQ(BatchSpool(o.spool_directory).list().size(), 3U);
+  fs::remove_all(dir);
 }
 
 // ---- Writer
