@@ -484,6 +484,52 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
             "0:1 1:1");
 }
 
+TEST_F(WriterTest, AddPathIdsKeepRoutesApartInTheLogTheRibAndRouteAt) {
+  // ADD-PATH (RFC 7911) for IPv4: two paths of one prefix, then one of them withdrawn.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  const auto with_paths = [&](std::int64_t t, std::vector<std::uint32_t> announce,
+                              std::vector<std::uint32_t> withdraw) {
+    bgp::UpdateMessage m;
+    m.add_path = true;
+    const auto prefix = *bgp::Prefix::parse("10.0.0.0/8");
+    for (const auto id : withdraw) {
+      m.withdrawn.push_back({prefix, id});
+    }
+    for (const auto id : announce) {
+      m.nlri.push_back({prefix, id});
+    }
+    if (!announce.empty()) {
+      m.attributes.origin(bgp::Origin::Igp)
+          .as_path({{bgp::AsSegmentType::AsSequence, {64500, 15169}}})
+          .next_hop(0xC00002FE);
+    }
+    codec::wire::Writer w;
+    EXPECT_TRUE(m.encode(w));
+    Record r = message(t, p, w.take());
+    r.context.set_add_path(bgp::kIpv4Unicast, true);
+    return r;
+  };
+  b.add(with_paths(kT0, {1, 2}, {}));
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  b.add(with_paths(kT0 + 1'000'000, {}, {1}));
+  batches.push_back(b.seal(0));
+  EXPECT_EQ(run(std::move(batches)).batches, 2U);
+  EXPECT_EQ(q("SELECT string_agg(path_id || ':' || (attr_id IS NOT NULL), ' ' ORDER BY time, "
+              "path_id) FROM bgp.updates"),
+            "1:true 2:true 1:false");
+  EXPECT_EQ(q("SELECT string_agg(path_id::text, ' ') FROM bgp.rib"), "2");
+  const auto paths_at = [&](std::int64_t t) {
+    return q(
+        "SELECT string_agg(path_id::text, ' ' ORDER BY path_id) FROM "
+        "bgp.route_at('10.0.0.0/8', timestamptz 'epoch' + " +
+        std::to_string(t) + " * interval '1 microsecond')");
+  };
+  EXPECT_EQ(paths_at(kT0 + 500'000), "1 2");
+  EXPECT_EQ(paths_at(kT0 + 1'500'000), "2");
+}
+
 TEST_F(WriterTest, PartsCommitApartAndARetryAppliesOnlyTheMissingOnes) {
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500);
