@@ -11,8 +11,6 @@
 #include <random>
 #include <system_error>
 
-#include <xxhash.h>
-
 #include "codec/wire/reader.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
@@ -68,6 +66,9 @@ void write_text(const fs::path& path, const std::string& text) {
   const std::string line = text + "\n";
   write_durably(path, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
 }
+
+constexpr const char* kCopyUpdates =
+    "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN (FORMAT binary)";
 
 // A timestamptz expression for a Unix time in microseconds: exact, unlike to_timestamp(double).
 std::string ts(std::int64_t unix_us) {
@@ -208,14 +209,12 @@ std::vector<std::uint8_t> BatchSpool::read(std::uint64_t sequence) const {
   if (fd < 0) {
     throw std::system_error(errno, std::generic_category(), "cannot read " + p.string());
   }
-  std::vector<std::uint8_t> bytes;
+  // The file's size up front: one allocation, read straight into it.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    bytes.reserve(static_cast<std::size_t>(st.st_size));
-  }
-  std::uint8_t chunk[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+  std::vector<std::uint8_t> bytes(::fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0);
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + at, bytes.size() - at);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -225,10 +224,11 @@ std::vector<std::uint8_t> BatchSpool::read(std::uint64_t sequence) const {
       throw std::system_error(e, std::generic_category(), "cannot read " + p.string());
     }
     if (n == 0) {
-      break;
+      break;  // shorter than fstat said: the CRC check refuses what is there
     }
-    bytes.insert(bytes.end(), chunk, chunk + n);
+    at += static_cast<std::size_t>(n);
   }
+  bytes.resize(at);
   ::close(fd);
   return bytes;
 }
@@ -849,10 +849,7 @@ bool Writer::apply(Batch& batch) {
     }
     insert_attrs(batch);
     if (!batch.updates.empty()) {
-      db().copy_in(
-          "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
-          "(FORMAT binary)",
-          batch.updates);
+      db().copy_in(kCopyUpdates, batch.updates);
     }
     if (!batch.rib.empty()) {
       apply_rib(*lanes_[0], batch.rib);
@@ -875,10 +872,7 @@ bool Writer::apply(Batch& batch) {
       return;
     }
     if (!updates[part].empty()) {
-      lane.db.copy_in(
-          "COPY bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) FROM STDIN "
-          "(FORMAT binary)",
-          updates[part]);
+      lane.db.copy_in(kCopyUpdates, updates[part]);
     }
     if (!rib[part].empty()) {
       apply_rib(lane, rib[part]);

@@ -382,6 +382,19 @@ class WriterTest : public ::testing::Test {
   }
   std::string q(const std::string& sql) { return query_one(db_->dsn(), sql); }
 
+  // writer_progress as "part:last_batch ..." in part order.
+  std::string progress() {
+    return q(
+        "SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
+        "bgp.writer_progress");
+  }
+  // Announces 10.i.0.0/16 for i below n, one UPDATE each, at kT0.
+  static void announce_sixteens(BatchBuilder& b, const PeerInfoPtr& p, int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string prefix = "10." + std::to_string(i) + ".0.0/16";
+      b.add(message(kT0, p, update({prefix.c_str()})));
+    }
+  }
   // Writes `batch` into the spool again as it was (a crash before its file was removed).
   void respool(const Batch& batch) { BatchSpool(dir_).write(batch); }
 
@@ -479,9 +492,7 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
             "2");
   EXPECT_EQ(q("SELECT new_state FROM bgp.peer_events WHERE old_state = 'Established'"), "Idle");
   // One transaction for the whole batch (it reads bgp.rib): every part counted in it.
-  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
-              "bgp.writer_progress"),
-            "0:1 1:1");
+  EXPECT_EQ(progress(), "0:1 1:1");
 }
 
 TEST_F(WriterTest, AddPathIdsKeepRoutesApartInTheLogTheRibAndRouteAt) {
@@ -533,22 +544,14 @@ TEST_F(WriterTest, AddPathIdsKeepRoutesApartInTheLogTheRibAndRouteAt) {
 TEST_F(WriterTest, PartsCommitApartAndARetryAppliesOnlyTheMissingOnes) {
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500);
-  std::vector<std::string> prefixes;
-  for (int i = 0; i < 64; ++i) {
-    prefixes.push_back("10." + std::to_string(i) + ".0.0/16");
-  }
-  for (const auto& prefix : prefixes) {
-    b.add(message(kT0, p, update({prefix.c_str()})));
-  }
+  announce_sixteens(b, p, 64);
   b.add(state(kT0 + 1, p, SessionState::OpenConfirm, SessionState::Established));
   Batch batch = b.seal(0);
   EXPECT_EQ(run({batch}).batches, 1U);
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "64");
   EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "64");
   EXPECT_EQ(q("SELECT count(*) FROM bgp.peer_events"), "1");
-  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
-              "bgp.writer_progress"),
-            "0:1 1:1");
+  EXPECT_EQ(progress(), "0:1 1:1");
 
   // A crash after part 0 committed and before part 1 did: part 1's rows are not there and
   // its progress row is behind. Here: nothing is there, part 1 is behind.
@@ -594,10 +597,7 @@ TEST_F(WriterTest, OneConnectionAppliesBatchesOfTwoParts) {
   // Batches spooled with two parts, applied after a restart with one connection.
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500);
-  for (int i = 0; i < 16; ++i) {
-    const std::string prefix = "10." + std::to_string(i) + ".0.0/16";
-    b.add(message(kT0, p, update({prefix.c_str()})));
-  }
+  announce_sixteens(b, p, 16);
   Batch batch = b.seal(0);
   {
     BatchSpool spool(dir_);
@@ -609,9 +609,7 @@ TEST_F(WriterTest, OneConnectionAppliesBatchesOfTwoParts) {
   EXPECT_EQ(run({}).batches, 1U);
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "16");
   EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "16");
-  EXPECT_EQ(q("SELECT string_agg(part || ':' || last_batch, ' ' ORDER BY part) FROM "
-              "bgp.writer_progress"),
-            "0:1 1:1");
+  EXPECT_EQ(progress(), "0:1 1:1");
 }
 
 }  // namespace
