@@ -21,7 +21,10 @@ namespace bgp = codec::bgp;
 namespace {
 
 // Version 2 added `parts`; version 1 files (spooled by an older bgpscribe) read as one part.
-constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
+// Version 3 splits the parts by PostgreSQL's partition hash instead of XXH3 (same layout):
+// version 2 files keep their XXH3 split, so that a retry splits them as the first try did.
+constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '3'};
+constexpr std::array<std::uint8_t, 8> kMagicV2{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
 constexpr std::array<std::uint8_t, 8> kMagicV1{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
 
 // ---- File encoding: big-endian integers, u32-length-prefixed strings and byte strings ----
@@ -145,7 +148,8 @@ std::uint32_t crc_of(std::span<const std::uint8_t> b) {
 std::vector<std::uint8_t> Batch::serialize() const {
   // The COPY data is nearly all of it: one allocation instead of doublings of tens of MB.
   Out o(attrs.size() + updates.size() + rib.size() + 4096);
-  for (const auto c : kMagic) {
+  // A version 2 batch stays one (its XXH3 split is in its version), byte for byte.
+  for (const auto c : split == PartSplit::xxh3 ? kMagicV2 : kMagic) {
     o.u8(c);
   }
   o.u64(sequence);
@@ -206,7 +210,8 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     return file.size() >= m.size() + 4 && std::equal(m.begin(), m.end(), file.begin());
   };
   const bool v1 = magic_is(kMagicV1);
-  if (!v1 && !magic_is(kMagic)) {
+  const bool v2 = magic_is(kMagicV2);
+  if (!v1 && !v2 && !magic_is(kMagic)) {
     error = "not a bgpscribe batch file (bad magic)";
     return std::nullopt;
   }
@@ -224,6 +229,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   b.checkpoint_us = in.i64();
   b.restart_us = in.i64();
   b.parts = v1 ? 1 : in.u32();
+  b.split = v2 ? PartSplit::xxh3 : PartSplit::partition_hash;
   b.update_rows = in.u64();
   b.rib_rows = in.u64();
   b.attr_rows = in.u64();

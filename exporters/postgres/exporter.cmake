@@ -3,6 +3,7 @@ add_library(bgpscribe_exporter_postgres STATIC
   batch.cpp
   copy.cpp
   exporter.cpp
+  partition.cpp
   pg.cpp
   rows.cpp
   writer.cpp)

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "codec/wire/reader.hpp"
+#include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
 
@@ -616,10 +617,19 @@ std::vector<std::uint8_t> rib_columns(std::span<std::uint8_t> stage) {
 }
 
 // The part (0 to parts - 1) of a row whose prefix field holds `value` (a binary cidr): a hash,
-// so that a prefix falls into the same part in every batch and in every run. XXH3 because the
-// parts must be even for any prefix set (an FNV hash modulo 2 is the parity of a few octets).
-std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts) {
-  return static_cast<std::uint32_t>(XXH3_64bits(value.data(), value.size()) % parts);
+// so that a prefix falls into the same part in every batch and in every run. PostgreSQL's own
+// partition hash, so that with 1, 2 or 4 parts each part's rows land in hash partitions of
+// bgp.rib and of the log that no other part touches (schema version 4); version 2 batch files
+// keep the XXH3 split they were written with.
+std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts, PartSplit split) {
+  if (split == PartSplit::xxh3) {
+    return static_cast<std::uint32_t>(XXH3_64bits(value.data(), value.size()) % parts);
+  }
+  const std::optional<std::uint64_t> h = cidr_partition_hash(value);
+  if (!h) {
+    throw std::runtime_error("batch COPY data: a prefix that is not an IPv4 or IPv6 cidr");
+  }
+  return static_cast<std::uint32_t>(*h % parts);
 }
 
 // Splits binary COPY data into `parts` COPY streams by the prefix in field `prefix_field`
@@ -628,7 +638,8 @@ std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts) 
 std::vector<std::vector<std::uint8_t>> split_rows(std::span<std::uint8_t> data,
                                                   std::size_t peer_field,
                                                   const std::vector<std::int32_t>& ids,
-                                                  std::size_t prefix_field, std::uint32_t parts) {
+                                                  std::size_t prefix_field, std::uint32_t parts,
+                                                  PartSplit split) {
   std::vector<std::vector<std::uint8_t>> out(parts);
   if (data.empty()) {
     return out;
@@ -649,7 +660,7 @@ std::vector<std::vector<std::uint8_t>> split_rows(std::span<std::uint8_t> data,
     }
     auto& o = out[part_of(data.subspan(fields[prefix_field].first,
                                        static_cast<std::size_t>(fields[prefix_field].second)),
-                          parts)];
+                          parts, split)];
     if (o.empty()) {
       o.reserve(data.size() / parts + data.size() / 16);
       o.assign(header.begin(), header.end());
@@ -865,8 +876,8 @@ bool Writer::apply(Batch& batch) {
     insert_attrs(batch);
     db().exec("COMMIT");
   }
-  auto updates = split_rows(batch.updates, 1, ids, 3, parts);
-  auto rib = split_rows(batch.rib, 0, ids, 1, parts);
+  auto updates = split_rows(batch.updates, 1, ids, 3, parts, batch.split);
+  auto rib = split_rows(batch.rib, 0, ids, 1, parts, batch.split);
   on_lanes(parts, [&](Lane& lane, std::uint32_t part) {
     if (done[part] >= batch.sequence || !begin(lane.db, part, part, batch.sequence)) {
       return;

@@ -1,10 +1,11 @@
 // Fuzz target for the postgres exporter's batch files (exporters/postgres/batch.cpp): spooled
 // batches are read back after a crash or an outage, so a damaged file must be refused, never
-// crash the collector. The input is a version byte (even: the current format, odd: version 1,
-// which older collectors spooled) and a file body; the target adds the magic and the CRC-32 the
-// real files carry, so the body parser is reached. A current body that parses must serialize to
-// the same file (a version 1 one to a file that parses back to the same), and walking its COPY
-// data (as the writer does to map peer ids and split parts) must stay in bounds.
+// crash the collector. The input is a version byte and a file body; the target adds the magic
+// and the CRC-32 the real files carry, so the body parser is reached. The version byte modulo
+// 3: 0 the current format (3), 1 version 1, 2 version 2 (XXH3 parts; older collectors spooled
+// versions 1 and 2). A version 2 or 3 body that parses must serialize to the same file (a
+// version 1 one to a file that parses back to the same), and walking its COPY data (as the
+// writer does to map peer ids and split parts) must stay in bounds.
 #include <zlib.h>
 
 #include <cstdlib>
@@ -18,9 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) {
     return 0;
   }
-  const bool v1 = (data[0] & 1) != 0;
+  const int version = data[0] % 3 == 0 ? 3 : data[0] % 3;
+  const bool v1 = version == 1;
   std::vector<std::uint8_t> file = {'B', 'G', 'P', 'S',
-                                    'P', 'G', 'B', static_cast<std::uint8_t>(v1 ? '1' : '2')};
+                                    'P', 'G', 'B', static_cast<std::uint8_t>('0' + version)};
   file.insert(file.end(), data + 1, data + size);
   const auto crc =
       static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));

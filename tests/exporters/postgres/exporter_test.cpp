@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <random>
 #include <thread>
 
 #include <zlib.h>
@@ -20,6 +21,7 @@
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/copy.hpp"
 #include "exporters/postgres/exporter.hpp"
+#include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
 #include "exporters/postgres/writer.hpp"
@@ -255,6 +257,107 @@ TEST(PostgresBatch, PartsRoundTripAndVersionOneFilesReadAsOnePart) {
   batch.parts = kMaxParts + 1;
   EXPECT_FALSE(Batch::parse(batch.serialize(), error));
   EXPECT_NE(error.find("parts"), std::string::npos) << error;
+}
+
+TEST(PostgresBatch, VersionTwoFilesKeepTheirXxh3SplitAndTheirBytes) {
+  BatchBuilder b;
+  b.add(message(kT0, peer("192.0.2.10", 64500), update({"10.0.0.0/8"})));
+  Batch batch = b.seal(4);
+  batch.parts = 2;
+  auto file = batch.serialize();
+  ASSERT_EQ(file[7], '3');
+  std::string error;
+  auto back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->split, PartSplit::partition_hash);
+
+  // The same file as version 2 wrote it (the layouts are the same; only the split differs).
+  file.resize(file.size() - 4);
+  file[7] = '2';
+  const auto crc =
+      static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    file.push_back(static_cast<std::uint8_t>(crc >> shift));
+  }
+  back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->split, PartSplit::xxh3);
+  EXPECT_EQ(back->parts, 2U);
+  EXPECT_EQ(back->serialize(), file);  // a spool rewritten by this version stays version 2
+}
+
+// ---- PostgreSQL's hash partitioning ----------------------------------------------------------
+
+// The cidr of `p` as its binary COPY value (what the writer splits batches by).
+std::vector<std::uint8_t> cidr_value(const bgp::Prefix& p) {
+  const auto bytes = p.address.span();
+  std::vector<std::uint8_t> v = {static_cast<std::uint8_t>(p.address.is_v4() ? 2 : 3), p.length, 1,
+                                 static_cast<std::uint8_t>(bytes.size())};
+  v.insert(v.end(), bytes.begin(), bytes.end());
+  return v;
+}
+
+TEST(PostgresPartition, TheHashIsTheServersForEveryPrefixLength) {
+  BGPSCRIBE_REQUIRE_PG();
+  tests::TestDatabase db("partition_hash");
+  // Every length of both families, random addresses (fixed seed: a failure repeats).
+  std::mt19937_64 random(20261204);
+  std::vector<bgp::Prefix> prefixes;
+  for (int round = 0; round < 12; ++round) {
+    for (int length = 0; length <= 128; ++length) {
+      const bool v4 = length <= 32 && round % 2 == 0;
+      char text[64];
+      if (v4) {
+        const std::uint32_t a =
+            length == 0 ? 0 : static_cast<std::uint32_t>(random()) & ~((1ULL << (32 - length)) - 1);
+        std::snprintf(text, sizeof text, "%u.%u.%u.%u/%d", a >> 24, (a >> 16) & 255U,
+                      (a >> 8) & 255U, a & 255U, length);
+      } else {
+        std::array<std::uint8_t, 16> a{};
+        for (auto& o : a) {
+          o = static_cast<std::uint8_t>(random());
+        }
+        for (int bit = length; bit < 128; ++bit) {
+          a[static_cast<std::size_t>(bit / 8)] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
+        }
+        int n = 0;
+        for (std::size_t i = 0; i < 16; i += 2) {
+          n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%s%x",
+                             i == 0 ? "" : ":", a[i] << 8 | a[i + 1]);
+        }
+        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "/%d", length);
+      }
+      prefixes.push_back(*bgp::Prefix::parse(text));
+    }
+  }
+  pqxx::connection c(db.dsn());
+  pqxx::work t(c);
+  t.exec0(
+      "CREATE TABLE h (i integer, p cidr) PARTITION BY HASH (p);"
+      "CREATE TABLE h0 PARTITION OF h FOR VALUES WITH (MODULUS 4, REMAINDER 0);"
+      "CREATE TABLE h1 PARTITION OF h FOR VALUES WITH (MODULUS 4, REMAINDER 1);"
+      "CREATE TABLE h2 PARTITION OF h FOR VALUES WITH (MODULUS 4, REMAINDER 2);"
+      "CREATE TABLE h3 PARTITION OF h FOR VALUES WITH (MODULUS 4, REMAINDER 3)");
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    t.exec_params0("INSERT INTO h VALUES ($1, $2)", static_cast<int>(i), prefixes[i].to_string());
+  }
+  // hashinetextended with the partitioning seed (0x7A5B22367996DCFD), and where each row went.
+  const pqxx::result rows = t.exec(
+      "SELECT i, hashinetextended(p, 8816678312871386365), right(tableoid::regclass::text, 1) "
+      "FROM h ORDER BY i");
+  ASSERT_EQ(rows.size(), prefixes.size());
+  for (const auto& row : rows) {
+    const auto& p = prefixes[row[0].as<std::size_t>()];
+    const auto h = cidr_partition_hash(cidr_value(p));
+    ASSERT_TRUE(h) << p.to_string();
+    EXPECT_EQ(static_cast<std::int64_t>(*h - 0x49a0f4dd15e5a8e3ULL), row[1].as<std::int64_t>())
+        << p.to_string();
+    EXPECT_EQ(*h % 4, row[2].as<std::uint64_t>()) << p.to_string();
+  }
+  // The writer refuses what is no cidr instead of guessing a part.
+  EXPECT_FALSE(cidr_partition_hash(std::vector<std::uint8_t>{4, 8, 1, 4, 10, 0, 0, 0}));
+  EXPECT_FALSE(cidr_partition_hash(std::vector<std::uint8_t>{2, 8, 1, 16, 10, 0, 0, 0}));
+  EXPECT_FALSE(cidr_partition_hash(std::vector<std::uint8_t>{2, 8, 1}));
 }
 
 TEST(PostgresBatch, MessagesOfOneReadShareTheTimeAndCountOrd) {

@@ -192,6 +192,73 @@ TEST_F(SchemaMigrate, FromVersionTwoKeepsWriterProgressAsPartZero) {
                pqxx::unique_violation);
 }
 
+// Version 4 moves bgp.rib into four hash partitions on the prefix and gives new time partitions
+// of the log the same split; rows, the view over the RIB and the old time partitions stay.
+TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
+  tests::TestDatabase db("from_v3");
+  {
+    pqxx::connection c(db.dsn());
+    EXPECT_EQ(pg::migrate(c, 3).applied, (std::vector<int>{1, 2, 3}));
+    pqxx::work tx(c);
+    tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
+    tx.exec0(
+        "INSERT INTO bgp.peers (peer_id, collector_id, address, asn, first_seen, last_seen) "
+        "VALUES (1, 1, '192.0.2.1', 64500, now(), now())");
+    tx.exec("SELECT bgp.ensure_partitions('2026-12-01', '2026-12-01')");
+    tx.exec0(
+        "INSERT INTO bgp.rib (peer_id, prefix, path_id, attr_id, since, updated) "
+        "SELECT 1, set_masklen(('10.0.0.0'::inet + i * 256), 24)::cidr, 0, i, '2026-12-01', "
+        "'2026-12-01' FROM generate_series(1, 1000) i");
+    tx.exec0(
+        "INSERT INTO bgp.updates (time, peer_id, prefix, attr_id) "
+        "SELECT '2026-12-01 10:00', peer_id, prefix, attr_id FROM bgp.rib");
+    tx.commit();
+  }
+  const pg::MigrateResult r = pg::migrate(db.dsn());
+  EXPECT_EQ(r.from, 3);
+  EXPECT_EQ(r.applied, (std::vector<int>{4}));
+
+  pqxx::connection c(db.dsn());
+  pqxx::work tx(c);
+  const auto one = [&](const std::string& sql) { return tx.exec1(sql)[0].as<std::string>(); };
+  // Every route moved, each into the partition of its hash, and the four share them out.
+  EXPECT_EQ(one("SELECT count(*) || ' ' || sum(attr_id) FROM bgp.rib"), "1000 500500");
+  EXPECT_EQ(one("SELECT count(DISTINCT tableoid) FROM bgp.rib"), "4");
+  EXPECT_EQ(one("SELECT count(*) FROM bgp.rib_view WHERE peer_as = 64500"), "1000");
+  EXPECT_EQ(one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'bgp.rib'::regclass"), "4");
+  EXPECT_EQ(one("SELECT count(*) FROM bgp.rib WHERE prefix = '10.0.1.0/24'"), "1");
+  EXPECT_THROW(tx.exec0("INSERT INTO bgp.rib (peer_id, prefix, path_id, attr_id, since, updated) "
+                        "VALUES (1, '10.0.1.0/24', 0, 1, now(), now())"),
+               pqxx::unique_violation);
+  tx.abort();
+  pqxx::work tx2(c);
+  // The time partition made by version 3 keeps its rows, unsplit; a new one is split in four.
+  EXPECT_EQ(tx2.exec1("SELECT count(*) FROM bgp.updates")[0].as<int>(), 1000);
+  EXPECT_EQ(tx2.exec1("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                      "'bgp.updates_20261201'::regclass")[0]
+                .as<int>(),
+            0);
+  tx2.exec("SELECT bgp.ensure_partitions('2026-12-02', '2026-12-02')");
+  EXPECT_EQ(tx2.exec1("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                      "'bgp.updates_20261202'::regclass")[0]
+                .as<int>(),
+            4);
+  tx2.exec0(
+      "INSERT INTO bgp.updates (time, peer_id, prefix, attr_id) "
+      "SELECT '2026-12-02 10:00', peer_id, prefix, attr_id FROM bgp.rib");
+  EXPECT_EQ(tx2.exec1("SELECT count(DISTINCT tableoid) FROM bgp.updates WHERE time >= "
+                      "'2026-12-02'")[0]
+                .as<int>(),
+            4);
+  // Retention drops a split time partition with its four parts.
+  const pqxx::result dropped = tx2.exec("SELECT bgp.drop_partitions('2026-12-03')");
+  EXPECT_EQ(dropped.size(), 4U);  // updates and checkpoint_routes of both days
+  EXPECT_EQ(tx2.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE 'updates_20261202%'")[0]
+                .as<int>(),
+            0);
+  EXPECT_EQ(tx2.exec1("SELECT count(*) FROM bgp.updates")[0].as<int>(), 0);
+}
+
 // Two collectors starting at once: the advisory lock makes one wait, and every migration is
 // applied exactly once between them.
 TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
