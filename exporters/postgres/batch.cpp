@@ -536,6 +536,9 @@ void BatchBuilder::on_message(const Record& r, std::uint32_t peer) {
   }
 }
 
+// Rows fetched ahead of the one being copied when walking rows in sort order (seal).
+constexpr std::size_t kPrefetchAhead = 8;
+
 Batch BatchBuilder::seal(std::uint64_t sequence) {
   // A dynamic peer's first transitions come before its OPEN told its AS (asn 0): when the
   // batch also holds the same address with its AS, those transitions belong to that peer.
@@ -581,7 +584,13 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   b.updates.reserve(updates.size());
   if (!row_refs_.empty()) {
     b.updates.assign(updates.begin(), updates.begin() + header_end);  // the COPY header
-    for (const auto& r : row_refs_) {
+    for (std::size_t i = 0; i < row_refs_.size(); ++i) {
+      // The rows are read in prefix order, i.e. from all over the buffer: fetching a few rows
+      // ahead hides the cache misses that otherwise are most of this loop's time.
+      if (i + kPrefetchAhead < row_refs_.size()) {
+        __builtin_prefetch(updates.data() + row_refs_[i + kPrefetchAhead].offset);
+      }
+      const RowRef& r = row_refs_[i];
       b.updates.insert(b.updates.end(), updates.begin() + r.offset,
                        updates.begin() + r.offset + r.size);
     }
@@ -604,9 +613,13 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
     return std::tie(x.prefix, x.peer_path) < std::tie(y.prefix, y.peer_path);
   });
   CopyWriter rib;
-  for (const auto& row : rib_rows) {
-    const RibKey& key = *row.key;
-    const RibState& s = *row.state;
+  for (std::size_t i = 0; i < rib_rows.size(); ++i) {
+    if (i + kPrefetchAhead < rib_rows.size()) {  // map slots in prefix order: as above
+      __builtin_prefetch(rib_rows[i + kPrefetchAhead].key);
+      __builtin_prefetch(rib_rows[i + kPrefetchAhead].state);
+    }
+    const RibKey& key = *rib_rows[i].key;
+    const RibState& s = *rib_rows[i].state;
     rib.row(7);
     rib.int4(static_cast<std::int32_t>(key.peer));
     rib.cidr(key.prefix);
@@ -631,7 +644,11 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   peer_of_.clear();
   events_.clear();
   downs_.clear();
+  // clear() frees a large table; the next batch of a table load is as large again, so the
+  // room is taken at once instead of by doublings (each a rehash of every entry).
+  const std::size_t rib_size = rib_.size();
   rib_.clear();
+  rib_.reserve(rib_size);
   attr_rows_.clear();
   update_rows_.clear();
   row_refs_.clear();

@@ -86,7 +86,12 @@ void PostgresExporter::seal() {
 }
 
 void PostgresExporter::accept(const Record& record) {
-  if (builder_.add(record) || builder_.rows() >= options_.batch_rows) {
+  // A batch is sealed when it is full, or early when the writer has nothing left to apply (a
+  // group commit): the first rows of a table load then reach the database after a few
+  // thousand routes instead of a whole batch, and the batches grow back towards batch_rows
+  // while the writer is busy. At a few routes a second the time limit (flush) still decides.
+  if (builder_.add(record) || builder_.rows() >= options_.batch_rows ||
+      (builder_.rows() >= kEagerBatchRows && spool_->files() == 0)) {
     seal();
   }
 }

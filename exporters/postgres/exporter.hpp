@@ -40,6 +40,9 @@ struct Options {
 // Reads the exporter's mapping (`type` and `name` included); ConfigError names file:line:col.
 Options parse_options(const ExporterContext& context, const YAML::Node& node);
 
+// Rows from which a batch is sealed early when the writer is idle (PostgresExporter::accept).
+inline constexpr std::size_t kEagerBatchRows = 2000;
+
 class PostgresExporter final : public Exporter {
  public:
   PostgresExporter(std::string name, Options options);

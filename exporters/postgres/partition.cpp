@@ -11,7 +11,9 @@ constexpr std::uint64_t kHashPartitionSeed = 0x7A5B22367996DCFDULL;
 constexpr std::uint8_t kPgAfInet = 2;
 constexpr std::uint8_t kPgAfInet6 = 3;
 
-constexpr std::uint32_t rot(std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+constexpr std::uint32_t rot(std::uint32_t x, int k) {
+  return (x << k) | (x >> (32 - k));
+}
 
 constexpr void mix(std::uint32_t& a, std::uint32_t& b, std::uint32_t& c) {
   a -= c;

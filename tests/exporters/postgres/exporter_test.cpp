@@ -439,6 +439,48 @@ TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
   fs::remove_all(dir);
 }
 
+TEST(PostgresExporter, AnIdleWriterGetsABatchBeforeItIsFull) {
+  BGPSCRIBE_REQUIRE_PG();
+  tests::TestDatabase db("eager_batch");
+  const fs::path dir = fs::temp_directory_path() / ("pg_eager_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Options o;
+  o.writer.dsn = db.dsn();
+  o.writer.collector_name = "test";
+  o.spool_directory = (dir / "spool").string();
+  o.batch_rows = 1'000'000;           // never full here
+  o.batch_interval_us = 600'000'000;  // and never old: flush() is not even called
+  PostgresExporter e("sql", o);
+  e.start();
+  const auto spooled = [&] { return BatchSpool(o.spool_directory).list().size(); };
+  for (int i = 0; i < 250 && spooled() > 0; ++i) {  // the start batch
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(spooled(), 0U);
+  // The writer is idle: the batch is sealed at kEagerBatchRows rows. The rows after it wait (too
+  // few to seal early, and the writer was busy while they came).
+  auto p = peer("192.0.2.10", 64500);
+  const int routes = static_cast<int>(kEagerBatchRows) + 500;
+  for (int i = 0; i < routes; ++i) {
+    const std::string prefix =
+        "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24";
+    e.accept(message(kT0 + i, p, update({prefix.c_str()})));
+  }
+  std::string in_log;
+  for (int i = 0; i < 250; ++i) {
+    in_log = query_one(db.dsn(), "SELECT count(*) FROM bgp.updates");
+    if (in_log != "0") {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(in_log, std::to_string(kEagerBatchRows));
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.rib"), std::to_string(kEagerBatchRows));
+  e.stop();  // seals and applies the rest
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"), std::to_string(routes));
+  fs::remove_all(dir);
+}
+
 // ---- Writer
 // ---------------------------------------------------------------------------------------
 
