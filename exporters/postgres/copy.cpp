@@ -11,9 +11,6 @@ namespace {
 // "PGCOPY\n\377\r\n\0", flags (no OIDs), header extension length.
 constexpr std::array<std::uint8_t, 19> kHeader{'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xFF, '\r', '\n',
                                                0,   0,   0,   0,   0,   0,   0,    0,    0};
-// PGSQL_AF_INET / PGSQL_AF_INET6 of the server's inet_send (AF_INET + 0 / + 1).
-constexpr std::uint8_t kPgAfInet = 2;
-constexpr std::uint8_t kPgAfInet6 = 3;
 
 }  // namespace
 

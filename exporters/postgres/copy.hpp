@@ -22,6 +22,11 @@ namespace bgpscribe::exporters::postgres {
 // Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 00:00 UTC).
 inline constexpr std::int64_t kPostgresEpochUs = 946'684'800'000'000;
 
+// The family octet of a binary inet/cidr: PGSQL_AF_INET / PGSQL_AF_INET6 of the server's
+// inet_send (AF_INET + 0 / + 1).
+inline constexpr std::uint8_t kPgAfInet = 2;
+inline constexpr std::uint8_t kPgAfInet6 = 3;
+
 // Type OIDs of array elements (pg_type.oid; fixed since PostgreSQL 7).
 inline constexpr std::uint32_t kOidInt8 = 20;
 inline constexpr std::uint32_t kOidText = 25;

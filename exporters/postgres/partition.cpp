@@ -2,14 +2,13 @@
 
 #include <array>
 
+#include "exporters/postgres/copy.hpp"
+
 namespace bgpscribe::exporters::postgres {
 namespace {
 
 // src/include/common/hashfn.h and src/backend/partitioning/partbounds.c.
 constexpr std::uint64_t kHashPartitionSeed = 0x7A5B22367996DCFDULL;
-// PGSQL_AF_INET, PGSQL_AF_INET6 (utils/inet.h): the family octet of a binary inet/cidr.
-constexpr std::uint8_t kPgAfInet = 2;
-constexpr std::uint8_t kPgAfInet6 = 3;
 
 constexpr std::uint32_t rot(std::uint32_t x, int k) {
   return (x << k) | (x >> (32 - k));

@@ -291,8 +291,9 @@ TEST(PostgresBatch, VersionTwoFilesKeepTheirXxh3SplitAndTheirBytes) {
 // The cidr of `p` as its binary COPY value (what the writer splits batches by).
 std::vector<std::uint8_t> cidr_value(const bgp::Prefix& p) {
   const auto bytes = p.address.span();
-  std::vector<std::uint8_t> v = {static_cast<std::uint8_t>(p.address.is_v4() ? 2 : 3), p.length, 1,
-                                 static_cast<std::uint8_t>(bytes.size())};
+  std::vector<std::uint8_t> v = {
+      static_cast<std::uint8_t>(p.address.is_v4() ? kPgAfInet : kPgAfInet6), p.length, 1,
+      static_cast<std::uint8_t>(bytes.size())};
   v.insert(v.end(), bytes.begin(), bytes.end());
   return v;
 }
