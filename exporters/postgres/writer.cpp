@@ -844,9 +844,15 @@ bool Writer::apply(Batch& batch) {
   if (batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0) {
     ensure_partitions(batch.first_us, batch.last_us);
   }
-  // Peers first, in statements of their own: idempotent upserts, so a retry repeats them
-  // harmlessly, and their ids are needed by every part.
+  // Peers first, in a transaction of their own: idempotent upserts, so a retry repeats them
+  // harmlessly, and their ids are needed by every part. It commits without waiting for the WAL
+  // to reach the disk (one wait per peer and batch before): each part's commit below waits, and
+  // the WAL is flushed in order, so no part is durable without the peers and attribute sets
+  // it names; a server crash in between loses nothing the retry of the batch does not redo.
+  db().exec("BEGIN");
+  db().exec("SET LOCAL synchronous_commit = off");
   const std::vector<std::int32_t> ids = peer_ids(batch);
+  db().exec("COMMIT");
   // A session going down withdraws what bgp.rib holds for it, the restart batch what it holds
   // for the collector, a checkpoint copies it: those read the RIB as every earlier row left it,
   // so the batch is one transaction (they are rare: sessions ending, starts, daily snapshots).
@@ -870,9 +876,11 @@ bool Writer::apply(Batch& batch) {
     commit(db(), 0, parts - 1, batch.sequence);
     return true;
   }
-  // The attribute sets before the parts that name them (idempotent, like the peers).
+  // The attribute sets before the parts that name them (idempotent, like the peers, and
+  // committed the same way).
   if (!batch.attrs.empty()) {
     db().exec("BEGIN");
+    db().exec("SET LOCAL synchronous_commit = off");
     insert_attrs(batch);
     db().exec("COMMIT");
   }
