@@ -4,7 +4,8 @@
 -- Version 3 let a writer apply the parts of a batch over several connections, but the parts
 -- still inserted into one heap and one set of btrees per table: walking the same key range at
 -- the same time, the sessions queued on the same index pages (two sessions loading a full table
--- that way took 0.8 to 0.9 of the time one session took alone; into separate tables, 0.55).
+-- that way took 0.65 to 0.9 of the time one session took alone; into separate tables, 0.55 to
+-- 0.6).
 -- Now bgp.rib, and every time partition of bgp.updates created from this version on, have
 -- four hash partitions on the prefix. The exporter splits a batch into parts by the same hash
 -- (PostgreSQL's own hash of a cidr for partitioning, which the exporter computes as the server

@@ -105,22 +105,11 @@ wait_for() {
 # at_least N PATTERN FILE: at least N lines of FILE match the extended regex PATTERN.
 at_least() { (($(grep -cE "$2" "$3" || true) >= $1)); }
 
-# free_port ADDRESS: a port in 20000-29999 (below the ephemeral range) free on ADDRESS now.
+# free_port ADDRESS: a port free on loopback now, ADDRESS included (scripts/free-port checks the
+# wildcard address, which any loopback address in use blocks).
+free_port_script=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)/free-port
 free_port() {
-  python3 - "$1" <<'EOF'
-import random, socket, sys
-for _ in range(200):
-    p = random.randint(20000, 29999)
-    s = socket.socket()
-    try:
-        s.bind((sys.argv[1], p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        s.close()
-EOF
+  "$free_port_script"
 }
 
 # Monitor A/W/EOR lines without the time field, sorted: "A|peer|peer_as|prefix|...".

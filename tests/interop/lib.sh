@@ -133,30 +133,10 @@ never_for() {
   done
 }
 
-# free_port: a TCP port that nothing listens on at 127.0.0.1 nor [::1] right now, below the
-# kernel's ephemeral range: a port from that range can become the source port of any outgoing
-# connection (a daemon's, a client's) between now and the moment the test binds it, and the
-# bind then fails with "Address already in use".
+# free_port: a TCP port that nothing listens on at 127.0.0.1 nor [::1] right now (below the
+# ephemeral range: scripts/free-port says why).
 free_port() {
-  "$PY" - <<'EOF'
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-top = low - 1 if low > 12000 else 60000
-for _ in range(200):
-    p = random.randint(10000, top)
-    ok = True
-    for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1"), (socket.AF_INET, "0.0.0.0")):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        try:
-            s.bind((addr, p))
-        except OSError:
-            ok = False
-        finally:
-            s.close()
-    if ok:
-        print(p)
-        break
-EOF
+  "$INTEROP_DIR/../../scripts/free-port"
 }
 
 # render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE to OUT replacing each @KEY@ by VALUE (the

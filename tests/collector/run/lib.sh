@@ -13,26 +13,11 @@ fail() {
   echo "FAIL: $*"
   failures=$((failures + 1))
 }
-# free_port: a TCP port free on 127.0.0.1 now, below the kernel's ephemeral range (a port of
-# that range, which bind(0) hands out, can become the source port of an outgoing connection
-# before the test binds it: "Address already in use").
+# free_port: a free TCP port on loopback (scripts/free-port says why it is below the ephemeral
+# range).
+free_port_script=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../scripts" && pwd)/free-port
 free_port() {
-  /usr/bin/python3 - <<'EOF'
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-top = low - 1 if low > 12000 else 60000
-for _ in range(200):
-    p = random.randint(10000, top)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-EOF
+  "$free_port_script"
 }
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
 wait_for() {
