@@ -1,5 +1,6 @@
 #include "exporters/postgres/partition.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "exporters/postgres/copy.hpp"
@@ -52,7 +53,7 @@ constexpr void final_mix(std::uint32_t& a, std::uint32_t& b, std::uint32_t& c) {
   c -= rot(b, 24);
 }
 
-// Little-endian word i of the key (the server reads words in its own byte order, and every
+// The little-endian 32-bit word at k (the server reads words in its own byte order, and every
 // platform PostgreSQL runs on for us is little-endian; the test against the server checks it).
 std::uint32_t word(const std::uint8_t* k) {
   return static_cast<std::uint32_t>(k[0]) | static_cast<std::uint32_t>(k[1]) << 8 |
@@ -82,44 +83,13 @@ std::uint64_t pg_hash_bytes_extended(std::span<const std::uint8_t> key, std::uin
     k += 12;
     rest -= 12;
   }
-  // The last 0 to 11 octets; the lowest octet of c stays clear (lookup3 keeps it for the length).
-  switch (rest) {
-    case 11:
-      c += static_cast<std::uint32_t>(k[10]) << 24;
-      [[fallthrough]];
-    case 10:
-      c += static_cast<std::uint32_t>(k[9]) << 16;
-      [[fallthrough]];
-    case 9:
-      c += static_cast<std::uint32_t>(k[8]) << 8;
-      [[fallthrough]];
-    case 8:
-      b += static_cast<std::uint32_t>(k[7]) << 24;
-      [[fallthrough]];
-    case 7:
-      b += static_cast<std::uint32_t>(k[6]) << 16;
-      [[fallthrough]];
-    case 6:
-      b += static_cast<std::uint32_t>(k[5]) << 8;
-      [[fallthrough]];
-    case 5:
-      b += k[4];
-      [[fallthrough]];
-    case 4:
-      a += static_cast<std::uint32_t>(k[3]) << 24;
-      [[fallthrough]];
-    case 3:
-      a += static_cast<std::uint32_t>(k[2]) << 16;
-      [[fallthrough]];
-    case 2:
-      a += static_cast<std::uint32_t>(k[1]) << 8;
-      [[fallthrough]];
-    case 1:
-      a += k[0];
-      break;
-    default:
-      break;
-  }
+  // The last 0 to 11 octets, as words of a zero-padded block, except that c takes its octets
+  // one place up: lookup3 keeps the lowest octet of c for the length.
+  std::array<std::uint8_t, 12> tail{};
+  std::copy_n(k, rest, tail.begin());
+  a += word(tail.data());
+  b += word(tail.data() + 4);
+  c += word(tail.data() + 8) << 8;
   final_mix(a, b, c);
   return static_cast<std::uint64_t>(b) << 32 | c;
 }

@@ -849,10 +849,13 @@ bool Writer::apply(Batch& batch) {
   // to reach the disk (one wait per peer and batch before): each part's commit below waits, and
   // the WAL is flushed in order, so no part is durable without the peers and attribute sets
   // it names; a server crash in between loses nothing the retry of the batch does not redo.
-  db().exec("BEGIN");
-  db().exec("SET LOCAL synchronous_commit = off");
-  const std::vector<std::int32_t> ids = peer_ids(batch);
-  db().exec("COMMIT");
+  std::vector<std::int32_t> ids;
+  if (!batch.peers.empty()) {
+    db().exec("BEGIN");
+    db().exec("SET LOCAL synchronous_commit = off");
+    ids = peer_ids(batch);
+    db().exec("COMMIT");
+  }
   // A session going down withdraws what bgp.rib holds for it, the restart batch what it holds
   // for the collector, a checkpoint copies it: those read the RIB as every earlier row left it,
   // so the batch is one transaction (they are rare: sessions ending, starts, daily snapshots).
