@@ -259,14 +259,46 @@ fs::path BatchSpool::quarantine(std::uint64_t sequence) {
 // ---- Writer
 // ---------------------------------------------------------------------------------------
 
+struct Writer::Lane {
+  PgConnection db;
+  // Batches to go before trying the direct COPY into bgp.rib again (see apply_rib()).
+  int direct_rib_pause = 0;
+  std::deque<Job> jobs;  // parts to apply, in batch order
+  bool busy = false;     // applying a part now
+  std::thread thread;
+};
+
+struct Writer::InFlight {
+  Batch batch;  // its peers and events; the rows are in `updates` and `rib`
+  std::vector<std::int32_t> ids;
+  std::vector<std::vector<std::uint8_t>> updates;  // by part
+  std::vector<std::vector<std::uint8_t>> rib;      // by part
+  std::uint32_t remaining = 0;                     // parts not yet committed
+  bool applied = false;                            // a part was applied here, not found done
+};
+
+struct Writer::Job {
+  std::shared_ptr<InFlight> batch;
+  std::uint32_t part = 0;
+};
+
 Writer::Writer(WriterOptions options, BatchSpool& spool)
-    : options_(std::move(options)), spool_(spool) {}
+    : options_(std::move(options)), spool_(spool), control_(std::make_unique<Lane>()) {
+  if (options_.connections > 1) {
+    for (int i = 0; i < options_.connections; ++i) {
+      lanes_.push_back(std::make_unique<Lane>());
+    }
+  }
+}
 
 Writer::~Writer() {
   stop(0);
 }
 
 void Writer::start() {
+  for (auto& lane : lanes_) {
+    lane->thread = std::thread([this, l = lane.get()] { lane_loop(*l); });
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -280,7 +312,7 @@ void Writer::notify(Batch batch) {
     }
     wake_ = true;
   }
-  cv_.notify_one();
+  cv_.notify_all();
 }
 
 bool Writer::stop(double timeout_s) {
@@ -294,8 +326,18 @@ bool Writer::stop(double timeout_s) {
                 std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
     wake_ = true;
   }
-  cv_.notify_one();
+  cv_.notify_all();
   thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    quit_lanes_ = true;
+  }
+  cv_.notify_all();
+  for (auto& lane : lanes_) {
+    if (lane->thread.joinable()) {
+      lane->thread.join();
+    }
+  }
   close();
   return spool_.files() == 0;
 }
@@ -332,12 +374,18 @@ void Writer::wait(double seconds) {
   wake_ = false;
 }
 
+PgConnection& Writer::db() {
+  return control_->db;
+}
+
 bool Writer::connected() const {
-  return !lanes_.empty() && std::all_of(lanes_.begin(), lanes_.end(),
-                                        [](const auto& lane) { return lane->db.connected(); });
+  return control_->db.connected() &&
+         std::all_of(lanes_.begin(), lanes_.end(),
+                     [](const auto& lane) { return lane->db.connected(); });
 }
 
 void Writer::close() {
+  control_->db.close();
   for (auto& lane : lanes_) {
     lane->db.close();
   }
@@ -352,20 +400,19 @@ void Writer::connect() {
       std::fprintf(stderr, "postgres: migrated the database from version %d to %d\n", m.from, m.to);
     }
   }
-  if (lanes_.empty()) {
-    for (int i = 0; i < options_.connections; ++i) {
-      lanes_.push_back(std::make_unique<Lane>());
-    }
-  }
-  for (auto& lane : lanes_) {
-    lane->db.connect(options_.dsn, options_.connect_timeout_s);
-    lane->db.exec(
+  const auto open = [&](Lane& lane) {
+    lane.db.connect(options_.dsn, options_.connect_timeout_s);
+    lane.db.exec(
         "CREATE TEMP TABLE attr_stage (LIKE bgp.attr_sets INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS");
-    lane->db.exec(
+    lane.db.exec(
         "CREATE TEMP TABLE rib_stage (peer_id integer, prefix cidr, path_id bigint, "
         "attr_id bigint, since timestamptz, updated timestamptz, fresh boolean) "
         "ON COMMIT DELETE ROWS");
+  };
+  open(*control_);
+  for (auto& lane : lanes_) {
+    open(*lane);
   }
   const auto r = db().exec(
       "INSERT INTO bgp.collectors (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET "
@@ -395,32 +442,74 @@ void Writer::run() {
   int attempts = 0;
   std::uint64_t failing = 0;  // the batch that failed last
   bool logged_down = false;
+  const auto stop_due = [&] {
+    std::lock_guard lock(mutex_);
+    return stopping_ && std::chrono::steady_clock::now() >= deadline_;
+  };
   while (true) {
     std::vector<std::uint64_t> pending = spool_.list();
+    // The batches dispatched already are the lanes' until reap() removes their files.
+    std::erase_if(pending, [&](std::uint64_t seq) { return seq <= dispatched_; });
+    bool busy = false;
     {
       std::lock_guard lock(mutex_);
-      if (stopping_ && (pending.empty() || std::chrono::steady_clock::now() >= deadline_)) {
-        return;
+      busy = !in_flight_.empty();
+      if (stopping_ &&
+          ((pending.empty() && !busy) || std::chrono::steady_clock::now() >= deadline_)) {
+        break;
       }
-    }
-    if (pending.empty()) {
-      wait(1);
-      continue;
     }
     try {
-      if (!connected()) {
-        close();
-        stats_.connected = false;
-        connect();
-        if (logged_down) {
-          std::fprintf(stderr, "postgres: connected again; %llu batches to apply\n",
-                       static_cast<unsigned long long>(pending.size()));
+      if (pending.empty()) {
+        if (busy) {
+          await(true);
+          if (reap() > 0) {
+            attempts = 0;
+            set_error("");
+          }
+        } else {
+          wait(1);
         }
-        logged_down = false;
-        backoff = 1;
+        continue;
       }
-      apply_retention();
+      // The lanes are idle whenever nothing is in flight: only then are the connections
+      // checked, opened or used for retention.
+      if (!busy) {
+        if (!connected()) {
+          close();
+          stats_.connected = false;
+          connect();
+          if (logged_down) {
+            std::fprintf(stderr, "postgres: connected again; %llu batches to apply\n",
+                         static_cast<unsigned long long>(pending.size()));
+          }
+          logged_down = false;
+          backoff = 1;
+        }
+        apply_retention();
+      }
       for (const std::uint64_t seq : pending) {
+        // Room in the pipeline first: at most kInFlight batches between dispatch and reap.
+        bool stop = false;
+        while (true) {
+          if (reap() > 0) {
+            attempts = 0;
+            set_error("");
+          }
+          stop = stop_due();
+          bool room = false;
+          {
+            std::lock_guard lock(mutex_);
+            room = in_flight_.size() < kInFlight;
+          }
+          if (stop || room) {
+            break;
+          }
+          await(false);
+        }
+        if (stop) {
+          break;
+        }
         std::optional<Batch> batch = take_ready(seq);
         if (!batch) {
           const auto bytes = spool_.read(seq);
@@ -431,27 +520,21 @@ void Writer::run() {
             ++stats_.quarantined;
             std::fprintf(stderr, "postgres: batch %llu is damaged (%s): moved to %s\n",
                          static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
+            dispatched_ = seq;
             continue;
           }
         }
-        const bool applied = apply(*batch);
-        spool_.remove(seq);
-        if (applied) {
-          ++stats_.batches;
-          stats_.update_rows += batch->update_rows;
-          stats_.attr_rows += batch->attr_rows;
-        } else {
-          ++stats_.skipped;
-        }
-        stats_.last_applied_us = std::max<std::int64_t>(stats_.last_applied_us, batch->last_us);
+        error_sequence_ = seq;
+        dispatch(std::move(*batch));
+        error_sequence_ = 0;
+        dispatched_ = seq;
+      }
+      if (reap() > 0) {
         attempts = 0;
         set_error("");
-        std::lock_guard lock(mutex_);
-        if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
-          break;
-        }
       }
     } catch (const PgError& e) {
+      abort_lanes();
       ++stats_.failures;
       set_error(e.what());
       if (e.connection_lost() || !connected()) {
@@ -474,8 +557,12 @@ void Writer::run() {
       } catch (const PgError&) {
         close();
       }
-      const auto head = spool_.list();
-      const std::uint64_t seq = head.empty() ? 0 : head.front();
+      std::uint64_t seq = error_sequence_;
+      if (seq == 0) {
+        const auto head = spool_.list();
+        seq = head.empty() ? 0 : head.front();
+      }
+      error_sequence_ = 0;
       attempts = seq == failing ? attempts + 1 : 1;
       failing = seq;
       std::fprintf(stderr, "postgres: batch %llu failed (attempt %d): %s\n",
@@ -489,6 +576,7 @@ void Writer::run() {
       }
       wait(1);
     } catch (const SchemaError& e) {
+      abort_lanes();
       ++stats_.failures;
       set_error(e.what());
       close();
@@ -501,16 +589,159 @@ void Writer::run() {
       backoff = std::min(backoff * 2, options_.retry_max_s);
     } catch (const std::exception& e) {
       // The spool itself failed (disk) or a batch is inconsistent: say so and retry slowly.
+      abort_lanes();
+      error_sequence_ = 0;
       ++stats_.failures;
       set_error(e.what());
       std::fprintf(stderr, "postgres: %s\n", e.what());
       wait(5);
     }
   }
+  // Stopping: the parts not started stay spooled for the next start.
+  abort_lanes();
+}
+
+void Writer::lane_loop(Lane& lane) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    cv_.wait(lock, [&] { return quit_lanes_ || !lane.jobs.empty(); });
+    if (lane.jobs.empty()) {
+      return;
+    }
+    Job job = std::move(lane.jobs.front());
+    lane.jobs.pop_front();
+    lane.busy = true;
+    lock.unlock();
+    std::exception_ptr error;
+    bool applied = false;
+    try {
+      applied = apply_part(lane, *job.batch, job.part);
+    } catch (...) {
+      error = std::current_exception();
+      try {
+        lane.db.exec("ROLLBACK");
+      } catch (const PgError&) {
+        lane.db.close();
+      }
+    }
+    // The part's rows are done with either way (a retry reads the batch again).
+    std::vector<std::uint8_t>().swap(job.batch->updates[job.part]);
+    std::vector<std::uint8_t>().swap(job.batch->rib[job.part]);
+    const bool lost = !lane.db.connected();
+    lock.lock();
+    lane.busy = false;
+    if (error) {
+      if (!lane_error_ || (lost && !lane_error_lost_)) {
+        lane_error_ = error;
+        lane_error_lost_ = lost;
+        error_sequence_ = job.batch->batch.sequence;
+      }
+      // The parts queued behind it would commit out of order with it: none start (their
+      // batches stay spooled, and a retry finds in writer_progress which parts committed).
+      for (auto& l : lanes_) {
+        l->jobs.clear();
+      }
+    } else {
+      job.batch->applied = job.batch->applied || applied;
+      --job.batch->remaining;
+    }
+    job.batch.reset();
+    cv_.notify_all();
+  }
+}
+
+void Writer::await(bool or_spooled) {
+  std::unique_lock lock(mutex_);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  if (stopping_) {
+    until = std::min(until, deadline_);
+  }
+  cv_.wait_until(lock, until, [&] {
+    return lane_error_ || (!in_flight_.empty() && in_flight_.front()->remaining == 0) ||
+           (or_spooled && wake_);
+  });
+  if (or_spooled) {
+    wake_ = false;
+  }
+}
+
+std::size_t Writer::finish(const std::vector<std::shared_ptr<InFlight>>& complete) {
+  for (const auto& f : complete) {
+    const Batch& batch = f->batch;
+    spool_.remove(batch.sequence);
+    if (f->applied) {
+      ++stats_.batches;
+      stats_.update_rows += batch.update_rows;
+      stats_.attr_rows += batch.attr_rows;
+    } else {
+      ++stats_.skipped;
+    }
+    stats_.last_applied_us = std::max<std::int64_t>(stats_.last_applied_us, batch.last_us);
+  }
+  return complete.size();
+}
+
+std::size_t Writer::reap() {
+  std::vector<std::shared_ptr<InFlight>> complete;
+  std::exception_ptr error;
+  {
+    std::lock_guard lock(mutex_);
+    while (!in_flight_.empty() && in_flight_.front()->remaining == 0) {
+      complete.push_back(std::move(in_flight_.front()));
+      in_flight_.pop_front();
+    }
+    error = lane_error_;
+  }
+  const std::size_t n = finish(complete);
+  if (error) {
+    std::rethrow_exception(error);
+  }
+  return n;
+}
+
+void Writer::abort_lanes() {
+  std::vector<std::shared_ptr<InFlight>> complete;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto& l : lanes_) {
+      l->jobs.clear();
+    }
+    cv_.wait(lock, [&] {
+      return std::none_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->busy; });
+    });
+    while (!in_flight_.empty() && in_flight_.front()->remaining == 0) {
+      complete.push_back(std::move(in_flight_.front()));
+      in_flight_.pop_front();
+    }
+    // What is left stays in the spool: listed and dispatched again, its committed parts
+    // skipped by their progress rows.
+    in_flight_.clear();
+    lane_error_ = nullptr;
+    lane_error_lost_ = false;
+    dispatched_ = 0;
+  }
+  finish(complete);
+}
+
+void Writer::drain() {
+  while (true) {
+    reap();
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_.empty()) {
+        return;
+      }
+    }
+    await(false);
+  }
+}
+
+bool Writer::partitions_covered(std::int64_t first_us, std::int64_t last_us) const {
+  return first_us >= covered_from_us_ && last_us < covered_to_us_;
 }
 
 void Writer::ensure_partitions(std::int64_t first_us, std::int64_t last_us) {
-  if (first_us >= covered_from_us_ && last_us < covered_to_us_) {
+  if (partitions_covered(first_us, last_us)) {
     return;
   }
   // In a transaction of its own: creating a partition locks the parent until commit.
@@ -835,119 +1066,118 @@ void Writer::insert_events(PgConnection& db, const Batch& batch,
   }
 }
 
-bool Writer::apply(Batch& batch) {
-  const std::uint32_t parts = std::clamp<std::uint32_t>(batch.parts, 1, kMaxParts);
+void Writer::dispatch(Batch batch_in) {
+  auto f = std::make_shared<InFlight>();
+  f->batch = std::move(batch_in);
+  Batch& batch = f->batch;
+  const std::uint32_t parts = std::max<std::uint32_t>(batch.parts, 1);
   const std::vector<std::uint64_t> done = progress(parts);
-  if (std::all_of(done.begin(), done.end(), [&](std::uint64_t n) { return n >= batch.sequence; })) {
-    return false;  // committed before a crash or a lost connection, file not yet removed
-  }
-  if (batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0) {
-    ensure_partitions(batch.first_us, batch.last_us);
-  }
-  // Peers first, in a transaction of their own: idempotent upserts, so a retry repeats them
-  // harmlessly, and their ids are needed by every part. It commits without waiting for the WAL
-  // to reach the disk (one wait per peer and batch before): each part's commit below waits, and
-  // the WAL is flushed in order, so no part is durable without the peers and attribute sets
-  // it names; a server crash in between loses nothing the retry of the batch does not redo.
-  std::vector<std::int32_t> ids;
-  if (!batch.peers.empty()) {
-    db().exec("BEGIN");
-    db().exec("SET LOCAL synchronous_commit = off");
-    ids = peer_ids(batch);
-    db().exec("COMMIT");
-  }
+  const std::uint64_t sequence = batch.sequence;
+  const bool all_done =
+      std::all_of(done.begin(), done.end(), [&](std::uint64_t n) { return n >= sequence; });
   // A session going down withdraws what bgp.rib holds for it, the restart batch what it holds
   // for the collector, a checkpoint copies it: those read the RIB as every earlier row left it,
   // so the batch is one transaction (they are rare: sessions ending, starts, daily snapshots).
   const bool whole =
       parts == 1 || !batch.downs.empty() || batch.restart_us != 0 || batch.checkpoint_us != 0;
-  if (whole) {
-    map_peers(batch.updates, 1, ids);
-    map_peers(batch.rib, 0, ids);
-    if (!begin(db(), 0, parts - 1, batch.sequence)) {
-      return false;
+  const bool rows = batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0;
+  if (!all_done) {
+    // The lanes finish what they have first when this batch reads the RIB whole, when it is
+    // split otherwise than the last (a prefix could change lanes, and its rows their order)
+    // and when a partition is to be created (that locks the log against their COPYs).
+    if (whole || lanes_.empty() || parts != last_parts_ || batch.split != last_split_ ||
+        (rows && !partitions_covered(batch.first_us, batch.last_us))) {
+      drain();
     }
-    insert_attrs(batch);
-    if (!batch.updates.empty()) {
-      db().copy_in(kCopyUpdates, batch.updates);
+    if (rows) {
+      ensure_partitions(batch.first_us, batch.last_us);
     }
-    if (!batch.rib.empty()) {
-      apply_rib(*lanes_[0], batch.rib);
+    // Peers first, in a transaction of their own: idempotent upserts, so a retry repeats them
+    // harmlessly, and their ids are needed by every part. It commits without waiting for the
+    // WAL to reach the disk (one wait per peer and batch before): each part's commit waits, and
+    // the WAL is flushed in order, so no part is durable without the peers and attribute sets
+    // it names; a server crash in between loses nothing the retry of the batch does not redo.
+    if (!batch.peers.empty()) {
+      db().exec("BEGIN");
+      db().exec("SET LOCAL synchronous_commit = off");
+      f->ids = peer_ids(batch);
+      db().exec("COMMIT");
     }
-    insert_events(db(), batch, ids);
-    apply_session_ends(batch, ids);
-    commit(db(), 0, parts - 1, batch.sequence);
-    return true;
+    if (whole) {
+      map_peers(batch.updates, 1, f->ids);
+      map_peers(batch.rib, 0, f->ids);
+      if (begin(db(), 0, parts - 1, sequence)) {
+        insert_attrs(batch);
+        if (!batch.updates.empty()) {
+          db().copy_in(kCopyUpdates, batch.updates);
+        }
+        if (!batch.rib.empty()) {
+          apply_rib(*control_, batch.rib);
+        }
+        insert_events(db(), batch, f->ids);
+        apply_session_ends(batch, f->ids);
+        commit(db(), 0, parts - 1, sequence);
+        f->applied = true;
+      }
+    } else {
+      // The attribute sets before the parts that name them (idempotent, like the peers, and
+      // committed the same way).
+      if (!batch.attrs.empty()) {
+        db().exec("BEGIN");
+        db().exec("SET LOCAL synchronous_commit = off");
+        insert_attrs(batch);
+        db().exec("COMMIT");
+      }
+      f->updates = split_rows(batch.updates, 1, f->ids, 3, parts, batch.split);
+      f->rib = split_rows(batch.rib, 0, f->ids, 1, parts, batch.split);
+      if (lanes_.empty()) {
+        // Split by a run with more connections than this one: the parts in order, here.
+        for (std::uint32_t part = 0; part < parts; ++part) {
+          if (done[part] < sequence && apply_part(*control_, *f, part)) {
+            f->applied = true;
+          }
+        }
+      }
+    }
   }
-  // The attribute sets before the parts that name them (idempotent, like the peers, and
-  // committed the same way).
-  if (!batch.attrs.empty()) {
-    db().exec("BEGIN");
-    db().exec("SET LOCAL synchronous_commit = off");
-    insert_attrs(batch);
-    db().exec("COMMIT");
+  // Only the peers and events are needed from here on.
+  std::vector<std::uint8_t>().swap(batch.updates);
+  std::vector<std::uint8_t>().swap(batch.rib);
+  std::vector<std::uint8_t>().swap(batch.attrs);
+  const bool to_lanes = !all_done && !whole && !lanes_.empty();
+  {
+    std::lock_guard lock(mutex_);
+    if (to_lanes) {
+      for (std::uint32_t part = 0; part < parts; ++part) {
+        if (done[part] < sequence) {
+          lanes_[part % lanes_.size()]->jobs.push_back(Job{f, part});
+          ++f->remaining;
+        }
+      }
+      last_parts_ = parts;
+      last_split_ = batch.split;
+    }
+    in_flight_.push_back(std::move(f));
   }
-  auto updates = split_rows(batch.updates, 1, ids, 3, parts, batch.split);
-  auto rib = split_rows(batch.rib, 0, ids, 1, parts, batch.split);
-  on_lanes(parts, [&](Lane& lane, std::uint32_t part) {
-    if (done[part] >= batch.sequence || !begin(lane.db, part, part, batch.sequence)) {
-      return;
-    }
-    if (!updates[part].empty()) {
-      lane.db.copy_in(kCopyUpdates, updates[part]);
-    }
-    if (!rib[part].empty()) {
-      apply_rib(lane, rib[part]);
-    }
-    if (part == 0) {
-      insert_events(lane.db, batch, ids);
-    }
-    commit(lane.db, part, part, batch.sequence);
-  });
-  return true;
+  cv_.notify_all();
 }
 
-void Writer::on_lanes(std::uint32_t parts,
-                      const std::function<void(Lane&, std::uint32_t)>& apply_part) {
-  const std::size_t n = std::min<std::size_t>(lanes_.size(), parts);
-  std::vector<std::exception_ptr> errors(n);
-  const auto run_lane = [&](std::size_t l) {
-    try {
-      for (auto part = static_cast<std::uint32_t>(l); part < parts;
-           part += static_cast<std::uint32_t>(n)) {
-        apply_part(*lanes_[l], part);
-      }
-    } catch (...) {
-      errors[l] = std::current_exception();
-      try {
-        lanes_[l]->db.exec("ROLLBACK");
-      } catch (const PgError&) {
-        lanes_[l]->db.close();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t l = 1; l < n; ++l) {
-    threads.emplace_back(run_lane, l);
+bool Writer::apply_part(Lane& lane, InFlight& f, std::uint32_t part) {
+  const std::uint64_t sequence = f.batch.sequence;
+  if (!begin(lane.db, part, part, sequence)) {
+    return false;
   }
-  run_lane(0);
-  for (auto& t : threads) {
-    t.join();
+  if (!f.updates[part].empty()) {
+    lane.db.copy_in(kCopyUpdates, f.updates[part]);
   }
-  // A lost connection first: the caller then reconnects every lane.
-  std::exception_ptr first;
-  for (std::size_t l = 0; l < n; ++l) {
-    if (!errors[l]) {
-      continue;
-    }
-    if (!lanes_[l]->db.connected()) {
-      std::rethrow_exception(errors[l]);
-    }
-    first = first ? first : errors[l];
+  if (!f.rib[part].empty()) {
+    apply_rib(lane, f.rib[part]);
   }
-  if (first) {
-    std::rethrow_exception(first);
+  if (part == 0) {
+    insert_events(lane.db, f.batch, f.ids);
   }
+  commit(lane.db, part, part, sequence);
+  return true;
 }
 
 void Writer::apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids) {

@@ -9,12 +9,17 @@
 // several connections, see schema/sql/0003_writer_parts.sql), each also setting
 // writer_progress to n for this spool's stream and that part; a part found at or below that
 // number was committed before the crash (between COMMIT and the file's removal) and is not
-// applied again.
+// applied again. Each part connection (a lane) applies its parts of successive batches in
+// order without waiting for the other lanes, so that no core idles while the slowest part of a
+// batch finishes; peers, attribute sets and batches that must be whole go through a control
+// connection of their own.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -72,7 +77,8 @@ struct WriterOptions {
   // Drop log and checkpoint partitions older than this (bgp.settings.retention, applied at
   // connection and then hourly); 0 leaves the setting alone.
   std::int64_t retention_s = 0;
-  // Connections applying a batch's parts side by side (Batch::parts; 1 to kMaxParts).
+  // Connections applying a batch's parts side by side (Batch::parts; 1 to kMaxParts), plus
+  // the control connection when more than 1.
   int connections = 2;
 };
 
@@ -106,23 +112,44 @@ class Writer {
   [[nodiscard]] std::string last_error() const;
 
  private:
-  // A connection and what the writer remembers about it.
-  struct Lane {
-    PgConnection db;
-    // Batches to go before trying the direct COPY into bgp.rib again (see apply_rib()).
-    int direct_rib_pause = 0;
-  };
+  // A connection and what the writer remembers about it; a part lane also has its thread and
+  // its queue of parts (guarded by mutex_).
+  struct Lane;
+  // A batch handed to the lanes: its parts' rows (peer numbers replaced by ids) and the parts
+  // still to finish. The spool file goes once every part has committed (see reap()).
+  struct InFlight;
+  struct Job;
 
   void run();
+  // The body of a part lane's thread: its parts in order, until quit_lanes_.
+  void lane_loop(Lane& lane);
   // The in-memory copy of batch `sequence` (and forgets older ones); nullopt: read the file.
   std::optional<Batch> take_ready(std::uint64_t sequence);
   void connect();
   void close();
   [[nodiscard]] bool connected() const;
-  // The first connection: peers, attribute sets, partitions and whole batches go through it.
-  PgConnection& db() { return lanes_.front()->db; }
-  // Applies one batch; false when it was skipped as already applied.
-  bool apply(Batch& batch);
+  // The control connection: peers, attribute sets, partitions and whole batches go through it.
+  PgConnection& db();
+  // Applies batch `sequence`'s peers and attribute sets and hands its parts to the lanes (or
+  // applies it here when it must be whole or there are no lanes); its file is removed by
+  // reap() once every part has committed.
+  void dispatch(Batch batch);
+  // Removes the files of the batches at the head of in_flight_ that are complete (in sequence
+  // order) and counts them (see finish()); rethrows a lane's failure (the caller then calls
+  // abort_lanes()).
+  std::size_t reap();
+  std::size_t finish(const std::vector<std::shared_ptr<InFlight>>& complete);
+  // Waits (at most a second) until the oldest batch in flight is complete or a lane failed,
+  // or also a batch was spooled or the writer stops (`or_spooled`).
+  void await(bool or_spooled);
+  // Waits until nothing is in flight (reaping; rethrows a lane's failure).
+  void drain();
+  // After a failure or at a stop: drops the parts not started, waits for the running ones,
+  // reaps what completed and forgets the rest (its files stay in the spool for the retry).
+  void abort_lanes();
+  // Applies one part of a batch on `lane` (its own transaction); false when it was committed
+  // already (before a crash or a lost connection).
+  bool apply_part(Lane& lane, InFlight& batch, std::uint32_t part);
   // writer_progress.last_batch of this stream's parts 0 to parts - 1 (0 when not yet there).
   std::vector<std::uint64_t> progress(std::uint32_t parts);
   // Starts the transaction of parts first..last of batch `sequence` with their progress rows
@@ -131,15 +158,15 @@ class Writer {
              std::uint64_t sequence);
   void commit(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
               std::uint64_t sequence);
-  // Runs apply_part(lane, part) for parts 0 to parts - 1, part p on lane p % lanes, the lanes
-  // side by side; rethrows a failure (a lost connection first) once all have finished.
-  void on_lanes(std::uint32_t parts, const std::function<void(Lane&, std::uint32_t)>& apply_part);
   void insert_attrs(const Batch& batch);
   static void insert_events(PgConnection& db, const Batch& batch,
                             const std::vector<std::int32_t>& ids);
   // The restart, session downs and checkpoint of a whole batch, on db().
   void apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids);
   std::vector<std::int32_t> peer_ids(const Batch& batch);
+  // Whether the log partitions for [first_us, last_us] are known to exist; ensure_partitions
+  // creates them otherwise.
+  [[nodiscard]] bool partitions_covered(std::int64_t first_us, std::int64_t last_us) const;
   void ensure_partitions(std::int64_t first_us, std::int64_t last_us);
   void set_error(const std::string& e);
   void wait(double seconds);
@@ -150,7 +177,10 @@ class Writer {
 
   WriterOptions options_;
   BatchSpool& spool_;
-  std::vector<std::unique_ptr<Lane>> lanes_;  // options_.connections, created at the first connect
+  std::unique_ptr<Lane> control_;
+  // Part lanes: options_.connections of them, none with one connection (every batch is then
+  // applied whole on control_).
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::int32_t collector_id_ = 0;
   // Partitions known to exist: [covered_from_us_, covered_to_us_).
   std::int64_t covered_from_us_ = 0;
@@ -166,6 +196,18 @@ class Writer {
   std::chrono::steady_clock::time_point deadline_{};
   std::string last_error_;
   std::chrono::steady_clock::time_point retention_due_{};
+  // The pipeline (guarded by mutex_; cv_ wakes the lanes and the writer alike).
+  // At most this many batches dispatched and not yet complete: with two lanes, one applying and
+  // one waiting each, plus one so that a lane ahead does not wait for the other.
+  static constexpr std::size_t kInFlight = 3;
+  std::deque<std::shared_ptr<InFlight>> in_flight_;  // by sequence
+  std::uint64_t dispatched_ = 0;  // the last batch dispatched (0 after a failure: list again)
+  std::uint32_t last_parts_ = 0;  // the split of the last batch dispatched to the lanes
+  PartSplit last_split_ = PartSplit::partition_hash;
+  std::exception_ptr lane_error_;  // the first failure of a lane (a lost connection preferred)
+  bool lane_error_lost_ = false;
+  std::uint64_t error_sequence_ = 0;  // the batch that failed last
+  bool quit_lanes_ = false;
 };
 
 }  // namespace bgpscribe::exporters::postgres

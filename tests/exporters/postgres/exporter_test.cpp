@@ -738,6 +738,77 @@ TEST_F(WriterTest, PartsCommitApartAndARetryAppliesOnlyTheMissingOnes) {
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), std::to_string(64 - part1));
 }
 
+TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
+  // Twelve batches of two parts, applied by two lanes that do not wait for each other: a part of
+  // batch 6 is refused by the server (a trigger on the partition of one prefix) until the test
+  // lifts it, while the other lane may have gone on with batches 7 and later. After the retry
+  // every row is in the log once, and the RIB holds the last batch's attributes (the order of
+  // one prefix's rows survives the lanes).
+  migrate(db_->dsn());
+  q("CREATE TABLE public.refuse (on_ boolean)");
+  q("INSERT INTO public.refuse VALUES (true) RETURNING 1");
+  q("CREATE FUNCTION public.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+    "NEW.prefix = '10.250.0.0/16' AND (SELECT on_ FROM public.refuse) THEN RAISE EXCEPTION "
+    "'refused by the test'; END IF; RETURN NEW; END $$");
+  for (int i = 0; i < 4; ++i) {
+    q("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON bgp.rib_p" + std::to_string(i) +
+      " FOR EACH ROW EXECUTE FUNCTION public.refuse_poison()");
+  }
+  BatchSpool spool(dir_);
+  auto p = peer("192.0.2.10", 64500);
+  constexpr int kBatches = 12;
+  constexpr int kShared = 48;  // prefixes announced again by every batch, with MED = batch
+  int rows = 0;
+  for (int n = 1; n <= kBatches; ++n) {
+    BatchBuilder b;
+    for (int j = 0; j < kShared; ++j) {
+      const std::string prefix = "10.100." + std::to_string(j) + ".0/24";
+      b.add(message(kT0 + n * 1000 + j, p, update({prefix.c_str()}, {}, 64500, n)));
+      ++rows;
+    }
+    for (int j = 0; j < 16; ++j) {  // and prefixes of its own
+      const std::string prefix = "10." + std::to_string(n) + "." + std::to_string(j) + ".0/24";
+      b.add(message(kT0 + n * 1000 + 100 + j, p, update({prefix.c_str()})));
+      ++rows;
+    }
+    if (n == 6) {
+      b.add(message(kT0 + n * 1000 + 200, p, update({"10.250.0.0/16"})));
+      ++rows;
+    }
+    Batch batch = b.seal(0);
+    batch.sequence = spool.next_sequence();
+    batch.parts = 2;
+    spool.write(batch);
+  }
+  WriterOptions o;
+  o.dsn = db_->dsn();
+  o.collector_name = "test";
+  o.connections = 2;
+  o.attempts_before_quarantine = 1000;  // this test lifts the refusal itself
+  Writer w(o, spool);
+  w.start();
+  for (int i = 0; i < 500 && w.stats().failures == 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(w.stats().failures, 0U);
+  EXPECT_NE(w.last_error().find("refused by the test"), std::string::npos) << w.last_error();
+  EXPECT_GE(spool.files(), 1U);  // batch 6 at least is still there
+  q("UPDATE public.refuse SET on_ = false RETURNING 1");
+  for (int i = 0; i < 500 && spool.files() > 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(w.stop(5)) << w.last_error();
+  EXPECT_EQ(w.stats().quarantined, 0U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), std::to_string(rows));
+  EXPECT_EQ(q("SELECT count(*) FROM (SELECT DISTINCT time, prefix FROM bgp.updates) d"),
+            std::to_string(rows));
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), std::to_string(kShared + kBatches * 16 + 1));
+  EXPECT_EQ(q("SELECT string_agg(DISTINCT med::text, ',') FROM bgp.rib JOIN bgp.attr_sets "
+              "USING (attr_id) WHERE prefix <<= '10.100.0.0/16'"),
+            std::to_string(kBatches));
+  EXPECT_EQ(progress(), "0:12 1:12");
+}
+
 TEST_F(WriterTest, OneConnectionAppliesBatchesOfTwoParts) {
   // Batches spooled with two parts, applied after a restart with one connection.
   BatchBuilder b;
