@@ -13,6 +13,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -69,6 +70,19 @@ struct BatchDown {
 
 // The most parts a batch may be applied in (WriterOptions::connections at most this).
 inline constexpr std::uint32_t kMaxParts = 16;
+// The hash partitions of bgp.rib and of each day of the log (schema version 4).
+inline constexpr std::uint32_t kHashPartitions = 4;
+
+// The parts a batch is sealed in for a writer with `connections` connections: one per hash
+// partition when there are at most as many connections, so that a free connection can take the
+// next part whichever connection was slower (the parts of one number still go in order), and
+// each part's rows land in partitions of their own; one part for one connection.
+constexpr std::uint32_t parts_for(int connections) {
+  if (connections <= 1) {
+    return 1;
+  }
+  return std::max(static_cast<std::uint32_t>(connections), kHashPartitions);
+}
 
 // How a batch's rows are split into parts by prefix. Files written by this version use
 // PostgreSQL's own hash partitioning (the parts then match the partitions of bgp.rib and of the

@@ -80,7 +80,7 @@ void PostgresExporter::seal() {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   Batch b = builder_.seal(spool_->next_sequence());
-  b.parts = static_cast<std::uint32_t>(options_.writer.connections);
+  b.parts = parts_for(options_.writer.connections);
   spool_->write(b);
   writer_->notify(std::move(b));
 }

@@ -263,8 +263,7 @@ struct Writer::Lane {
   PgConnection db;
   // Batches to go before trying the direct COPY into bgp.rib again (see apply_rib()).
   int direct_rib_pause = 0;
-  std::deque<Job> jobs;  // parts to apply, in batch order
-  bool busy = false;     // applying a part now
+  bool busy = false;  // applying a part now
   std::thread thread;
 };
 
@@ -275,11 +274,6 @@ struct Writer::InFlight {
   std::vector<std::vector<std::uint8_t>> rib;      // by part
   std::uint32_t remaining = 0;                     // parts not yet committed
   bool applied = false;                            // a part was applied here, not found done
-};
-
-struct Writer::Job {
-  std::shared_ptr<InFlight> batch;
-  std::uint32_t part = 0;
 };
 
 Writer::Writer(WriterOptions options, BatchSpool& spool)
@@ -601,15 +595,32 @@ void Writer::run() {
   abort_lanes();
 }
 
+std::deque<Writer::Job>::iterator Writer::next_job() {
+  // The first queued part whose number is neither being applied nor queued earlier: the parts
+  // of one number go one after another, in batch order, whichever lane takes them.
+  std::uint32_t earlier = 0;  // part numbers met so far (kMaxParts bits)
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    const std::uint32_t bit = 1U << it->part;
+    if ((earlier & bit) == 0 && (applying_ & bit) == 0) {
+      return it;
+    }
+    earlier |= bit;
+  }
+  return jobs_.end();
+}
+
 void Writer::lane_loop(Lane& lane) {
   std::unique_lock lock(mutex_);
   while (true) {
-    cv_.wait(lock, [&] { return quit_lanes_ || !lane.jobs.empty(); });
-    if (lane.jobs.empty()) {
+    auto it = jobs_.end();
+    cv_.wait(lock, [&] { return quit_lanes_ || (it = next_job()) != jobs_.end(); });
+    if (quit_lanes_) {
       return;
     }
-    Job job = std::move(lane.jobs.front());
-    lane.jobs.pop_front();
+    Job job = std::move(*it);
+    jobs_.erase(it);
+    const std::uint32_t bit = 1U << job.part;
+    applying_ |= bit;
     lane.busy = true;
     lock.unlock();
     std::exception_ptr error;
@@ -629,6 +640,7 @@ void Writer::lane_loop(Lane& lane) {
     std::vector<std::uint8_t>().swap(job.batch->rib[job.part]);
     const bool lost = !lane.db.connected();
     lock.lock();
+    applying_ &= ~bit;
     lane.busy = false;
     if (error) {
       if (!lane_error_ || (lost && !lane_error_lost_)) {
@@ -638,9 +650,7 @@ void Writer::lane_loop(Lane& lane) {
       }
       // The parts queued behind it would commit out of order with it: none start (their
       // batches stay spooled, and a retry finds in writer_progress which parts committed).
-      for (auto& l : lanes_) {
-        l->jobs.clear();
-      }
+      jobs_.clear();
     } else {
       job.batch->applied = job.batch->applied || applied;
       --job.batch->remaining;
@@ -703,9 +713,7 @@ void Writer::abort_lanes() {
   std::vector<std::shared_ptr<InFlight>> complete;
   {
     std::unique_lock lock(mutex_);
-    for (auto& l : lanes_) {
-      l->jobs.clear();
-    }
+    jobs_.clear();
     cv_.wait(lock, [&] {
       return std::none_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->busy; });
     });
@@ -1147,10 +1155,16 @@ void Writer::dispatch(Batch batch_in) {
   const bool to_lanes = !all_done && !whole && !lanes_.empty();
   {
     std::lock_guard lock(mutex_);
+    if (lane_error_) {
+      // A part failed since this batch was read: the parts queued were dropped, and this
+      // batch's parts would be applied ahead of theirs (its progress rows would then claim
+      // them). It stays in the spool for the retry.
+      return;
+    }
     if (to_lanes) {
       for (std::uint32_t part = 0; part < parts; ++part) {
         if (done[part] < sequence) {
-          lanes_[part % lanes_.size()]->jobs.push_back(Job{f, part});
+          jobs_.push_back(Job{f, part});
           ++f->remaining;
         }
       }

@@ -112,17 +112,22 @@ class Writer {
   [[nodiscard]] std::string last_error() const;
 
  private:
-  // A connection and what the writer remembers about it; a part lane also has its thread and
-  // its queue of parts (guarded by mutex_).
+  // A connection and what the writer remembers about it; a part lane also has its thread.
   struct Lane;
   // A batch handed to the lanes: its parts' rows (peer numbers replaced by ids) and the parts
   // still to finish. The spool file goes once every part has committed (see reap()).
   struct InFlight;
-  struct Job;
+  // One part of a batch in flight, for whichever lane is free.
+  struct Job {
+    std::shared_ptr<InFlight> batch;
+    std::uint32_t part = 0;
+  };
 
   void run();
-  // The body of a part lane's thread: its parts in order, until quit_lanes_.
+  // The body of a part lane's thread: queued parts, until quit_lanes_.
   void lane_loop(Lane& lane);
+  // The queued part a lane may take now (jobs_.end(): none); mutex_ held.
+  std::deque<Job>::iterator next_job();
   // The in-memory copy of batch `sequence` (and forgets older ones); nullopt: read the file.
   std::optional<Batch> take_ready(std::uint64_t sequence);
   void connect();
@@ -197,10 +202,12 @@ class Writer {
   std::string last_error_;
   std::chrono::steady_clock::time_point retention_due_{};
   // The pipeline (guarded by mutex_; cv_ wakes the lanes and the writer alike).
-  // At most this many batches dispatched and not yet complete: with two lanes, one applying and
-  // one waiting each, plus one so that a lane ahead does not wait for the other.
+  // At most this many batches dispatched and not yet complete: enough that a free lane always
+  // finds a next part, few enough to bound the memory of split rows.
   static constexpr std::size_t kInFlight = 3;
   std::deque<std::shared_ptr<InFlight>> in_flight_;  // by sequence
+  std::deque<Job> jobs_;                             // parts not yet taken, in batch order
+  std::uint32_t applying_ = 0;                       // part numbers being applied (bits)
   std::uint64_t dispatched_ = 0;  // the last batch dispatched (0 after a failure: list again)
   std::uint32_t last_parts_ = 0;  // the split of the last batch dispatched to the lanes
   PartSplit last_split_ = PartSplit::partition_hash;

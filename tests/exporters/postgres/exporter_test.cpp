@@ -739,11 +739,11 @@ TEST_F(WriterTest, PartsCommitApartAndARetryAppliesOnlyTheMissingOnes) {
 }
 
 TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
-  // Twelve batches of two parts, applied by two lanes that do not wait for each other: a part of
-  // batch 6 is refused by the server (a trigger on the partition of one prefix) until the test
-  // lifts it, while the other lane may have gone on with batches 7 and later. After the retry
-  // every row is in the log once, and the RIB holds the last batch's attributes (the order of
-  // one prefix's rows survives the lanes).
+  // Twelve batches of four parts (as sealed for two connections), applied by two lanes that take
+  // whichever part is next and do not wait for each other: a part of batch 6 is refused by the
+  // server (a trigger on the partition of one prefix) until the test lifts it, while the other
+  // lane may have gone on with batches 7 and later. After the retry every row is in the log
+  // once, and the RIB holds the last batch's attributes (one prefix's rows stay in order).
   migrate(db_->dsn());
   q("CREATE TABLE public.refuse (on_ boolean)");
   q("INSERT INTO public.refuse VALUES (true) RETURNING 1");
@@ -777,7 +777,7 @@ TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
     }
     Batch batch = b.seal(0);
     batch.sequence = spool.next_sequence();
-    batch.parts = 2;
+    batch.parts = parts_for(2);
     spool.write(batch);
   }
   WriterOptions o;
@@ -806,7 +806,7 @@ TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
   EXPECT_EQ(q("SELECT string_agg(DISTINCT med::text, ',') FROM bgp.rib JOIN bgp.attr_sets "
               "USING (attr_id) WHERE prefix <<= '10.100.0.0/16'"),
             std::to_string(kBatches));
-  EXPECT_EQ(progress(), "0:12 1:12");
+  EXPECT_EQ(progress(), "0:12 1:12 2:12 3:12");
 }
 
 TEST_F(WriterTest, OneConnectionAppliesBatchesOfTwoParts) {
