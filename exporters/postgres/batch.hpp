@@ -211,6 +211,7 @@ class BatchBuilder {
   absl::flat_hash_map<RibKey, RibState> rib_;
   CopyWriter attr_rows_;
   CopyWriter update_rows_;
+  CopyWriter rib_rows_;  // only while sealing; a member so that its room is kept
   std::vector<RowRef> row_refs_;
   std::int64_t first_us_ = 0;
   std::int64_t last_us_ = 0;

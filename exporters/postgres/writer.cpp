@@ -1091,8 +1091,9 @@ void Writer::dispatch(Batch batch_in) {
   const bool rows = batch.update_rows > 0 || batch.checkpoint_us != 0 || batch.restart_us != 0;
   if (!all_done) {
     // The lanes finish what they have first when this batch reads the RIB whole, when it is
-    // split otherwise than the last (a prefix could change lanes, and its rows their order)
-    // and when a partition is to be created (that locks the log against their COPYs).
+    // split otherwise than the last (a prefix could change its part number, and two lanes
+    // could then apply its rows at once) and when a partition is to be created (that locks
+    // the log against their COPYs).
     if (whole || lanes_.empty() || parts != last_parts_ || batch.split != last_split_ ||
         (rows && !partitions_covered(batch.first_us, batch.last_us))) {
       drain();
