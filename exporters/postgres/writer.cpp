@@ -436,6 +436,13 @@ void Writer::run() {
   int attempts = 0;
   std::uint64_t failing = 0;  // the batch that failed last
   bool logged_down = false;
+  std::uint64_t dispatching = 0;  // the batch being dispatched (0: none)
+  const auto reaped = [&] {
+    if (reap() > 0) {
+      attempts = 0;
+      set_error("");
+    }
+  };
   const auto stop_due = [&] {
     std::lock_guard lock(mutex_);
     return stopping_ && std::chrono::steady_clock::now() >= deadline_;
@@ -457,10 +464,7 @@ void Writer::run() {
       if (pending.empty()) {
         if (busy) {
           await(true);
-          if (reap() > 0) {
-            attempts = 0;
-            set_error("");
-          }
+          reaped();
         } else {
           wait(1);
         }
@@ -486,10 +490,7 @@ void Writer::run() {
         // Room in the pipeline first: at most kInFlight batches between dispatch and reap.
         bool stop = false;
         while (true) {
-          if (reap() > 0) {
-            attempts = 0;
-            set_error("");
-          }
+          reaped();
           stop = stop_due();
           bool room = false;
           {
@@ -518,17 +519,14 @@ void Writer::run() {
             continue;
           }
         }
-        error_sequence_ = seq;
+        dispatching = seq;
         dispatch(std::move(*batch));
-        error_sequence_ = 0;
+        dispatching = 0;
         dispatched_ = seq;
       }
-      if (reap() > 0) {
-        attempts = 0;
-        set_error("");
-      }
+      reaped();
     } catch (const PgError& e) {
-      abort_lanes();
+      const std::uint64_t lane_failed = abort_lanes();
       ++stats_.failures;
       set_error(e.what());
       if (e.connection_lost() || !connected()) {
@@ -551,12 +549,12 @@ void Writer::run() {
       } catch (const PgError&) {
         close();
       }
-      std::uint64_t seq = error_sequence_;
+      std::uint64_t seq = lane_failed != 0 ? lane_failed : dispatching;
       if (seq == 0) {
         const auto head = spool_.list();
         seq = head.empty() ? 0 : head.front();
       }
-      error_sequence_ = 0;
+      dispatching = 0;
       attempts = seq == failing ? attempts + 1 : 1;
       failing = seq;
       std::fprintf(stderr, "postgres: batch %llu failed (attempt %d): %s\n",
@@ -571,6 +569,7 @@ void Writer::run() {
       wait(1);
     } catch (const SchemaError& e) {
       abort_lanes();
+      dispatching = 0;
       ++stats_.failures;
       set_error(e.what());
       close();
@@ -584,7 +583,7 @@ void Writer::run() {
     } catch (const std::exception& e) {
       // The spool itself failed (disk) or a batch is inconsistent: say so and retry slowly.
       abort_lanes();
-      error_sequence_ = 0;
+      dispatching = 0;
       ++stats_.failures;
       set_error(e.what());
       std::fprintf(stderr, "postgres: %s\n", e.what());
@@ -646,7 +645,7 @@ void Writer::lane_loop(Lane& lane) {
       if (!lane_error_ || (lost && !lane_error_lost_)) {
         lane_error_ = error;
         lane_error_lost_ = lost;
-        error_sequence_ = job.batch->batch.sequence;
+        lane_error_sequence_ = job.batch->batch.sequence;
       }
       // The parts queued behind it would commit out of order with it: none start (their
       // batches stay spooled, and a retry finds in writer_progress which parts committed).
@@ -691,15 +690,21 @@ std::size_t Writer::finish(const std::vector<std::shared_ptr<InFlight>>& complet
   return complete.size();
 }
 
+std::vector<std::shared_ptr<Writer::InFlight>> Writer::take_complete() {
+  std::vector<std::shared_ptr<InFlight>> complete;
+  while (!in_flight_.empty() && in_flight_.front()->remaining == 0) {
+    complete.push_back(std::move(in_flight_.front()));
+    in_flight_.pop_front();
+  }
+  return complete;
+}
+
 std::size_t Writer::reap() {
   std::vector<std::shared_ptr<InFlight>> complete;
   std::exception_ptr error;
   {
     std::lock_guard lock(mutex_);
-    while (!in_flight_.empty() && in_flight_.front()->remaining == 0) {
-      complete.push_back(std::move(in_flight_.front()));
-      in_flight_.pop_front();
-    }
+    complete = take_complete();
     error = lane_error_;
   }
   const std::size_t n = finish(complete);
@@ -709,26 +714,28 @@ std::size_t Writer::reap() {
   return n;
 }
 
-void Writer::abort_lanes() {
+std::uint64_t Writer::abort_lanes() {
   std::vector<std::shared_ptr<InFlight>> complete;
+  std::uint64_t failed = 0;
   {
     std::unique_lock lock(mutex_);
     jobs_.clear();
     cv_.wait(lock, [&] {
       return std::none_of(lanes_.begin(), lanes_.end(), [](const auto& l) { return l->busy; });
     });
-    while (!in_flight_.empty() && in_flight_.front()->remaining == 0) {
-      complete.push_back(std::move(in_flight_.front()));
-      in_flight_.pop_front();
-    }
+    complete = take_complete();
     // What is left stays in the spool: listed and dispatched again, its committed parts
     // skipped by their progress rows.
     in_flight_.clear();
+    if (lane_error_) {
+      failed = lane_error_sequence_;
+    }
     lane_error_ = nullptr;
     lane_error_lost_ = false;
     dispatched_ = 0;
   }
   finish(complete);
+  return failed;
 }
 
 void Writer::drain() {

@@ -149,9 +149,12 @@ class Writer {
   void await(bool or_spooled);
   // Waits until nothing is in flight (reaping; rethrows a lane's failure).
   void drain();
+  // The batches at the head of in_flight_ that are complete, taken out; mutex_ held.
+  std::vector<std::shared_ptr<InFlight>> take_complete();
   // After a failure or at a stop: drops the parts not started, waits for the running ones,
   // reaps what completed and forgets the rest (its files stay in the spool for the retry).
-  void abort_lanes();
+  // Returns the batch of the lane that failed (0: none did).
+  std::uint64_t abort_lanes();
   // Applies one part of a batch on `lane` (its own transaction); false when it was committed
   // already (before a crash or a lost connection).
   bool apply_part(Lane& lane, InFlight& batch, std::uint32_t part);
@@ -213,7 +216,7 @@ class Writer {
   PartSplit last_split_ = PartSplit::partition_hash;
   std::exception_ptr lane_error_;  // the first failure of a lane (a lost connection preferred)
   bool lane_error_lost_ = false;
-  std::uint64_t error_sequence_ = 0;  // the batch that failed last
+  std::uint64_t lane_error_sequence_ = 0;  // the batch of lane_error_
   bool quit_lanes_ = false;
 };
 
