@@ -89,10 +89,14 @@ struct Session {
 
   bool emitted = false;
   bool send_failed = false;
+  bool down = false;  // went down after sending everything (during --hold)
   std::string reason = "no connection yet";
   Clock::time_point started{};
   Clock::time_point finished{};
   ReplaySessionStats stats;
+
+  // Connecting, sending or held; false once failed or gone down during --hold.
+  [[nodiscard]] bool up() const { return phase != Phase::Failed && !down; }
 
   [[nodiscard]] bool has(bgp::AfiSafi f) const {
     return f == bgp::kIpv6Unicast ? ipv6 : (f == bgp::kIpv4Unicast && ipv4);
@@ -211,7 +215,7 @@ class Runner {
     Clock::time_point last = Clock::time_point::min();
     for (auto& s : sessions_) {
       if (s->phase == Phase::Done) {
-        s->stats.ok = true;
+        s->stats.ok = !s->down;
         s->stats.seconds = seconds_between(s->started, s->finished);
         first = std::min(first, s->started);
         last = std::max(last, s->finished);
@@ -307,13 +311,27 @@ class Runner {
 
   void state_changed(Session& s, Peer& p, State from, State /*to*/, std::string_view why) {
     s.reason = std::string(why);
-    if (from == State::Established && !shutting_down_ && s.phase != Phase::Done &&
-        s.phase != Phase::Failed) {
-      std::fprintf(stderr, "bgpscribe replay: session %s -> %s port %u went down: %s\n",
-                   s.stats.source.c_str(), to_.to_string().c_str(),
-                   static_cast<unsigned>(options_.port), s.reason.c_str());
+    if (from != State::Established || shutting_down_ || s.phase == Phase::Failed || s.down) {
+      return;
+    }
+    // Done: everything was sent and the session was held (--hold, or waiting for the other
+    // sessions); the collector closed it, sent a NOTIFICATION or died. A failure all the same.
+    const bool done = s.phase == Phase::Done;
+    const char* when = holding_ ? " during --hold" : done ? " after sending everything" : "";
+    std::fprintf(stderr, "bgpscribe replay: session %s -> %s port %u went down%s: %s\n",
+                 s.stats.source.c_str(), to_.to_string().c_str(),
+                 static_cast<unsigned>(options_.port), when, s.reason.c_str());
+    if (done) {
+      s.down = true;
+      failed_ = true;
+    } else {
       fail(s);
-      p.stop();
+    }
+    p.stop();  // no reconnection: the replay of this session is over
+    if (std::none_of(sessions_.begin(), sessions_.end(), [](const auto& x) { return x->up(); })) {
+      // Nothing left to send or to hold: do not wait out --hold (or a signal, with -1).
+      std::fprintf(stderr, "bgpscribe replay: no session left up, stopping\n");
+      shutdown();
     }
   }
 

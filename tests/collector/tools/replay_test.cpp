@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -505,6 +507,15 @@ class Sink {
     }
   }
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  // Cease / Administrative Shutdown with `text` to every session, as a collector going down
+  // cleanly does.
+  void cease(const std::string& text) {
+    asio::post(process_.io(), [this, text] {
+      for (Peer* p : process_.peers()) {
+        p->stop(text);
+      }
+    });
+  }
   // Waits until every session of the Process is closed (the replay sent Cease), at most `d`.
   void wait_closed(std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
@@ -809,6 +820,62 @@ TEST(ReplayEndToEnd, UnreachableCollectorFailsWithinTheConnectTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 6s);
   EXPECT_NE(err.find("127.0.0.1 port 1 did not come up within 1.5 s"), std::string::npos) << err;
   EXPECT_NE(err.find("refused"), std::string::npos) << err;
+}
+
+// A collector that goes away while replay holds the sessions (--hold): replay must say which
+// session went down and why, stop at once (nothing is left to hold) and exit 1, as
+// docs/replay.md says. `end` ends the sink: a Cease, or the whole Process closed as when the
+// collector is killed.
+void replay_then_lose_the_collector(const std::function<void(std::unique_ptr<Sink>&)>& end,
+                                    const std::vector<std::string>& expected) {
+  ReplayOptions o;
+  o.files = {shared_mrt("mrtparse/samples/openbgpd_rib_table-v2")};
+  o.peers = 2;
+  o.hold = 8;
+  o.quiet = true;
+  auto sink = std::make_unique<Sink>(false, false);
+  o.port = sink->port();
+  ::testing::internal::CaptureStderr();
+  std::atomic<int> status{-1};
+  std::thread replay([&] { status = run_replay(o); });
+  // Both sessions sent their End-of-RIB for both families: replay is in --hold once its send
+  // queues are empty, which they are by the time the sink has read the last message.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (sink->end_of_ribs_.load() < 4 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const bool all_sent = sink->end_of_ribs_.load() == 4;
+  std::this_thread::sleep_for(300ms);
+  const auto lost = std::chrono::steady_clock::now();
+  end(sink);
+  replay.join();
+  const auto took = std::chrono::steady_clock::now() - lost;
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  sink.reset();
+  ASSERT_TRUE(all_sent) << err;
+  EXPECT_EQ(status.load(), 1) << err;
+  EXPECT_LT(took, 5s) << "replay waited out --hold with no session left";
+  for (const auto& e : expected) {
+    EXPECT_NE(err.find(e), std::string::npos) << "no '" << e << "' in:\n" << err;
+  }
+}
+
+TEST(ReplayEndToEnd, CeaseFromTheCollectorDuringHoldIsReportedAndFails) {
+  REQUIRE_SHARED(shared_mrt("mrtparse/samples/openbgpd_rib_table-v2"));
+  replay_then_lose_the_collector(
+      [](auto& sink) { sink->cease("maintenance"); },
+      {"session 127.0.0.2 -> 127.0.0.1 port ", "session 127.0.0.3 -> 127.0.0.1 port ",
+       "went down during --hold", "Cease/Administrative Shutdown (6/2)", "maintenance"});
+}
+
+TEST(ReplayEndToEnd, CollectorKilledDuringHoldIsReportedAndFails) {
+  REQUIRE_SHARED(shared_mrt("mrtparse/samples/openbgpd_rib_table-v2"));
+  // Destroying the sink's Process closes every socket without a NOTIFICATION, as the kernel
+  // does for a killed collector.
+  replay_then_lose_the_collector(
+      [](auto& sink) { sink.reset(); },
+      {"session 127.0.0.2 -> 127.0.0.1 port ", "session 127.0.0.3 -> 127.0.0.1 port ",
+       "went down during --hold", "connection "});
 }
 
 // Throughput: BGPSCRIBE_REPLAY_BENCH=1 replays the RouteViews head (--peers P --scale N) into a
