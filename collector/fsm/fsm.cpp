@@ -400,7 +400,9 @@ void Fsm::on_open_sent(const Event& e, Actions& out) {
 void Fsm::on_open_confirm(const Event& e, Actions& out) {
   switch (e.type) {
     case EventType::KeepaliveReceived:
-      start_timer(out, Timer::Hold, hold_duration());
+      if (hold_time_ > 0) {  // hold time 0: no hold timer at all (RFC 4271 section 4.2)
+        start_timer(out, Timer::Hold, hold_duration());
+      }
       set_state(State::Established);
       failures_ = 0;
       out.push(Action{ActionType::Established});

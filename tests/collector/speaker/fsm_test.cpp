@@ -115,9 +115,15 @@ TEST(Fsm, HoldTimeZeroMeansNoKeepalivesAndNoHoldTimer) {
   const Actions a = f.handle(ev(EventType::OpenReceived, 0));
   EXPECT_EQ(find_start(a, Timer::Keepalive), nullptr);
   EXPECT_EQ(find_start(a, Timer::Hold), nullptr);
-  (void)f.handle(ev(EventType::KeepaliveReceived));
+  // The KEEPALIVE that brings the session up must not start a hold timer of zero either (it
+  // expired at once: the session went down with 4/0 about 40 ms after Established).
+  const Actions up = f.handle(ev(EventType::KeepaliveReceived));
+  EXPECT_EQ(f.state(), State::Established);
+  EXPECT_EQ(find_start(up, Timer::Hold), nullptr);
+  EXPECT_EQ(find_start(up, Timer::Keepalive), nullptr);
   const Actions b = f.handle(ev(EventType::UpdateReceived));
   EXPECT_EQ(b.count, 0U);
+  EXPECT_EQ(f.handle(ev(EventType::KeepaliveReceived)).count, 0U);
 }
 
 TEST(Fsm, UpdateAndKeepaliveRestartHoldButRouteRefreshDoesNot) {
