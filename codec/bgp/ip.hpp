@@ -32,6 +32,15 @@ struct IpAddress {
   [[nodiscard]] std::size_t size() const { return is_v4() ? 4 : 16; }
   [[nodiscard]] std::uint32_t v4_host_order() const;
   [[nodiscard]] std::span<const std::uint8_t> span() const { return {bytes.data(), size()}; }
+  // All zero: 0.0.0.0 or :: (an address not known yet).
+  [[nodiscard]] bool is_unspecified() const {
+    for (const auto b : bytes) {
+      if (b != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   // Appends the text form; returns the number of characters written into `out` (at least 46
   // bytes of room are needed).

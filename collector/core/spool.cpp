@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/wire/reader.hpp"
@@ -306,6 +307,9 @@ std::size_t Spool::read_segment(const std::string& path, std::vector<Record>& ou
   in.close();
   std::size_t pos = 0;
   std::size_t bad = 0;
+  // Records read back share one PeerInfo per peer, as the live ones did: one allocation per
+  // peer instead of per record, and exporters that key on the object see one peer.
+  std::unordered_map<std::uint32_t, exporters::PeerInfoPtr> peers;
   while (data.size() - pos >= 4) {
     const std::uint32_t n = codec::wire::load_u32(data, pos);
     if (data.size() - pos - 4 < n) {
@@ -327,6 +331,14 @@ std::size_t Spool::read_segment(const std::string& path, std::vector<Record>& ou
       }
       r->snapshot = std::move(it->second);
       snapshots_.erase(it);
+    }
+    if (r->peer) {
+      auto& known = peers[r->peer->id];
+      if (known && *known == *r->peer) {
+        r->peer = known;
+      } else {
+        known = r->peer;
+      }
     }
     out.push_back(std::move(*r));
   }

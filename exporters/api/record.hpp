@@ -35,6 +35,8 @@ struct PeerInfo {
   std::uint32_t local_as = 0;
   std::uint32_t peer_bgp_id = 0;  // host order, from the peer's OPEN; 0 while unknown
   std::uint32_t local_bgp_id = 0;
+
+  friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
 };
 using PeerInfoPtr = std::shared_ptr<const PeerInfo>;
 

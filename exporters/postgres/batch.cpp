@@ -316,22 +316,42 @@ bool BatchBuilder::empty() const {
 
 std::uint32_t BatchBuilder::peer_index(const Record& r) {
   const PeerInfo* info = r.peer.get();
-  auto [it, added] = peer_of_.try_emplace(info, static_cast<std::uint32_t>(peers_.size()));
+  if (auto it = peer_of_.find(info); it != peer_of_.end()) {
+    peers_[it->second].last_us = r.time_us;
+    return it->second;
+  }
+  // A peer is what bgp.peers keys on, (address, AS), not a PeerInfo object: records read back
+  // from the collector's disk spool each carry a PeerInfo of their own, and a batch that made a
+  // peer of each held one RIB row per copy for one key (the upsert then failed for good).
+  const PeerKey key{info->peer_address, info->peer_as};
+  auto [by_key, added] = peer_by_key_.try_emplace(key, static_cast<std::uint32_t>(peers_.size()));
   if (added) {
     BatchPeer p;
     p.address = info->peer_address;
     p.asn = info->peer_as;
-    p.name = info->name;
-    p.bgp_id = info->peer_bgp_id;
-    p.local_address = info->local_address;
-    p.local_as = info->local_as;
-    p.local_bgp_id = info->local_bgp_id;
     p.first_us = r.time_us;
     peers_.push_back(std::move(p));
-    peer_infos_.push_back(r.peer);  // keeps the pointer key alive and unique
   }
-  peers_[it->second].last_us = r.time_us;
-  return it->second;
+  // The newest PeerInfo of a peer knows the most (its BGP identifier and local address come
+  // with the OPEN and the connection).
+  BatchPeer& p = peers_[by_key->second];
+  p.name = info->name;
+  if (info->peer_bgp_id != 0) {
+    p.bgp_id = info->peer_bgp_id;
+  }
+  if (!info->local_address.is_unspecified()) {
+    p.local_address = info->local_address;
+  }
+  if (info->local_as != 0) {
+    p.local_as = info->local_as;
+  }
+  if (info->local_bgp_id != 0) {
+    p.local_bgp_id = info->local_bgp_id;
+  }
+  p.last_us = r.time_us;
+  peer_of_.emplace(info, by_key->second);
+  peer_infos_.push_back(r.peer);  // keeps the pointer key alive and unique
+  return by_key->second;
 }
 
 std::int32_t BatchBuilder::next_ord(std::uint32_t collector_peer_id, std::int64_t time_us) {
@@ -645,6 +665,7 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   peers_.clear();
   peer_infos_.clear();
   peer_of_.clear();
+  peer_by_key_.clear();
   events_.clear();
   downs_.clear();
   // clear() frees a large table; the next batch of a table load is as large again, so the

@@ -188,6 +188,16 @@ class BatchBuilder {
     std::uint32_t offset;
     std::uint32_t size;
   };
+  // bgp.peers' key within a collector.
+  struct PeerKey {
+    codec::bgp::IpAddress address;
+    std::uint32_t asn;
+    template <typename H>
+    friend H AbslHashValue(H h, const PeerKey& k) {
+      return H::combine(std::move(h), k.address.bytes, k.address.family, k.asn);
+    }
+    friend bool operator==(const PeerKey&, const PeerKey&) = default;
+  };
   struct PeerOrder {
     std::int64_t last_us = -1;
     std::int32_t ord = 0;
@@ -205,7 +215,8 @@ class BatchBuilder {
   // The current batch.
   std::vector<BatchPeer> peers_;
   std::vector<PeerInfoPtr> peer_infos_;
-  absl::flat_hash_map<const PeerInfo*, std::uint32_t> peer_of_;
+  absl::flat_hash_map<const PeerInfo*, std::uint32_t> peer_of_;  // a cache of peer_by_key_
+  absl::flat_hash_map<PeerKey, std::uint32_t> peer_by_key_;
   std::vector<BatchEvent> events_;
   std::vector<BatchDown> downs_;
   absl::flat_hash_map<RibKey, RibState> rib_;

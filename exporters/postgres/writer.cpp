@@ -83,10 +83,6 @@ std::optional<std::string> nonzero_id(std::uint32_t id) {
   return codec::bgp::IpAddress::v4(id).to_string();
 }
 
-bool unspecified(const codec::bgp::IpAddress& a) {
-  return std::all_of(a.bytes.begin(), a.bytes.end(), [](std::uint8_t b) { return b == 0; });
-}
-
 // Rewrites the int4 field `field` of one tuple from a batch-local peer number to its id.
 void map_peer(std::span<std::uint8_t> data,
               const std::vector<std::pair<std::size_t, std::int32_t>>& fields, std::size_t field,
@@ -791,7 +787,7 @@ std::vector<std::int32_t> Writer::peer_ids(const Batch& batch) {
     } else {
       params.null();
     }
-    if (unspecified(p.local_address)) {
+    if (p.local_address.is_unspecified()) {
       params.null();
     } else {
       params.text(p.local_address.to_string());

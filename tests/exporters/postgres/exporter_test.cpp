@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <random>
 #include <thread>
@@ -412,6 +413,85 @@ TEST(PostgresBatch, SessionDownSealsWithItsNotification) {
   EXPECT_EQ(batch.peers[0].asn, 64500U);
 }
 
+// Records read back from the collector's disk spool carry a PeerInfo object each; the batch
+// must come out as it does from the live records that share one (issue 14: a batch that made a
+// peer of each copy held two RIB rows for one key, and its upsert failed for good).
+std::vector<Record> churn(const std::function<PeerInfoPtr(int)>& who) {
+  std::vector<Record> out;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string prefix = "10." + std::to_string(i) + ".0.0/16";
+      const std::int64_t t = kT0 + (round * 40 + i) * 1000;
+      const int peer = i % 2;
+      if (round == 1 && i % 5 == 0) {
+        out.push_back(message(t, who(peer), update({}, {prefix.c_str()})));
+      } else {
+        out.push_back(message(t, who(peer),
+                              update({prefix.c_str()}, {}, peer == 0 ? 64500 : 64501,
+                                     static_cast<std::uint32_t>(round))));
+      }
+    }
+  }
+  return out;
+}
+
+PeerInfoPtr churn_peer(int which) {
+  return which == 0 ? peer("192.0.2.10", 64500, 1) : peer("2001:db8::11", 64501, 2);
+}
+
+TEST(PostgresBatch, PeerInfoCopiesOfOnePeerMakeTheSameBatchAsOneSharedObject) {
+  const PeerInfoPtr shared[] = {churn_peer(0), churn_peer(1)};
+  BatchBuilder live;
+  for (const auto& r : churn([&](int i) { return shared[i]; })) {
+    live.add(r);
+  }
+  BatchBuilder spooled;
+  for (const auto& r : churn(churn_peer)) {  // a fresh PeerInfo per record
+    spooled.add(r);
+  }
+  const Batch a = live.seal(1);
+  const Batch b = spooled.seal(1);
+  ASSERT_EQ(a.peers.size(), 2U);
+  ASSERT_EQ(b.peers.size(), 2U);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(b.peers[i].address, a.peers[i].address);
+    EXPECT_EQ(b.peers[i].asn, a.peers[i].asn);
+    EXPECT_EQ(b.peers[i].first_us, a.peers[i].first_us);
+    EXPECT_EQ(b.peers[i].last_us, a.peers[i].last_us);
+  }
+  EXPECT_EQ(b.update_rows, a.update_rows);
+  EXPECT_EQ(b.updates, a.updates);
+  EXPECT_EQ(b.rib, a.rib);
+  EXPECT_EQ(b.attrs, a.attrs);
+  // One RIB row per (peer, prefix): 40 prefixes.
+  auto rib = b.rib;
+  CopyTuples rows(rib);
+  std::vector<std::pair<std::size_t, std::int32_t>> f;
+  int n = 0;
+  while (rows.next(f)) {
+    ++n;
+  }
+  EXPECT_EQ(n, 40);
+}
+
+TEST(PostgresBatch, ALaterPeerInfoOfThePeerFillsInWhatTheFirstDidNotKnow) {
+  BatchBuilder b;
+  auto before = peer("192.0.2.10", 64500);
+  auto copy = std::make_shared<PeerInfo>(*before);
+  copy->local_address = {};
+  copy->peer_bgp_id = 0;
+  auto after = std::make_shared<PeerInfo>(*before);
+  after->peer_bgp_id = 0x0A000009;
+  b.add(message(kT0, copy, update({"10.0.0.0/8"})));
+  b.add(message(kT0 + 1, after, update({"10.1.0.0/16"})));
+  const Batch batch = b.seal(1);
+  ASSERT_EQ(batch.peers.size(), 1U);
+  EXPECT_EQ(batch.peers[0].bgp_id, 0x0A000009U);
+  EXPECT_EQ(batch.peers[0].local_address, before->local_address);
+  EXPECT_EQ(batch.peers[0].first_us, kT0);
+  EXPECT_EQ(batch.peers[0].last_us, kT0 + 1);
+}
+
 TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
   // No server (a socket that does not exist) and a spool limit the start batch already fills:
   // the next sealed batch waits for the database, until interrupt() says the collector stops.
@@ -614,6 +694,44 @@ TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
   EXPECT_EQ(s.quarantined, 1U);
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "1");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "failed"), fs::directory_iterator()), 1);
+}
+
+TEST_F(WriterTest, RecordsReadBackFromTheSpoolGiveTheSameSqlAsLiveOnes) {
+  // The same records once as the live collector hands them over (one PeerInfo per peer) and
+  // once as they come back from its disk spool (a PeerInfo per record), each into a database
+  // of its own: every table reads the same, and no batch is set aside.
+  const PeerInfoPtr shared[] = {churn_peer(0), churn_peer(1)};
+  const auto build = [](const std::vector<Record>& records) {
+    BatchBuilder b;
+    std::vector<Batch> out;
+    for (const auto& r : records) {
+      b.add(r);
+      if (b.rows() >= 50) {
+        out.push_back(b.seal(0));
+      }
+    }
+    out.push_back(b.seal(0));
+    return out;
+  };
+  const auto live = run(build(churn([&](int i) { return shared[i]; })));
+  EXPECT_EQ(live.quarantined, 0U);
+  const std::string tables =
+      "SELECT string_agg(x, ';' ORDER BY x) FROM (SELECT format('%s %s %s %s %s %s', "
+      "u.time, p.address, p.asn, u.prefix, u.ord, a.med) x FROM bgp.updates u JOIN bgp.peers p "
+      "USING (peer_id) LEFT JOIN bgp.attr_sets a USING (attr_id) UNION ALL SELECT format('rib "
+      "%s %s %s %s', p.address, r.prefix, r.since, a.med) FROM bgp.rib r JOIN bgp.peers p USING "
+      "(peer_id) JOIN bgp.attr_sets a USING (attr_id) UNION ALL SELECT format('peer %s %s', "
+      "address, asn) FROM bgp.peers) t";
+  const std::string expected = q(tables);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "40");  // round 3 announces all again
+  // now the spooled form, into a second database
+  db_ = std::make_unique<tests::TestDatabase>("spooled_twin");
+  fs::remove_all(dir_);
+  const auto spooled = run(build(churn(churn_peer)));
+  EXPECT_EQ(spooled.quarantined, 0U);
+  EXPECT_EQ(spooled.batches, live.batches);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.peers"), "2");
+  EXPECT_EQ(q(tables), expected);
 }
 
 TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
