@@ -333,6 +333,7 @@ class Decoder {
           malformed(type, at, "NEXT_HOP length is not 4", update_subcode::kAttributeLengthError);
         } else {
           out_.next_hop = wire::load_u32(value, 0);
+          out_.next_hop_offset = at;
           set();
         }
         break;

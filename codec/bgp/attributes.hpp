@@ -115,7 +115,8 @@ struct PathAttributes {
   std::uint8_t origin_raw = 0;
   AsPathView as_path{};
   AsPathView as4_path{};
-  std::uint32_t next_hop = 0;  // IPv4, host order
+  std::uint32_t next_hop = 0;         // IPv4, host order
+  std::uint32_t next_hop_offset = 0;  // of the NEXT_HOP attribute's header, for errors
   std::uint32_t med = 0;
   std::uint32_t local_pref = 0;
   Aggregator aggregator{};

@@ -20,6 +20,29 @@ void require(Update& u, AttributeType type, std::uint32_t offset, const char* me
   }
 }
 
+// RFC 4271 6.3 and 5.1.3: a NEXT_HOP of 0.0.0.0, a multicast (224.0.0.0/4) or the limited
+// broadcast address cannot be a router's interface; RFC 7606 7.3 makes the routes of the NLRI
+// field treat-as-withdraw (it never applies to MP_REACH routes, RFC 4760 3).
+void check_next_hop(Update& u) {
+  auto& a = u.attributes;
+  if (!a.has(AttributeType::NextHop)) {
+    return;
+  }
+  const char* problem = nullptr;
+  if (a.next_hop == 0) {
+    problem = "NEXT_HOP is 0.0.0.0";
+  } else if ((a.next_hop >> 28) == 0xE) {
+    problem = "NEXT_HOP is a multicast address";
+  } else if (a.next_hop == 0xFFFFFFFF) {
+    problem = "NEXT_HOP is the broadcast address";
+  }
+  if (problem != nullptr) {
+    a.diagnostics.add(Error{ErrorKind::BadValue, error_code::kUpdateMessage,
+                            update_subcode::kInvalidNextHop, Reaction::TreatAsWithdraw,
+                            a.next_hop_offset, problem});
+  }
+}
+
 }  // namespace
 
 Result<Update> parse_update_body(std::span<const std::uint8_t> body, const ParseContext& ctx,
@@ -94,6 +117,7 @@ Status parse_update_body_into(std::span<const std::uint8_t> body, const ParseCon
     require(u, AttributeType::AsPath, attr_len_at, "AS_PATH missing");
     if (!u.nlri.empty()) {
       require(u, AttributeType::NextHop, attr_len_at, "NEXT_HOP missing");
+      check_next_hop(u);
     }
   }
   return {};

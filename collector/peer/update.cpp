@@ -528,6 +528,12 @@ codec::Status UpdateBuilder::encode(const bgp::ParseContext& ctx, std::size_t ma
     const bool add_path = ctx.add_path(family);
     const bgp::IpAddress nh = attrs_.next_hop.value_or(bgp::IpAddress{});
     const bool classic = family == bgp::kIpv4Unicast;
+    if (classic && (!nh.is_v4() || nh.is_unspecified())) {
+      // A NEXT_HOP of 0.0.0.0 makes the receiver treat the routes as withdrawn (RFC 7606 7.3);
+      // an IPv6 next hop for IPv4 routes (RFC 8950) the builder does not encode.
+      return codec::fail(codec::ErrorKind::BadValue, 0,
+                         "IPv4 unicast routes need an IPv4 next hop (next_hop)");
+    }
     const auto nh_bytes = next_hop_bytes(family, nh, attrs_.link_local);
     // Classic: NEXT_HOP (7 bytes). MP_REACH: TLV header (4) + AFI/SAFI (3) + length (1) +
     // next hop + reserved (1).

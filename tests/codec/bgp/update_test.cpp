@@ -583,6 +583,81 @@ TEST(UpdateMalformed, MissingNextHop) {
       "NEXT_HOP missing");
 }
 
+// RFC 4271 6.3 / RFC 7606 7.3: a NEXT_HOP that cannot be a router's address makes the routes
+// of the NLRI field treat-as-withdraw (subcode 8), with the attribute's offset.
+TEST(UpdateMalformed, NextHopZeroMulticastOrBroadcastIsTreatAsWithdraw) {
+  const struct {
+    std::array<std::uint8_t, 4> address;
+    const char* message;
+  } cases[] = {
+      {{0, 0, 0, 0}, "NEXT_HOP is 0.0.0.0"},
+      {{224, 0, 0, 5}, "NEXT_HOP is a multicast address"},
+      {{239, 255, 255, 255}, "NEXT_HOP is a multicast address"},
+      {{255, 255, 255, 255}, "NEXT_HOP is the broadcast address"},
+  };
+  for (const auto& c : cases) {
+    const Bytes b = announce({
+        0x40,
+        0x01,
+        0x01,
+        0x00,  // ORIGIN IGP
+        0x40,
+        0x02,
+        0x00,  // AS_PATH, empty
+        0x40,
+        0x03,
+        0x04,  // NEXT_HOP (offset 30)
+        c.address[0],
+        c.address[1],
+        c.address[2],
+        c.address[3],
+    });
+    auto u = parse_update(b, ParseContext{});
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_EQ(u->reaction(), Reaction::TreatAsWithdraw) << c.message;
+    const Error& e = u->diagnostics().first;
+    EXPECT_EQ(e.subcode, update_subcode::kInvalidNextHop);
+    EXPECT_EQ(e.offset, 30U);
+    EXPECT_STREQ(e.message, c.message);
+  }
+  // Ordinary unicast next hops, the edges of the multicast range included, are fine.
+  for (const std::array<std::uint8_t, 4> ok :
+       {std::array<std::uint8_t, 4>{223, 255, 255, 255}, std::array<std::uint8_t, 4>{240, 0, 0, 1},
+        std::array<std::uint8_t, 4>{192, 0, 2, 1}}) {
+    const Bytes b = announce({
+        0x40, 0x01, 0x01, 0x00,                        // ORIGIN IGP
+        0x40, 0x02, 0x00,                              // AS_PATH, empty
+        0x40, 0x03, 0x04, ok[0], ok[1], ok[2], ok[3],  // NEXT_HOP
+    });
+    auto u = parse_update(b, ParseContext{});
+    ASSERT_TRUE(u);
+    EXPECT_TRUE(u->diagnostics().ok()) << u->diagnostics().first.message;
+  }
+}
+
+TEST(Update, NextHopZeroBesideMpReachOnlyIsIgnored) {
+  // RFC 4760 3: a NEXT_HOP in an UPDATE whose routes are all in MP_REACH is ignored.
+  const Bytes b = with_marker({
+      0x00, 0x48,        // length 72
+      0x02,              // UPDATE
+      0x00, 0x00,        // no withdrawn routes
+      0x00, 0x31,        // total path attribute length 49
+      0x80, 0x0E, 0x1A,  // MP_REACH_NLRI, length 26
+      0x00, 0x02, 0x01,  // IPv6 unicast
+      0x10,              // next-hop length 16
+      0x20, 0x01, 0x0D, 0xB8, 0,    0,    0,    0,    0,    0, 0, 0,  // 2001:db8::1
+      0,    0,    0,    0x01,                                         //
+      0x00,                                                           // reserved
+      0x20, 0x20, 0x01, 0x0D, 0xB8,                                   // 2001:db8::/32
+      0x40, 0x01, 0x01, 0x00,                                         // ORIGIN IGP
+      0x40, 0x02, 0x06, 0x02, 0x01, 0x00, 0x00, 0xFD, 0xE8,           // AS_PATH 65000
+      0x40, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00,                       // NEXT_HOP 0.0.0.0
+  });
+  auto u = parse_update(b, ParseContext{});
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_TRUE(u->diagnostics().ok()) << u->diagnostics().first.message;
+}
+
 TEST(UpdateMalformed, MalformedMandatoryAttributeIsNotAlsoMissing) {
   const Bytes b = announce({
       0x40, 0x01, 0x01, 0x07,                    // ORIGIN 7
@@ -751,6 +826,7 @@ const std::map<std::string, Counts>& bgpdump_counts() {
       {"bgpdump/test_data/bview.ipv4_unicast_add_path.gz", {0, 0, 62}},
       {"bgpdump/test_data/updates.20070211.0141.gz", {51329, 2328, 0}},
       {"bgpdump/test_data/updates.20160811.1600.gz", {39256, 1956, 0}},
+      {"bgpdump/test_data/updates.et-header.2015.gz", {577737, 3, 0}},
       {"bgpkit-parser/examples/local_only/updates.bz2", {159, 109, 0}},
       {"bgpkit-parser/tests/fixtures/ripe/rrc00/2000.01/updates.20000102.2014.gz", {5668, 675, 0}},
       {"bgpkit-parser/tests/fixtures/ripe/rrc15/2010.02/updates.20100227.1600.gz",

@@ -75,9 +75,14 @@ TEST_F(RibTest, AnnounceReplaceWithdraw) {
   rib.session_up(peer_info(1), ctx);
   UpdateBuilder a;
   a.origin(bgp::Origin::Igp).as_path({64501, 3356}).next_hop(*bgp::IpAddress::parse("192.0.2.1"));
-  a.announce(P("10.0.0.0/8")).announce(P("10.1.0.0/16")).announce(P("2001:db8::/32"));
-  a.next_hop(*bgp::IpAddress::parse("2001:db8::1"));
+  a.announce(P("10.0.0.0/8")).announce(P("10.1.0.0/16"));
   apply(rib, 1, a, ctx);
+  UpdateBuilder a6;
+  a6.origin(bgp::Origin::Igp)
+      .as_path({64501, 3356})
+      .next_hop(*bgp::IpAddress::parse("2001:db8::1"));
+  a6.announce(P("2001:db8::/32"));
+  apply(rib, 1, a6, ctx);
   EXPECT_EQ(rib.route_count(), 3U);
   // IPv4 and IPv6 routes share nothing but the path: two attribute sets (the IPv6 one has
   // MP_REACH's next hop).
