@@ -78,6 +78,7 @@ void json_string(std::ostringstream& o, const std::string& s) {
 
 Collector::Collector(config::CollectorConfig config, std::vector<exporters::ExporterPtr> exporters)
     : config_(std::move(config)),
+      state_lock_(config_.state_directory, "state directory"),
       rib_(io_),
       process_(io_),
       signals_(io_),
@@ -152,6 +153,34 @@ void Collector::fan_out(Record record) {
   }
 }
 
+bool Collector::LogBudget::take(std::int64_t now_s, std::uint64_t& held) {
+  if (now_s - window_start_s >= 60) {
+    window_start_s = now_s;
+    used = 0;
+  }
+  if (used >= kBurst) {
+    ++held_back;
+    return false;
+  }
+  ++used;
+  held = std::exchange(held_back, 0);
+  return true;
+}
+
+void Collector::log_malformed(Peer& peer, const char* what, const std::string& details) {
+  auto& st = state_of(peer);
+  std::uint64_t held = 0;
+  if (!st.log_budget.take(unix_micros() / 1'000'000, held)) {
+    return;
+  }
+  std::string more;
+  if (held > 0) {
+    more = " (" + std::to_string(held) + " more since the last line, not logged)";
+  }
+  std::fprintf(stderr, "peer %s AS%u: %s: %s%s\n", st.info->name.c_str(), st.info->peer_as, what,
+               details.c_str(), more.c_str());
+}
+
 void Collector::attach(Peer& peer) {
   state_of(peer);
   peer.on_raw([this](Peer& p, const RawMessage& m) {
@@ -185,6 +214,34 @@ void Collector::attach(Peer& peer) {
   peer.on_update([this](Peer& p, const Update& u) {
     auto& st = state_of(p);
     rib_.apply(st.id, u.view(), u.context(), st.last_time_us);
+    if (u.reaction() == codec::Reaction::TreatAsWithdraw) {
+      // Routes the peer announced that the archive records as withdrawn (RFC 7606): said in
+      // the log, not only in the raw message of the MRT archive.
+      const auto& v = u.view();
+      const std::size_t routes = v.nlri.count() + v.attributes.mp_reach.nlri.count();
+      std::string first;
+      if (!v.nlri.empty()) {
+        first = ", the first " + v.nlri.begin()->prefix().to_string();
+      } else if (!v.attributes.mp_reach.nlri.empty()) {
+        first = ", the first " + v.attributes.mp_reach.nlri.begin()->prefix().to_string();
+      }
+      log_malformed(
+          p, "UPDATE treat-as-withdraw",
+          std::to_string(routes) + " announced routes withdrawn" + first + ": " + st.update_error);
+    }
+  });
+  peer.on_error([this](Peer& p, const PeerError& e) {
+    // UPDATE reactions short of a session reset are logged above with their routes.
+    if (e.error.reaction == codec::Reaction::TreatAsWithdraw) {
+      state_of(p).update_error = e.message;  // on_update, which comes next, logs it
+      return;
+    }
+    if (e.error.reaction == codec::Reaction::AttributeDiscard) {
+      log_malformed(p, "UPDATE attribute discarded", e.message);
+      return;
+    }
+    const bool open = e.bytes.size() > 18 && e.bytes[18] == 1;
+    log_malformed(p, open ? "OPEN refused" : "message refused, session reset", e.message);
   });
   peer.on_state_change([this](Peer& p, State old_state, State new_state, std::string_view why) {
     auto& st = state_of(p);
@@ -487,13 +544,15 @@ std::string Collector::status_json() const {
   for (auto* p : const_cast<Process&>(process_).peers()) {
     up += p->state() == State::Established ? 1 : 0;
   }
+  std::size_t total_alarms = 0;
   o << "{\"collector\":";
   json_string(o, config_.name);
   o << ",\"time_us\":" << unix_micros() << ",\"peers\":" << process_.peers().size()
     << ",\"peers_established\":" << up << ",\"messages\":" << stats_.messages
     << ",\"state_changes\":" << stats_.state_changes << ",\"routes\":" << rib_.route_count()
     << ",\"attribute_sets\":" << rib_.attributes().size() << ",\"rib_bytes\":" << rib_.memory()
-    << ",\"snapshots\":" << stats_.snapshots << ",\"exporters\":[";
+    << ",\"snapshots\":" << stats_.snapshots
+    << ",\"treat_as_withdraw\":" << rib_.stats().treat_as_withdraw << ",\"exporters\":[";
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const auto& s = workers_[i]->stats();
     o << (i ? "," : "") << "{\"name\":";
@@ -501,9 +560,16 @@ std::string Collector::status_json() const {
     o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
       << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
       << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
-      << ",\"failed\":" << s.failed << "}";
+      << ",\"failed\":" << s.failed << ",\"alarms\":[";
+    const auto alarms = workers_[i]->alarms();
+    for (std::size_t a = 0; a < alarms.size(); ++a) {
+      o << (a ? "," : "");
+      json_string(o, alarms[a]);
+    }
+    o << "]}";
+    total_alarms += alarms.size();
   }
-  o << "]}\n";
+  o << "],\"alarms\":" << total_alarms << "}\n";
   return o.str();
 }
 

@@ -25,6 +25,7 @@
 #include "collector/core/exporter_worker.hpp"
 #include "collector/peer/process.hpp"
 #include "collector/rib/adj_rib_in.hpp"
+#include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
 
 namespace bgpscribe::collector {
@@ -76,6 +77,16 @@ class Collector {
   [[nodiscard]] std::string status_json() const;
 
  private:
+  // Lines about a peer's malformed input: at most kBurst a minute, so that a hostile peer cannot
+  // fill the disk with log lines; what is held back is counted and said in the next line.
+  struct LogBudget {
+    static constexpr int kBurst = 20;
+    std::int64_t window_start_s = 0;
+    int used = 0;
+    std::uint64_t held_back = 0;
+    // Whether to log now; `held` gets the number held back since the last line logged.
+    bool take(std::int64_t now_s, std::uint64_t& held);
+  };
   struct PeerState {
     std::uint32_t id = 0;
     exporters::PeerInfoPtr info;
@@ -84,6 +95,8 @@ class Collector {
     exporters::SharedBytes notification;
     bool notification_local = false;
     std::int64_t last_time_us = 0;
+    LogBudget log_budget;
+    std::string update_error;  // of the UPDATE being delivered (on_error comes before on_update)
   };
 
   void attach(Peer& peer);
@@ -91,6 +104,7 @@ class Collector {
   std::uint32_t id_for(const codec::bgp::IpAddress& address);
   void refresh_info(Peer& peer, PeerState& st);
   void fan_out(exporters::Record record);
+  void log_malformed(Peer& peer, const char* what, const std::string& details);
   void push_snapshot(const std::vector<ExporterWorker*>& to);
   void tick();
   void write_status();
@@ -98,6 +112,8 @@ class Collector {
   void remove(Peer& peer);
 
   config::CollectorConfig config_;
+  // Taken before the exporter workers pick up the spool segments found there.
+  exporters::DirectoryLock state_lock_;
   boost::asio::io_context io_;
   rib::AdjRibIn rib_;
   Process process_;

@@ -52,6 +52,18 @@ void ExporterWorker::start() {
   }
 }
 
+std::vector<std::string> ExporterWorker::alarms() const {
+  auto out = exporter_->alarms();
+  if (const auto n = stats_.dropped.load(); n > 0) {
+    out.push_back("records_lost: " + std::to_string(n) +
+                  " records lost (spool full or unwritable)");
+  }
+  if (const auto n = stats_.failed.load(); n > 0) {
+    out.push_back("records_refused: " + std::to_string(n) + " records refused by the exporter");
+  }
+  return out;
+}
+
 bool ExporterWorker::spooling() const {
   std::lock_guard lock(mutex_);
   return spooling_;

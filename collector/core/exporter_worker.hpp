@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "collector/core/spool.hpp"
 #include "exporters/api/exporter.hpp"
@@ -61,6 +62,9 @@ class ExporterWorker {
     return std::chrono::seconds(snapshot_interval_.load());
   }
   [[nodiscard]] bool wants_snapshots() const { return wants_snapshots_.load(); }
+  // The exporter's alarms, and the worker's own: records lost (spool full) or refused. Safe
+  // from any thread.
+  [[nodiscard]] std::vector<std::string> alarms() const;
   // True while records go to the spool (the exporter is behind).
   [[nodiscard]] bool spooling() const;
 

@@ -15,15 +15,21 @@
 //   waiting for its sink must stop waiting and keep the record another way.
 // - start() and the factory throw (ConfigError, std::runtime_error) to refuse to run; the
 //   collector then refuses the whole config.
+// - Alarms: a problem the operator must see while it lasts (a batch set aside, a disk that
+//   refuses writes) is raised with set_alarm() from the exporter's thread and cleared the same
+//   way; the collector reads alarms() from its own thread into status.json.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "exporters/api/record.hpp"
 #include "exporters/api/rib_snapshot.hpp"
@@ -62,6 +68,32 @@ class Exporter {
   [[nodiscard]] virtual std::chrono::seconds snapshot_interval() const { return {}; }
   // Whether it wants RibSnapshot records at all (on demand included).
   [[nodiscard]] virtual bool wants_snapshots() const { return false; }
+
+  // The alarms raised now, as "key: text", in key order. Safe from any thread.
+  [[nodiscard]] std::vector<std::string> alarms() const {
+    std::lock_guard lock(alarms_mutex_);
+    std::vector<std::string> out;
+    out.reserve(alarms_.size());
+    for (const auto& [key, text] : alarms_) {
+      out.push_back(key + ": " + text);
+    }
+    return out;
+  }
+
+ protected:
+  // Raises the alarm `key` with `text` (replacing its earlier text); an empty text clears it.
+  void set_alarm(const std::string& key, std::string text) {
+    std::lock_guard lock(alarms_mutex_);
+    if (text.empty()) {
+      alarms_.erase(key);
+    } else {
+      alarms_[key] = std::move(text);
+    }
+  }
+
+ private:
+  mutable std::mutex alarms_mutex_;
+  std::map<std::string, std::string> alarms_;
 };
 using ExporterPtr = std::unique_ptr<Exporter>;
 

@@ -85,6 +85,8 @@ void MrtExporter::start() {
     throw std::runtime_error("mrt exporter '" + name_ + "': cannot create directory '" +
                              options_.directory + "': " + ec.message());
   }
+  // Before recovery: another writer's live .partial files are not ours to recover.
+  directory_lock_ = DirectoryLock(options_.directory, "mrt exporter '" + name_ + "': directory");
   recover_directory(options_.directory, writer_options(codec::mrt::Compression::Gzip),
                     writer_options(codec::mrt::Compression::Bzip2), log_, metrics_);
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
 #include "exporters/mrt/config.hpp"
 #include "exporters/mrt/metrics.hpp"
@@ -61,6 +62,7 @@ class MrtExporter final : public Exporter {
   Options options_;
   LogFn log_;
   Metrics metrics_;
+  DirectoryLock directory_lock_;
   std::unique_ptr<FileStream> updates_;
   bool interval_open_ = false;
   std::int64_t interval_start_ = 0;  // Unix seconds

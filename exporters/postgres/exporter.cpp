@@ -46,14 +46,23 @@ PostgresExporter::~PostgresExporter() {
 }
 
 void PostgresExporter::start() {
+  spool_lock_ =
+      DirectoryLock(options_.spool_directory, "postgres exporter '" + name_ + "': spool directory");
   spool_ = std::make_unique<BatchSpool>(options_.spool_directory);
   if (spool_->files() > 0) {
     std::fprintf(stderr, "postgres %s: %llu batches (%llu bytes) left in %s are applied first\n",
                  name_.c_str(), static_cast<unsigned long long>(spool_->files()),
                  static_cast<unsigned long long>(spool_->bytes()), spool_->directory().c_str());
   }
+  // Batches set aside by earlier runs are still missing from SQL: the alarm stays up until the
+  // operator has dealt with them (docs/postgres-exporter.md).
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(options_.spool_directory) / "failed", ec)) {
+    set_aside_earlier_ += e.is_regular_file() ? 1 : 0;
+  }
   writer_ = std::make_unique<Writer>(options_.writer, *spool_);
   writer_->start();
+  update_alarms(0);
   // The sessions of a previous run (ended cleanly or not) are gone: their routes leave the
   // current RIB, after whatever that run left in the spool.
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -106,7 +115,32 @@ void PostgresExporter::flush(std::int64_t now_us) {
   }
 }
 
+void PostgresExporter::update_alarms(std::int64_t now_us) {
+  const auto& s = writer_->stats();
+  const std::uint64_t set_aside = set_aside_earlier_ + s.quarantined.load();
+  set_alarm("batches_set_aside",
+            set_aside == 0 ? std::string()
+                           : std::to_string(set_aside) + " batches set aside in " +
+                                 (fs::path(options_.spool_directory) / "failed").string() +
+                                 ": their events are not in SQL (see docs/postgres-exporter.md)");
+  if (s.connected) {
+    unreachable_since_us_ = 0;
+    set_alarm("database", {});
+  } else if (now_us > 0) {
+    // A few seconds of reconnecting are normal (a restart of the server); longer is an alarm.
+    if (unreachable_since_us_ == 0) {
+      unreachable_since_us_ = now_us;
+    } else if (now_us - unreachable_since_us_ >= 10'000'000) {
+      set_alarm("database", "unreachable for " +
+                                std::to_string((now_us - unreachable_since_us_) / 1'000'000) +
+                                " s (" + writer_->last_error() + "), " +
+                                std::to_string(spool_->files()) + " batches waiting in the spool");
+    }
+  }
+}
+
 void PostgresExporter::write_status(std::int64_t now_us) {
+  update_alarms(now_us);
   const auto& s = writer_->stats();
   const std::int64_t applied = s.last_applied_us.load();
   // Lag: how old the oldest record not yet in the database is, roughly (0 when all is in).
@@ -126,9 +160,10 @@ void PostgresExporter::write_status(std::int64_t now_us) {
     o << "{\"connected\":" << (s.connected ? "true" : "false")
       << ",\"spool_batches\":" << spool_->files() << ",\"spool_bytes\":" << spool_->bytes()
       << ",\"batches_applied\":" << s.batches << ",\"batches_skipped\":" << s.skipped
-      << ",\"batches_quarantined\":" << s.quarantined << ",\"update_rows\":" << s.update_rows
-      << ",\"attr_rows\":" << s.attr_rows << ",\"failures\":" << s.failures
-      << ",\"last_applied_us\":" << applied << ",\"lag_seconds\":" << lag_s << "}\n";
+      << ",\"batches_quarantined\":" << set_aside_earlier_ + s.quarantined.load()
+      << ",\"update_rows\":" << s.update_rows << ",\"attr_rows\":" << s.attr_rows
+      << ",\"failures\":" << s.failures << ",\"last_applied_us\":" << applied
+      << ",\"lag_seconds\":" << lag_s << "}\n";
   }
   std::error_code ec;
   fs::rename(tmp, spool_->directory() / "status.json", ec);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/writer.hpp"
@@ -62,14 +63,18 @@ class PostgresExporter final : public Exporter {
  private:
   void seal();
   void write_status(std::int64_t now_us);
+  void update_alarms(std::int64_t now_us);
 
   std::string name_;
   Options options_;
+  DirectoryLock spool_lock_;
   std::unique_ptr<BatchSpool> spool_;
   std::unique_ptr<Writer> writer_;
   BatchBuilder builder_;
   std::int64_t last_status_us_ = 0;
   std::int64_t last_log_us_ = 0;
+  std::uint64_t set_aside_earlier_ = 0;  // batch files in failed/ at start
+  std::int64_t unreachable_since_us_ = 0;
   // The collector is stopping: a full spool no longer makes seal() wait (spool_limit is then
   // exceeded by what is still queued, rather than the shutdown hanging on a database that is
   // away).

@@ -60,6 +60,10 @@ class Recorder final : public exporters::Exporter {
     s_.started = true;
   }
   void accept(const Record& r) override {
+    // A record of time -1 raises an alarm, of time -2 clears it.
+    if (r.time_us == -1 || r.time_us == -2) {
+      set_alarm("test", r.time_us == -1 ? "raised by a record" : "");
+    }
     if (delay_.count() > 0) {
       std::this_thread::sleep_for(delay_);
     }
@@ -111,6 +115,29 @@ TEST(Spool, RecordsRoundTrip) {
   for (std::size_t n = 0; n + 4 < bytes.size(); ++n) {
     EXPECT_FALSE(Spool::decode(std::span(bytes).subspan(4, n), snap)) << n;
   }
+}
+
+TEST(Spool, RecordsReadBackShareOnePeerInfoPerPeer) {
+  TempDir dir;
+  Spool s(dir.path.string(), 1 << 30);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(s.append(message(i)));  // a PeerInfo object per record
+  }
+  Record other = message(100);
+  auto changed = std::make_shared<exporters::PeerInfo>(*other.peer);
+  changed->peer_bgp_id = 7;  // the same peer after its OPEN: a new PeerInfo
+  other.peer = changed;
+  ASSERT_TRUE(s.append(other));
+  std::vector<Record> out;
+  while (auto seg = s.take_segment()) {
+    EXPECT_EQ(s.read_segment(*seg, out), 0U);
+  }
+  ASSERT_EQ(out.size(), 101U);
+  for (int i = 1; i < 100; ++i) {
+    EXPECT_EQ(out[i].peer.get(), out[0].peer.get()) << i;
+  }
+  EXPECT_NE(out[100].peer.get(), out[0].peer.get());
+  EXPECT_EQ(out[100].peer->peer_bgp_id, 7U);
 }
 
 TEST(Spool, SegmentsSurviveARestartAndKeepTheirOrder) {
@@ -172,6 +199,43 @@ TEST(ExporterWorker, SlowExporterGetsEverythingInOrderThroughTheSpool) {
   EXPECT_TRUE(shared.stopped);
   EXPECT_EQ(w.stats().dropped.load(), 0U);
   EXPECT_EQ(w.stats().delivered.load(), static_cast<std::uint64_t>(kRecords));
+}
+
+TEST(ExporterWorker, AlarmsOfTheExporterAndOfLostRecordsAreReported) {
+  TempDir dir;
+  Recorder::Shared shared;
+  QueueLimits limits;
+  limits.max_records = 1;
+  limits.spool_max_bytes = 1;  // nothing fits: every record past the queue is lost
+  ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::microseconds(0)), limits,
+                   (dir.path / "spool").string());
+  w.start();
+  EXPECT_TRUE(w.alarms().empty());
+  const auto wait_for = [&](const auto& done) {
+    for (int i = 0; i < 500 && !done(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  const auto at = [](std::int64_t t) {
+    Record r = message(0);
+    r.time_us = t;
+    return r;
+  };
+  ASSERT_TRUE(w.push(at(-1)));
+  wait_for([&] { return w.stats().delivered.load() == 1; });
+  ASSERT_EQ(w.alarms(), std::vector<std::string>{"test: raised by a record"});
+  ASSERT_TRUE(w.push(at(-2)));
+  wait_for([&] { return w.stats().delivered.load() == 2; });
+  EXPECT_TRUE(w.alarms().empty());
+  // Records lost to a full spool are an alarm too.
+  for (int i = 0; i < 200 && w.stats().dropped.load() == 0; ++i) {
+    (void)w.push(message(i));
+  }
+  ASSERT_GT(w.stats().dropped.load(), 0U);
+  const auto alarms = w.alarms();
+  ASSERT_EQ(alarms.size(), 1U);
+  EXPECT_TRUE(alarms[0].starts_with("records_lost: ")) << alarms[0];
+  w.stop();
 }
 
 TEST(ExporterWorker, OutOfTimeAtStopLeavesTheRestForTheNextRun) {

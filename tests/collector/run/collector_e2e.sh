@@ -11,7 +11,8 @@
 #      without touching the others;
 #   3. kill -9: the collector rotates files every 2 s and is killed mid-run; finished files
 #      are intact, the partial one is recovered at the next start, nothing written is lost;
-#   4. a bad config is refused with file:line and what to fix.
+#   4. a bad config is refused with file:line and what to fix; a second instance on the same
+#      state or archive directory is refused, naming the first.
 # Every process started here is stopped by PID on exit; every wait is bounded.
 # Skips (77) when the shared data, bgpdump or mrtparse is missing.
 set -uo pipefail
@@ -63,6 +64,13 @@ exporters:
     rib_file: ""
 YAML
 start_collector "$d"
+# A second instance on the same state directory, or on the same archive directory, is refused
+# naming the first (it would take the first's spool and live .partial files as its own).
+timeout 20 "$bin" run -c "$d/c.yaml" >"$d/second.log" 2>&1 && fail "archive: a second instance on the same state directory started"
+grep -q "state directory '$d/state' is in use by process $cpid" "$d/second.log" || fail "archive: second instance: $(cat "$d/second.log")"
+sed -e "s|state_directory: .*|state_directory: $d/state2|" -e "s|127.0.0.1:$port|127.0.0.1:$(free_port)|" "$d/c.yaml" >"$d/c2.yaml"
+timeout 20 "$bin" run -c "$d/c2.yaml" >"$d/second.log" 2>&1 && fail "archive: a second instance on the same MRT directory started"
+grep -q "directory '$d/et' is in use by process $cpid" "$d/second.log" || fail "archive: second MRT writer: $(cat "$d/second.log")"
 "$bin" replay --port "$port" --peers 3 --hold 30 --record "$d/sent.mrt" "$rib" "$updates" \
   >"$d/replay.log" 2>&1 &
 rpid=$!
