@@ -236,6 +236,10 @@ std::uint16_t parse_port(const ConfigMap& m, const std::string& whole, const std
   if (ec != std::errc{} || p != text.data() + text.size() || port < 0 || port > 65535) {
     m.fail("listen", "bad port in listen address '" + whole + "'");
   }
+  if (port == 0) {
+    // The kernel would pick a random port that no router is configured to reach.
+    m.fail("listen", "port 0 in listen address '" + whole + "': give the port routers connect to");
+  }
   return static_cast<std::uint16_t>(port);
 }
 
@@ -247,6 +251,26 @@ void check_peer(const ConfigMap& m, const PeerConfig& c) {
       all += (all.empty() ? "" : "; ") + p;
     }
     m.fail_at(m.self(), all);
+  }
+}
+
+// YAML allows a key twice in a mapping and yaml-cpp keeps the first value: an operator who
+// adds `hold_time: 30` below an old `hold_time: 180` would silently keep 180. Refused.
+void check_duplicate_keys(const std::string& file, const YAML::Node& node) {
+  if (node.IsMap()) {
+    std::set<std::string> keys;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second) {
+        throw ConfigError(
+            file, kv.first,
+            "'" + kv.first.Scalar() + "' appears twice in this mapping (only one value can hold)");
+      }
+      check_duplicate_keys(file, kv.second);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      check_duplicate_keys(file, item);
+    }
   }
 }
 
@@ -262,6 +286,7 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
   if (!root || root.IsNull()) {
     throw ConfigError(file, 0, 0, "the file is empty: see collector.example.yaml");
   }
+  check_duplicate_keys(file, root);
   ConfigMap top(file, root, "config");
   CollectorConfig cfg;
   cfg.file = file;
@@ -384,11 +409,22 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
         m.fail("range", "'" + range + "' is not a prefix such as 192.0.2.0/24 or 2001:db8::/32");
       }
       r.range = *prefix;
+      if (bgp::IpAddress::parse(range.substr(0, range.find('/'))) != r.range.address) {
+        m.fail("range",
+               "'" + range + "' has host bits set: did you mean " + r.range.to_string() + "?");
+      }
+      for (const auto& other : cfg.dynamic_peers) {
+        if (other.range == r.range) {
+          m.fail("range", "range " + range + " is listed twice (the first, line " +
+                              std::to_string(other.line) + ", would take every connection)");
+        }
+      }
       r.allowed_as = parse_as_list(m, "allowed_as");
       r.max_peers = static_cast<std::size_t>(m.integer("max_peers", 1, 1'000'000, 4096));
       r.peer_template = base;
       apply_peer_options(m, r.peer_template);
       m.check_unknown();
+      check_peer(m, r.peer_template);
       cfg.dynamic_peers.push_back(std::move(r));
     }
   }

@@ -420,18 +420,66 @@ void Collector::remove(Peer& peer) {
   }
 }
 
+namespace {
+
+// What of `next` differs from `now` in the parts a reload cannot apply: empty when only peers
+// (and the status interval) changed.
+std::vector<std::string> needs_restart(const config::CollectorConfig& now,
+                                       const config::CollectorConfig& next) {
+  std::vector<std::string> out;
+  const auto check = [&](bool same, const char* what) {
+    if (!same) {
+      out.emplace_back(what);
+    }
+  };
+  check(next.name == now.name, "collector.name");
+  check(next.local_as == now.local_as, "collector.local_as");
+  check(next.bgp_id == now.bgp_id, "collector.bgp_id");
+  check(next.listen == now.listen, "collector.listen");
+  check(next.state_directory == now.state_directory, "collector.state_directory");
+  check(next.queue.max_records == now.queue.max_records &&
+            next.queue.max_bytes == now.queue.max_bytes &&
+            next.queue.spool_max_bytes == now.queue.spool_max_bytes &&
+            next.queue.stop_timeout == now.queue.stop_timeout,
+        "collector.queue");
+  bool ranges_same = next.dynamic_peers.size() == now.dynamic_peers.size();
+  for (std::size_t i = 0; ranges_same && i < now.dynamic_peers.size(); ++i) {
+    const auto& a = now.dynamic_peers[i];
+    const auto& b = next.dynamic_peers[i];
+    ranges_same = a.range == b.range && a.allowed_as == b.allowed_as &&
+                  a.max_peers == b.max_peers && same_session(a.peer_template, b.peer_template);
+  }
+  check(ranges_same, "dynamic_peers");
+  bool exporters_same = next.exporters.size() == now.exporters.size();
+  for (std::size_t i = 0; exporters_same && i < now.exporters.size(); ++i) {
+    const auto& a = now.exporters[i];
+    const auto& b = next.exporters[i];
+    exporters_same =
+        a.name == b.name && a.type == b.type && YAML::Dump(a.options) == YAML::Dump(b.options);
+  }
+  check(exporters_same, "exporters");
+  return out;
+}
+
+}  // namespace
+
 void Collector::reload(const config::CollectorConfig& next) {
   ++stats_.reloads;
-  if (next.name != config_.name || next.local_as != config_.local_as ||
-      next.bgp_id != config_.bgp_id || next.listen != config_.listen) {
-    std::fprintf(stderr, "reload: changes to the collector section need a restart: ignored\n");
+  // A config is applied whole or not at all: one whose exporters or listeners changed but that
+  // left them as they were would run something other than what its file says.
+  if (const auto changed = needs_restart(config_, next); !changed.empty()) {
+    std::string list;
+    for (const auto& c : changed) {
+      list += (list.empty() ? "" : ", ") + c;
+    }
+    ++stats_.reloads_refused;
+    std::fprintf(stderr,
+                 "reload refused: %s changed, which needs a restart; nothing was applied (a "
+                 "reload applies changes to peers and status_interval)\n",
+                 list.c_str());
+    return;
   }
-  if (next.dynamic_peers.size() != config_.dynamic_peers.size()) {
-    std::fprintf(stderr, "reload: changes to dynamic_peers need a restart: ignored\n");
-  }
-  if (next.exporters.size() != config_.exporters.size()) {
-    std::fprintf(stderr, "reload: changes to exporters need a restart: ignored\n");
-  }
+  config_.status_interval = next.status_interval;
   std::size_t added = 0;
   std::size_t removed = 0;
   std::size_t changed = 0;

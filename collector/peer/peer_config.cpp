@@ -34,6 +34,16 @@ std::vector<std::string> validate(const PeerConfig& c) {
   if (c.families.empty()) {
     problems.emplace_back("families must list at least one address family");
   }
+  for (const auto& f : c.add_path_receive) {
+    if (std::find(c.families.begin(), c.families.end(), f) == c.families.end()) {
+      const char* safi = bgp::to_string(f.safi);
+      problems.emplace_back("add_path lists " +
+                            std::string(f.afi == bgp::Afi::Ipv4 ? "ipv4-" : "ipv6-") +
+                            (safi != nullptr ? safi : "?") +
+                            ", which is not in families (ADD-PATH applies to negotiated "
+                            "families only)");
+    }
+  }
   if (c.receive_buffer < 2 * bgp::kMaxExtendedMessageSize) {
     problems.emplace_back("receive_buffer must hold two 65535-byte messages");
   }

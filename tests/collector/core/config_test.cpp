@@ -119,6 +119,20 @@ TEST(Config, MistakesAreRefusedWithFileLineAndWhatToFix) {
       {"", "the file is empty"},
       {with("listen: [\"127.0.0.1:1179\", \"[::1]:1179\"]", "listen: [\"[::1]:http\"]"),
        "bad port in listen address '[::1]:http'"},
+      // Accepted silently before (issue 14, fault 8).
+      {with("    name: r10\n", "    name: r10\n    name: r11\n"),
+       "c.yaml:17:5: 'name' appears twice in this mapping"},
+      {with("  hold_time: 90\n", "  hold_time: 90\n  hold_time: 30\n"),
+       "c.yaml:12:3: 'hold_time' appears twice"},
+      {with("listen: [\"127.0.0.1:1179\", \"[::1]:1179\"]", "listen: [\"127.0.0.1:0\"]"),
+       "port 0 in listen address '127.0.0.1:0'"},
+      {with("range: 10.0.0.0/8", "range: 10.1.2.3/8"),
+       "c.yaml:24:12: dynamic peer range: '10.1.2.3/8' has host bits set: did you mean "
+       "10.0.0.0/8?"},
+      {with("    max_peers: 20\n", "    max_peers: 20\n  - range: 10.0.0.0/8\n"),
+       "range 10.0.0.0/8 is listed twice (the first, line 24"},
+      {with("    add_path: [ipv4-unicast]", "    add_path: [ipv4-multicast]"),
+       "add_path lists ipv4-multicast, which is not in families"},
   };
   for (const auto& c : cases) {
     const auto e = error_of(c.text);

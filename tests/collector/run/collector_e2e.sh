@@ -8,7 +8,7 @@
 #      that the RIB dump holds exactly the routes the sent stream leaves;
 #   2. slow exporter: a null exporter slowed to 1 ms per record behind a 100-record queue:
 #      records spool to disk, nothing is lost, no session drops; a SIGHUP reload adds a peer
-#      without touching the others;
+#      without touching the others, and one that changes an exporter is refused naming it;
 #   3. kill -9: the collector rotates files every 2 s and is killed mid-run; finished files
 #      are intact, the partial one is recovered at the next start, nothing written is lost;
 #   4. a bad config is refused with file:line and what to fix; a second instance on the same
@@ -167,6 +167,11 @@ write_slow_config "peers:
     as: 64999"
 kill -HUP "$cpid"
 wait_for 10 grep -q 'reload: 1 peers added, 0 removed' "$d/run.log" || fail "slow: reload did not add the peer: $(tail -2 "$d/run.log")"
+# A change a reload cannot apply (an exporter's options) refuses the whole reload, saying what.
+sed -i 's/delay: 1ms/delay: 2ms/' "$d/c.yaml"
+kill -HUP "$cpid"
+wait_for 10 grep -q 'reload refused: exporters changed, which needs a restart' "$d/run.log" || fail "slow: an exporter change was not refused: $(tail -2 "$d/run.log")"
+sed -i 's/delay: 2ms/delay: 1ms/' "$d/c.yaml"
 # The exporter needs about 1 ms per record; give it time well past the 9 s hold time.
 wait_for 120 bash -c "[ \$(/usr/bin/python3 -c 'import json; e=json.load(open(\"$d/state/status.json\"))[\"exporters\"][0]; print(int(e[\"delivered\"]==e[\"pushed\"] and e[\"spool_bytes\"]==0))') = 1 ]" \
   || fail "slow: the exporter did not catch up"
