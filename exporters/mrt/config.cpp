@@ -184,6 +184,10 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
                  ? Format::Bgp4mp
                  : Format::Bgp4mpEt;
   o.flush_interval = parse_flush_interval(map);
+  o.max_buffer = map.bytes("max_buffer", o.max_buffer);
+  if (o.max_buffer < 64 * 1024) {
+    map.fail("max_buffer", "'max_buffer' must be at least 64k");
+  }
   o.state_changes = map.boolean("state_changes", true);
   if (map.has("collector_bgp_id")) {
     auto n = map.node("collector_bgp_id");

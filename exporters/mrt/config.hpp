@@ -43,6 +43,9 @@ struct Options {
   int bzip2_block = 9;                 // 1-9 (x 100 kB)
   Format format = Format::Bgp4mpEt;
   std::chrono::milliseconds flush_interval{1000};
+  // While the disk refuses writes, encoded records wait in memory up to this much; then
+  // accept() waits for the disk and the collector's queue and spool take the records.
+  std::uint64_t max_buffer = std::uint64_t{64} << 20;
   bool state_changes = true;
   std::optional<std::uint32_t> collector_bgp_id;  // host order; else the first peer's local id
 

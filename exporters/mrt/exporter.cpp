@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/mrt/bgp4mp.hpp"
@@ -115,12 +116,37 @@ void MrtExporter::accept(const Record& record) {
 }
 
 void MrtExporter::check_buffer_limit() {
-  if (updates_->failing() && updates_->pending_bytes() >= kMaxBufferedBytes) {
-    ++metrics_.records_refused;
-    throw ExportError("mrt exporter '" + name_ + "': the disk refuses writes and " +
-                      std::to_string(updates_->pending_bytes()) +
-                      " bytes already wait in memory; record not kept");
+  if (!updates_->failing() || updates_->pending_bytes() < options_.max_buffer) {
+    return;
   }
+  // The disk refuses writes and the memory buffer is full: wait for the disk, retrying every
+  // second. Meanwhile the collector's queue and then its spool (on the state disk) take the
+  // records, so nothing is lost and no session waits. When the collector stops, waiting ends:
+  // the buffer then grows past the limit, and stop() writes what it can.
+  log_("the disk refuses writes (" + updates_->last_error() + ") and " +
+       std::to_string(updates_->pending_bytes()) +
+       " bytes wait in memory: waiting for the disk; the collector spools the records behind");
+  ++metrics_.disk_waits;
+  while (updates_->failing() && updates_->pending_bytes() >= options_.max_buffer && !interrupted_) {
+    update_disk_alarm();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    (void)updates_->sync();
+  }
+  update_disk_alarm();
+  if (!updates_->failing()) {
+    log_("the disk takes writes again: carrying on");
+  }
+}
+
+void MrtExporter::update_disk_alarm() {
+  set_alarm("disk", updates_->failing() ? "cannot write into " + options_.directory + " (" +
+                                              updates_->last_error() +
+                                              "): " + std::to_string(updates_->pending_records()) +
+                                              " records wait in memory" +
+                                              (updates_->pending_bytes() >= options_.max_buffer
+                                                   ? ", the rest in the collector's spool"
+                                                   : "")
+                                        : std::string());
 }
 
 void MrtExporter::write_message(const Record& record) {
@@ -229,6 +255,7 @@ void MrtExporter::flush(std::int64_t now_us) {
     abandoned_.push_back(std::move(a));
   }
   salvage(false, now_us);
+  update_disk_alarm();
 }
 
 void MrtExporter::salvage(bool force, std::int64_t now_us) {

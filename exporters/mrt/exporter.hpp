@@ -10,6 +10,7 @@
 // the operator's description.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -26,9 +27,6 @@ namespace bgpscribe::exporters::mrt {
 
 // Encoded records are handed to the compressor (one flush point) at least this often by size.
 inline constexpr std::size_t kSyncBytes = std::size_t{8} << 20;
-// While the disk refuses writes, records wait in memory up to this much; beyond it accept()
-// refuses records with ExportError.
-inline constexpr std::size_t kMaxBufferedBytes = std::size_t{64} << 20;
 
 class MrtExporter final : public Exporter {
  public:
@@ -41,6 +39,7 @@ class MrtExporter final : public Exporter {
   void accept(const Record& record) override;
   void flush(std::int64_t now_us) override;
   void stop() override;
+  void interrupt() override { interrupted_ = true; }
   [[nodiscard]] std::chrono::seconds snapshot_interval() const override;
   [[nodiscard]] bool wants_snapshots() const override { return options_.rib_enabled(); }
 
@@ -55,6 +54,7 @@ class MrtExporter final : public Exporter {
   void rotate_for(std::int64_t time_us);
   void close_updates();
   void check_buffer_limit();
+  void update_disk_alarm();
   void salvage(bool force, std::int64_t now_us);
   [[nodiscard]] codec::mrt::WriterOptions writer_options(codec::mrt::Compression c) const;
 
@@ -72,6 +72,8 @@ class MrtExporter final : public Exporter {
   std::int64_t last_sync_us_ = 0;
   std::int64_t next_salvage_us_ = 0;
   std::vector<Abandoned> abandoned_;
+  // The collector is stopping: a full buffer no longer makes accept() wait for the disk.
+  std::atomic<bool> interrupted_{false};
 };
 
 // `type: mrt` in the config (docs/mrt-exporter.md lists the options).

@@ -11,6 +11,7 @@ struct Metrics {
   std::uint64_t bytes_written = 0;       // their uncompressed bytes
   std::uint64_t files_finished = 0;      // renamed to their final name
   std::uint64_t write_errors = 0;        // failed writes, flushes, closes, renames
+  std::uint64_t disk_waits = 0;          // times accept() waited for a disk refusing writes
   std::uint64_t records_refused = 0;     // ExportError thrown: the record could not be kept
   std::uint64_t messages = 0;            // BGP4MP message records
   std::uint64_t add_path_messages = 0;   // of which _ADDPATH subtypes

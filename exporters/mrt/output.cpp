@@ -113,6 +113,7 @@ bool FileStream::open_file() {
   fs::create_directories(wanted_.parent_path(), ec);
   if (ec) {
     ++metrics_.write_errors;
+    last_error_ = "create directory: " + ec.message();
     log_("cannot create directory " + wanted_.parent_path().string() + ": " + ec.message());
     return false;
   }
@@ -120,6 +121,7 @@ bool FileStream::open_file() {
   auto writer = std::make_unique<codec::mrt::FileWriter>();
   if (!writer->open(partial_path(name).string(), partial_options_)) {
     ++metrics_.write_errors;
+    last_error_ = describe("create", writer->system_error());
     log_("cannot create " + partial_path(name).string() + ": " +
          std::strerror(writer->system_error()));
     return false;
@@ -135,6 +137,7 @@ bool FileStream::open_file() {
 void FileStream::abandon(const char* what, int error) {
   ++metrics_.write_errors;
   failing_ = true;
+  last_error_ = describe(what, error);
   log_("write error on " + partial_path(final_).string() + " (" + describe(what, error) +
        "): keeping its " + std::to_string(file_records_) +
        " flushed records for recovery, retrying in a new file");

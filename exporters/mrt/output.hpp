@@ -63,6 +63,8 @@ class FileStream {
   // Removes the current temporary without finishing it and forgets the buffer.
   void discard();
   [[nodiscard]] bool failing() const { return failing_; }
+  // What the last write error was ("write: No space left on device"), while failing().
+  [[nodiscard]] const std::string& last_error() const { return last_error_; }
   [[nodiscard]] const std::filesystem::path& current_path() const { return final_; }
 
   std::vector<Abandoned> take_abandoned() { return std::move(abandoned_); }
@@ -84,6 +86,7 @@ class FileStream {
   std::uint64_t file_records_ = 0;  // synced into the current file
   std::uint64_t file_bytes_ = 0;    // uncompressed
   bool failing_ = false;
+  std::string last_error_;
   std::vector<Abandoned> abandoned_;
 };
 
