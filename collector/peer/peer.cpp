@@ -35,9 +35,10 @@ const char* to_string(GracefulRestartEvent e) {
 
 namespace {
 
-fsm::Config fsm_config(const PeerConfig& c, bool passive) {
+fsm::Config fsm_config(const PeerConfig& c, bool passive, Millis open_hold) {
   fsm::Config f;
   f.passive = passive;
+  f.open_hold = open_hold;
   f.connect_retry = c.connect_retry;
   f.hold_time = c.hold_time;
   f.delay_open = c.delay_open;
@@ -99,7 +100,7 @@ std::vector<std::uint8_t> attribute_at(std::span<const std::uint8_t> message,
 
 struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Session> {
   Session(Peer& p, bool out, bool passive)
-      : peer(p), outbound(out), machine(fsm_config(p.config_, passive)) {
+      : peer(p), outbound(out), machine(fsm_config(p.config_, passive, p.open_hold_)) {
     for (auto& t : timers) {
       t = std::make_unique<asio::steady_timer>(p.process_.io());
     }
@@ -414,9 +415,15 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
 
   void on_closed(net::Connection& /*c*/, boost::system::error_code ec) override {
     conn.reset();
-    dispatch(fsm::Event{fsm::EventType::TcpFailed}, ec == asio::error::eof
-                                                        ? std::string("connection closed by peer")
-                                                        : "connection lost: " + ec.message());
+    const std::string why = ec == asio::error::eof ? std::string("connection closed by peer")
+                                                   : "connection lost: " + ec.message();
+    dispatch(fsm::Event{fsm::EventType::TcpFailed}, why);
+    if (!outbound && state() != State::Idle) {
+      // Before the OPEN, TcpFailed leaves the FSM in Active, waiting for a connection that for
+      // an inbound session never comes (the next one is a session of its own): end it, or it
+      // keeps one of the Peer's two inbound places (and a dynamic range's place) for good.
+      dispatch(fsm::Event{fsm::EventType::ManualStop}, why);
+    }
   }
 
   void on_frame_error(net::Connection& /*c*/, const codec::bgp::Frame& f,
@@ -518,6 +525,13 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
                                             : codec::bgp::kMaxMessageSize;
     conn->set_max_message_size(max_size);
     peer.learned_as_ = negotiated->peer_as;
+    if (peer.dynamic_ && !peer.process_.admit_dynamic(peer)) {
+      // The range reached max_peers while this connection waited (RFC 4486 section 4).
+      fsm::Event e{fsm::EventType::MessageError};
+      e.notification = NotificationInfo::cease(codec::bgp::cease_subcode::kConnectionRejected);
+      dispatch(e, "dynamic range full (max_peers)");
+      return;
+    }
     if (peer.on_open_) {
       peer.on_open_(peer, open);
       if (!conn) {
@@ -679,16 +693,35 @@ void Peer::stop(std::string_view shutdown_text) {
   recompute_state("stopped");
 }
 
-void Peer::shutdown_for_removal() {
+void Peer::shutdown_for_removal(std::string_view why) {
   started_ = false;
   removed_ = true;
   fsm::Event e{fsm::EventType::ManualStop};
   e.notification = NotificationInfo::cease(codec::bgp::cease_subcode::kPeerDeconfigured);
   for (auto* s : sessions()) {
-    s->dispatch(e, "removed");
+    s->dispatch(e, why);
   }
   timers_.clear();
   gr_timer_.cancel();
+  recompute_state(why);  // a passive peer without connections was Active until now
+}
+
+void Peer::check_unused() {
+  if (!dynamic_) {
+    return;
+  }
+  auto unused = [](const Peer& p) {
+    // stop() keeps the Peer (its address stays refused) until the application removes it.
+    return p.started_ && !p.removed_ && !p.outbound_ && p.inbound_.empty() && p.stale_.empty();
+  };
+  if (!unused(*this)) {
+    return;
+  }
+  asio::post(process_.io(), [w = std::weak_ptr<Peer*>(self_), unused] {
+    if (auto p = w.lock(); p && unused(**p)) {
+      (*p)->process_.dynamic_peer_unused(**p);
+    }
+  });
 }
 
 std::uint32_t Peer::peer_as() const {
@@ -936,6 +969,7 @@ void Peer::retire(Session& s) {
     }
   });
   recompute_state("connection closed");
+  check_unused();
 }
 
 void Peer::message_error(Session& s, const codec::Error& e, std::span<const std::uint8_t> bytes,
@@ -1204,6 +1238,7 @@ void Peer::graceful_restart_expire() {
       on_graceful_restart_(*this, GracefulRestartEvent::Expired, f);
     }
   }
+  check_unused();  // a dynamic peer that did not come back
 }
 
 // ---- Sending -----------------------------------------------------------------------------------

@@ -157,8 +157,11 @@ class Peer {
   // ---- Used by Process ----------------------------------------------------------------------
   // An inbound connection from this peer's address.
   void accept(net::tcp::socket socket);
-  // Stops without NOTIFICATION callbacks (peer removed) and drops every timer.
-  void shutdown_for_removal();
+  // Stops without NOTIFICATION callbacks (peer removed), drops every timer and reports Idle.
+  void shutdown_for_removal(std::string_view why = "removed");
+  // How long each connection waits for the peer's OPEN (the OpenSent hold timer); set before
+  // the first connection. Dynamic peers use their range's open_timeout.
+  void set_open_hold(Millis d) { open_hold_ = d; }
 
  private:
   struct Session;
@@ -184,6 +187,9 @@ class Peer {
   void graceful_restart_end_of_rib(codec::bgp::AfiSafi f);
   void graceful_restart_expire();
   bool send_bytes(std::span<const std::uint8_t> bytes, codec::bgp::MessageType type);
+  // A dynamic peer left without connections or stale routes tells the Process (which removes
+  // it), once the current callback chain has returned.
+  void check_unused();
 
   Process& process_;
   PeerConfig config_;
@@ -198,6 +204,7 @@ class Peer {
   static constexpr std::size_t kMaxInbound = 2;
   std::uint32_t learned_as_ = 0;
   std::uint64_t established_count_ = 0;
+  Millis open_hold_ = fsm::Config{}.open_hold;
 
   // Max-prefix accounting: one key per held (family, prefix, path id).
   struct RouteKey {

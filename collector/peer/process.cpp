@@ -153,9 +153,19 @@ void Process::on_accept(tcp::socket socket) {
     return;
   }
   DynamicPeers& d = dynamic_[best];
-  if (dynamic_counts_[best] >= d.max_peers) {
-    ++stats_.refused_connections;
+  RangeCounts& counts = dynamic_counts_[best];
+  // Closed unread either way: the range has no room for another peer, or enough connections
+  // of it are still to send their OPEN (those must not take the places of real routers).
+  if (counts.peers >= d.max_peers) {
+    ++stats_.refused_range_full;
     socket.close(ec);
+    refuse(d, address, "dynamic range full (max_peers)");
+    return;
+  }
+  if (counts.pending >= d.max_pending.value_or(std::min<std::size_t>(d.max_peers, 64))) {
+    ++stats_.refused_pending_full;
+    socket.close(ec);
+    refuse(d, address, "too many connections of the range waiting for their OPEN (max_pending)");
     return;
   }
   PeerConfig c = d.peer_template;
@@ -165,7 +175,9 @@ void Process::on_accept(tcp::socket socket) {
   c.passive = true;
   peers_.push_back(std::make_unique<Peer>(*this, std::move(c), true));
   Peer& p = *peers_.back();
-  ++dynamic_counts_[best];
+  p.set_open_hold(d.open_timeout);
+  ++counts.pending;
+  dynamic_slots_[&p] = DynamicSlot{best, false, false};
   ++stats_.dynamic_peers_created;
   ++stats_.accepted;
   if (d.on_new_peer) {
@@ -207,7 +219,44 @@ Peer& Process::add_peer(PeerConfig config) {
   return *peers_.back();
 }
 
+void Process::refuse(DynamicPeers& d, const codec::bgp::IpAddress& address, std::string_view why) {
+  ++stats_.refused_connections;
+  if (d.on_refused) {
+    d.on_refused(address, why);
+  }
+}
+
+bool Process::admit_dynamic(Peer& peer) {
+  auto it = dynamic_slots_.find(&peer);
+  if (it == dynamic_slots_.end() || it->second.admitted) {
+    return true;  // a later connection of a peer already in
+  }
+  DynamicSlot& slot = it->second;
+  DynamicPeers& d = dynamic_[slot.range];
+  RangeCounts& counts = dynamic_counts_[slot.range];
+  if (counts.peers >= d.max_peers) {
+    // Other connections of the range got their OPEN in first; this one is closed with
+    // Cease / Connection Rejected and removed with its session.
+    slot.refused = true;
+    ++stats_.refused_range_full;
+    refuse(d, peer.config().peer_address, "dynamic range full (max_peers) at the OPEN");
+    return false;
+  }
+  slot.admitted = true;
+  --counts.pending;
+  ++counts.peers;
+  return true;
+}
+
+void Process::dynamic_peer_unused(Peer& peer) {
+  discard(peer, "dynamic peer removed: no connection left");
+}
+
 void Process::remove_peer(Peer& peer) {
+  discard(peer, "removed");
+}
+
+void Process::discard(Peer& peer, std::string_view why) {
   auto it =
       std::find_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p.get() == &peer; });
   if (it == peers_.end()) {
@@ -215,12 +264,23 @@ void Process::remove_peer(Peer& peer) {
   }
   std::unique_ptr<Peer> owned = std::move(*it);
   peers_.erase(it);
-  owned->shutdown_for_removal();
-  if (owned->dynamic()) {
-    // Its place in the range is free again (max_peers counts the range's current peers).
-    const std::size_t range = dynamic_range_for(owned->config().peer_address);
-    if (range < dynamic_counts_.size() && dynamic_counts_[range] > 0) {
-      --dynamic_counts_[range];
+  owned->shutdown_for_removal(why);
+  if (auto slot = dynamic_slots_.find(owned.get()); slot != dynamic_slots_.end()) {
+    // Its place in the range (or among the pending connections) is free again.
+    const DynamicSlot s = slot->second;
+    dynamic_slots_.erase(slot);
+    RangeCounts& counts = dynamic_counts_[s.range];
+    if (s.admitted) {
+      --counts.peers;
+    } else {
+      --counts.pending;
+      if (!s.refused) {
+        ++stats_.pending_closed;
+      }
+    }
+    ++stats_.dynamic_peers_removed;
+    if (dynamic_[s.range].on_peer_removed) {
+      dynamic_[s.range].on_peer_removed(*owned);
     }
   }
   if (!owned->config().md5_password.empty() && !owned->dynamic()) {
@@ -241,7 +301,7 @@ void Process::add_dynamic_peers(DynamicPeers d) {
     install_md5_everywhere(d.range.address, d.range.length, d.peer_template.md5_password);
   }
   dynamic_.push_back(std::move(d));
-  dynamic_counts_.push_back(0);
+  dynamic_counts_.emplace_back();
 }
 
 Peer* Process::find_peer(const codec::bgp::IpAddress& address) const {

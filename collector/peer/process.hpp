@@ -14,6 +14,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
@@ -23,22 +26,45 @@
 namespace bgpscribe::collector {
 
 // Accept sessions from any address in `range` whose AS is in `allowed_as` (any AS when empty).
+// A Peer made from the template lives while it has a connection (or, after a graceful-restart
+// drop, until its stale routes expire) and is then removed, which frees its place: an address
+// that connected once keeps nothing. A connection counts against `max_pending` until its OPEN
+// is accepted, and against `max_peers` from then on; one that sends no OPEN within
+// `open_timeout` gets Hold Timer Expired (4/0). docs/speaker.md, "Dynamic peers".
 struct DynamicPeers {
   codec::bgp::Prefix range{};
   std::vector<std::uint32_t> allowed_as;
   PeerConfig peer_template;  // peer_address, peer_as and passive are filled in per peer
   // Called once per new Peer, before its first message is read: set callbacks here.
   std::function<void(Peer&)> on_new_peer;
-  // Connections that would make more peers of this range are refused (removed peers free
-  // their place).
+  // Called once per Peer of the range just before it is destroyed (session over, no OPEN, or
+  // remove_peer), after its last state change: forget the Peer& here.
+  std::function<void(Peer&)> on_peer_removed;
+  // Called for each connection refused (address, why): the range is full, or too many
+  // connections of the range are waiting for their OPEN. Also counted in ProcessStats.
+  std::function<void(const codec::bgp::IpAddress&, std::string_view)> on_refused;
+  // Peers of the range past their OPEN; more are refused (at the connection, or with Cease /
+  // Connection Rejected, 6/5, at the OPEN).
   std::size_t max_peers = 4096;
+  // Connections of the range still waiting for their OPEN; more are closed unread.
+  // Default: min(max_peers, 64).
+  std::optional<std::size_t> max_pending;
+  // How long a connection may go without sending its OPEN (after our own, which DelayOpen
+  // holds back): the OpenSent hold timer of a dynamic peer, instead of RFC 4271's 4 minutes.
+  Millis open_timeout{std::chrono::seconds(5)};
 };
 
 struct ProcessStats {
   std::uint64_t accepted = 0;               // connections accepted from a known or dynamic peer
   std::uint64_t unmatched_connections = 0;  // closed at once: no peer or range matched
-  std::uint64_t refused_connections = 0;    // matched, but refused (peer stopped, range full)
+  std::uint64_t refused_connections = 0;    // of a dynamic range, refused: the two reasons below
+  std::uint64_t refused_range_full = 0;     // max_peers reached (at the connection or the OPEN)
+  std::uint64_t refused_pending_full = 0;   // max_pending connections waiting for their OPEN
   std::uint64_t dynamic_peers_created = 0;
+  std::uint64_t dynamic_peers_removed = 0;  // their session ended: the place is free again
+  // Dynamic peers removed before an OPEN of theirs was accepted: no OPEN within open_timeout,
+  // a refused OPEN (AS not allowed, ...), or the connection closed by the other side.
+  std::uint64_t pending_closed = 0;
 };
 
 class Process {
@@ -71,6 +97,13 @@ class Process {
   [[nodiscard]] boost::asio::io_context& io() { return *io_; }
   [[nodiscard]] const ProcessStats& stats() const { return stats_; }
 
+  // ---- Used by Peer -------------------------------------------------------------------------
+  // A dynamic peer's OPEN was accepted: it moves from its range's pending connections to its
+  // peers; false (and counted) when the range already has max_peers.
+  bool admit_dynamic(Peer& peer);
+  // A dynamic peer has no connection left (and no stale routes): it is removed.
+  void dynamic_peer_unused(Peer& peer);
+
  private:
   struct Listener;
   void accept_next(Listener& l);
@@ -81,6 +114,9 @@ class Process {
                    const std::string& key) const;
   void install_md5_everywhere(const codec::bgp::IpAddress& address, std::uint8_t length,
                               const std::string& key) const;
+  // Takes the peer out of peers_ and destroys it once the current callback chain has returned.
+  void discard(Peer& peer, std::string_view why);
+  void refuse(DynamicPeers& d, const codec::bgp::IpAddress& address, std::string_view why);
 
   std::unique_ptr<boost::asio::io_context> owned_io_;
   boost::asio::io_context* io_;
@@ -88,7 +124,17 @@ class Process {
   std::vector<std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> removed_;
   std::vector<DynamicPeers> dynamic_;
-  std::vector<std::size_t> dynamic_counts_;
+  struct RangeCounts {
+    std::size_t peers = 0;    // past their OPEN: against max_peers
+    std::size_t pending = 0;  // waiting for their OPEN: against max_pending
+  };
+  std::vector<RangeCounts> dynamic_counts_;
+  struct DynamicSlot {
+    std::size_t range = 0;
+    bool admitted = false;  // counted in peers, else in pending
+    bool refused = false;   // its OPEN came with the range full
+  };
+  std::unordered_map<const Peer*, DynamicSlot> dynamic_slots_;
   ProcessStats stats_;
 };
 

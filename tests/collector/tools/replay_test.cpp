@@ -472,6 +472,8 @@ class Sink {
     port_ = process_.listen(*bgp::IpAddress::parse("127.0.0.1"), port);
     DynamicPeers d;
     d.range = pfx("127.0.0.0/8");
+    // Hundreds of replay sessions connect at once (--clone): none may wait for a pending place.
+    d.max_pending = d.max_peers;
     d.peer_template.local_as = 65000;
     d.peer_template.local_id = 0x0A000001;
     d.peer_template.families = {bgp::kIpv4Unicast, bgp::kIpv6Unicast};
