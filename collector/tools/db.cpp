@@ -341,7 +341,7 @@ Sql build_query(const QueryOptions& q) {
         sql.add(a.size() > 2 ? parse_time(n, a[2], "time") : "infinity", "timestamptz");
     sql.text =
         "SELECT h.time, h.peer_id, p.address AS peer, p.asn AS peer_as, h.prefix, h.path_id, "
-        "h.action, h.as_path, h.next_hop, "
+        "h.action, h.cause, h.as_path, h.next_hop, "
         "array_to_string(h.communities || h.large_communities, ' ') AS communities "
         "FROM bgp.prefix_history(" +
         p + ", " + from + ", " + to + ", " + (q.more_specifics ? "true" : "false") + ", " +
@@ -360,7 +360,7 @@ Sql build_query(const QueryOptions& q) {
     }
     sql.text =
         "SELECT c.bucket_start AS bucket, c.peer_id, p.address AS peer, c.announcements, "
-        "c.withdrawals FROM bgp.update_counts(" +
+        "c.withdrawals, c.implicit_withdrawals FROM bgp.update_counts(" +
         from + ", " + to + ", " + bucket + peer +
         ") c LEFT JOIN bgp.peers p ON p.peer_id = c.peer_id ORDER BY 1, 2";
   }

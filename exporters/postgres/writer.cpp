@@ -822,9 +822,25 @@ std::vector<std::int32_t> Writer::peer_ids(const Batch& batch) {
         "p.capabilities_received), open_sent = coalesce(EXCLUDED.open_sent, p.open_sent), "
         "open_received = coalesce(EXCLUDED.open_received, p.open_received), "
         "first_seen = least(p.first_seen, EXCLUDED.first_seen), "
-        "last_seen = greatest(p.last_seen, EXCLUDED.last_seen) RETURNING peer_id",
+        "last_seen = greatest(p.last_seen, EXCLUDED.last_seen) RETURNING peer_id, xmax = 0",
         params);
-    ids.push_back(static_cast<std::int32_t>(r.integer(0, 0)));
+    const auto id = static_cast<std::int32_t>(r.integer(0, 0));
+    if (p.asn != 0 && r.get(0, 1) == "t") {
+      // The first row of a peer with its AS: a dynamic peer's transitions before its OPEN (in
+      // an earlier batch, when the OPEN came late) were written under AS 0; they are this
+      // peer's, so they move here and the AS 0 row goes (it never holds routes).
+      const auto moved = PgParams().integer(collector_id_).text(address).integer(id);
+      db().exec(
+          "UPDATE bgp.peer_events e SET peer_id = $3 FROM bgp.peers p WHERE p.peer_id = "
+          "e.peer_id AND p.collector_id = $1 AND p.address = $2 AND p.asn = 0",
+          moved);
+      db().exec(
+          "DELETE FROM bgp.peers p WHERE p.collector_id = $1 AND p.address = $2 AND p.asn = 0 "
+          "AND NOT EXISTS (SELECT 1 FROM bgp.peer_events e WHERE e.peer_id = p.peer_id) AND $3 "
+          "<> p.peer_id",
+          moved);
+    }
+    ids.push_back(id);
   }
   return ids;
 }
@@ -1200,20 +1216,23 @@ bool Writer::apply_part(Lane& lane, InFlight& f, std::uint32_t part) {
 
 void Writer::apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids) {
   if (batch.restart_us != 0) {
-    // Sessions of the previous run that did not end cleanly (kill -9, power loss) still have
-    // routes here: they went down when that run did, which is known no later than now.
+    // Sessions of the previous run that did not end cleanly (kill -9, power loss) are still in
+    // the state their last event left them, routes or not: they went down when that run did,
+    // which is known no later than now.
     const auto params = PgParams().integer(collector_id_);
     db().exec("INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason) SELECT " +
                   ts(batch.restart_us) +
-                  ", peer_id, 'Established', 'Idle', 'collector restarted' FROM (SELECT DISTINCT "
-                  "r.peer_id FROM bgp.rib r JOIN bgp.peers p USING (peer_id) WHERE "
-                  "p.collector_id = $1) s",
+                  ", p.peer_id, e.new_state, 'Idle', 'collector restarted' FROM bgp.peers p "
+                  "CROSS JOIN LATERAL (SELECT x.new_state FROM bgp.peer_events x WHERE "
+                  "x.peer_id = p.peer_id ORDER BY x.time DESC LIMIT 1) e WHERE "
+                  "p.collector_id = $1 AND e.new_state <> 'Idle'",
               params);
-    db().exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
-                  ts(batch.restart_us) +
-                  ", r.peer_id, 0, r.prefix, r.path_id, NULL FROM bgp.rib r JOIN bgp.peers p "
-                  "USING (peer_id) WHERE p.collector_id = $1",
-              params);
+    db().exec(
+        "INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id, cause) SELECT " +
+            ts(batch.restart_us) +
+            ", r.peer_id, 0, r.prefix, r.path_id, NULL, 'collector_restart' FROM bgp.rib r JOIN "
+            "bgp.peers p USING (peer_id) WHERE p.collector_id = $1",
+        params);
     db().exec(
         "DELETE FROM bgp.rib r USING bgp.peers p WHERE p.peer_id = r.peer_id AND "
         "p.collector_id = $1",
@@ -1222,10 +1241,11 @@ void Writer::apply_session_ends(const Batch& batch, const std::vector<std::int32
   for (const auto& d : batch.downs) {
     // A session that went down withdraws all its routes: logged, then gone from the RIB.
     const auto params = PgParams().integer(ids[d.peer]);
-    db().exec("INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id) SELECT " +
-                  ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
-                  ", prefix, path_id, NULL FROM bgp.rib WHERE peer_id = $1",
-              params);
+    db().exec(
+        "INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id, cause) SELECT " +
+            ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
+            ", prefix, path_id, NULL, 'session_down' FROM bgp.rib WHERE peer_id = $1",
+        params);
     db().exec("DELETE FROM bgp.rib WHERE peer_id = $1", params);
   }
   if (batch.checkpoint_us != 0) {

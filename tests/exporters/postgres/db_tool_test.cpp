@@ -144,14 +144,14 @@ TEST_F(DbToolTest, HistoryWithMoreSpecifics) {
                            "--format", "csv"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            "time,peer_id,peer,peer_as,prefix,path_id,action,as_path,next_hop,communities\n"
-            "2024-05-14 10:00:00+00,1,192.0.2.1,64501,10.1.0.0/16,0,announce,64501 3356 15169,"
-            "192.0.2.1,65000:100 65000:1:2\n"
-            "2024-05-14 10:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,announce,64502 174 13335,"
-            "2001:db8::2,\n"
-            "2024-05-14 11:00:00+00,1,192.0.2.1,64501,10.1.2.0/24,0,announce,64501 3356 15169,"
-            "192.0.2.1,65000:100 65000:1:2\n"
-            "2024-05-14 12:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,withdraw,,,\n");
+            "time,peer_id,peer,peer_as,prefix,path_id,action,cause,as_path,next_hop,communities\n"
+            "2024-05-14 10:00:00+00,1,192.0.2.1,64501,10.1.0.0/16,0,announce,update,"
+            "64501 3356 15169,192.0.2.1,65000:100 65000:1:2\n"
+            "2024-05-14 10:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,announce,update,"
+            "64502 174 13335,2001:db8::2,\n"
+            "2024-05-14 11:00:00+00,1,192.0.2.1,64501,10.1.2.0/24,0,announce,update,"
+            "64501 3356 15169,192.0.2.1,65000:100 65000:1:2\n"
+            "2024-05-14 12:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,withdraw,update,,,\n");
   // Without --more-specifics the /24 is not there.
   const Outcome exact = query({"history", "10.1.0.0/16", "--format", "csv"});
   EXPECT_EQ(exact.status, 0) << exact.err;
@@ -182,9 +182,9 @@ TEST_F(DbToolTest, LookupOriginThroughCommunityCounts) {
       query({"counts", "2024-05-14", "2024-05-15", "12h", "2001:db8::2", "--format", "csv"});
   EXPECT_EQ(counts.status, 0) << counts.err;
   EXPECT_EQ(counts.out,
-            "bucket,peer_id,peer,announcements,withdrawals\n"
-            "2024-05-14 00:00:00+00,2,2001:db8::2,1,0\n"
-            "2024-05-14 12:00:00+00,2,2001:db8::2,0,1\n");
+            "bucket,peer_id,peer,announcements,withdrawals,implicit_withdrawals\n"
+            "2024-05-14 00:00:00+00,2,2001:db8::2,1,0,0\n"
+            "2024-05-14 12:00:00+00,2,2001:db8::2,0,1,0\n");
 }
 
 TEST_F(DbToolTest, BadArgumentsExitTwoWithTheReason) {
@@ -249,16 +249,16 @@ TEST_F(DbToolTest, MigrateAndStatus) {
   const Outcome first = run({"db", "migrate", "--dsn", fresh.dsn()});
   EXPECT_EQ(first.status, 0) << first.err;
   EXPECT_EQ(first.out,
-            "schema version 0 -> 4; applied:\n  1  0001_archive.sql\n"
+            "schema version 0 -> 5; applied:\n  1  0001_archive.sql\n"
             "  2  0002_queries.sql\n  3  0003_writer_parts.sql\n"
-            "  4  0004_prefix_hash_partitions.sql\n");
+            "  4  0004_prefix_hash_partitions.sql\n  5  0005_update_causes.sql\n");
   const Outcome again = run({"db", "migrate", "--dsn", fresh.dsn()});
   EXPECT_EQ(again.status, 0) << again.err;
-  EXPECT_EQ(again.out, "schema version 4: up to date, nothing applied\n");
+  EXPECT_EQ(again.out, "schema version 5: up to date, nothing applied\n");
 
   const Outcome status = run({"db", "status", "--dsn", db_->dsn()});
   EXPECT_EQ(status.status, 0) << status.err;
-  EXPECT_NE(status.out.find("schema version:  4 (this bgpscribe: 4)\n"), std::string::npos)
+  EXPECT_NE(status.out.find("schema version:  5 (this bgpscribe: 5)\n"), std::string::npos)
       << status.out;
   EXPECT_NE(status.out.find(" updates           |          1 | 2024-05-14 00:00:00+00 | "
                             "2024-05-15 00:00:00+00 |"),

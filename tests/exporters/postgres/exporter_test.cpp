@@ -756,6 +756,63 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
   EXPECT_EQ(q("SELECT new_state FROM bgp.peer_events WHERE old_state = 'Established'"), "Idle");
   // One transaction for the whole batch (it reads bgp.rib): every part counted in it.
   EXPECT_EQ(progress(), "0:1 1:1");
+  // The withdrawals are the session's end, not the peer's: queries tell them apart.
+  EXPECT_EQ(q("SELECT string_agg(DISTINCT cause::text, ',') FROM bgp.updates WHERE attr_id IS "
+              "NULL"),
+            "session_down");
+  EXPECT_EQ(q("SELECT announcements || ' ' || withdrawals || ' ' || implicit_withdrawals FROM "
+              "bgp.update_counts('2026-01-01', '2027-01-01', '400 days') c JOIN bgp.peers p USING "
+              "(peer_id) WHERE p.asn = 64500"),
+            "2 0 2");
+}
+
+TEST_F(WriterTest, ARestartEndsEverySessionTheCrashedRunLeftOpenRoutesOrNot) {
+  BatchBuilder b;
+  auto with_routes = peer("192.0.2.10", 64500, 1);
+  auto without = peer("192.0.2.11", 64501, 2);
+  auto ended = peer("192.0.2.12", 64502, 3);
+  for (const auto& p : {with_routes, without, ended}) {
+    b.add(state(kT0, p, SessionState::OpenConfirm, SessionState::Established));
+  }
+  b.add(message(kT0 + 1, with_routes, update({"10.0.0.0/8"})));
+  b.add(state(kT0 + 2, ended, SessionState::Established, SessionState::Idle));
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 2;
+  down.peer = ended;
+  b.add(down);
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  // The next run's first batch (kill -9 in between: nothing ended the other two sessions).
+  b.restart(kT0 + 5'000'000);
+  batches.push_back(b.seal(0));
+  EXPECT_EQ(run(std::move(batches)).batches, 2U);
+  EXPECT_EQ(q("SELECT string_agg(p.asn || ':' || e.old_state, ' ' ORDER BY p.asn) FROM "
+              "bgp.peer_events e JOIN bgp.peers p USING (peer_id) WHERE e.reason = 'collector "
+              "restarted'"),
+            "64500:Established 64501:Established");
+  EXPECT_EQ(q("SELECT count(*) || ' ' || min(cause::text) FROM bgp.updates WHERE attr_id IS NULL"),
+            "1 collector_restart");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "0");
+}
+
+TEST_F(WriterTest, ADynamicPeerWhoseOpenComesInALaterBatchHasOnePeerRow) {
+  BatchBuilder b;
+  auto pre = peer("192.0.2.10", 0);  // connected; AS unknown until its OPEN
+  auto p = peer("192.0.2.10", 64500);
+  b.add(state(kT0, pre, SessionState::Idle, SessionState::Active));
+  b.add(state(kT0 + 1, pre, SessionState::Active, SessionState::OpenSent));
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));  // sealed before the OPEN came (it came more than 1 s later)
+  b.add(state(kT0 + 2'000'000, p, SessionState::OpenSent, SessionState::OpenConfirm));
+  b.add(state(kT0 + 2'000'001, p, SessionState::OpenConfirm, SessionState::Established));
+  b.add(message(kT0 + 2'000'002, p, update({"10.0.0.0/8"})));
+  batches.push_back(b.seal(0));
+  EXPECT_EQ(run(std::move(batches)).batches, 2U);
+  EXPECT_EQ(q("SELECT string_agg(asn::text, ',') FROM bgp.peers"), "64500");
+  EXPECT_EQ(q("SELECT string_agg(new_state, ',' ORDER BY time) FROM bgp.peer_events e JOIN "
+              "bgp.peers p USING (peer_id) WHERE p.asn = 64500"),
+            "Active,OpenSent,OpenConfirm,Established");
 }
 
 TEST_F(WriterTest, AddPathIdsKeepRoutesApartInTheLogTheRibAndRouteAt) {
