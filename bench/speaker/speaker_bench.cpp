@@ -527,6 +527,7 @@ int run_passive_side(const FleetOptions& o, const Endpoint& listen,
   d.peer_template.local_id = identifier(listen.address);
   d.peer_template.hold_time = o.hold;
   d.max_peers = o.peers + 16;
+  d.max_pending = d.max_peers;  // every session connects at once: none may wait apart
   d.on_new_peer = [&](Peer& p) {
     if (process.stats().dynamic_peers_created == 1) {
       first_accept = SteadyClock::now();

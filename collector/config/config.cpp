@@ -421,6 +421,13 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
       }
       r.allowed_as = parse_as_list(m, "allowed_as");
       r.max_peers = static_cast<std::size_t>(m.integer("max_peers", 1, 1'000'000, 4096));
+      r.max_pending = static_cast<std::size_t>(
+          m.integer("max_pending", 1, 1'000'000,
+                    static_cast<std::int64_t>(std::min<std::size_t>(r.max_peers, 64))));
+      r.open_timeout = std::chrono::seconds(m.seconds("open_timeout", 5));
+      if (r.open_timeout.count() <= 0) {
+        m.fail("open_timeout", "'open_timeout' must be at least 1s");
+      }
       r.peer_template = base;
       apply_peer_options(m, r.peer_template);
       m.check_unknown();

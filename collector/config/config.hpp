@@ -33,6 +33,8 @@ struct DynamicRange {
   codec::bgp::Prefix range{};
   std::vector<std::uint32_t> allowed_as;  // empty: any AS
   std::size_t max_peers = 4096;
+  std::size_t max_pending = 64;  // connections waiting for their OPEN (at most max_peers)
+  std::chrono::milliseconds open_timeout{5000};  // how long a connection may go without an OPEN
   PeerConfig peer_template;
   int line = 0;
 };

@@ -317,7 +317,25 @@ void Collector::start() {
     dp.allowed_as = d.allowed_as;
     dp.max_peers = d.max_peers;
     dp.peer_template = d.peer_template;
+    dp.max_pending = d.max_pending;
+    dp.open_timeout = d.open_timeout;
     dp.on_new_peer = [this](Peer& p) { attach(p); };
+    // The session is over and its place in the range free: its state goes (a later Peer of
+    // the same address keeps the address's id, see id_for).
+    dp.on_peer_removed = [this](Peer& p) {
+      if (auto it = peers_.find(&p); it != peers_.end()) {
+        rib_.remove_peer(it->second.id);
+        peers_.erase(it);
+      }
+    };
+    dp.on_refused = [this](const bgp::IpAddress& address, std::string_view why) {
+      std::uint64_t held = 0;
+      if (refused_log_.take(unix_micros() / 1'000'000, held)) {
+        std::fprintf(stderr, "dynamic peers: connection from %s refused: %.*s%s\n",
+                     address.to_string().c_str(), static_cast<int>(why.size()), why.data(),
+                     held > 0 ? (" (" + std::to_string(held) + " more not logged)").c_str() : "");
+      }
+    };
     process_.add_dynamic_peers(std::move(dp));
   }
   wait_signal();
@@ -447,7 +465,9 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
     const auto& a = now.dynamic_peers[i];
     const auto& b = next.dynamic_peers[i];
     ranges_same = a.range == b.range && a.allowed_as == b.allowed_as &&
-                  a.max_peers == b.max_peers && same_session(a.peer_template, b.peer_template);
+                  a.max_peers == b.max_peers && a.max_pending == b.max_pending &&
+                  a.open_timeout == b.open_timeout &&
+                  same_session(a.peer_template, b.peer_template);
   }
   check(ranges_same, "dynamic_peers");
   bool exporters_same = next.exporters.size() == now.exporters.size();
@@ -600,7 +620,12 @@ std::string Collector::status_json() const {
     << ",\"state_changes\":" << stats_.state_changes << ",\"routes\":" << rib_.route_count()
     << ",\"attribute_sets\":" << rib_.attributes().size() << ",\"rib_bytes\":" << rib_.memory()
     << ",\"snapshots\":" << stats_.snapshots
-    << ",\"treat_as_withdraw\":" << rib_.stats().treat_as_withdraw << ",\"exporters\":[";
+    << ",\"treat_as_withdraw\":" << rib_.stats().treat_as_withdraw;
+  const auto& ps = process_.stats();
+  o << ",\"connections_refused\":" << ps.refused_connections + ps.unmatched_connections
+    << ",\"dynamic_refused_range_full\":" << ps.refused_range_full
+    << ",\"dynamic_refused_pending_full\":" << ps.refused_pending_full
+    << ",\"dynamic_closed_without_open\":" << ps.pending_closed << ",\"exporters\":[";
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const auto& s = workers_[i]->stats();
     o << (i ? "," : "") << "{\"name\":";

@@ -128,6 +128,7 @@ class Collector {
   std::uint32_t next_id_ = 1;
   ConfigSource config_source_;
   CollectorStats stats_;
+  LogBudget refused_log_;  // connections of dynamic ranges refused
   bool stopping_ = false;
   std::int64_t last_status_line_ = 0;
 };

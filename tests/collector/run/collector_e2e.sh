@@ -11,6 +11,7 @@
 #      without touching the others, and one that changes an exporter is refused naming it;
 #   3. kill -9: the collector rotates files every 2 s and is killed mid-run; finished files
 #      are intact, the partial one is recovered at the next start, nothing written is lost;
+#   3b. dynamic peers: a full range takes new peers once sessions end; silent connections close;
 #   4. a bad config is refused with file:line and what to fix; a second instance on the same
 #      state or archive directory is refused, naming the first.
 # Every process started here is stopped by PID on exit; every wait is bounded.
@@ -246,6 +247,47 @@ after=$(routes_in "$d"/mrt/kill/updates.*.gz)
 [ "$after" -eq "$((finished_routes + partial_lines))" ] ||
   fail "kill: $after route lines after recovery, $finished_routes + $partial_lines readable before"
 echo "kill -9: $finished finished files intact, $partial_lines lines in the partial recovered, all files read by bgpdump"
+
+# ---- 3b. dynamic peers give their places back -------------------------------------------------
+# A range of 3 places: 3 sessions that end, then 3 more from other addresses come up (before,
+# every place stayed taken until a restart); a silent connection is closed after open_timeout.
+d=$tmp/places
+mkdir -p "$d"
+port=$(free_port)
+cat >"$d/c.yaml" <<YAML
+collector:
+  name: places
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$port"]
+  state_directory: $d/state
+  status_interval: 0
+dynamic_peers:
+  - range: 127.0.0.0/8
+    max_peers: 3
+    max_pending: 2
+    open_timeout: 1s
+exporters:
+  - type: "null"
+YAML
+start_collector "$d"
+"$bin" replay --port "$port" --peers 3 --hold 0 -q "$rib" >"$d/replay1.log" 2>&1 || fail "places: first replay: $(tail -2 "$d/replay1.log")"
+"$bin" replay --port "$port" --peers 3 --hold 0 -q --source-base 127.0.0.20 "$rib" >"$d/replay2.log" 2>&1 ||
+  fail "places: 3 sessions from new addresses after 3 ended: $(tail -2 "$d/replay2.log")"
+# A connection that never sends an OPEN: closed by the collector after open_timeout.
+/usr/bin/python3 - "$port" <<'PY' || fail "places: a silent connection was not closed within 5 s"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+t = time.time()
+while time.time() - t < 5:
+    if not s.recv(4096):
+        sys.exit(0)
+sys.exit(1)
+PY
+wait_for 5 bash -c "[ \$(/usr/bin/python3 -c 'import json; print(json.load(open(\"$d/state/status.json\"))[\"dynamic_closed_without_open\"])') -ge 1 ]" ||
+  fail "places: the silent connection is not counted in status.json"
+stop_collector
+echo "dynamic peers: places freed by ended sessions, a silent connection closed after open_timeout"
 
 # ---- 4. bad config ---------------------------------------------------------------------------
 d=$tmp/bad
