@@ -125,6 +125,20 @@ void ExporterWorker::deliver(Record& record) {
   }
 }
 
+template <typename Records>
+void ExporterWorker::deliver_all(Records& records) {
+  // A long batch (a table load, a spool segment) takes seconds: the exporter's time-driven
+  // work (the MRT flush interval, the postgres batch interval, both the bound of what a crash
+  // can lose) must not wait for its end. The clock is read every 256 records.
+  std::size_t n = 0;
+  for (auto& r : records) {
+    deliver(r);
+    if ((++n & 0xFF) == 0) {
+      maybe_flush(false);
+    }
+  }
+}
+
 void ExporterWorker::maybe_flush(bool force) {
   const auto now = Clock::now();
   if (!force && now - last_flush_ < std::chrono::milliseconds(100)) {
@@ -181,9 +195,7 @@ void ExporterWorker::run() {
       // at its front, so spooling it would break the order.
       stop_now = stopping_ && !segment && (!spooling_ || late) && (batch.empty() || late);
     }
-    for (auto& r : batch) {
-      deliver(r);
-    }
+    deliver_all(batch);
     batch.clear();
     if (segment) {
       spooled.clear();
@@ -192,9 +204,7 @@ void ExporterWorker::run() {
         std::fprintf(stderr, "exporter %s: %zu unreadable records in spool segment %s\n",
                      name_.c_str(), bad, segment->c_str());
       }
-      for (auto& r : spooled) {
-        deliver(r);
-      }
+      deliver_all(spooled);
       stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
     }
     if (stop_now) {

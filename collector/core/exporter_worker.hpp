@@ -71,6 +71,8 @@ class ExporterWorker {
  private:
   void run();
   void deliver(exporters::Record& record);
+  template <typename Records>
+  void deliver_all(Records& records);
   void maybe_flush(bool force);
   void log_loss();
 

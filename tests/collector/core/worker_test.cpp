@@ -238,6 +238,30 @@ TEST(ExporterWorker, AlarmsOfTheExporterAndOfLostRecordsAreReported) {
   w.stop();
 }
 
+TEST(ExporterWorker, ALongBatchStillGetsItsFlushes) {
+  // 10,000 records at 200 us each: a batch of about 2 s. The exporter's time-driven work (the
+  // bound of what a crash can lose) must come every ~100 ms meanwhile, not once at the end.
+  TempDir dir;
+  Recorder::Shared shared;
+  ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::microseconds(200)),
+                   QueueLimits{}, (dir.path / "spool").string());
+  w.start();
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(w.push(message(i)));
+  }
+  for (int i = 0; i < 1000 && w.stats().delivered.load() < 10'000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int flushes = 0;
+  {
+    std::lock_guard l(shared.m);
+    flushes = shared.flushes;
+  }
+  w.stop();
+  EXPECT_EQ(w.stats().delivered.load(), 10'000U);
+  EXPECT_GE(flushes, 10) << "flushes while about 2 s of records were delivered";
+}
+
 TEST(ExporterWorker, OutOfTimeAtStopLeavesTheRestForTheNextRun) {
   TempDir dir;
   const auto spool = (dir.path / "spool").string();
