@@ -20,6 +20,9 @@ Status read_states(wire::Reader& r, std::uint16_t& old_state, std::uint16_t& new
   return {};
 }
 
+// Body size of old Zebra's STATE_CHANGE without interface, family and addresses.
+constexpr std::size_t kZebraShortStateChange = 8;
+
 bool is_bgp4mp(Type t) {
   return t == Type::Bgp4mp || t == Type::Bgp4mpEt;
 }
@@ -146,6 +149,14 @@ Result<Bgp4mpStateChange> parse_bgp4mp_state_change(const Record& record) {
   wire::Reader r(record.body, record.body_offset());
   Bgp4mpStateChange c;
   c.subtype = subtype;
+  if (subtype == Bgp4mpSubtype::StateChange && record.body.size() == kZebraShortStateChange) {
+    // Old Zebra: Peer AS(2) Local AS(2) Old State(2) New State(2) (see Bgp4mpStateChange).
+    c.zebra_short = true;
+    c.peer.peer_as = *r.u16();
+    c.peer.local_as = *r.u16();
+    BGPSCRIBE_TRY(read_states(r, c.old_state, c.new_state));
+    return c;
+  }
   auto peer = read_peer(r, is_as4(subtype));
   if (!peer) {
     return fail(peer.error());
@@ -161,6 +172,19 @@ Status encode(const Bgp4mpStateChange& c, const Timestamp& time, wire::Writer& w
     return fail(ErrorKind::BadValue, 0, "not a BGP4MP state change subtype");
   }
   const bool as4 = is_as4(c.subtype);
+  if (c.zebra_short) {
+    if (c.subtype != Bgp4mpSubtype::StateChange || c.peer.peer_as > 0xFFFF ||
+        c.peer.local_as > 0xFFFF) {
+      return fail(ErrorKind::BadValue, 0, "Zebra's short state change has 2-octet ASes only");
+    }
+    const std::size_t start =
+        begin_record(bgp4mp_type(time), static_cast<std::uint16_t>(c.subtype), time, w);
+    w.u16(static_cast<std::uint16_t>(c.peer.peer_as));
+    w.u16(static_cast<std::uint16_t>(c.peer.local_as));
+    w.u16(c.old_state);
+    w.u16(c.new_state);
+    return finish_record(start, w);
+  }
   BGPSCRIBE_TRY(check_peer(c.peer, as4));
   const std::size_t start =
       begin_record(bgp4mp_type(time), static_cast<std::uint16_t>(c.subtype), time, w);

@@ -43,6 +43,10 @@ struct Bgp4mpStateChange {
   Bgp4mpPeer peer;
   std::uint16_t old_state = 0;
   std::uint16_t new_state = 0;
+  // Old Zebra wrote 8-octet STATE_CHANGE bodies: Peer AS(2) Local AS(2) Old State(2) New
+  // State(2), no interface, family or addresses (bgpdump reads them the same way). The peer's
+  // addresses are then unknown (left 0.0.0.0) and the record re-encodes in that short form.
+  bool zebra_short = false;
   friend bool operator==(const Bgp4mpStateChange&, const Bgp4mpStateChange&) = default;
 };
 

@@ -64,6 +64,8 @@ Result<std::size_t> generic_nlri_size(bgp::AfiSafi family, const wire::Reader& r
   return 1 + prefix_octets(r.peek_u8());
 }
 
+Result<Rib> parse_rib_entries(const Record& record, bool path_ids);
+
 }  // namespace
 
 // --- TABLE_DUMP ---------------------------------------------------------------------------------
@@ -76,9 +78,23 @@ bool operator==(const TableDumpEntry& a, const TableDumpEntry& b) {
          a.peer_as == b.peer_as && bytes_equal(a.attributes, b.attributes);
 }
 
+// RFC 6396 section 4.2.
+Result<TableDumpEntry> parse_table_dump(const Record& record) {
+  std::size_t pos = 0;
+  auto e = parse_table_dump_entry(record, pos);
+  if (!e) {
+    return e;
+  }
+  if (pos != record.body.size()) {
+    return fail(ErrorKind::BadLength, static_cast<std::uint32_t>(record.body_offset() + pos),
+                "bytes after the TABLE_DUMP attributes");
+  }
+  return e;
+}
+
 // RFC 6396 section 4.2: View(2) Sequence(2) Prefix(4|16) Length(1) Status(1) Originated(4)
 // Peer IP(4|16) Peer AS(2|4) Attribute Length(2) Attributes.
-Result<TableDumpEntry> parse_table_dump(const Record& record) {
+Result<TableDumpEntry> parse_table_dump_entry(const Record& record, std::size_t& pos) {
   TableDumpEntry e;
   e.subtype = static_cast<TableDumpSubtype>(record.header.subtype);
   if (record.header.type != Type::TableDump || record.header.subtype < 1 ||
@@ -86,7 +102,11 @@ Result<TableDumpEntry> parse_table_dump(const Record& record) {
     return fail(ErrorKind::Unsupported, 6, "not a TABLE_DUMP record of a known AFI");
   }
   const bgp::Afi afi = is_ipv6_table_dump(e.subtype) ? bgp::Afi::Ipv6 : bgp::Afi::Ipv4;
-  wire::Reader r(record.body, record.body_offset());
+  if (pos > record.body.size()) {
+    return fail(ErrorKind::Truncated, static_cast<std::uint32_t>(record.bytes.size()),
+                "TABLE_DUMP entry past the record");
+  }
+  wire::Reader r(record.body.subspan(pos), static_cast<std::uint32_t>(record.body_offset() + pos));
   auto view = r.u16();
   if (!view) {
     return fail(view.error());
@@ -141,7 +161,7 @@ Result<TableDumpEntry> parse_table_dump(const Record& record) {
                 "TABLE_DUMP attribute length exceeds the record");
   }
   e.attributes = *attrs;
-  BGPSCRIBE_TRY(r.expect_end("bytes after the TABLE_DUMP attributes"));
+  pos = record.body.size() - r.remaining();
   return e;
 }
 
@@ -368,17 +388,28 @@ std::optional<bgp::Prefix> Rib::prefix() const {
 bool operator==(const Rib& a, const Rib& b) {
   return a.subtype == b.subtype && a.sequence_number == b.sequence_number && a.family == b.family &&
          bytes_equal(a.nlri, b.nlri) && a.entry_count == b.entry_count &&
-         bytes_equal(a.entries, b.entries);
+         bytes_equal(a.entries, b.entries) && a.path_ids_inferred == b.path_ids_inferred;
 }
 
-// RFC 6396 sections 4.3.2 and 4.3.3, RFC 8050 section 4.
 Result<Rib> parse_rib(const Record& record) {
+  return parse_rib_entries(record, false);
+}
+
+Result<Rib> parse_rib_with_path_ids(const Record& record) {
+  return parse_rib_entries(record, true);
+}
+
+namespace {
+
+// RFC 6396 sections 4.3.2 and 4.3.3, RFC 8050 section 4.
+Result<Rib> parse_rib_entries(const Record& record, bool path_ids) {
   const auto subtype = static_cast<TableDumpV2Subtype>(record.header.subtype);
   if (record.header.type != Type::TableDumpV2 || !is_rib(subtype)) {
     return fail(ErrorKind::Unsupported, 6, "not a TABLE_DUMP_V2 RIB record");
   }
   Rib rib;
   rib.subtype = subtype;
+  rib.path_ids_inferred = path_ids && !is_add_path(subtype);
   wire::Reader r(record.body, record.body_offset());
   auto seq = r.u32();
   if (!seq) {
@@ -442,6 +473,8 @@ Result<Rib> parse_rib(const Record& record) {
   BGPSCRIBE_TRY(r.expect_end("bytes after the RIB entries"));
   return rib;
 }
+
+}  // namespace
 
 // RFC 6396 sections 4.3.2 and 4.3.3, RFC 8050 section 4.
 Status encode(const Rib& rib, std::uint32_t timestamp, wire::Writer& w) {

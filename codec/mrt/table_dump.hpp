@@ -44,8 +44,12 @@ struct TableDumpEntry {
   friend bool operator==(const TableDumpEntry& a, const TableDumpEntry& b);
 };
 
-// RFC 6396 section 4.2.
+// RFC 6396 section 4.2: a record of exactly one entry.
 Result<TableDumpEntry> parse_table_dump(const Record& record);
+// RFC 6396 section 4.2 has one entry per record, but some writers put several in one record
+// (bgpdump reads the first and ignores the rest). Parses the entry at `pos` (an offset into
+// record.body) and moves `pos` past it; errors leave `pos` unchanged.
+Result<TableDumpEntry> parse_table_dump_entry(const Record& record, std::size_t& pos);
 Status encode(const TableDumpEntry& entry, std::uint32_t timestamp, wire::Writer& w);
 
 // --- TABLE_DUMP_V2 PEER_INDEX_TABLE -------------------------------------------------------------
@@ -130,8 +134,11 @@ struct Rib {
   Bytes nlri;
   std::uint16_t entry_count = 0;
   Bytes entries;  // entry_count encoded RIB entries (see encode_rib_entries)
+  // The entries carry path identifiers although the subtype is not an _ADDPATH one (see
+  // parse_rib_with_path_ids).
+  bool path_ids_inferred = false;
 
-  [[nodiscard]] bool add_path() const { return is_add_path(subtype); }
+  [[nodiscard]] bool add_path() const { return is_add_path(subtype) || path_ids_inferred; }
   // The prefix, for plain IPv4/IPv6 unicast/multicast NLRI; nullopt for other families.
   [[nodiscard]] std::optional<bgp::Prefix> prefix() const;
   [[nodiscard]] RibEntryIterator begin() const { return {entries, add_path(), 0}; }
@@ -141,6 +148,9 @@ struct Rib {
 
 // RFC 6396 sections 4.3.2-4.3.4, RFC 8050 section 4: checks every entry once.
 Result<Rib> parse_rib(const Record& record);
+// The same, reading RFC 8050 path identifiers in every entry whatever the subtype says: for
+// writers that put ADD-PATH entries under the plain subtypes (see check.hpp).
+Result<Rib> parse_rib_with_path_ids(const Record& record);
 // RFC 6396 section 4.3.2-4.3.3: writes rib.nlri and rib.entries as they are.
 Status encode(const Rib& rib, std::uint32_t timestamp, wire::Writer& w);
 // RFC 6396 section 4.3.4 / RFC 8050 section 4: the entry block of a Rib, built from values.
