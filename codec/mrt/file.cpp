@@ -211,7 +211,7 @@ bool FileReader::next(FileRecord& out) {
   } else if (f.status == FrameStatus::Broken) {
     skip_left_ = f.size;
     skip_size_ = f.size;
-    return fail_at(f.error.kind, f.error.message, true);
+    return fail_broken(f.error);
   } else {
     record_buf_.assign(avail.begin(), avail.end());
     pos_ = chunk_.size();
@@ -241,7 +241,7 @@ bool FileReader::next(FileRecord& out) {
         if (g.status == FrameStatus::Broken) {
           skip_left_ = g.size - record_buf_.size();
           skip_size_ = g.size;
-          return fail_at(g.error.kind, g.error.message, true);
+          return fail_broken(g.error);
         }
         framed = true;
         need = g.size;
@@ -260,19 +260,39 @@ bool FileReader::next(FileRecord& out) {
   return true;
 }
 
-bool FileReader::skip() {
-  if (!failed_ || !error_.skippable) {
-    return false;
+// A damaged compressed block can decompress into bytes that are not MRT before the decompressor
+// notices (bzip2 checks a block's CRC at its end, gzip the whole stream's at the end). Before
+// calling a compressed stream's framing broken, read on through the record it claims: when the
+// decompressor fails inside it, that failure is the cause and is reported instead.
+bool FileReader::fail_broken(const Error& framing) {
+  if (chunks_.compression() != Compression::None && !discard_skipped()) {
+    if (const StreamError* e = chunks_.error()) {
+      return fail_at(e->kind, e->message, false);
+    }
   }
-  failed_ = false;
+  return fail_at(framing.kind, framing.message, true);
+}
+
+bool FileReader::discard_skipped() {
   while (skip_left_ > 0) {
     if (pos_ == chunk_.size() && !fetch()) {
-      return fail_at(ErrorKind::Truncated, "stream ends inside a skipped MRT record", false);
+      return false;
     }
     const std::size_t take =
         static_cast<std::size_t>(std::min<std::uint64_t>(skip_left_, chunk_.size() - pos_));
     pos_ += take;
     skip_left_ -= take;
+  }
+  return true;
+}
+
+bool FileReader::skip() {
+  if (!failed_ || !error_.skippable) {
+    return false;
+  }
+  failed_ = false;
+  if (!discard_skipped()) {
+    return fail_at(ErrorKind::Truncated, "stream ends inside a skipped MRT record", false);
   }
   offset_ += skip_size_;
   ++index_;

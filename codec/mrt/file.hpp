@@ -101,6 +101,8 @@ class FileReader {
  private:
   bool fetch();
   bool fail_at(ErrorKind kind, const char* message, bool skippable);
+  bool fail_broken(const Error& framing);
+  bool discard_skipped();  // false when the stream ends first
 
   ChunkReader chunks_;
   ReaderOptions options_;

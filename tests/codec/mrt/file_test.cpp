@@ -550,6 +550,27 @@ TEST(MrtFile, OversizedRecordIsReportedAndCanBeSkipped) {
   fs::remove_all(dir);
 }
 
+// A bzip2 block damaged from the start decompresses into bytes that are not MRT before its CRC
+// fails at the block's end: the reader reads on through the length those bytes claim and
+// reports the decompressor's failure, not a framing one (tests/data/mrt/README.md).
+TEST(MrtFile, CorruptFirstBlockIsADecompressionErrorNotAFramingOne) {
+  const std::string path = std::string(BGPSCRIBE_TEST_DATA) + "/mrt/corrupt-first-block.mrt.bz2";
+  for (const bool parallel : {true, false}) {
+    ReaderOptions o;
+    o.parallel_bzip2 = parallel;
+    FileReader r;
+    ASSERT_TRUE(r.open(path, o));
+    FileRecord rec;
+    EXPECT_FALSE(r.next(rec));
+    const StreamError* e = r.error();
+    ASSERT_NE(e, nullptr);
+    EXPECT_STREQ(e->message, "bzip2 data corrupt");
+    EXPECT_EQ(e->offset, 0U);
+    EXPECT_EQ(e->record_index, 0U);
+    EXPECT_FALSE(e->skippable);
+  }
+}
+
 TEST(MrtFile, TruncatedLastRecordIsAnErrorAfterTheWholeOnes) {
   const fs::path dir = temp_dir();
   wire::Writer w;
