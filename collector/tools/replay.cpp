@@ -3,6 +3,7 @@
 #include <utility>  // before Asio (DESIGN.md: Boost 1.74 with g++ 12)
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -67,6 +68,8 @@ enum class Pump { Idle, More, Blocked, Waiting };
 
 struct Session {
   const MrtPeer* mrt = nullptr;
+  std::uint32_t number = 0;  // 0 for the first session
+  bool diversify = false;
   bgp::IpAddress source;
   std::uint32_t as = 0;
   std::uint32_t bgp_id = 0;
@@ -93,6 +96,7 @@ struct Session {
   std::string reason = "no connection yet";
   Clock::time_point started{};
   Clock::time_point finished{};
+  std::int64_t held = 0;  // sum of the held_delta of the routes sent
   ReplaySessionStats stats;
 
   // Connecting, sending or held; false once failed or gone down during --hold.
@@ -133,8 +137,10 @@ class Runner {
     auto s = std::make_unique<Session>();
     Session& session = *s;
     s->mrt = &mrt;
+    s->number = static_cast<std::uint32_t>(sessions_.size());
+    s->diversify = options_.diversify;
     s->source = source;
-    s->as = mrt.as != 0 ? mrt.as : 64512;
+    s->as = s->diversify ? diversify_as(s->number) : mrt.as != 0 ? mrt.as : 64512;
     std::uint32_t derived = 0;
     for (std::size_t i = source.size() - 4; i < source.size(); ++i) {
       derived = (derived << 8) | source.bytes[i];
@@ -214,6 +220,7 @@ class Runner {
     Clock::time_point first = Clock::time_point::max();
     Clock::time_point last = Clock::time_point::min();
     for (auto& s : sessions_) {
+      s->stats.held = static_cast<std::uint64_t>(std::max<std::int64_t>(s->held, 0));
       if (s->phase == Phase::Done) {
         s->stats.ok = !s->down;
         s->stats.seconds = seconds_between(s->started, s->finished);
@@ -223,6 +230,8 @@ class Runner {
       result.prefixes += s->stats.prefixes;
       result.ipv6_prefixes += s->stats.ipv6_prefixes;
       result.withdrawals += s->stats.withdrawals;
+      result.held += s->stats.held;
+      result.left_out += s->stats.left_out;
       result.messages += s->stats.messages;
       result.bytes += s->stats.bytes;
       result.sessions.push_back(s->stats);
@@ -289,6 +298,14 @@ class Runner {
     s.ctx.max_size = n->extended_message ? bgp::kMaxExtendedMessageSize : bgp::kMaxMessageSize;
     s.ctx.strip_ibgp_attributes = !n->ibgp;
     s.ctx.source = s.source;
+    if (s.diversify) {
+      s.ctx.prepend_as = s.as;
+      s.ctx.own_next_hop = true;
+      const auto v4 = diversify_next_hop_v4(s.number);
+      const auto v6 = diversify_next_hop_v6(s.number);
+      std::copy_n(v4.bytes.begin(), 4, s.ctx.next_hop_v4.begin());
+      s.ctx.next_hop_v6 = v6.bytes;
+    }
     s.ipv4 = want_v4_ && n->has_family(bgp::kIpv4Unicast);
     s.ipv6 = want_v6_ && n->has_family(bgp::kIpv6Unicast);
     s.collector_as = n->peer_as;
@@ -488,10 +505,13 @@ class Runner {
             s.finished = Clock::now();
             s.phase = Phase::Done;
             if (options_.stats) {
-              std::fprintf(
-                  stderr, "bgpscribe replay: %s: %llu prefixes, %llu withdrawals sent at %.6f\n",
-                  s.stats.source.c_str(), static_cast<unsigned long long>(s.stats.prefixes),
-                  static_cast<unsigned long long>(s.stats.withdrawals), unix_now());
+              std::fprintf(stderr,
+                           "bgpscribe replay: %s: %llu prefixes, %llu withdrawals, %lld routes "
+                           "held, sent at %.6f\n",
+                           s.stats.source.c_str(),
+                           static_cast<unsigned long long>(s.stats.prefixes),
+                           static_cast<unsigned long long>(s.stats.withdrawals),
+                           static_cast<long long>(s.held), unix_now());
             }
             return Pump::Idle;
           }
@@ -506,24 +526,33 @@ class Runner {
         return Pump::More;
       }
       // Adds the copies of routes [s.route, end) to the open run; false when it must yield.
-      // `also` (IPv6 announcements) counts the same routes a second time.
+      // Announcements (or withdrawals) of `family`.
       auto send_routes = [&](const std::vector<ReplayRoute>& routes, std::size_t end,
-                             std::uint64_t& counter, std::uint64_t* also) {
+                             bgp::AfiSafi family, bool withdraw) {
         while (s.route < end) {
           const ReplayRoute& r = routes[s.route];
           while (s.copy < copies) {
             const std::uint32_t k = s.copy++;
-            if (k == 0) {
-              s.packer->add(r.prefix, r.path_id);
-            } else if (auto p = scale.copy(r.prefix, r.rank, k)) {
-              s.packer->add(*p, r.path_id);
-            } else {
-              ++s.stats.scale_skipped;
+            bgp::Prefix prefix = r.prefix;
+            if (k > 0) {
+              auto p = scale.copy(r.prefix, r.rank, k);
+              if (!p) {
+                ++s.stats.scale_skipped;
+                continue;
+              }
+              prefix = *p;
+            }
+            if (s.diversify && diversify_leaves_out(s.number, prefix)) {
+              s.stats.left_out += withdraw ? 0 : 1;
               continue;
             }
-            ++counter;
-            if (also != nullptr) {
-              ++*also;
+            s.packer->add(prefix, r.path_id);
+            s.held += r.held_delta;
+            if (withdraw) {
+              ++s.stats.withdrawals;
+            } else {
+              ++s.stats.prefixes;
+              s.stats.ipv6_prefixes += family == bgp::kIpv6Unicast ? 1 : 0;
             }
             if (s.emitted) {
               s.emitted = false;
@@ -562,8 +591,7 @@ class Runner {
           s.route = 0;
           s.copy = 0;
         }
-        if (!send_routes(set.rib, set.rib.size(), s.stats.prefixes,
-                         set.family == bgp::kIpv6Unicast ? &s.stats.ipv6_prefixes : nullptr)) {
+        if (!send_routes(set.rib, set.rib.size(), set.family, false)) {
           continue;
         }
         s.run_open = false;
@@ -605,9 +633,7 @@ class Runner {
         s.route = e.begin;
         s.copy = 0;
       }
-      if (!send_routes(
-              s.mrt->update_routes, e.end, e.withdraw ? s.stats.withdrawals : s.stats.prefixes,
-              !e.withdraw && e.family == bgp::kIpv6Unicast ? &s.stats.ipv6_prefixes : nullptr)) {
+      if (!send_routes(s.mrt->update_routes, e.end, e.family, e.withdraw)) {
         continue;
       }
       s.packer->flush();  // each recorded UPDATE keeps its own messages
@@ -701,22 +727,25 @@ class Runner {
 
 void print_stats(const ReplayResult& r, std::uint64_t too_large) {
   for (const auto& s : r.sessions) {
-    std::fprintf(stderr,
-                 "bgpscribe replay: %s AS%u (MRT peer %s): %llu prefixes, %llu withdrawals, %llu "
-                 "messages, %s, %.3f s, %.0f prefixes/s%s\n",
-                 s.source.c_str(), s.as, s.mrt_peer.c_str(),
-                 static_cast<unsigned long long>(s.prefixes),
-                 static_cast<unsigned long long>(s.withdrawals),
-                 static_cast<unsigned long long>(s.messages), mib(s.bytes).c_str(), s.seconds,
-                 s.seconds > 0 ? static_cast<double>(s.prefixes + s.withdrawals) / s.seconds : 0.0,
-                 s.ok ? "" : " (failed)");
+    std::fprintf(
+        stderr,
+        "bgpscribe replay: %s AS%u (MRT peer %s): %llu prefixes, %llu withdrawals, %llu "
+        "routes held, %llu left out, %llu messages, %s, %.3f s, %.0f prefixes/s%s\n",
+        s.source.c_str(), s.as, s.mrt_peer.c_str(), static_cast<unsigned long long>(s.prefixes),
+        static_cast<unsigned long long>(s.withdrawals), static_cast<unsigned long long>(s.held),
+        static_cast<unsigned long long>(s.left_out), static_cast<unsigned long long>(s.messages),
+        mib(s.bytes).c_str(), s.seconds,
+        s.seconds > 0 ? static_cast<double>(s.prefixes + s.withdrawals) / s.seconds : 0.0,
+        s.ok ? "" : " (failed)");
   }
   std::fprintf(stderr,
                "bgpscribe replay: total %zu sessions: %llu prefixes (%llu IPv6), %llu "
-               "withdrawals, %llu messages, %s, %.3f s, %.0f prefixes/s\n",
+               "withdrawals, %llu routes held, %llu left out, %llu messages, %s, %.3f s, %.0f "
+               "prefixes/s\n",
                r.sessions.size(), static_cast<unsigned long long>(r.prefixes),
                static_cast<unsigned long long>(r.ipv6_prefixes),
                static_cast<unsigned long long>(r.withdrawals),
+               static_cast<unsigned long long>(r.held), static_cast<unsigned long long>(r.left_out),
                static_cast<unsigned long long>(r.messages), mib(r.bytes).c_str(), r.seconds,
                r.seconds > 0 ? static_cast<double>(r.prefixes + r.withdrawals) / r.seconds : 0.0);
   std::uint64_t scale_skipped = 0;
@@ -738,6 +767,40 @@ void print_stats(const ReplayResult& r, std::uint64_t too_large) {
 }
 
 }  // namespace
+
+std::uint32_t diversify_as(std::uint32_t session) {
+  return kDiversifyAsBase + 1 + session;
+}
+
+bgp::IpAddress diversify_next_hop_v4(std::uint32_t session) {
+  return bgp::IpAddress::v4(0xC6120000U + 1 + session);  // 198.18.0.0/15
+}
+
+bgp::IpAddress diversify_next_hop_v6(std::uint32_t session) {
+  std::array<std::uint8_t, 16> b{0x20, 0x01, 0x0D, 0xB8};  // 2001:db8::198.18.0.0 + 1 + session
+  const auto v4 = diversify_next_hop_v4(session);
+  std::copy_n(v4.bytes.begin(), 4, b.begin() + 12);
+  return bgp::IpAddress::v6(b);
+}
+
+bool diversify_leaves_out(std::uint32_t session, const bgp::Prefix& prefix) {
+  // SplitMix64 over the address, length, family and session: a fixed, well-spread choice.
+  auto mix = [](std::uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    high = (high << 8) | prefix.address.bytes[i];
+    low = (low << 8) | prefix.address.bytes[i + 8];
+  }
+  const std::uint64_t tag = (std::uint64_t{session} << 16) | (std::uint64_t{prefix.length} << 1) |
+                            (prefix.address.is_v4() ? 0U : 1U);
+  return mix(mix(mix(tag) ^ high) ^ low) % 1000 < kDiversifyLeaveOutPerMille;
+}
 
 int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
   ReplayResult result;

@@ -37,7 +37,22 @@ struct ReplayOptions {
   double connect_timeout = 10;
   std::uint32_t remote_as = 0;  // 0: whatever the collector announces
   bool quiet = false;           // no per-record problem reports
+  bool diversify = false;       // every session its own AS, next hop and share of prefixes
 };
+
+// --diversify: session i (0 for the first) speaks as AS kDiversifyAsBase + 1 + i, a 4-octet
+// private AS (RFC 6996), prepends it to every AS_PATH, sends next hop 198.18.0.0 + 1 + i (the
+// benchmarking block of RFC 2544; 2001:db8::c612:1 + i for IPv6, as --ipv6-from-ipv4 maps
+// IPv4 next hops) and leaves out the prefixes for which diversify_leaves_out is true, about
+// kDiversifyLeaveOutPerMille per mille of them, announcements and withdrawals alike.
+constexpr std::uint32_t kDiversifyAsBase = 4200100000;
+constexpr std::uint32_t kDiversifyLeaveOutPerMille = 10;
+std::uint32_t diversify_as(std::uint32_t session);
+codec::bgp::IpAddress diversify_next_hop_v4(std::uint32_t session);
+codec::bgp::IpAddress diversify_next_hop_v6(std::uint32_t session);
+// A hash of (session, prefix) below kDiversifyLeaveOutPerMille of 1000: the same prefix (a scale
+// copy is a prefix of its own) is left out by the same session on every run.
+bool diversify_leaves_out(std::uint32_t session, const codec::bgp::Prefix& prefix);
 
 struct ReplaySessionStats {
   std::string source;
@@ -49,6 +64,8 @@ struct ReplaySessionStats {
   std::uint64_t messages = 0;       // UPDATEs, End-of-RIB included
   std::uint64_t bytes = 0;
   std::uint64_t scale_skipped = 0;  // copies the scale domain had no room for
+  std::uint64_t left_out = 0;       // announcements not sent (--diversify)
+  std::uint64_t held = 0;           // routes the collector holds at the end if it takes them all
   double seconds = 0;               // from Established until the send queue drained
   bool ok = false;
 };
@@ -59,6 +76,8 @@ struct ReplayResult {
   std::uint64_t prefixes = 0;
   std::uint64_t ipv6_prefixes = 0;
   std::uint64_t withdrawals = 0;
+  std::uint64_t held = 0;
+  std::uint64_t left_out = 0;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   double seconds = 0;  // first Established until the last session drained

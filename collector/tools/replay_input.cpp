@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attribute_types.hpp"
@@ -535,7 +536,54 @@ std::uint64_t ReplayInput::derive_ipv6(std::uint32_t percent) {
   return added;
 }
 
+namespace {
+
+struct RouteKeyHash {
+  std::size_t operator()(const std::pair<bgp::Prefix, std::uint32_t>& k) const {
+    std::uint64_t h = (std::uint64_t{k.first.length} << 32) | k.second;
+    h ^= static_cast<std::uint64_t>(k.first.address.family) << 40;
+    for (const auto b : k.first.address.bytes) {
+      h = (h ^ b) * 0x100000001B3ULL;  // FNV-1a step
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+// held_delta of every route of `p`, in the order replay sends them: the RIB sets in order, then
+// the update events in order (a withdrawal of a prefix the peer does not hold changes nothing,
+// nor does a second announcement). Scale copies and --diversify omissions apply to a prefix's
+// announcements and withdrawals alike, so the deltas hold for every copy that is sent.
+void held_deltas(MrtPeer& p) {
+  std::unordered_map<std::pair<bgp::Prefix, std::uint32_t>, bool, RouteKeyHash> held;
+  held.reserve(p.route_count());
+  for (auto& set : p.sets) {
+    for (auto& r : set.rib) {
+      bool& h = held[{r.prefix, r.path_id}];
+      r.held_delta = h ? 0 : 1;
+      h = true;
+    }
+  }
+  for (const auto& e : p.updates) {
+    for (std::uint32_t i = e.begin; i < e.end; ++i) {
+      ReplayRoute& r = p.update_routes[i];
+      bool& h = held[{r.prefix, r.path_id}];
+      if (e.withdraw) {
+        r.held_delta = h ? -1 : 0;
+        h = false;
+      } else {
+        r.held_delta = h ? 0 : 1;
+        h = true;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void ReplayInput::finish(std::uint32_t scale) {
+  for (auto& p : peers_) {
+    held_deltas(*p);
+  }
   if (scale <= 1) {
     return;
   }

@@ -31,6 +31,10 @@ struct ReplayRoute {
   codec::bgp::Prefix prefix;
   std::uint32_t path_id = 0;  // 0 unless --add-path
   std::uint32_t rank = 0;     // ScaleMap rank, set by ReplayInput::finish when scaling
+  // What sending this route changes in the number of routes the receiver holds, in sending
+  // order (RIB, then update events): +1 a new (prefix, path id), -1 the withdrawal of a held
+  // one, 0 a replacement or the withdrawal of something not held. Set by ReplayInput::finish.
+  std::int8_t held_delta = 0;
 };
 
 // Routes of one MRT peer and family with the same attributes.
@@ -110,7 +114,8 @@ class ReplayInput {
   // samples lack. The choice is a hash of the prefix, so every peer derives the same prefixes.
   // Call after loading, before finish(); returns the routes added.
   std::uint64_t derive_ipv6(std::uint32_t percent);
-  // Computes the scale ranks (when scale > 1). Call once after loading everything.
+  // Computes the scale ranks (when scale > 1) and every route's held_delta. Call once after
+  // loading everything.
   void finish(std::uint32_t scale);
 
   [[nodiscard]] const std::vector<std::unique_ptr<MrtPeer>>& peers() const { return peers_; }

@@ -85,7 +85,34 @@ void two_octet(const bgp::RawAttribute& a, std::vector<std::uint8_t>& out) {
   }
 }
 
+constexpr std::uint8_t kAsSequence = static_cast<std::uint8_t>(bgp::AsSegmentType::AsSequence);
+
+bool is_confederation(std::uint8_t segment_type) {
+  return segment_type == static_cast<std::uint8_t>(bgp::AsSegmentType::AsConfedSequence) ||
+         segment_type == static_cast<std::uint8_t>(bgp::AsSegmentType::AsConfedSet);
+}
+
 }  // namespace
+
+void prepend_as_path(std::span<const std::uint8_t> as_path, std::uint32_t asn,
+                     std::vector<std::uint8_t>& out) {
+  codec::wire::Reader r(as_path);
+  // Leading confederation segments stay inside the confederation (RFC 5065 section 5.3).
+  while (r.remaining() >= 2 && is_confederation(r.peek_u8())) {
+    const std::size_t count = r.peek_u8(1);
+    if (!r.skip(2 + count * 4U)) {
+      break;  // not reached: the canonical path was validated when it was read
+    }
+  }
+  const auto rest = r.rest();
+  const bool join = r.remaining() >= 2 && r.peek_u8() == kAsSequence && r.peek_u8(1) < 255;
+  codec::wire::Writer w;
+  w.u8(kAsSequence);
+  w.u8(static_cast<std::uint8_t>(join ? rest[1] + 1 : 1));
+  w.u32(asn);
+  w.bytes(join ? rest.subspan(2) : rest);
+  out.assign(w.bytes().begin(), w.bytes().end());
+}
 
 void session_attributes(const AttributeSet& set, const PackContext& ctx,
                         std::vector<std::uint8_t>& before, std::vector<std::uint8_t>& after) {
@@ -93,10 +120,12 @@ void session_attributes(const AttributeSet& set, const PackContext& ctx,
   after.clear();
   const bool v6 = set.family.afi == bgp::Afi::Ipv6;
   // IPv4 without NEXT_HOP: one is inserted where its type code puts it.
-  bool need_next_hop = !v6 && !set.has_next_hop_attribute;
+  bool need_next_hop = !v6 && (!set.has_next_hop_attribute || ctx.own_next_hop);
   auto insert_next_hop = [&] {
     std::array<std::uint8_t, 4> nh{};
-    if (set.next_hop.size() == 4) {
+    if (ctx.own_next_hop) {
+      nh = ctx.next_hop_v4;
+    } else if (set.next_hop.size() == 4) {
       std::copy(set.next_hop.begin(), set.next_hop.end(), nh.begin());
     } else {
       const auto src = ctx.source.span();
@@ -114,6 +143,14 @@ void session_attributes(const AttributeSet& set, const PackContext& ctx,
     }
     if (ctx.strip_ibgp_attributes && ibgp_only(a.type)) {
       continue;
+    }
+    if (ctx.own_next_hop && a.type == static_cast<std::uint8_t>(bgp::AttributeType::NextHop)) {
+      continue;  // inserted above, from the context
+    }
+    std::vector<std::uint8_t> prepended;
+    if (ctx.prepend_as != 0 && a.type == static_cast<std::uint8_t>(bgp::AttributeType::AsPath)) {
+      prepend_as_path(a.value, ctx.prepend_as, prepended);
+      a.value = prepended;
     }
     // IPv6: MP_REACH_NLRI (type 14) goes between the lower and the higher type codes.
     auto& out =
@@ -175,7 +212,9 @@ bool Packer::begin_announce(const AttributeSet& set, const PackContext& ctx) {
   // MP_REACH_NLRI (RFC 4760 section 3): AFI, SAFI, next hop, reserved octet, then the NLRI.
   std::array<std::uint8_t, 16> mapped{};
   std::span<const std::uint8_t> nh = set.next_hop;
-  if (nh.size() != 16 && nh.size() != 32) {
+  if (ctx.own_next_hop) {
+    nh = ctx.next_hop_v6;
+  } else if (nh.size() != 16 && nh.size() != 32) {
     if (ctx.source.is_v4()) {  // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2)
       mapped[10] = 0xFF;
       mapped[11] = 0xFF;

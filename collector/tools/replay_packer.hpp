@@ -12,6 +12,7 @@
 // here touches sockets.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,6 +35,12 @@ struct PackContext {
   bool strip_ibgp_attributes = false;  // eBGP session: no LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST
   std::size_t max_size = 4096;
   codec::bgp::IpAddress source;  // for synthesized next hops
+  // --diversify: an AS prepended to every AS_PATH (0: none), and one next hop for every route
+  // in place of the recorded ones (IPv4 NEXT_HOP, IPv6 MP_REACH_NLRI global address).
+  std::uint32_t prepend_as = 0;
+  bool own_next_hop = false;
+  std::array<std::uint8_t, 4> next_hop_v4{};
+  std::array<std::uint8_t, 16> next_hop_v6{};
 
   [[nodiscard]] bool add_path(codec::bgp::AfiSafi f) const {
     return f == codec::bgp::kIpv6Unicast ? add_path_ipv6 : add_path_ipv4;
@@ -90,6 +97,12 @@ class Packer {
   std::size_t nlri_bytes_ = 0;
   std::size_t count_ = 0;
 };
+
+// An AS_PATH value (4-octet ASNs, validated) with `asn` prepended as a speaker does on eBGP
+// (RFC 4271 section 5.1.2): leading confederation segments are removed (RFC 5065 section 5.3),
+// then `asn` joins a leading AS_SEQUENCE of fewer than 255 ASNs or starts a new one.
+void prepend_as_path(std::span<const std::uint8_t> as_path, std::uint32_t asn,
+                     std::vector<std::uint8_t>& out);
 
 // The attributes of `set` as this session sends them: `before` goes ahead of MP_REACH_NLRI,
 // `after` behind it (IPv4: everything in `before`, NEXT_HOP included).

@@ -323,6 +323,67 @@ TEST(ReplayPacker, TwoOctetSessionsGetAsTransAndAs4Path) {
   EXPECT_EQ(bgp::to_string(u->attributes.as_path.to_owned()), "23456 3356 15169");
 }
 
+// --diversify's attribute rewrite: the AS joins a leading AS_SEQUENCE or starts one, leading
+// confederation segments go, and the next hop is the context's for both families.
+TEST(ReplayPacker, DiversifyPrependsTheAsAndReplacesTheNextHop) {
+  auto prepended = [](const bgp::AsPath& path) {
+    codec::wire::Writer w;
+    bgp::encode_as_path(w, path, 4);
+    std::vector<std::uint8_t> out;
+    prepend_as_path(w.bytes(), 4200100001U, out);
+    auto view = bgp::AsPathView::parse(codec::wire::Reader(out), 4);
+    EXPECT_TRUE(view);
+    return view ? bgp::to_string(view->to_owned()) : std::string("invalid");
+  };
+  using T = bgp::AsSegmentType;
+  EXPECT_EQ(prepended({}), "4200100001");
+  EXPECT_EQ(prepended({{T::AsSequence, {3356, 15169}}}), "4200100001 3356 15169");
+  EXPECT_EQ(prepended({{T::AsSet, {1, 2}}}), "4200100001 {1,2}");
+  EXPECT_EQ(prepended({{T::AsConfedSequence, {64512}}, {T::AsSequence, {3356}}}),
+            "4200100001 3356");
+  bgp::AsPath full{{T::AsSequence, std::vector<std::uint32_t>(255, 3356)}};
+  codec::wire::Writer w;
+  bgp::encode_as_path(w, full, 4);
+  std::vector<std::uint8_t> out;
+  prepend_as_path(w.bytes(), 64496, out);
+  ASSERT_EQ(out.size(), w.size() + 6);  // a new segment: type, count, AS
+  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[1], 1);
+  EXPECT_EQ(out[6], 2);
+  EXPECT_EQ(out[7], 255);
+
+  Captured c;
+  Packer packer = capture(c);
+  PackContext ctx;
+  ctx.source = bgp::IpAddress::v4(0x7F000002);
+  ctx.strip_ibgp_attributes = true;
+  ctx.prepend_as = diversify_as(4);
+  ctx.own_next_hop = true;
+  std::copy_n(diversify_next_hop_v4(4).bytes.begin(), 4, ctx.next_hop_v4.begin());
+  ctx.next_hop_v6 = diversify_next_hop_v6(4).bytes;
+  ASSERT_TRUE(packer.begin_announce(ipv4_set(64496), ctx));
+  packer.add(pfx("198.51.100.0/24"), 0);
+  AttributeSet v6;
+  v6.family = bgp::kIpv6Unicast;
+  v6.attributes = ipv4_set(64496).attributes;  // its NEXT_HOP is not sent for IPv6
+  v6.next_hop = std::vector<std::uint8_t>(16, 0x20);
+  ASSERT_TRUE(packer.begin_announce(v6, ctx));
+  packer.add(pfx("2001:db8:1::/48"), 0);
+  packer.flush();
+  ASSERT_EQ(c.messages.size(), 2U);
+  bgp::ParseContext pc;
+  auto u4 = bgp::parse_update(c.messages[0], pc);
+  ASSERT_TRUE(u4);
+  EXPECT_EQ(u4->reaction(), codec::Reaction::None);
+  EXPECT_EQ(bgp::to_string(u4->attributes.as_path.to_owned()), "4200100005 64496 3356 15169");
+  EXPECT_EQ(bgp::IpAddress::v4(u4->attributes.next_hop).to_string(), "198.18.0.5");
+  auto u6 = bgp::parse_update(c.messages[1], pc);
+  ASSERT_TRUE(u6);
+  EXPECT_EQ(u6->reaction(), codec::Reaction::None);
+  EXPECT_EQ(u6->attributes.mp_reach.next_hop.global.to_string(), "2001:db8::c612:5");
+  EXPECT_EQ(u6->attributes.mp_reach.next_hop.raw.size(), 16U);
+}
+
 // ---- End to end -------------------------------------------------------------------------------
 
 // The attributes of a route as typed values, decoded by the codec: what must survive the replay.
@@ -608,6 +669,7 @@ void replay_and_compare(const std::string& file, ReplayOptions options, std::siz
       }
     }
     EXPECT_EQ(shown, 0U);
+    EXPECT_EQ(s.held, got.size()) << "routes held, as replay counts them";
     routes += got.size();
   }
   EXPECT_GE(routes, min_routes);
@@ -716,6 +778,176 @@ TEST(ReplayEndToEnd, ScaleMultipliesEveryPeersRoutes) {
   EXPECT_EQ(routes, result.prefixes);
   EXPECT_GT(routes, 0U);
   EXPECT_EQ(result.prefixes % 50, 0U);
+}
+
+// The route of `expected` (a summary) as diversified session `session` sends it: its AS in front
+// of the path, its own next hop.
+std::string diversified(const std::string& expected, std::uint32_t session, bool v6) {
+  std::string out = expected;
+  const auto path = out.find(" path=") + 6;
+  const auto nh = out.find(" nh=");
+  const std::string as = std::to_string(diversify_as(session));
+  out.insert(path, nh == path ? as : as + " ");
+  const auto at = out.find(" nh=") + 4;
+  const auto end = out.find(' ', at);
+  out.replace(at, end - at,
+              (v6 ? diversify_next_hop_v6(session) : diversify_next_hop_v4(session)).to_string());
+  return out;
+}
+
+// --clone 3 --diversify: every session sends the MRT peer's routes less its own ~1 % (exactly
+// those diversify_leaves_out names), each with its AS in front and its next hop, so no two
+// sessions share an attribute set; the count of routes held is replay's; the same run twice
+// sends the same bytes.
+TEST(ReplayEndToEnd, DiversifiedClonesShareNoAttributeSet) {
+  const auto file = shared_mrt("pyasn/data/rib.20140523.0600_firstMB.bz2");
+  REQUIRE_SHARED(file);
+  const auto expected = expected_ribs(file, false, true);
+  std::map<std::string, std::vector<std::vector<std::uint8_t>>> first_run;
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    Sink sink(false);
+    ReplayOptions o;
+    o.files = {file};
+    o.port = sink.port();
+    o.peers = 1;
+    o.clone = 3;
+    o.diversify = true;
+    o.ipv6_from_ipv4 = 20;
+    o.hold = 1;  // see replay_and_compare
+    o.quiet = true;
+    ReplayResult result;
+    ASSERT_EQ(run_replay(o, &result), 0);
+    sink.wait_closed(5s);
+    sink.stop();
+    ASSERT_EQ(result.sessions.size(), 3U);
+    if (run == 1) {
+      EXPECT_TRUE(sink.raw_ == first_run) << "the second run sent other UPDATEs";
+      break;
+    }
+    first_run = sink.raw_;
+    std::vector<std::set<std::string>> sets(3);
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      const auto& s = result.sessions[i];
+      SCOPED_TRACE(s.source);
+      EXPECT_EQ(s.as, diversify_as(i));
+      const Rib& want = expected.at(s.mrt_peer);
+      const Rib& got = sink.ribs[s.source];
+      std::size_t v4 = 0;
+      std::size_t left_out = 0;
+      std::size_t wrong = 0;
+      for (const auto& [key, attrs] : want) {
+        if (!key.prefix.address.is_v4()) {
+          continue;
+        }
+        ++v4;
+        const auto g = got.find(key);
+        if (diversify_leaves_out(i, key.prefix)) {
+          ++left_out;
+          EXPECT_TRUE(g == got.end()) << key.prefix.to_string() << " was not left out";
+        } else if (g == got.end() || g->second != diversified(attrs, i, false)) {
+          if (++wrong < 5) {
+            ADD_FAILURE() << key.prefix.to_string() << ": expected " << diversified(attrs, i, false)
+                          << ", got " << (g == got.end() ? "nothing" : g->second);
+          }
+        }
+      }
+      EXPECT_EQ(wrong, 0U);
+      // The documented share, 10 per mille: about 90 of the peer's 9,000 IPv4 prefixes.
+      EXPECT_GT(left_out * 1000, v4 * 6) << left_out << " of " << v4;
+      EXPECT_LT(left_out * 1000, v4 * 14) << left_out << " of " << v4;
+      // Announcements left out, IPv4 and derived IPv6.
+      EXPECT_EQ(s.prefixes - s.ipv6_prefixes + left_out, v4);
+      EXPECT_GT(s.left_out, left_out);
+      EXPECT_EQ(s.held, got.size());
+      EXPECT_EQ(s.prefixes, got.size());
+      for (const auto& [key, attrs] : got) {
+        EXPECT_FALSE(diversify_leaves_out(i, key.prefix)) << key.prefix.to_string();
+        sets[i].insert(attrs);
+        const auto nh = attrs.find(" nh=") + 4;
+        EXPECT_EQ(attrs.substr(nh, attrs.find(' ', nh) - nh),
+                  (key.prefix.address.is_v4() ? diversify_next_hop_v4(i) : diversify_next_hop_v6(i))
+                      .to_string());
+      }
+    }
+    for (std::size_t a = 0; a < 3; ++a) {
+      for (std::size_t b = a + 1; b < 3; ++b) {
+        std::vector<std::string> shared;
+        std::set_intersection(sets[a].begin(), sets[a].end(), sets[b].begin(), sets[b].end(),
+                              std::back_inserter(shared));
+        EXPECT_TRUE(shared.empty()) << "sessions " << a << " and " << b << " share "
+                                    << shared.size() << " attribute sets, e.g. " << shared[0];
+      }
+    }
+  }
+}
+
+// --diversify on update files: withdrawals of left-out prefixes are not sent either, and the
+// routes held at the end are what replay counts.
+TEST(ReplayEndToEnd, DiversifiedUpdateFileHoldsWhatReplayCounts) {
+  const auto file =
+      shared_mrt("bgpkit-parser/tests/fixtures/ripe/rrc15/2010.02/updates.20100227.1600.gz");
+  REQUIRE_SHARED(file);
+  Sink sink(false);
+  ReplayOptions o;
+  o.files = {file};
+  o.port = sink.port();
+  o.peers = 4;
+  o.clone = 2;
+  o.diversify = true;
+  o.hold = 1;  // see replay_and_compare
+  o.quiet = true;
+  ReplayResult result;
+  ASSERT_EQ(run_replay(o, &result), 0);
+  sink.wait_closed(5s);
+  sink.stop();
+  const auto expected = expected_ribs(file, false, true);
+  ASSERT_EQ(result.sessions.size(), 8U);
+  for (std::uint32_t i = 0; i < 8; ++i) {
+    const auto& s = result.sessions[i];
+    SCOPED_TRACE(s.source);
+    const Rib& got = sink.ribs[s.source];
+    std::size_t want = 0;
+    for (const auto& [key, attrs] : expected.at(s.mrt_peer)) {
+      want += diversify_leaves_out(i, key.prefix) ? 0 : 1;
+    }
+    EXPECT_EQ(got.size(), want);
+    EXPECT_EQ(s.held, got.size());
+  }
+}
+
+// The 2015 full table (89.7 k UPDATEs of about 6.4 prefixes, one peer): a diversified clone keeps
+// the recorded packing, less the left-out prefixes, and leaves out about 1 %.
+TEST(ReplayEndToEnd, DiversifiedRealTableKeepsItsPacking) {
+  const auto file = shared_mrt("bgpdump/test_data/updates.et-header.2015.gz");
+  REQUIRE_SHARED(file);
+  Sink sink(false, false);
+  ReplayOptions o;
+  o.files = {file};
+  o.port = sink.port();
+  o.clone = 2;
+  o.diversify = true;
+  o.hold = 1;  // see replay_and_compare
+  o.quiet = true;
+  ReplayResult result;
+  ASSERT_EQ(run_replay(o, &result), 0);
+  sink.wait_closed(10s);
+  sink.stop();
+  ASSERT_EQ(result.sessions.size(), 2U);
+  EXPECT_EQ(sink.prefixes.load(), result.prefixes);
+  for (const auto& s : result.sessions) {
+    SCOPED_TRACE(s.source);
+    const std::uint64_t announced = s.prefixes + s.left_out;
+    EXPECT_GT(announced, 570000U);
+    EXPECT_GT(s.left_out * 1000, announced * 9);
+    EXPECT_LT(s.left_out * 1000, announced * 11);
+    const double per_update =
+        static_cast<double>(s.prefixes + s.withdrawals) / static_cast<double>(s.messages);
+    EXPECT_GT(per_update, 5.5);
+    EXPECT_LT(per_update, 7.0);
+    EXPECT_LE(s.held, s.prefixes);
+    EXPECT_GT(s.held, s.prefixes * 9 / 10);
+  }
 }
 
 // --ipv6-from-ipv4 P: each session's IPv6 routes are the derived forms of about P % of its IPv4
