@@ -556,6 +556,13 @@ Status BgpdumpFormatter::format(const mrt::Record& record, Text& out) {
   time_text(h.timestamp, h.microseconds, h.extended_time());
   const std::size_t mark = out.size();
   record_index_ = packet_index_;
+  check_ = mrt::check_record(record, peers_.get());
+  if (check_.verdict == mrt::Verdict::Malformed) {
+    return fail(check_.problem);
+  }
+  if (check_.verdict == mrt::Verdict::Unsupported && h.type != mrt::Type::Bgp) {
+    return {};  // bgpdump prints nothing (type 5 goes on: bgpdump counts every subtype for -p)
+  }
   Status s;
   switch (h.type) {
     case mrt::Type::TableDump:
@@ -581,17 +588,44 @@ Status BgpdumpFormatter::format(const mrt::Record& record, Text& out) {
 }
 
 Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
-  auto entry = mrt::parse_table_dump(record);
-  if (!entry) {
-    return fail(entry.error());
+  // bgpdump prints the first entry of a record that holds several; we print them all.
+  std::uint32_t shown = check_.entries;
+  if (options_.strict && shown > 1) {
+    shown = 1;
+    if (check_.verdict == mrt::Verdict::Clean) {
+      check_.verdict = mrt::Verdict::Warning;
+      check_.problem = codec::Error{codec::ErrorKind::Unsupported,
+                                    0,
+                                    0,
+                                    codec::Reaction::None,
+                                    0,
+                                    "several TABLE_DUMP entries in one record: "
+                                    "--strict-bgpdump prints the first, as bgpdump does"};
+    }
   }
+  ++packet_index_;
+  std::size_t pos = 0;
+  for (std::uint32_t i = 0; i < shown; ++i) {
+    auto entry = mrt::parse_table_dump_entry(record, pos);
+    if (!entry) {
+      return fail(entry.error());
+    }
+    table_dump_entry(record, *entry, out);
+  }
+  return {};
+}
+
+void BgpdumpFormatter::table_dump_entry(const mrt::Record& record, const mrt::TableDumpEntry& e,
+                                        Text& out) {
+  const mrt::TableDumpEntry* entry = &e;
   const bool v6 = entry->subtype == mrt::TableDumpSubtype::AfiIpv6 ||
                   entry->subtype == mrt::TableDumpSubtype::AfiIpv6As4;
   decode_attributes(entry->attributes, entry->as4() ? 4 : 2, false, true,
                     v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
-  ++packet_index_;
   if (options_.change_time) {
     time_text(entry->originated_time, 0, false);
+  } else {
+    time_text(record.header.timestamp, record.header.microseconds, record.header.extended_time());
   }
   line_start("TABLE_DUMP", "B", out);
   // bgpdump formats the IPv6 text only for subtype 2; its AS4 IPv6 subtype (4) prints the
@@ -618,7 +652,7 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   out.put(describe_origin(a.origin));
   if (options_.human_time) {
     out.put('\n');
-    return {};
+    return;
   }
   out.put('|');
   if (a.has(14) && a.announce[2][1].present) {
@@ -628,7 +662,6 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   }
   out.put('|');
   preference_and_tail(out);
-  return {};
 }
 
 void BgpdumpFormatter::set_peer_table(std::shared_ptr<const mrt::PeerIndexTable> table) {
@@ -660,7 +693,8 @@ Status BgpdumpFormatter::table_dump_v2(const mrt::Record& record, Text& out) {
   if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {
     return {};
   }
-  auto rib = mrt::parse_rib(record);
+  auto rib =
+      check_.add_path_inferred ? mrt::parse_rib_with_path_ids(record) : mrt::parse_rib(record);
   if (!rib) {
     return fail(rib.error());
   }
@@ -771,15 +805,8 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
   if (!msg) {
     return fail(msg.error());
   }
+  // check_record framed the message: header, marker and length agree with the record.
   const auto& m = msg->message;
-  if (m.size() < bgp::kHeaderSize) {
-    return fail(codec::ErrorKind::Truncated, 0, "BGP message shorter than its header");
-  }
-  for (std::size_t i = 0; i < bgp::kMarkerSize; ++i) {
-    if (m[i] != 0xFF) {
-      return fail(codec::ErrorKind::BadValue, 0, "BGP message marker is not all ones");
-    }
-  }
   const std::uint8_t msg_type = m[18];
   if (msg_type == static_cast<std::uint8_t>(bgp::MessageType::RouteRefresh) ||
       msg_type == static_cast<std::uint8_t>(bgp::MessageType::CiscoRouteRefresh) || msg_type == 0 ||
@@ -794,7 +821,9 @@ Status BgpdumpFormatter::bgp4mp(const mrt::Record& record, Text& out) {
   const std::size_t declared = wire::load_u16(m, 16);
   const std::size_t body_len = std::min(m.size(), std::max<std::size_t>(declared, 19)) - 19;
   const auto body = m.subspan(19, body_len);
-  const bool add_path = msg->add_path();
+  // Path ids the subtype does not announce are read when the NLRI need them (check_record);
+  // --strict-bgpdump misreads them as bgpdump does.
+  const bool add_path = msg->add_path() || (check_.add_path_inferred && !options_.strict);
   const std::uint8_t asn_len = msg->as4() ? 4 : 2;
 
   wire::Reader r(body);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "codec/bgp/attributes.hpp"
+#include "codec/mrt/check.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
 #include "collector/tools/text.hpp"
@@ -43,7 +44,8 @@ class BgpdumpFormatter {
   explicit BgpdumpFormatter(const BgpdumpOptions& options);
 
   // Appends the lines for one record to `out`. Records that bgpdump shows no line for append
-  // nothing. Fails when the record is malformed (then nothing is appended).
+  // nothing. Fails when mrt::check_record finds the record malformed (then nothing is
+  // appended); check() tells the rest of that decision (warnings, unsupported records).
   codec::Status format(const codec::mrt::Record& record, Text& out);
   // The same, appending to a string (slower; for tests and fuzzers).
   codec::Status format(const codec::mrt::Record& record, std::string& out);
@@ -53,6 +55,8 @@ class BgpdumpFormatter {
 
   // Records that bgpdump would have counted as parsed (its -p packet index).
   [[nodiscard]] std::uint64_t packet_index() const { return packet_index_; }
+  // The decision for the last record formatted (with this format's own warnings added).
+  [[nodiscard]] const codec::mrt::RecordCheck& check() const { return check_; }
 
   // State of the attribute block being printed; public for the implementation's helpers.
   struct Mp {
@@ -97,11 +101,14 @@ class BgpdumpFormatter {
   void preference_and_tail(Text& out) const;
 
   codec::Status table_dump(const codec::mrt::Record& record, Text& out);
+  void table_dump_entry(const codec::mrt::Record& record, const codec::mrt::TableDumpEntry& entry,
+                        Text& out);
   codec::Status table_dump_v2(const codec::mrt::Record& record, Text& out);
   codec::Status bgp4mp(const codec::mrt::Record& record, Text& out);
   codec::Status legacy_bgp(const codec::mrt::Record& record, Text& out);
 
   BgpdumpOptions options_;
+  codec::mrt::RecordCheck check_;
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::vector<std::string> peer_text_;  // "address|AS|" of each peer of the table
   std::uint64_t packet_index_ = 0;      // records counted so far

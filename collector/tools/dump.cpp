@@ -124,6 +124,14 @@ struct Batch {
     std::uint64_t offset = 0;
     std::uint64_t field = 0;
     const char* message = "";
+    bool warning = false;  // the record was printed (mrt::Verdict::Warning)
+  };
+  // Records of types and subtypes we do not decode (mrt::Verdict::Unsupported).
+  struct Unsupported {
+    std::uint64_t count = 0;
+    std::uint64_t first_index = 0;
+    mrt::Type type = mrt::Type::Null;
+    std::uint16_t subtype = 0;
   };
   std::vector<std::uint8_t> bytes;
   std::vector<Item> items;
@@ -131,6 +139,7 @@ struct Batch {
   Text text;
   std::string json;
   std::vector<Problem> problems;
+  Unsupported unsupported;
 };
 
 constexpr std::size_t kBatchBytes = std::size_t{1} << 17;
@@ -142,13 +151,30 @@ void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
     auto record =
         mrt::parse_record(std::span<const std::uint8_t>(b.bytes).subspan(item.begin, item.size));
     codec::Status st = record ? codec::Status{} : codec::Status{fail(record.error())};
+    const mrt::RecordCheck* check = nullptr;
     if (record) {
-      st = options.format == DumpFormat::Json ? json.format(*record, b.json)
-                                              : text.format(*record, b.text);
+      if (options.format == DumpFormat::Json) {
+        json.set_record_offset(item.offset);
+        st = json.format(*record, b.json);
+        check = &json.check();
+      } else {
+        st = text.format(*record, b.text);
+        check = &text.check();
+      }
     }
+    // Every format follows the one mrt::check_record decision, so the reports agree too.
     if (!st) {
       b.problems.push_back(
-          {item.index, item.offset, item.offset + st.error().offset, st.error().message});
+          {item.index, item.offset, item.offset + st.error().offset, st.error().message, false});
+    } else if (check->verdict == mrt::Verdict::Warning) {
+      b.problems.push_back({item.index, item.offset, item.offset + check->problem.offset,
+                            check->problem.message, true});
+    } else if (check->verdict == mrt::Verdict::Unsupported) {
+      if (b.unsupported.count++ == 0) {
+        b.unsupported.first_index = item.index;
+        b.unsupported.type = record->header.type;
+        b.unsupported.subtype = record->header.subtype;
+      }
     }
   }
 }
@@ -235,8 +261,9 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
   // "FILE: record N at byte R: MESSAGE[: DETAIL][ (byte F)]": R is where the record starts in
   // the uncompressed stream, F the offending field when it is known.
   auto report = [&](const std::string& file, std::uint64_t index, std::uint64_t offset,
-                    const char* message, const char* detail, std::uint64_t field) {
-    ++stats.errors;
+                    const char* message, const char* detail, std::uint64_t field,
+                    bool warning = false) {
+    ++(warning ? stats.warnings : stats.errors);
     if (options.quiet) {
       return;
     }
@@ -245,9 +272,10 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     if (field != offset) {
       where = " (byte " + std::to_string(field) + ")";
     }
-    std::fprintf(stderr, "bgpscribe dump: %s: record %llu at byte %llu: %s%s%s%s\n", file.c_str(),
+    std::fprintf(stderr, "bgpscribe dump: %s: record %llu at byte %llu: %s%s%s%s%s\n", file.c_str(),
                  static_cast<unsigned long long>(index), static_cast<unsigned long long>(offset),
-                 message, (detail != nullptr && *detail != '\0') ? ": " : "",
+                 warning ? "warning: " : "", message,
+                 (detail != nullptr && *detail != '\0') ? ": " : "",
                  detail != nullptr ? detail : "", where.c_str());
   };
 
@@ -298,10 +326,17 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       return b;
     };
     auto batch = new_batch();
+    Batch::Unsupported unsupported;
     auto finish = [&](std::unique_ptr<Batch> done) {
       for (const auto& p : done->problems) {
-        report(file, p.index, p.offset, p.message, "", p.field);
+        report(file, p.index, p.offset, p.message, "", p.field, p.warning);
       }
+      if (done->unsupported.count > 0 && unsupported.count == 0) {
+        unsupported = done->unsupported;
+      } else {
+        unsupported.count += done->unsupported.count;
+      }
+      done->unsupported = {};
       if (!output.write(done->json) || !output.write(done->text)) {
         io_failure = true;
       }
@@ -371,15 +406,34 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     submit();
     drain(0);
     progress.done();
+    if (unsupported.count > 0 && !options.quiet) {
+      // Not errors: the records are well framed, of kinds we keep as bytes (docs/dump.md).
+      const char* type = mrt::to_string(unsupported.type);
+      const char* subtype = mrt::subtype_name(unsupported.type, unsupported.subtype);
+      std::string kind = type != nullptr
+                             ? type
+                             : "type " + std::to_string(static_cast<unsigned>(unsupported.type));
+      kind += subtype != nullptr ? std::string(" ") + subtype
+                                 : " subtype " + std::to_string(unsupported.subtype);
+      std::fprintf(stderr,
+                   "bgpscribe dump: %s: %llu records of unsupported types not decoded (the "
+                   "first is record %llu, %s)\n",
+                   file.c_str(), static_cast<unsigned long long>(unsupported.count),
+                   static_cast<unsigned long long>(unsupported.first_index), kind.c_str());
+    }
   }
   if (!output.finish()) {
     std::fprintf(stderr, "bgpscribe dump: writing output failed: %s\n", std::strerror(errno));
     io_failure = true;
   }
-  if (options.summary || stats.errors > 0) {
-    std::fprintf(stderr, "bgpscribe dump: %llu records, %llu errors\n",
+  if (options.summary || stats.errors > 0 || stats.warnings > 0) {
+    std::fprintf(stderr, "bgpscribe dump: %llu records, %llu errors",
                  static_cast<unsigned long long>(stats.records),
                  static_cast<unsigned long long>(stats.errors));
+    if (stats.warnings > 0) {
+      std::fprintf(stderr, ", %llu warnings", static_cast<unsigned long long>(stats.warnings));
+    }
+    std::fputc('\n', stderr);
   }
   if (stats_out != nullptr) {
     *stats_out = stats;

@@ -29,8 +29,9 @@ struct DumpOptions {
 
 struct DumpStats {
   std::uint64_t records = 0;
-  std::uint64_t errors = 0;
-  std::uint64_t bytes = 0;  // uncompressed
+  std::uint64_t errors = 0;    // malformed records and stream failures: exit status 1
+  std::uint64_t warnings = 0;  // records printed with a guess or a skip (docs/dump.md)
+  std::uint64_t bytes = 0;     // uncompressed
 };
 
 // Runs the dump; returns the process exit status (0 clean, 1 errors in the input, 2 usage or

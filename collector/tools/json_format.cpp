@@ -258,7 +258,7 @@ void append_prefix_member(std::string& out, const bgp::Nlri& n, bool add_path) {
 }  // namespace
 
 void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
-                            const bgp::ParseContext& ctx) {
+                            const bgp::ParseContext& ctx, std::uint64_t offset_base) {
   using T = bgp::AttributeType;
   if (a.has(T::Origin)) {
     member_str(out, "origin", origin_name(a.origin));
@@ -412,14 +412,30 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
     member_str(out, "reaction", codec::to_string(e.reaction));
     member_u64(out, "code", e.code);
     member_u64(out, "subcode", e.subcode);
-    member_u64(out, "offset", e.offset);
+    member_u64(out, "offset", offset_base + e.offset);
     member_u64(out, "count", a.diagnostics.error_count);
     close_object(out);
   }
 }
 
+void JsonFormatter::attributes(const bgp::PathAttributes& a, std::string& out) {
+  append_json_attributes(out, a, check_.context, record_offset_);
+}
+
 Status JsonFormatter::format(const mrt::Record& record, std::string& out) {
   const std::size_t mark = out.size();
+  check_ = mrt::check_record(record, peers_.get());
+  if (check_.verdict == mrt::Verdict::Malformed) {
+    return fail(check_.problem);
+  }
+  if (check_.verdict == mrt::Verdict::Unsupported) {
+    out += "{\"kind\":\"unsupported\",";
+    append_timestamp(out, record.header);
+    member_u64(out, "mrt_type", static_cast<std::uint16_t>(record.header.type));
+    member_u64(out, "mrt_subtype", record.header.subtype);
+    close_line(out);
+    return {};
+  }
   Status s;
   switch (record.header.type) {
     case mrt::Type::TableDump:
@@ -438,13 +454,7 @@ Status JsonFormatter::format(const mrt::Record& record, std::string& out) {
       s = legacy_bgp(record, out);
       break;
     default:
-      head_.clear();
-      out += "{\"kind\":\"unsupported\",";
-      append_timestamp(out, record.header);
-      member_u64(out, "mrt_type", static_cast<std::uint16_t>(record.header.type));
-      member_u64(out, "mrt_subtype", record.header.subtype);
-      close_line(out);
-      break;
+      break;  // check_record called every other type unsupported
   }
   if (!s) {
     out.resize(mark);
@@ -452,28 +462,33 @@ Status JsonFormatter::format(const mrt::Record& record, std::string& out) {
   return s;
 }
 
+// Every entry of the record (RFC 6396 has one; check_record counted them).
 Status JsonFormatter::table_dump(const mrt::Record& record, std::string& out) {
-  auto e = mrt::parse_table_dump(record);
-  if (!e) {
-    return fail(e.error());
+  std::size_t pos = 0;
+  for (std::uint32_t i = 0; i < check_.entries; ++i) {
+    auto e = mrt::parse_table_dump_entry(record, pos);
+    if (!e) {
+      return fail(e.error());
+    }
+    const bool v6 = e->prefix.family == bgp::Afi::Ipv6;
+    bgp::AttributeOptions opts;
+    opts.mrt_rib = true;
+    opts.rib_family = v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast;
+    // The attributes end the entry.
+    const std::size_t attrs_at = record.body_offset() + pos - e->attributes.size();
+    const auto attrs = bgp::parse_attributes(
+        wire::Reader(e->attributes, static_cast<std::uint32_t>(attrs_at)), check_.context, opts);
+    out += "{\"kind\":\"rib\",\"source\":\"TABLE_DUMP\",";
+    append_timestamp(out, record.header);
+    member_ip(out, "peer_ip", e->peer_ip);
+    member_u64(out, "peer_as", e->peer_as);
+    bgp::Prefix p{e->prefix, e->prefix_length};
+    member_str(out, "prefix", p.to_string());
+    append_family(out, v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
+    member_u64(out, "originated", e->originated_time);
+    attributes(attrs, out);
+    close_line(out);
   }
-  bgp::ParseContext ctx;
-  ctx.four_octet_as = e->as4();
-  const bool v6 = e->prefix.family == bgp::Afi::Ipv6;
-  bgp::AttributeOptions opts;
-  opts.mrt_rib = true;
-  opts.rib_family = v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast;
-  const auto attrs = bgp::parse_attributes(wire::Reader(e->attributes), ctx, opts);
-  out += "{\"kind\":\"rib\",\"source\":\"TABLE_DUMP\",";
-  append_timestamp(out, record.header);
-  member_ip(out, "peer_ip", e->peer_ip);
-  member_u64(out, "peer_as", e->peer_as);
-  bgp::Prefix p{e->prefix, e->prefix_length};
-  member_str(out, "prefix", p.to_string());
-  append_family(out, v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
-  member_u64(out, "originated", e->originated_time);
-  append_json_attributes(out, attrs, ctx);
-  close_line(out);
   return {};
 }
 
@@ -510,29 +525,25 @@ Status JsonFormatter::rib(const mrt::Record& record, std::string& out) {
     close_line(out);
     return {};
   }
-  if (subtype == mrt::TableDumpV2Subtype::GeoPeerTable) {
-    return {};
-  }
-  auto r = mrt::parse_rib(record);
+  // check_record verified the entries and the peer index of each.
+  auto r = check_.add_path_inferred ? mrt::parse_rib_with_path_ids(record) : mrt::parse_rib(record);
   if (!r) {
     return fail(r.error());
   }
-  if (r->entry_count > 0 && !peers_) {
-    return fail(codec::ErrorKind::BadValue, 0, "RIB record before any PEER_INDEX_TABLE");
-  }
   const auto family = r->family;
   const auto prefix = r->prefix();
-  bgp::ParseContext ctx;  // RFC 6396 4.3.4: 4-octet AS_PATH
-  ctx.four_octet_as = true;
   bgp::AttributeOptions opts;
   opts.mrt_rib = true;
   opts.rib_family = family;
+  // The entries end the record: Peer Index(2) Originated Time(4) [Path Id(4)] Length(2).
+  std::size_t entry_at = record.bytes.size() - r->entries.size();
+  const std::size_t fixed = r->add_path() ? 12 : 8;
   for (const auto& entry : *r) {
-    if (entry.peer_index >= peers_->peers.size()) {
-      return fail(codec::ErrorKind::BadValue, 0, "RIB entry names a peer index out of range");
-    }
     const auto& peer = peers_->peers[entry.peer_index];
-    const auto attrs = bgp::parse_attributes(wire::Reader(entry.attributes), ctx, opts);
+    const auto attrs = bgp::parse_attributes(
+        wire::Reader(entry.attributes, static_cast<std::uint32_t>(entry_at + fixed)),
+        check_.context, opts);
+    entry_at += fixed + entry.attributes.size();
     out += "{\"kind\":\"rib\",\"source\":\"TABLE_DUMP_V2\",";
     append_timestamp(out, record.header);
     member_ip(out, "peer_ip", peer.ip);
@@ -546,35 +557,32 @@ Status JsonFormatter::rib(const mrt::Record& record, std::string& out) {
     if (r->add_path()) {
       member_u64(out, "path_id", entry.path_id);
     }
+    if (check_.add_path_inferred) {
+      out += "\"add_path_inferred\":true,";
+    }
     append_family(out, family);
     member_u64(out, "sequence", r->sequence_number);
     member_u64(out, "originated", entry.originated_time);
-    append_json_attributes(out, attrs, ctx);
+    attributes(attrs, out);
     close_line(out);
   }
   return {};
 }
 
-Status JsonFormatter::message(std::span<const std::uint8_t> m, const bgp::ParseContext& ctx,
+Status JsonFormatter::message(std::span<const std::uint8_t> m, std::uint64_t message_at,
                               std::string& out) {
   if (m.size() < bgp::kHeaderSize) {
-    return fail(codec::ErrorKind::Truncated, 0, "BGP message shorter than its header");
+    return fail(codec::ErrorKind::Truncated, static_cast<std::uint32_t>(message_at),
+                "BGP message shorter than its header");
   }
   const auto type = static_cast<bgp::MessageType>(m[18]);
   if (type == bgp::MessageType::Update) {
-    auto u = bgp::parse_update(m, ctx);
-    if (!u && u.error().subcode == bgp::update_subcode::kInvalidNetworkField) {
-      // Some writers (BIRD's mrtdump among them) record ADD-PATH sessions under the plain
-      // subtypes. When the NLRI only make sense with path identifiers, read them that way and
-      // say so.
-      bgp::ParseContext with_ids = ctx;
-      with_ids.set_add_path_all(true);
-      auto retry = bgp::parse_update(m, with_ids);
-      if (retry) {
-        head_ += "\"add_path_inferred\":true,";
-        u = std::move(retry);
-      }
+    // check_record parsed it with this context (path ids inferred when the NLRI need them).
+    if (check_.add_path_inferred) {
+      head_ += "\"add_path_inferred\":true,";
     }
+    auto u = bgp::parse_update_body(m.subspan(bgp::kHeaderSize), check_.context,
+                                    static_cast<std::uint32_t>(message_at + bgp::kHeaderSize));
     if (!u) {
       return fail(u.error());
     }
@@ -588,7 +596,7 @@ Status JsonFormatter::message(std::span<const std::uint8_t> m, const bgp::ParseC
       return {};
     }
     attrs_.clear();
-    append_json_attributes(attrs_, a, ctx);
+    attributes(a, attrs_);
     auto withdrawals = [&](const bgp::NlriBlock& block) {
       if (!block.decoded()) {
         if (!block.empty()) {
@@ -734,9 +742,13 @@ Status JsonFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
     out += '{';
     out += head_;
     out += "\"kind\":\"state\",";
-    member_ip(out, "peer_ip", c->peer.peer_ip);
+    if (!c->zebra_short) {  // Zebra's 8-octet form has no addresses
+      member_ip(out, "peer_ip", c->peer.peer_ip);
+    }
     member_u64(out, "peer_as", c->peer.peer_as);
-    member_ip(out, "local_ip", c->peer.local_ip);
+    if (!c->zebra_short) {
+      member_ip(out, "local_ip", c->peer.local_ip);
+    }
     member_u64(out, "local_as", c->peer.local_as);
     state_members(out, c->old_state, c->new_state);
     return {};
@@ -755,7 +767,7 @@ Status JsonFormatter::bgp4mp(const mrt::Record& record, std::string& out) {
   if (msg->local()) {
     head_ += "\"direction\":\"sent\",";
   }
-  return message(msg->message, mrt::parse_context_for(record), out);
+  return message(msg->message, record.bytes.size() - msg->message.size(), out);
 }
 
 Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
@@ -789,9 +801,8 @@ Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
   if (auto st = mrt::to_bgp_message(*msg, w); !st) {
     return st;
   }
-  bgp::ParseContext ctx;
-  ctx.four_octet_as = false;
-  return message(w.bytes(), ctx, out);
+  // The payload ends the record; the header it lacks would sit just before it.
+  return message(w.bytes(), record.bytes.size() - msg->payload.size() - bgp::kHeaderSize, out);
 }
 
 }  // namespace bgpscribe::collector::tools

@@ -1,5 +1,5 @@
 // `bgpscribe dump --json`: one JSON object per line per route or event, schema in
-// docs/dump-json.md.
+// docs/dump.md ("JSON lines").
 //
 // Unlike the bgpdump text format this decodes through the codec's RFC view: AS4_PATH merged per
 // RFC 6793, RFC 7606 diagnostics reported, every family (RIB_GENERIC included), extended and
@@ -13,6 +13,7 @@
 
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/parse_context.hpp"
+#include "codec/mrt/check.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
 
@@ -22,8 +23,13 @@ class JsonFormatter {
  public:
   JsonFormatter() = default;
 
-  // Appends the lines for one record. Fails when the record is malformed (nothing appended).
+  // Appends the lines for one record. Fails when mrt::check_record finds the record malformed
+  // (nothing appended); check() tells the rest of that decision.
   codec::Status format(const codec::mrt::Record& record, std::string& out);
+  // Where the next record starts in the (uncompressed) stream: `error.offset` members count
+  // from the start of the file.
+  void set_record_offset(std::uint64_t offset) { record_offset_ = offset; }
+  [[nodiscard]] const codec::mrt::RecordCheck& check() const { return check_; }
   // Starts from a PEER_INDEX_TABLE read elsewhere (a formatter that begins mid-file).
   void set_peer_table(std::shared_ptr<const codec::mrt::PeerIndexTable> table) {
     peers_ = std::move(table);
@@ -34,9 +40,14 @@ class JsonFormatter {
   codec::Status rib(const codec::mrt::Record& record, std::string& out);
   codec::Status bgp4mp(const codec::mrt::Record& record, std::string& out);
   codec::Status legacy_bgp(const codec::mrt::Record& record, std::string& out);
-  codec::Status message(std::span<const std::uint8_t> bgp_message,
-                        const codec::bgp::ParseContext& ctx, std::string& out);
+  // `message_at`: the record offset of the message's first octet (type 5 records store the
+  // message without its 19-octet header, so there it is where the header would be).
+  codec::Status message(std::span<const std::uint8_t> bgp_message, std::uint64_t message_at,
+                        std::string& out);
+  void attributes(const codec::bgp::PathAttributes& a, std::string& out);
 
+  codec::mrt::RecordCheck check_;
+  std::uint64_t record_offset_ = 0;
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::string head_;  // the shared leading members of the record's lines
   std::string attrs_;
@@ -44,8 +55,9 @@ class JsonFormatter {
 
 // Appends `"key":` and a JSON string with the escapes RFC 8259 requires.
 void append_json_string(std::string& out, std::string_view s);
-// The attribute members (without braces) of a decoded block, for tools and tests.
+// The attribute members (without braces) of a decoded block, for tools and tests. The
+// `error.offset` member is the diagnostic's offset plus `offset_base`.
 void append_json_attributes(std::string& out, const codec::bgp::PathAttributes& a,
-                            const codec::bgp::ParseContext& ctx);
+                            const codec::bgp::ParseContext& ctx, std::uint64_t offset_base = 0);
 
 }  // namespace bgpscribe::collector::tools

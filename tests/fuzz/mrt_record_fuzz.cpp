@@ -8,7 +8,8 @@
 // TABLE_DUMP attributes through parse_attributes (AttributeOptions{mrt_rib, rib_family} for
 // TABLE_DUMP_V2), legacy type 5/9/10 messages rebuilt with to_bgp_message. Then the bgpdump
 // (plain and with every option) and JSON formatters print it; they keep the peer index table
-// between records, which is why one input holds several records.
+// between records, which is why one input holds several records. Every format follows the one
+// mrt::check_record decision: they print and refuse the same records.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -461,6 +462,15 @@ void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
   format_with(formatters.all, *record);
   format_with(formatters.strict, *record);
   const std::string json = format_json(formatters.json, *record);
+  // One decision per record (mrt::check_record): every format trusts the same records.
+  require(formatters.plain.check().verdict == formatters.json.check().verdict,
+          "bgpdump and JSON formats decide a record alike");
+  require(formatters.all.check().printable() == formatters.json.check().printable() &&
+              formatters.strict.check().printable() == formatters.json.check().printable(),
+          "every bgpdump variant prints the records JSON prints");
+  require(
+      formatters.json.check().verdict != mrt::Verdict::Malformed || (plain == "x" && json == "x"),
+      "a malformed record prints nothing");
   check_no_stale_state(formatters, *record, plain, json);
   if (record->header.type == mrt::Type::TableDumpV2 &&
       record->header.subtype ==

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -322,6 +323,268 @@ TEST_F(DumpTest, SurvivesGarbage) {
                             " " + path + " >/dev/null; echo $?");
       EXPECT_EQ(r.out, "1\n") << mode;
     }
+  }
+}
+
+// --- hand-made fixtures of damaged and legacy archives (tests/data/mrt, README there) ----------
+
+std::string fixture(const std::string& name) {
+  return std::string(BGPSCRIBE_TEST_DATA) + "/mrt/" + name;
+}
+
+Outcome dump_run(const std::string& args) {
+  return run(std::string(BGPSCRIBE_BINARY) + " dump " + args);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> v;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, sep)) {
+    v.push_back(field);
+  }
+  return v;
+}
+
+// "kind prefix [path id]" of every route line of -m / -M output.
+std::multiset<std::string> text_routes(const std::string& out) {
+  std::multiset<std::string> routes;
+  for (const auto& line : lines(out)) {
+    const auto f = split(line, '|');
+    if (f.size() < 6 || (f[2] != "A" && f[2] != "W" && f[2] != "B")) {
+      continue;
+    }
+    const bool ap = f[0].size() > 3 && f[0].substr(f[0].size() - 3) == "_AP";
+    const std::string kind = f[2] == "A" ? "announce" : f[2] == "W" ? "withdraw" : "rib";
+    routes.insert(kind + " " + f[5] + (ap && f.size() > 6 ? " " + f[6] : ""));
+  }
+  return routes;
+}
+
+// The value of a JSON member of one line (strings without quotes), "" when absent.
+std::string json_member(const std::string& line, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const auto at = line.find(key);
+  if (at == std::string::npos) {
+    return "";
+  }
+  const auto begin = at + key.size();
+  if (line[begin] == '"') {
+    return line.substr(begin + 1, line.find('"', begin + 1) - begin - 1);
+  }
+  return line.substr(begin, line.find_first_of(",}", begin) - begin);
+}
+
+std::multiset<std::string> json_routes(const std::string& out) {
+  std::multiset<std::string> routes;
+  for (const auto& line : lines(out)) {
+    const std::string kind = json_member(line, "kind");
+    const std::string prefix = json_member(line, "prefix");
+    if ((kind == "announce" || kind == "withdraw" || kind == "rib") && !prefix.empty()) {
+      const std::string path_id = json_member(line, "path_id");
+      routes.insert(kind + " " + prefix + (path_id.empty() ? "" : " " + path_id));
+    }
+  }
+  return routes;
+}
+
+// Issue 16.1: BIRD has written ADD-PATH NLRI (path id 1) under the plain BGP4MP_MESSAGE_AS4
+// subtype. bgpdump reads the path id as prefix lengths (::/0 three times, then 3000::/1 ...);
+// we read the NLRI with their path ids, say so, and print only prefixes that are there.
+TEST_F(DumpTest, AddPathNlriUnderAPlainSubtypeAreDecodedWithAWarning) {
+  const auto path = fixture("addpath-undeclared-bgp4mp.mrt");
+  const Outcome m = dump_run("-m " + path);
+  EXPECT_EQ(m.status, 0) << m.err;
+  EXPECT_EQ(text_routes(m.out),
+            (std::multiset<std::string>{"announce 2001:db8:1::/48 1", "announce 2001:db8:2::/48 1",
+                                        "announce 198.51.100.0/24 1", "announce 203.0.113.0/24"}))
+      << m.out;
+  EXPECT_FALSE(contains(m.out, "::/0")) << m.out;
+  EXPECT_FALSE(contains(m.out, "0.0.0.0/0")) << m.out;
+  EXPECT_EQ(occurrences(m.err, ": warning: NLRI parse only with ADD-PATH path identifiers"), 2U)
+      << m.err;
+  // Record 1 starts at byte 60; its NLRI fail as plain prefixes at byte 201.
+  EXPECT_TRUE(contains(m.err, "record 1 at byte 60: warning: ")) << m.err;
+  EXPECT_TRUE(contains(m.err, "(byte 201)")) << m.err;
+  EXPECT_TRUE(contains(m.err, "4 records, 0 errors, 2 warnings")) << m.err;
+  const Outcome json = dump_run("--json " + path);
+  EXPECT_EQ(json.status, 0);
+  EXPECT_EQ(json_routes(json.out), text_routes(m.out));
+  EXPECT_EQ(json.err, m.err);
+  // --strict-bgpdump reproduces bgpdump's misreading, and still warns.
+  const Outcome strict = dump_run("-m --strict-bgpdump " + path);
+  EXPECT_TRUE(contains(strict.err, "warning: NLRI parse only")) << strict.err;
+  if (have_bgpdump()) {
+    EXPECT_EQ(strict.out, run("bgpdump -m " + path).out);
+  }
+
+  // The same in a RIB: RIB_IPV6_UNICAST entries with path ids.
+  const auto rib = fixture("addpath-undeclared-rib.mrt");
+  const Outcome r = dump_run("-m " + rib);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(text_routes(r.out),
+            (std::multiset<std::string>{"rib 2001:db8:1::/48 1", "rib 2001:db8:3::/48"}));
+  EXPECT_TRUE(contains(r.err, "record 1 at byte 45: warning: RIB entries parse only with ADD-PATH"))
+      << r.err;
+  EXPECT_EQ(json_routes(dump_run("--json " + rib).out), text_routes(r.out));
+}
+
+// Issue 16.2: a type 5 UPDATE whose Withdrawn Routes Length overruns it is malformed: reported
+// (at the length field) in every format, and no withdrawal is made up.
+TEST_F(DumpTest, DeprecatedUpdateWithOverrunningWithdrawnLengthIsMalformed) {
+  const auto path = fixture("type5-withdrawn-overrun.mrt");
+  for (const char* mode : {"-m", "-M", "--json", "-m --strict-bgpdump"}) {
+    const Outcome r = dump_run(std::string(mode) + " " + path);
+    EXPECT_EQ(r.status, 1) << mode;
+    EXPECT_TRUE(contains(r.err, path + ": record 2 at byte 74: Withdrawn Routes Length overruns "
+                                       "the message (byte 98)"))
+        << mode << ": " << r.err;
+    EXPECT_FALSE(contains(r.out, "/0")) << mode << ": " << r.out;
+  }
+}
+
+// Issue 16.7: one decision per record, then formatting. Every format prints the same routes,
+// the same error and warning lines and exits with the same status on every fixture.
+TEST_F(DumpTest, EveryFormatAgreesOnEveryFixture) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(std::string(BGPSCRIBE_TEST_DATA) + "/mrt")) {
+    const auto name = entry.path().filename().string();
+    if (name.find(".mrt") != std::string::npos) {
+      files.push_back(entry.path().string());
+    }
+  }
+  ASSERT_GE(files.size(), 8U);
+  for (const auto& path : files) {
+    const Outcome m = dump_run("-m " + path);
+    const Outcome human = dump_run("-M " + path);
+    const Outcome json = dump_run("--json " + path);
+    const Outcome packet = dump_run("-m -p -l -u " + path);
+    EXPECT_NE(m.status, 2) << path;
+    for (const Outcome* other : {&human, &json, &packet}) {
+      EXPECT_EQ(other->status, m.status) << path;
+      EXPECT_EQ(other->err, m.err) << path;
+    }
+    EXPECT_EQ(text_routes(human.out), text_routes(m.out)) << path;
+    EXPECT_EQ(json_routes(json.out), text_routes(m.out)) << path;
+  }
+}
+
+// Issue 16.6: "(byte N)" counts from the start of the file, through the MRT and BGP4MP headers
+// into the BGP message.
+TEST_F(DumpTest, ErrorOffsetsCountFromTheStartOfTheFile) {
+  const auto path = fixture("bgp4mp-malformed.mrt");
+  const Outcome r = dump_run("-m " + path);
+  EXPECT_EQ(r.status, 1);
+  // Record 1 (86 bytes from byte 83): the NLRI field's last prefix, cut, starts at byte 166.
+  EXPECT_TRUE(contains(r.err, "record 1 at byte 83: NLRI prefix overruns its block (byte 166)"))
+      << r.err;
+  // Record 2 (85 bytes from byte 169): prefix length 33 at byte 248.
+  EXPECT_TRUE(contains(r.err,
+                       "record 2 at byte 169: NLRI prefix length exceeds the address "
+                       "family maximum (byte 248)"))
+      << r.err;
+  // Record 3: the next-hop length octet of MP_REACH_NLRI; record 4: the marker.
+  EXPECT_TRUE(contains(r.err,
+                       "record 3 at byte 254: MP_REACH_NLRI next-hop length invalid for "
+                       "the family (byte 328)"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "record 4 at byte 342: BGP message marker is not all ones (byte "
+                       "374)"))
+      << r.err;
+  EXPECT_EQ(lines(r.out).size(), 2U) << r.out;
+}
+
+// Issue 16.3: Zebra's 8-octet STATE_CHANGE records are STATE lines (as bgpdump prints them),
+// so -p indexes do not shift.
+TEST_F(DumpTest, ZebraShortStateChangesArePrinted) {
+  const auto path = fixture("zebra-short-state-change.mrt");
+  const Outcome r = dump_run("-m -p " + path);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lines(r.out),
+            (std::vector<std::string>{"BGP4MP|0|1700000000|STATE|0.0.0.0|65001|1|2",
+                                      "BGP4MP|1|1700000000|STATE|0.0.0.0|65001|5|6",
+                                      "BGP4MP|2|1700000000|A|192.0.2.1|65001|203.0.113.0/24|65001 "
+                                      "64496|IGP|192.0.2.1|0|0||NAG||"}));
+  if (have_bgpdump()) {
+    EXPECT_EQ(r.out, run("bgpdump -m -p " + path).out);
+  }
+  const Outcome json = dump_run("--json " + path);
+  EXPECT_EQ(json.status, 0);
+  const auto j = lines(json.out);
+  ASSERT_EQ(j.size(), 3U);
+  EXPECT_EQ(json_member(j[0], "kind"), "state");
+  EXPECT_EQ(json_member(j[0], "peer_as"), "65001");
+  EXPECT_EQ(json_member(j[0], "new_state"), "Connect");
+  EXPECT_FALSE(contains(j[0], "peer_ip")) << "the short form has no addresses";
+}
+
+// Issue 16.4: a TABLE_DUMP record holding several entries: every entry is printed; with
+// --strict-bgpdump the first (as bgpdump) and a warning says the rest were left out.
+TEST_F(DumpTest, EveryEntryOfATableDumpRecordIsPrinted) {
+  const auto path = fixture("table-dump-several-entries.mrt");
+  const Outcome r = dump_run("-m " + path);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(text_routes(r.out),
+            (std::multiset<std::string>{"rib 198.51.100.0/24", "rib 198.51.100.0/24",
+                                        "rib 203.0.113.0/24", "rib 192.0.2.0/24"}));
+  EXPECT_EQ(json_routes(dump_run("--json " + path).out), text_routes(r.out));
+  const Outcome strict = dump_run("-m --strict-bgpdump " + path);
+  EXPECT_EQ(strict.status, 0);
+  EXPECT_EQ(lines(strict.out).size(), 2U);
+  EXPECT_TRUE(contains(strict.err,
+                       "record 0 at byte 0: warning: several TABLE_DUMP entries in one "
+                       "record: --strict-bgpdump prints the first"))
+      << strict.err;
+  if (have_bgpdump()) {
+    EXPECT_EQ(strict.out, run("bgpdump -m " + path).out);
+  }
+}
+
+// Issue 16.5: Zebra's BGP4MP_ENTRY records are well framed but not decoded: the same in every
+// format (JSON `unsupported` lines, no text lines), one note on stderr, not an error.
+TEST_F(DumpTest, Bgp4mpEntryRecordsAreUnsupportedInEveryFormat) {
+  const auto path = fixture("bgp4mp-entry.mrt");
+  const std::string note = path +
+                           ": 3 records of unsupported types not decoded (the first is record 0, "
+                           "BGP4MP BGP4MP_ENTRY)";
+  const Outcome m = dump_run("-m " + path);
+  EXPECT_EQ(m.status, 0);
+  EXPECT_TRUE(contains(m.err, note)) << m.err;
+  EXPECT_EQ(lines(m.out),
+            (std::vector<std::string>{"BGP4MP|1700000000|STATE|192.0.2.1|65001|5|6"}));
+  const Outcome json = dump_run("--json " + path);
+  EXPECT_EQ(json.status, 0);
+  EXPECT_EQ(json.err, m.err);
+  EXPECT_EQ(occurrences(json.out,
+                        "\"kind\":\"unsupported\",\"timestamp\":1700000000.000000,"
+                        "\"mrt_type\":16,\"mrt_subtype\":2}"),
+            3U)
+      << json.out;
+}
+
+// Issue 16.8: a compressed file damaged from its first block decompresses into bytes that are
+// not MRT before bzip2's block CRC fails: that is a decompression error, not an MRT length one.
+TEST_F(DumpTest, CorruptFirstCompressedBlockIsADecompressionError) {
+  const auto path = fixture("corrupt-first-block.mrt.bz2");
+  for (const char* mode : {"-m", "--json"}) {
+    const Outcome r = dump_run(std::string(mode) + " " + path);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, path + ": record 0 at byte 0: bzip2 data corrupt")) << r.err;
+    EXPECT_FALSE(contains(r.err, "MRT record length")) << r.err;
   }
 }
 
