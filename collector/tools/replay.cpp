@@ -896,6 +896,11 @@ int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
     std::fprintf(stderr, "bgpscribe replay: %s\n", e.what());
     return 2;
   }
+  if (options.stats) {
+    std::fprintf(stderr, "bgpscribe replay: %llu sessions to %s port %u\n",
+                 static_cast<unsigned long long>(options.clone * chosen.size()), options.to.c_str(),
+                 static_cast<unsigned>(options.port));
+  }
   const int status = runner.run(result);
   if (options.stats) {
     print_stats(result, runner.too_large());
