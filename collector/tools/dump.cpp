@@ -136,6 +136,7 @@ struct Batch {
   std::vector<std::uint8_t> bytes;
   std::vector<Item> items;
   std::shared_ptr<const mrt::PeerIndexTable> peers;
+  std::string host;  // RIS Live's `host`
   Text text;
   std::string json;
   std::vector<Problem> problems;
@@ -145,8 +146,13 @@ struct Batch {
 constexpr std::size_t kBatchBytes = std::size_t{1} << 17;
 constexpr std::size_t kMaxInFlight = 4;
 
-void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
-                  JsonFormatter& json) {
+// What RIS Live calls the host: MRT files do not name their collector, so the file's name.
+std::string host_of(const std::string& file) {
+  return file == "-" ? "stdin" : std::filesystem::path(file).filename().string();
+}
+
+void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text, JsonFormatter& json,
+                  RisLiveFormatter& ris) {
   for (const auto& item : b.items) {
     auto record =
         mrt::parse_record(std::span<const std::uint8_t>(b.bytes).subspan(item.begin, item.size));
@@ -157,6 +163,10 @@ void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text,
         json.set_record_offset(item.offset);
         st = json.format(*record, b.json);
         check = &json.check();
+      } else if (options.format == DumpFormat::RisLive) {
+        ris.set_record(item.index, b.host);
+        st = ris.format(*record, b.json);
+        check = &ris.check();
       } else {
         st = text.format(*record, b.text);
         check = &text.check();
@@ -220,6 +230,7 @@ class FormatPool {
   void work() {
     BgpdumpFormatter text(options_.bgpdump);
     JsonFormatter json;
+    RisLiveFormatter ris;
     while (true) {
       Job job;
       {
@@ -233,7 +244,8 @@ class FormatPool {
       }
       text.set_peer_table(job.batch->peers);
       json.set_peer_table(job.batch->peers);
-      format_batch(*job.batch, options_, text, json);
+      ris.set_peer_table(job.batch->peers);
+      format_batch(*job.batch, options_, text, json, ris);
       job.done.set_value(std::move(job.batch));
     }
   }
@@ -247,6 +259,19 @@ class FormatPool {
 };
 
 }  // namespace
+
+bool parse_dump_format(std::string_view name, DumpFormat& format) {
+  if (name == "bgpdump") {
+    format = DumpFormat::Bgpdump;
+  } else if (name == "json") {
+    format = DumpFormat::Json;
+  } else if (name == "ris-live") {
+    format = DumpFormat::RisLive;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 int run_dump(const DumpOptions& options, DumpStats* stats_out) {
   DumpStats stats;
@@ -308,6 +333,8 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     std::uint64_t file_records = 0;
     BgpdumpFormatter serial_text(options.bgpdump);  // the one formatter when not parallel
     JsonFormatter serial_json;
+    RisLiveFormatter serial_ris;
+    const std::string host = host_of(file);
     std::deque<std::future<std::unique_ptr<Batch>>> in_flight;
     std::shared_ptr<const mrt::PeerIndexTable> peers;
     // Finished batches are reused: fresh megabyte buffers per batch cost more in page faults
@@ -323,6 +350,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         spare.pop_back();
       }
       b->peers = peers;
+      b->host = host;
       return b;
     };
     auto batch = new_batch();
@@ -361,7 +389,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
         in_flight.push_back(pool.submit(std::move(batch)));
         drain(kMaxInFlight);
       } else {
-        format_batch(*batch, options, serial_text, serial_json);
+        format_batch(*batch, options, serial_text, serial_json, serial_ris);
         finish(std::move(batch));
       }
       batch = new_batch();

@@ -1,4 +1,4 @@
-// `bgpscribe dump`: MRT files to text, bgpdump-compatible (-m/-M) or JSON lines.
+// `bgpscribe dump`: MRT files to text, bgpdump-compatible (-m/-M), JSON lines or RIS Live lines.
 //
 // Reads plain, gzip and bzip2 files and stdin through the codec's streaming reader. A malformed
 // record is reported on stderr with file, record index and byte offset, skipped when its
@@ -9,13 +9,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector/tools/bgpdump_format.hpp"
 
 namespace bgpscribe::collector::tools {
 
-enum class DumpFormat { Bgpdump, Json };
+enum class DumpFormat { Bgpdump, Json, RisLive };
+
+// `--format NAME`: "bgpdump" (-m/-M), "json" or "ris-live"; false for other names.
+bool parse_dump_format(std::string_view name, DumpFormat& format);
 
 struct DumpOptions {
   DumpFormat format = DumpFormat::Bgpdump;

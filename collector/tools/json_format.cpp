@@ -1,5 +1,7 @@
 #include "collector/tools/json_format.hpp"
 
+#include <bitset>
+
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/capability.hpp"
 #include "codec/bgp/message_types.hpp"
@@ -9,6 +11,7 @@
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
+#include "codec/mrt/table_dump.hpp"
 #include "collector/tools/text.hpp"
 
 namespace bgpscribe::collector::tools {
@@ -803,6 +806,409 @@ Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
   }
   // The payload ends the record; the header it lacks would sit just before it.
   return message(w.bytes(), record.bytes.size() - msg->payload.size() - bgp::kHeaderSize, out);
+}
+
+// --- RIS Live ----------------------------------------------------------------------------------
+
+namespace {
+
+// Ends a `{"type":"ris_message","data":{...}}` line.
+void close_ris_line(std::string& out) {
+  if (!out.empty() && out.back() == ',') {
+    out.pop_back();
+  }
+  out += "}}\n";
+}
+
+void append_ris_ip(std::string& out, const bgp::IpAddress& a) {
+  out.push_back('"');
+  append_ip(out, a);
+  out.push_back('"');
+}
+
+// The next hop of an announcement: NEXT_HOP, or MP_REACH's global address (and its link-local
+// one after a comma, as RIS Live shows them).
+void append_ris_next_hop(std::string& out, const bgp::MpNextHop* mp, std::uint32_t next_hop) {
+  out.push_back('"');
+  if (mp == nullptr) {
+    append_ipv4(out, next_hop);
+  } else {
+    append_ip(out, mp->global);
+    if (mp->has_link_local) {
+      out.push_back(',');
+      append_ip(out, mp->link_local);
+    }
+  }
+  out.push_back('"');
+}
+
+// Appends `"prefix",` for every decoded prefix of a block; returns how many.
+std::size_t append_ris_prefixes(std::string& out, const bgp::NlriBlock& block) {
+  std::size_t n = 0;
+  char buf[64];
+  for (const auto& p : block) {
+    out.push_back('"');
+    out.append(buf, p.prefix().format(buf));
+    out += "\",";
+    ++n;
+  }
+  return n;
+}
+
+void end_array(std::string& out) {
+  if (out.back() == ',') {
+    out.back() = ']';
+  } else {
+    out.push_back(']');
+  }
+  out.push_back(',');
+}
+
+}  // namespace
+
+void RisLiveFormatter::open_line(const mrt::Header& header, const bgp::IpAddress& peer,
+                                 std::uint32_t peer_as, const char* type, std::string& out) {
+  out += "{\"type\":\"ris_message\",\"data\":{";
+  append_timestamp(out, header);
+  key(out, "peer");
+  append_ris_ip(out, peer);
+  out.push_back(',');
+  key(out, "peer_asn");
+  out.push_back('"');
+  append_u64(out, peer_as);
+  out += "\",";
+  key(out, "id");
+  out.push_back('"');
+  append_u64(out, index_);
+  if (line_ > 0) {
+    out.push_back('-');
+    append_u64(out, line_);
+  }
+  out += "\",";
+  ++line_;
+  member_str(out, "host", host_);
+  member_str(out, "type", type);
+}
+
+// path, community, origin, med, aggregator: the members RIS Live gives an UPDATE.
+void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& out) const {
+  using T = bgp::AttributeType;
+  key(out, "path");
+  out.push_back('[');
+  if (a.has(T::AsPath)) {
+    const bgp::AsPath path = (!check_.context.four_octet_as && a.has(T::As4Path))
+                                 ? bgp::merge_as4_path(a.as_path, a.as4_path)
+                                 : a.as_path.to_owned();
+    for (const auto& seg : path) {
+      const bool set =
+          seg.type == bgp::AsSegmentType::AsSet || seg.type == bgp::AsSegmentType::AsConfedSet;
+      if (set) {
+        out.push_back('[');
+      }
+      for (const auto asn : seg.asns) {
+        append_u64(out, asn);
+        out.push_back(',');
+      }
+      if (set) {
+        end_array(out);
+      }
+    }
+  }
+  end_array(out);
+  key(out, "community");
+  out.push_back('[');
+  for (std::size_t i = 0; a.has(T::Communities) && i + 4 <= a.communities.size(); i += 4) {
+    const std::uint32_t c = wire::load_u32(a.communities, i);
+    out.push_back('[');
+    append_u64(out, c >> 16);
+    out.push_back(',');
+    append_u64(out, c & 0xFFFF);
+    out += "],";
+  }
+  end_array(out);
+  if (a.has(T::Origin)) {
+    member_str(out, "origin",
+               a.origin == bgp::Origin::Igp   ? "igp"
+               : a.origin == bgp::Origin::Egp ? "egp"
+                                              : "incomplete");
+  }
+  if (a.has(T::MultiExitDisc)) {
+    member_u64(out, "med", a.med);
+  }
+  if (a.has(T::Aggregator)) {
+    bgp::Aggregator agg = a.aggregator;
+    if (!check_.context.four_octet_as && a.has(T::As4Aggregator) && agg.asn == bgp::kAsTrans) {
+      agg = a.as4_aggregator;  // RFC 6793 4.2.3
+    }
+    key(out, "aggregator");
+    out.push_back('"');
+    append_u64(out, agg.asn);
+    out.push_back(':');
+    append_ipv4(out, agg.address);
+    out += "\",";
+  }
+}
+
+Status RisLiveFormatter::format(const mrt::Record& record, std::string& out) {
+  const std::size_t mark = out.size();
+  line_ = 0;
+  check_ = mrt::check_record(record, peers_.get());
+  if (check_.verdict == mrt::Verdict::Malformed) {
+    return fail(check_.problem);
+  }
+  if (check_.verdict == mrt::Verdict::Unsupported) {
+    return {};  // RIS Live has no such messages; dump's note counts them
+  }
+  Status s;
+  const auto& h = record.header;
+  switch (h.type) {
+    case mrt::Type::TableDump:
+    case mrt::Type::TableDumpV2:
+      if (h.type == mrt::Type::TableDumpV2 &&
+          h.subtype == static_cast<std::uint16_t>(mrt::TableDumpV2Subtype::PeerIndexTable)) {
+        auto t = mrt::parse_peer_index_table(record);
+        if (!t) {
+          return fail(t.error());
+        }
+        peers_ = std::make_shared<const mrt::PeerIndexTable>(std::move(*t));
+        return {};
+      }
+      s = rib_entries(record, out);
+      break;
+    case mrt::Type::Bgp4mp:
+    case mrt::Type::Bgp4mpEt: {
+      const auto subtype = static_cast<mrt::Bgp4mpSubtype>(h.subtype);
+      if (mrt::is_state_change(subtype)) {
+        auto c = mrt::parse_bgp4mp_state_change(record);
+        if (!c) {
+          return fail(c.error());
+        }
+        // RIS Live reports a session coming up or going down, not each FSM step.
+        const auto established = static_cast<std::uint16_t>(mrt::BgpState::Established);
+        if (c->new_state == established || c->old_state == established) {
+          open_line(h, c->peer.peer_ip, c->peer.peer_as, "RIS_PEER_STATE", out);
+          member_str(out, "state", c->new_state == established ? "connected" : "down");
+          close_ris_line(out);
+        }
+        break;
+      }
+      auto m = mrt::parse_bgp4mp_message(record);
+      if (!m) {
+        return fail(m.error());
+      }
+      s = message(m->message, record.bytes.size() - m->message.size(), h, m->peer.peer_ip,
+                  m->peer.peer_as, m->local(), out);
+      break;
+    }
+    case mrt::Type::Bgp:
+    case mrt::Type::Bgp4Plus:
+    case mrt::Type::Bgp4Plus01: {
+      if (static_cast<mrt::BgpSubtype>(h.subtype) == mrt::BgpSubtype::StateChange) {
+        auto c = mrt::parse_bgp_state_change(record);
+        if (!c) {
+          return fail(c.error());
+        }
+        const auto established = static_cast<std::uint16_t>(mrt::BgpState::Established);
+        if (c->new_state == established || c->old_state == established) {
+          open_line(h, c->peer_ip, c->peer_as, "RIS_PEER_STATE", out);
+          member_str(out, "state", c->new_state == established ? "connected" : "down");
+          close_ris_line(out);
+        }
+        break;
+      }
+      auto m = mrt::parse_bgp_message(record);
+      if (!m) {
+        return fail(m.error());
+      }
+      wire::Writer w;
+      if (auto st = mrt::to_bgp_message(*m, w); !st) {
+        return st;
+      }
+      s = message(w.bytes(), record.bytes.size() - m->payload.size() - bgp::kHeaderSize, h,
+                  m->peer_ip, m->peer_as, false, out);
+      break;
+    }
+    default:
+      break;
+  }
+  if (!s) {
+    out.resize(mark);
+  }
+  return s;
+}
+
+Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t message_at,
+                                 const mrt::Header& header, const bgp::IpAddress& peer,
+                                 std::uint32_t peer_as, bool sent, std::string& out) {
+  const auto type = static_cast<bgp::MessageType>(m[18]);
+  switch (type) {
+    case bgp::MessageType::Update: {
+      auto u = bgp::parse_update_body(m.subspan(bgp::kHeaderSize), check_.context,
+                                      static_cast<std::uint32_t>(message_at + bgp::kHeaderSize));
+      if (!u) {
+        return fail(u.error());
+      }
+      const auto& a = u->attributes;
+      open_line(header, peer, peer_as, "UPDATE", out);
+      route_members(a, out);
+      key(out, "announcements");
+      out.push_back('[');
+      auto announce = [&](const bgp::NlriBlock& block, const bgp::MpNextHop* mp) {
+        if (!block.decoded() || block.empty()) {
+          return;
+        }
+        out += "{\"next_hop\":";
+        append_ris_next_hop(out, mp, a.next_hop);
+        out += ",\"prefixes\":[";
+        append_ris_prefixes(out, block);
+        end_array(out);
+        out.back() = '}';
+        out.push_back(',');
+      };
+      announce(u->nlri, nullptr);
+      if (a.has(bgp::AttributeType::MpReachNlri)) {
+        announce(a.mp_reach.nlri, &a.mp_reach.next_hop);
+      }
+      end_array(out);
+      key(out, "withdrawals");
+      out.push_back('[');
+      append_ris_prefixes(out, u->withdrawn);
+      if (a.has(bgp::AttributeType::MpUnreachNlri)) {
+        append_ris_prefixes(out, a.mp_unreach.withdrawn);
+      }
+      end_array(out);
+      close_ris_line(out);
+      return {};
+    }
+    case bgp::MessageType::Keepalive:
+      open_line(header, peer, peer_as, "KEEPALIVE", out);
+      close_ris_line(out);
+      return {};
+    case bgp::MessageType::Open: {
+      auto open = bgp::parse_open(m);
+      if (!open) {
+        return {};  // RIS Live has no form for an OPEN it cannot read
+      }
+      open_line(header, peer, peer_as, "OPEN", out);
+      member_str(out, "direction", sent ? "sent" : "received");
+      member_u64(out, "version", open->version);
+      // RIS Live keys capabilities by code, once each; multiprotocol lists its families.
+      std::uint32_t asn = open->my_as;
+      std::string families;
+      std::size_t families_at = std::string::npos;
+      std::bitset<256> shown;
+      key(out, "capabilities");
+      out.push_back('{');
+      for (const auto& p : open->parameters) {
+        for (const auto& c : p.capabilities) {
+          if (const auto* as4 = std::get_if<bgp::FourOctetAsCapability>(&c.value)) {
+            asn = as4->asn;
+          }
+          if (const auto* mp = std::get_if<bgp::MultiprotocolCapability>(&c.value)) {
+            const char* afi = bgp::to_string(mp->family.afi);
+            const char* safi = bgp::to_string(mp->family.safi);
+            families.push_back('"');
+            families +=
+                afi != nullptr ? afi : std::to_string(static_cast<unsigned>(mp->family.afi));
+            families.push_back('/');
+            families +=
+                safi != nullptr ? safi : std::to_string(static_cast<unsigned>(mp->family.safi));
+            families += "\",";
+          }
+          const auto code = static_cast<std::uint8_t>(c.code);
+          if (shown[code]) {
+            continue;
+          }
+          shown[code] = true;
+          out.push_back('"');
+          append_u64(out, code);
+          out += "\":{";
+          const char* name = bgp::to_string(c.code);
+          member_str(out, "name", name != nullptr ? name : "unknown");
+          if (code == 1) {
+            out += "\"families\":[";
+            families_at = out.size();
+            out += "],";
+          }
+          close_object(out);
+        }
+      }
+      close_object(out);
+      if (families_at != std::string::npos && !families.empty()) {
+        families.pop_back();  // the last comma
+        out.insert(families_at, families);
+      }
+      member_u64(out, "asn", asn);
+      member_u64(out, "hold_time", open->hold_time);
+      member_ipv4(out, "router_id", open->bgp_identifier);
+      close_ris_line(out);
+      return {};
+    }
+    case bgp::MessageType::Notification: {
+      auto n = bgp::parse_notification(m);
+      if (!n) {
+        return {};
+      }
+      open_line(header, peer, peer_as, "NOTIFICATION", out);
+      out += "\"notification\":{";
+      member_u64(out, "code", n->code);
+      member_u64(out, "subcode", n->subcode);
+      member_hex(out, "data", n->data);
+      close_object(out);
+      close_ris_line(out);
+      return {};
+    }
+    default:
+      return {};  // ROUTE-REFRESH and unknown types: RIS Live shows none
+  }
+}
+
+// One UPDATE per RIB entry, announcing the entry's prefix (TABLE_DUMP and TABLE_DUMP_V2).
+Status RisLiveFormatter::rib_entries(const mrt::Record& record, std::string& out) {
+  const auto& h = record.header;
+  bgp::AttributeOptions opts;
+  opts.mrt_rib = true;
+  auto announce = [&](const bgp::IpAddress& peer, std::uint32_t peer_as,
+                      const bgp::PathAttributes& a, const std::string& prefix) {
+    open_line(h, peer, peer_as, "UPDATE", out);
+    route_members(a, out);
+    out += "\"announcements\":[{\"next_hop\":";
+    const bool mp = a.has(bgp::AttributeType::MpReachNlri) && a.mp_reach.next_hop.valid;
+    append_ris_next_hop(out, mp ? &a.mp_reach.next_hop : nullptr, a.next_hop);
+    out += ",\"prefixes\":[";
+    append_json_string(out, prefix);
+    out += "]}],\"withdrawals\":[],";
+    close_ris_line(out);
+  };
+  if (h.type == mrt::Type::TableDump) {
+    std::size_t pos = 0;
+    for (std::uint32_t i = 0; i < check_.entries; ++i) {
+      auto e = mrt::parse_table_dump_entry(record, pos);
+      if (!e) {
+        return fail(e.error());
+      }
+      opts.rib_family = e->prefix.is_v4() ? bgp::kIpv4Unicast : bgp::kIpv6Unicast;
+      const auto attrs = bgp::parse_attributes(wire::Reader(e->attributes), check_.context, opts);
+      announce(e->peer_ip, e->peer_as, attrs, bgp::Prefix{e->prefix, e->prefix_length}.to_string());
+    }
+    return {};
+  }
+  auto r = check_.add_path_inferred ? mrt::parse_rib_with_path_ids(record) : mrt::parse_rib(record);
+  if (!r) {
+    return fail(r.error());
+  }
+  const auto prefix = r->prefix();
+  if (!prefix) {
+    return {};  // families RIS Live cannot show as a prefix
+  }
+  opts.rib_family = r->family;
+  const std::string text = prefix->to_string();
+  for (const auto& entry : *r) {
+    const auto& peer = peers_->peers[entry.peer_index];
+    const auto attrs = bgp::parse_attributes(wire::Reader(entry.attributes), check_.context, opts);
+    announce(peer.ip, peer.as, attrs, text);
+  }
+  return {};
 }
 
 }  // namespace bgpscribe::collector::tools

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/parse_context.hpp"
@@ -51,6 +52,40 @@ class JsonFormatter {
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::string head_;  // the shared leading members of the record's lines
   std::string attrs_;
+};
+
+// `bgpscribe dump --format ris-live`: RIPE RIS Live `ris_message` objects, one per line, so
+// that scripts written for the RIS Live stream read archived files (mapping in docs/dump.md).
+// One line per BGP message (UPDATE, OPEN, NOTIFICATION, KEEPALIVE), per peer going up or down
+// (RIS_PEER_STATE) and per RIB entry (an UPDATE announcing the one prefix). Follows the same
+// mrt::check_record decision as the other formats.
+class RisLiveFormatter {
+ public:
+  codec::Status format(const codec::mrt::Record& record, std::string& out);
+  void set_peer_table(std::shared_ptr<const codec::mrt::PeerIndexTable> table) {
+    peers_ = std::move(table);
+  }
+  // The record index (for `id`) and the collector name (`host`) of the next record.
+  void set_record(std::uint64_t index, std::string_view host) {
+    index_ = index;
+    host_ = host;
+  }
+  [[nodiscard]] const codec::mrt::RecordCheck& check() const { return check_; }
+
+ private:
+  void open_line(const codec::mrt::Header& header, const codec::bgp::IpAddress& peer,
+                 std::uint32_t peer_as, const char* type, std::string& out);
+  void route_members(const codec::bgp::PathAttributes& a, std::string& out) const;
+  codec::Status message(std::span<const std::uint8_t> bgp_message, std::uint64_t message_at,
+                        const codec::mrt::Header& header, const codec::bgp::IpAddress& peer,
+                        std::uint32_t peer_as, bool sent, std::string& out);
+  codec::Status rib_entries(const codec::mrt::Record& record, std::string& out);
+
+  codec::mrt::RecordCheck check_;
+  std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
+  std::uint64_t index_ = 0;
+  std::uint32_t line_ = 0;  // lines of the current record, for unique ids
+  std::string host_;
 };
 
 // Appends `"key":` and a JSON string with the escapes RFC 8259 requires.

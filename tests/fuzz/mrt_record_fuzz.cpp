@@ -401,6 +401,7 @@ struct Formatters {
   tools::BgpdumpFormatter strict{
       tools::BgpdumpOptions{.large_communities = true, .unknown_attributes = true, .strict = true}};
   tools::JsonFormatter json;
+  tools::RisLiveFormatter ris;
   // Every PEER_INDEX_TABLE record met so far: the one state a formatter may carry.
   std::vector<Buffer> peer_tables;
 };
@@ -412,6 +413,31 @@ std::string format_with(tools::BgpdumpFormatter& f, const mrt::Record& record) {
   }
   check_text_lines(std::string_view(out).substr(1));
   sink(out.size() + f.packet_index());
+  return out;
+}
+
+// RIS Live lines: one valid JSON object each, a ris_message.
+void check_ris_lines(std::string_view out) {
+  while (!out.empty()) {
+    const std::size_t nl = out.find('\n');
+    require(nl != std::string_view::npos, "RIS Live lines end in a newline");
+    const std::string_view line = out.substr(0, nl);
+    JsonChecker checker(line);
+    require(checker.starts_object() && checker.value() && checker.at_end(),
+            "each RIS Live line is one valid JSON object");
+    require(line.rfind("{\"type\":\"ris_message\",\"data\":{", 0) == 0,
+            "each RIS Live line is a ris_message");
+    out.remove_prefix(nl + 1);
+  }
+}
+
+std::string format_ris(tools::RisLiveFormatter& f, const mrt::Record& record) {
+  std::string out = "x";
+  f.set_record(7, "rrc00");
+  if (!f.format(record, out)) {
+    require(out == "x", "a failed RIS Live format appends nothing");
+  }
+  check_ris_lines(std::string_view(out).substr(1));
   return out;
 }
 
@@ -462,9 +488,11 @@ void run_record(std::span<const std::uint8_t> bytes, Formatters& formatters) {
   format_with(formatters.all, *record);
   format_with(formatters.strict, *record);
   const std::string json = format_json(formatters.json, *record);
+  format_ris(formatters.ris, *record);
   // One decision per record (mrt::check_record): every format trusts the same records.
-  require(formatters.plain.check().verdict == formatters.json.check().verdict,
-          "bgpdump and JSON formats decide a record alike");
+  require(formatters.plain.check().verdict == formatters.json.check().verdict &&
+              formatters.ris.check().verdict == formatters.json.check().verdict,
+          "bgpdump, JSON and RIS Live formats decide a record alike");
   require(formatters.all.check().printable() == formatters.json.check().printable() &&
               formatters.strict.check().printable() == formatters.json.check().printable(),
           "every bgpdump variant prints the records JSON prints");
