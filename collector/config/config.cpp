@@ -339,6 +339,9 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
   }
   cfg.state_directory = c.string("state_directory", std::string("state"));
   cfg.status_interval = std::chrono::seconds(c.seconds("status_interval", 60));
+  cfg.journal = c.boolean("journal", true);
+  cfg.journal_sync = std::chrono::seconds(c.seconds("journal_sync", 0));
+  cfg.journal_max_bytes = c.bytes("journal_max_bytes", cfg.journal_max_bytes);
   if (c.has("queue")) {
     ConfigMap q(file, c.node("queue"), "collector.queue");
     cfg.queue.max_records = static_cast<std::size_t>(q.integer(

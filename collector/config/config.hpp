@@ -54,6 +54,10 @@ struct CollectorConfig {
   std::string state_directory;  // spools and status file
   QueueLimits queue;
   std::chrono::seconds status_interval{60};
+  // The write-ahead journal (collector/core/journal.hpp) in <state_directory>/journal.
+  bool journal = true;
+  std::chrono::milliseconds journal_sync{0};  // msync interval (0: kill -9 safe only)
+  std::uint64_t journal_max_bytes = std::uint64_t{10} << 30;
   std::vector<PeerConfig> peers;
   std::vector<int> peer_lines;  // line of each peer's entry, for later messages
   std::vector<DynamicRange> dynamic_peers;

@@ -144,7 +144,66 @@ void Collector::refresh_info(Peer& peer, PeerState& st) {
   st.info = std::move(info);
 }
 
+void Collector::replay_journal() {
+  if (!journal_) {
+    return;
+  }
+  std::optional<std::uint64_t> from;
+  for (const auto& w : workers_) {
+    if (auto p = w->resume_after(); p && *p < journal_->last_seq()) {
+      from = std::min(from.value_or(*p), *p);
+    }
+  }
+  if (!from) {
+    return;
+  }
+  std::vector<std::uint64_t> replayed(workers_.size(), 0);
+  const auto bad = journal_->replay(*from, [&](std::uint64_t seq, Record&& r) {
+    r.seq = seq;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const auto p = workers_[i]->resume_after();
+      if (p && seq > *p) {
+        workers_[i]->push(r);
+        ++replayed[i];
+      }
+    }
+  });
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    if (replayed[i] > 0) {
+      std::fprintf(stderr,
+                   "journal: %llu records after number %llu replayed into exporter %s (what the "
+                   "previous run had not made durable)\n",
+                   static_cast<unsigned long long>(replayed[i]),
+                   static_cast<unsigned long long>(*workers_[i]->resume_after()),
+                   workers_[i]->name().c_str());
+    }
+  }
+  if (bad > 0) {
+    std::fprintf(stderr, "journal: %zu damaged entries in %s skipped\n", bad,
+                 journal_->directory().c_str());
+  }
+}
+
+void Collector::release_journal() {
+  if (!journal_) {
+    return;
+  }
+  std::uint64_t upto = journal_->last_seq();
+  for (const auto& w : workers_) {
+    std::uint64_t durable = w->stats().durable_seq.load(std::memory_order_relaxed);
+    if (!w->resume_after()) {
+      // It keeps no position: what earlier runs journaled is nothing to it.
+      durable = std::max(durable, journal_start_seq_);
+    }
+    upto = std::min(upto, durable);
+  }
+  journal_->release(upto);
+}
+
 void Collector::fan_out(Record record) {
+  if (journal_) {
+    journal_->append(record);
+  }
   for (std::size_t i = 0; i + 1 < workers_.size(); ++i) {
     workers_[i]->push(record);
   }
@@ -300,9 +359,26 @@ void Collector::attach(Peer& peer) {
 
 void Collector::start() {
   std::filesystem::create_directories(config_.state_directory);
+  if (config_.journal) {
+    JournalOptions o;
+    o.directory = (std::filesystem::path(config_.state_directory) / "journal").string();
+    o.max_bytes = config_.journal_max_bytes;
+    o.sync_interval = config_.journal_sync;
+    journal_ = std::make_unique<Journal>(std::move(o));
+    journal_start_seq_ = journal_->last_seq();
+  }
   for (auto& w : workers_) {
+    if (journal_) {
+      w->set_journaled();
+    }
     w->start();
   }
+  replay_journal();
+  // Every exporter now has what earlier runs journaled: their sessions are over.
+  Record start;
+  start.type = RecordType::Start;
+  start.time_us = unix_micros();
+  fan_out(std::move(start));
   for (const auto& l : config_.listen) {
     ports_.push_back(process_.listen(l.address, l.port));
   }
@@ -571,6 +647,7 @@ void Collector::snapshot_now() {
 
 void Collector::tick() {
   const auto now_s = unix_micros() / 1'000'000;
+  release_journal();
   std::vector<ExporterWorker*> due;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const auto interval = workers_[i]->snapshot_interval().count();
@@ -625,7 +702,13 @@ std::string Collector::status_json() const {
   o << ",\"connections_refused\":" << ps.refused_connections + ps.unmatched_connections
     << ",\"dynamic_refused_range_full\":" << ps.refused_range_full
     << ",\"dynamic_refused_pending_full\":" << ps.refused_pending_full
-    << ",\"dynamic_closed_without_open\":" << ps.pending_closed << ",\"exporters\":[";
+    << ",\"dynamic_closed_without_open\":" << ps.pending_closed;
+  if (journal_) {
+    const auto& js = journal_->stats();
+    o << ",\"journal\":{\"last_seq\":" << journal_->last_seq() << ",\"segments\":" << js.segments
+      << ",\"bytes\":" << js.bytes << ",\"not_journaled\":" << js.not_journaled << "}";
+  }
+  o << ",\"exporters\":[";
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const auto& s = workers_[i]->stats();
     o << (i ? "," : "") << "{\"name\":";
@@ -633,7 +716,7 @@ std::string Collector::status_json() const {
     o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
       << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
       << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
-      << ",\"failed\":" << s.failed << ",\"alarms\":[";
+      << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq << ",\"alarms\":[";
     const auto alarms = workers_[i]->alarms();
     for (std::size_t a = 0; a < alarms.size(); ++a) {
       o << (a ? "," : "");

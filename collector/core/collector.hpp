@@ -23,6 +23,7 @@
 
 #include "collector/config/config.hpp"
 #include "collector/core/exporter_worker.hpp"
+#include "collector/core/journal.hpp"
 #include "collector/peer/process.hpp"
 #include "collector/rib/adj_rib_in.hpp"
 #include "exporters/api/directory_lock.hpp"
@@ -104,6 +105,8 @@ class Collector {
   std::uint32_t id_for(const codec::bgp::IpAddress& address);
   void refresh_info(Peer& peer, PeerState& st);
   void fan_out(exporters::Record record);
+  void replay_journal();
+  void release_journal();
   void log_malformed(Peer& peer, const char* what, const std::string& details);
   void push_snapshot(const std::vector<ExporterWorker*>& to);
   void tick();
@@ -129,6 +132,8 @@ class Collector {
   ConfigSource config_source_;
   CollectorStats stats_;
   LogBudget refused_log_;  // connections of dynamic ranges refused
+  std::unique_ptr<Journal> journal_;
+  std::uint64_t journal_start_seq_ = 0;  // the last number an earlier run journaled
   bool stopping_ = false;
   std::int64_t last_status_line_ = 0;
 };

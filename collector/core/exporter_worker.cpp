@@ -113,6 +113,9 @@ void ExporterWorker::log_loss() {
 }
 
 void ExporterWorker::deliver(Record& record) {
+  if (record.seq != 0) {
+    delivered_seq_ = record.seq;  // accepted or refused for good: either way, past it
+  }
   try {
     exporter_->accept(record);
     ++stats_.delivered;
@@ -150,6 +153,30 @@ void ExporterWorker::maybe_flush(bool force) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "exporter %s: flush failed: %s\n", name_.c_str(), e.what());
   }
+  note_durable();
+}
+
+void ExporterWorker::note_durable() {
+  stats_.durable_seq.store(exporter_->durable_seq().value_or(delivered_seq_),
+                           std::memory_order_relaxed);
+}
+
+void ExporterWorker::discard_spool() {
+  const auto bytes = spool_.bytes();
+  std::size_t segments = 0;
+  while (auto segment = spool_.take_segment()) {
+    std::remove(segment->c_str());
+    ++segments;
+  }
+  if (segments > 0) {
+    std::fprintf(stderr,
+                 "exporter %s: %zu spool segments (%llu bytes) of an earlier run dropped: the "
+                 "journal gives their records again\n",
+                 name_.c_str(), segments, static_cast<unsigned long long>(bytes));
+  }
+  std::lock_guard lock(mutex_);
+  spooling_ = false;
+  stats_.spool_bytes.store(0, std::memory_order_relaxed);
 }
 
 void ExporterWorker::run() {
@@ -157,6 +184,11 @@ void ExporterWorker::run() {
     exporter_->start();
     snapshot_interval_ = exporter_->snapshot_interval().count();
     wants_snapshots_ = exporter_->wants_snapshots() || snapshot_interval_ > 0;
+    resume_after_ = exporter_->resume_after();
+    delivered_seq_ = resume_after_.value_or(0);
+    if (journaled_ && resume_after_) {
+      discard_spool();
+    }
   } catch (...) {
     std::lock_guard lock(mutex_);
     start_error_ = std::current_exception();
@@ -197,6 +229,7 @@ void ExporterWorker::run() {
     }
     deliver_all(batch);
     batch.clear();
+    note_durable();
     if (segment) {
       spooled.clear();
       const auto bad = spool_.read_segment(*segment, spooled);

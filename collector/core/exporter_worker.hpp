@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,8 @@ struct WorkerStats {
   std::atomic<std::uint64_t> failed{0};     // the exporter refused them (ExportError)
   std::atomic<std::uint64_t> queued{0};     // in the memory queue now
   std::atomic<std::uint64_t> spool_bytes{0};
+  // Journal number of the last record the exporter made durable (exporters/api/exporter.hpp).
+  std::atomic<std::uint64_t> durable_seq{0};
 };
 
 class ExporterWorker {
@@ -50,6 +53,12 @@ class ExporterWorker {
 
   // Starts the thread and the exporter; rethrows what the exporter's start() threw.
   void start();
+  // After start(): where the exporter's durable data ends (Exporter::resume_after).
+  [[nodiscard]] std::optional<std::uint64_t> resume_after() const { return resume_after_; }
+  // With a journal: once its exporter has started and tells its position, the spool segments
+  // an earlier run left are dropped (the journal gives those records again, from that
+  // position). Call before start().
+  void set_journaled() { journaled_ = true; }
   // From the io thread; false when the record was lost (counted).
   bool push(exporters::Record record);
   // Delivers what is queued and spooled (for at most stop_timeout), stops the exporter and
@@ -74,12 +83,17 @@ class ExporterWorker {
   template <typename Records>
   void deliver_all(Records& records);
   void maybe_flush(bool force);
+  void note_durable();
+  void discard_spool();
   void log_loss();
 
   exporters::ExporterPtr exporter_;
   std::string name_;
   QueueLimits limits_;
   Spool spool_;
+  std::optional<std::uint64_t> resume_after_;
+  bool journaled_ = false;
+  std::uint64_t delivered_seq_ = 0;  // worker thread only
   std::thread thread_;
 
   mutable std::mutex mutex_;

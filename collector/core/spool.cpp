@@ -97,7 +97,14 @@ struct Decoder {
 void Spool::encode(const Record& record, std::uint64_t snapshot_id,
                    std::vector<std::uint8_t>& out) {
   codec::wire::Writer w;
-  w.u32(0);  // length, patched below
+  const auto at = w.placeholder_u32();
+  encode_body(record, snapshot_id, w);
+  w.patch_u32(at, static_cast<std::uint32_t>(w.since(at) - 4));
+  const auto bytes = w.bytes();
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::wire::Writer& w) {
   w.u8(static_cast<std::uint8_t>(record.type));
   w.u64(static_cast<std::uint64_t>(record.time_us));
   std::uint8_t flags = 0;
@@ -133,13 +140,7 @@ void Spool::encode(const Record& record, std::uint64_t snapshot_id,
   put_string(w, record.message.span());
   put_string(w, record.sent_open.span());
   w.u64(snapshot_id);
-  auto bytes = w.take();
-  const auto n = static_cast<std::uint32_t>(bytes.size() - 4);
-  bytes[0] = static_cast<std::uint8_t>(n >> 24);
-  bytes[1] = static_cast<std::uint8_t>(n >> 16);
-  bytes[2] = static_cast<std::uint8_t>(n >> 8);
-  bytes[3] = static_cast<std::uint8_t>(n);
-  out.insert(out.end(), bytes.begin(), bytes.end());
+  w.u64(record.seq);  // absent in spools of bgpscribe before the journal: read as 0
 }
 
 std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
@@ -147,7 +148,7 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   Decoder d{codec::wire::Reader(bytes)};
   Record r;
   const auto type = d.u(1);
-  if (type > static_cast<std::uint8_t>(exporters::RecordType::RibSnapshot)) {
+  if (type > static_cast<std::uint8_t>(exporters::RecordType::Start)) {
     return std::nullopt;
   }
   r.type = static_cast<exporters::RecordType>(type);
@@ -196,6 +197,9 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.message = exporters::SharedBytes(d.bytes());
   r.sent_open = exporters::SharedBytes(d.bytes());
   snapshot_id = d.u(8);
+  if (d.ok && d.r.remaining() == 8) {
+    r.seq = d.u(8);
+  }
   if (!d.ok || !d.r.empty()) {
     return std::nullopt;
   }

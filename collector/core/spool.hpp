@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/wire/writer.hpp"
 #include "exporters/api/record.hpp"
 
 namespace bgpscribe::collector {
@@ -48,6 +49,9 @@ class Spool {
   // The spool's record encoding (also used by tests).
   static void encode(const exporters::Record& record, std::uint64_t snapshot_id,
                      std::vector<std::uint8_t>& out);
+  // The record without its length prefix, appended to `w` (the journal's entries).
+  static void encode_body(const exporters::Record& record, std::uint64_t snapshot_id,
+                          codec::wire::Writer& w);
   static std::optional<exporters::Record> decode(std::span<const std::uint8_t> bytes,
                                                  std::uint64_t& snapshot_id);
 

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -68,6 +69,16 @@ class Exporter {
   [[nodiscard]] virtual std::chrono::seconds snapshot_interval() const { return {}; }
   // Whether it wants RibSnapshot records at all (on demand included).
   [[nodiscard]] virtual bool wants_snapshots() const { return false; }
+
+  // Crash safety with the collector's journal (Record::seq). resume_after(), after start(): the
+  // number of the last record whose effect this exporter had made durable before the previous
+  // run ended, read back from its own data; the collector then gives it the journal's later
+  // records before any new one. nullopt: it keeps no position (a crash loses what it held).
+  [[nodiscard]] virtual std::optional<std::uint64_t> resume_after() const { return std::nullopt; }
+  // The number of the last record made durable so far (a write into the page cache survives
+  // kill -9): the journal is released up to the lowest of all exporters. Called on the
+  // exporter thread after accept() and flush(). nullopt: every record accepted counts.
+  [[nodiscard]] virtual std::optional<std::uint64_t> durable_seq() const { return std::nullopt; }
 
   // The alarms raised now, as "key: text", in key order. Safe from any thread.
   [[nodiscard]] std::vector<std::string> alarms() const {

@@ -46,6 +46,8 @@ const char* to_string(RecordType t) {
       return "peer-down";
     case RecordType::RibSnapshot:
       return "rib-snapshot";
+    case RecordType::Start:
+      return "start";
   }
   return "?";
 }

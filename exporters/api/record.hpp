@@ -71,13 +71,16 @@ enum class RecordType : std::uint8_t {
   PeerUp,       // the session reached Established (message = the peer's OPEN, sent_open = ours)
   PeerDown,     // the session left Established (message = the NOTIFICATION if there was one)
   RibSnapshot,  // every peer's Adj-RIB-In at this point of the stream (snapshot)
+  // The collector started at time_us: the sessions of its earlier runs are over. Comes after
+  // the records that a start replays from the journal, before any new one (peer is null).
+  Start,
 };
 const char* to_string(RecordType t);
 
 struct Record {
   RecordType type = RecordType::Message;
   std::int64_t time_us = 0;  // when the collector received it: Unix time in microseconds
-  PeerInfoPtr peer;          // null only for RibSnapshot
+  PeerInfoPtr peer;          // null only for RibSnapshot and Start
   SharedBytes message;       // the whole BGP message, marker and header included
   SharedBytes sent_open;     // PeerUp: the OPEN we sent
   // How this session decodes `message` (4-octet AS, ADD-PATH per family, extended messages),
@@ -91,6 +94,9 @@ struct Record {
   // there was none and the connection just closed).
   bool local_notification = false;
   std::shared_ptr<const RibSnapshot> snapshot;  // RibSnapshot
+  // The record's number in the collector's journal (collector/core/journal.hpp): increasing,
+  // 0 when the collector keeps no journal. A RibSnapshot takes the number of the record before.
+  std::uint64_t seq = 0;
 };
 
 }  // namespace bgpscribe::exporters

@@ -46,6 +46,9 @@ struct Options {
   // While the disk refuses writes, encoded records wait in memory up to this much; then
   // accept() waits for the disk and the collector's queue and spool take the records.
   std::uint64_t max_buffer = std::uint64_t{64} << 20;
+  // Where the exporter keeps its journal position (set from the collector's state directory:
+  // <state_directory>/mrt-<name>.position); empty: no position kept.
+  std::string position_file;
   bool state_changes = true;
   std::optional<std::uint32_t> collector_bgp_id;  // host order; else the first peer's local id
 

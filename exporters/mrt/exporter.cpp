@@ -1,6 +1,12 @@
 #include "exporters/mrt/exporter.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -65,7 +71,11 @@ MrtExporter::MrtExporter(std::string name, Options options, LogFn log)
                                           log_, metrics_);
 }
 
-MrtExporter::~MrtExporter() = default;
+MrtExporter::~MrtExporter() {
+  if (position_fd_ >= 0) {
+    ::close(position_fd_);
+  }
+}
 
 codec::mrt::WriterOptions MrtExporter::writer_options(codec::mrt::Compression c) const {
   codec::mrt::WriterOptions w;
@@ -88,8 +98,68 @@ void MrtExporter::start() {
   }
   // Before recovery: another writer's live .partial files are not ours to recover.
   directory_lock_ = DirectoryLock(options_.directory, "mrt exporter '" + name_ + "': directory");
+  std::map<fs::path, std::uint64_t> limits;
+  if (!options_.position_file.empty()) {
+    resume_after_ = read_position(limits);
+    handled_seq_ = durable_seq_ = *resume_after_;
+  }
   recover_directory(options_.directory, writer_options(codec::mrt::Compression::Gzip),
-                    writer_options(codec::mrt::Compression::Bzip2), log_, metrics_);
+                    writer_options(codec::mrt::Compression::Bzip2), log_, metrics_, limits);
+  if (!options_.position_file.empty()) {
+    position_fd_ = ::open(options_.position_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (position_fd_ < 0) {
+      throw std::runtime_error("mrt exporter '" + name_ + "': cannot open " +
+                               options_.position_file + ": " + std::strerror(errno));
+    }
+    updates_->set_before_write(
+        [this](const fs::path& partial, std::uint64_t before, std::uint64_t after) {
+          write_position(partial, before, after);
+        });
+  }
+}
+
+// The position file: one line, padded to a fixed size so that each write replaces it whole
+// (a pwrite of one block: the process dies before or after it, never inside):
+// "<seq before> <seq after> <records before> <records after> <temporary>". It is written before
+// the records from after `seq before` up to `seq after` go into the temporary, which then holds
+// `records before`, and `records after` once they are in.
+constexpr std::size_t kPositionBytes = 4096;
+
+void MrtExporter::write_position(const fs::path& partial, std::uint64_t records_before,
+                                 std::uint64_t records_after) {
+  std::string line = std::to_string(durable_seq_) + " " + std::to_string(handled_seq_) + " " +
+                     std::to_string(records_before) + " " + std::to_string(records_after) + " " +
+                     partial.lexically_normal().string();
+  line.resize(kPositionBytes - 1, ' ');
+  line += '\n';
+  if (::pwrite(position_fd_, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+    log_("cannot write " + options_.position_file + ": " + std::strerror(errno));
+  }
+  intent_after_ = handled_seq_;
+}
+
+std::uint64_t MrtExporter::read_position(std::map<fs::path, std::uint64_t>& limits) const {
+  std::ifstream in(options_.position_file);
+  std::uint64_t seq_before = 0;
+  std::uint64_t seq_after = 0;
+  std::uint64_t records_before = 0;
+  std::uint64_t records_after = 0;
+  std::string partial;
+  if (!(in >> seq_before >> seq_after >> records_before >> records_after >> partial)) {
+    return 0;  // no position yet: everything the journal holds is new to this exporter
+  }
+  std::error_code ec;
+  if (!fs::exists(partial, ec)) {
+    return seq_after;  // the file was finished (renamed): the write had completed
+  }
+  // The write completed if the temporary holds all its records; else it is cut back to what it
+  // held before, and those records come again from the journal.
+  const bool complete = count_records(partial) >= records_after;
+  limits[fs::path(partial).lexically_normal()] = complete ? records_after : records_before;
+  log_("journal position: " + partial + " holds records up to number " +
+       std::to_string(complete ? seq_after : seq_before) +
+       (complete ? "" : " (the last write was cut short: the journal gives it again)"));
+  return complete ? seq_after : seq_before;
 }
 
 void MrtExporter::accept(const Record& record) {
@@ -109,9 +179,27 @@ void MrtExporter::accept(const Record& record) {
       break;
     case RecordType::PeerUp:
     case RecordType::PeerDown:
+    case RecordType::Start:
       // The OPEN and NOTIFICATION arrive as Message records, the transitions as StateChange.
       ++metrics_.ignored_records;
       break;
+  }
+  note_handled(record.seq);
+}
+
+void MrtExporter::after_sync() {
+  if (updates_->pending_bytes() == 0) {
+    durable_seq_ = handled_seq_;  // everything handled is in a file now
+  }
+}
+
+void MrtExporter::note_handled(std::uint64_t seq) {
+  if (seq == 0) {
+    return;
+  }
+  handled_seq_ = std::max(handled_seq_, seq);
+  if (updates_->pending_bytes() == 0) {
+    durable_seq_ = handled_seq_;  // nothing of it waits in memory
   }
 }
 
@@ -131,6 +219,7 @@ void MrtExporter::check_buffer_limit() {
     update_disk_alarm();
     std::this_thread::sleep_for(std::chrono::seconds(1));
     (void)updates_->sync();
+    after_sync();
   }
   update_disk_alarm();
   if (!updates_->failing()) {
@@ -170,10 +259,12 @@ void MrtExporter::write_message(const Record& record) {
     throw ExportError("mrt exporter '" + name_ + "': cannot encode a BGP4MP record");
   }
   updates_->added();
+  note_handled(record.seq);  // before the sync below writes its bytes
   ++metrics_.messages;
   metrics_.add_path_messages += m.add_path() ? 1 : 0;
   if (updates_->pending_bytes() >= kSyncBytes && !updates_->failing()) {
     (void)updates_->sync();
+    after_sync();
   }
 }
 
@@ -195,6 +286,7 @@ void MrtExporter::write_state_change(const Record& record) {
     throw ExportError("mrt exporter '" + name_ + "': cannot encode a STATE_CHANGE record");
   }
   updates_->added();
+  note_handled(record.seq);
   ++metrics_.state_changes;
 }
 
@@ -231,6 +323,7 @@ void MrtExporter::close_updates() {
     return;
   }
   (void)updates_->finish();
+  after_sync();
   for (auto& a : updates_->take_abandoned()) {
     abandoned_.push_back(std::move(a));
   }
@@ -250,6 +343,7 @@ void MrtExporter::flush(std::int64_t now_us) {
   if (interval_open_ && now_us - last_sync_us_ >= options_.flush_interval.count() * 1000) {
     last_sync_us_ = now_us;
     (void)updates_->sync();
+    after_sync();
   }
   for (auto& a : updates_->take_abandoned()) {
     abandoned_.push_back(std::move(a));
@@ -348,7 +442,13 @@ void MrtExporter::stop() {
 }
 
 ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
-  return std::make_unique<MrtExporter>(context.instance_name, parse_options(context, node));
+  Options o = parse_options(context, node);
+  if (!context.state_directory.empty()) {
+    o.position_file =
+        (fs::path(context.state_directory) / ("mrt-" + context.instance_name + ".position"))
+            .string();
+  }
+  return std::make_unique<MrtExporter>(context.instance_name, std::move(o));
 }
 
 }  // namespace bgpscribe::exporters::mrt

@@ -13,7 +13,9 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,10 @@ class MrtExporter final : public Exporter {
   void flush(std::int64_t now_us) override;
   void stop() override;
   void interrupt() override { interrupted_ = true; }
+  [[nodiscard]] std::optional<std::uint64_t> resume_after() const override { return resume_after_; }
+  [[nodiscard]] std::optional<std::uint64_t> durable_seq() const override {
+    return options_.position_file.empty() ? std::nullopt : std::optional(durable_seq_);
+  }
   [[nodiscard]] std::chrono::seconds snapshot_interval() const override;
   [[nodiscard]] bool wants_snapshots() const override { return options_.rib_enabled(); }
 
@@ -54,6 +60,11 @@ class MrtExporter final : public Exporter {
   void rotate_for(std::int64_t time_us);
   void close_updates();
   void check_buffer_limit();
+  void note_handled(std::uint64_t seq);
+  void after_sync();
+  void write_position(const std::filesystem::path& partial, std::uint64_t records_before,
+                      std::uint64_t records_after);
+  std::uint64_t read_position(std::map<std::filesystem::path, std::uint64_t>& limits) const;
   void update_disk_alarm();
   void salvage(bool force, std::int64_t now_us);
   [[nodiscard]] codec::mrt::WriterOptions writer_options(codec::mrt::Compression c) const;
@@ -74,6 +85,13 @@ class MrtExporter final : public Exporter {
   std::vector<Abandoned> abandoned_;
   // The collector is stopping: a full buffer no longer makes accept() wait for the disk.
   std::atomic<bool> interrupted_{false};
+  // Journal positions (Record::seq): the last record handled, the last one in a file, and
+  // where the last run's files ended (options_.position_file).
+  std::uint64_t handled_seq_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  std::uint64_t intent_after_ = 0;
+  std::optional<std::uint64_t> resume_after_;
+  int position_fd_ = -1;
 };
 
 // `type: mrt` in the config (docs/mrt-exporter.md lists the options).

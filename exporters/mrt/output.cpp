@@ -159,6 +159,9 @@ bool FileStream::sync() {
       failing_ = true;
       return false;
     }
+    if (before_write_) {
+      before_write_(partial_path(final_), file_records_, file_records_ + pending_records_);
+    }
     if (!writer_->write(pending_.bytes())) {
       abandon("write", writer_->system_error());
       continue;
@@ -322,9 +325,25 @@ RecoveryResult recover_partial(const fs::path& partial, const fs::path& final_pa
   return result;
 }
 
+std::uint64_t count_records(const fs::path& path) {
+  codec::mrt::FileReader reader;
+  codec::mrt::ReaderOptions ropts;
+  ropts.threaded = false;
+  ropts.parallel_bzip2 = false;
+  if (!reader.open(path.string(), ropts)) {
+    return 0;
+  }
+  std::uint64_t n = 0;
+  codec::mrt::FileRecord rec;
+  while (reader.next(rec)) {
+    ++n;
+  }
+  return n;
+}
+
 void recover_directory(const fs::path& directory, const codec::mrt::WriterOptions& gzip_options,
                        const codec::mrt::WriterOptions& bzip2_options, const LogFn& log,
-                       Metrics& metrics) {
+                       Metrics& metrics, const std::map<fs::path, std::uint64_t>& limits) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) {
     return;
@@ -362,7 +381,11 @@ void recover_directory(const fs::path& directory, const codec::mrt::WriterOption
     const auto& options = compression_extension(final_path.filename().string()) == ".bz2"
                               ? bzip2_options
                               : gzip_options;
-    const RecoveryResult r = recover_partial(p, final_path, std::nullopt, options);
+    const auto limit = limits.find(p.lexically_normal());
+    const RecoveryResult r = recover_partial(
+        p, final_path,
+        limit != limits.end() ? std::optional<std::uint64_t>(limit->second) : std::nullopt,
+        options);
     if (!r.ok) {
       ++metrics.write_errors;
       log("cannot recover " + p.string() + ": " + r.problem + " (left in place)");

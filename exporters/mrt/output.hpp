@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,13 @@ class FileStream {
 
   std::vector<Abandoned> take_abandoned() { return std::move(abandoned_); }
 
+  // Called just before buffered records are written to a file: its temporary, the records it
+  // holds before the write and after it. The exporter keeps its journal position with it.
+  using BeforeWrite =
+      std::function<void(const std::filesystem::path& partial, std::uint64_t records_before,
+                         std::uint64_t records_after)>;
+  void set_before_write(BeforeWrite f) { before_write_ = std::move(f); }
+
  private:
   bool open_file();
   void abandon(const char* what, int error);
@@ -86,6 +94,7 @@ class FileStream {
   std::uint64_t file_records_ = 0;  // synced into the current file
   std::uint64_t file_bytes_ = 0;    // uncompressed
   bool failing_ = false;
+  BeforeWrite before_write_;
   std::string last_error_;
   std::vector<Abandoned> abandoned_;
 };
@@ -112,11 +121,16 @@ RecoveryResult recover_partial(const std::filesystem::path& partial,
                                const codec::mrt::WriterOptions& options, bool complete = false);
 
 // Recovers every ".<name>.partial" under `directory` (recursively) and removes stale
-// ".recovering" temporaries; one log line per file.
+// ".recovering" temporaries; one log line per file. A temporary named in `limits` keeps at most
+// that many records (the rest were a write that the journal gives again).
 void recover_directory(const std::filesystem::path& directory,
                        const codec::mrt::WriterOptions& gzip_options,
                        const codec::mrt::WriterOptions& bzip2_options, const LogFn& log,
-                       Metrics& metrics);
+                       Metrics& metrics,
+                       const std::map<std::filesystem::path, std::uint64_t>& limits = {});
+
+// The whole MRT records readable from a file (a temporary cut short included).
+std::uint64_t count_records(const std::filesystem::path& path);
 
 // fsync(2) of a file or directory by path; false with errno set on failure.
 bool fsync_path(const std::filesystem::path& path);

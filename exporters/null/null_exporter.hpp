@@ -38,7 +38,7 @@ class NullExporter final : public Exporter {
  private:
   std::string name_;
   Options options_;
-  std::array<std::uint64_t, 5> counts_{};
+  std::array<std::uint64_t, 6> counts_{};  // per RecordType
   std::uint64_t snapshot_routes_ = 0;
   std::uint64_t message_bytes_ = 0;
 };

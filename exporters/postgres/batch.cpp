@@ -23,7 +23,10 @@ namespace {
 // Version 2 added `parts`; version 1 files (spooled by an older bgpscribe) read as one part.
 // Version 3 splits the parts by PostgreSQL's partition hash instead of XXH3 (same layout):
 // version 2 files keep their XXH3 split, so that a retry splits them as the first try did.
-constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '3'};
+// Version 4 adds the journal number of the batch's last record (Batch::last_seq) after
+// restart_us; version 3 files read with last_seq 0.
+constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '4'};
+constexpr std::array<std::uint8_t, 8> kMagicV3{'B', 'G', 'P', 'S', 'P', 'G', 'B', '3'};
 constexpr std::array<std::uint8_t, 8> kMagicV2{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
 constexpr std::array<std::uint8_t, 8> kMagicV1{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
 
@@ -157,6 +160,9 @@ std::vector<std::uint8_t> Batch::serialize() const {
   o.i64(last_us);
   o.i64(checkpoint_us);
   o.i64(restart_us);
+  if (split != PartSplit::xxh3) {
+    o.u64(last_seq);
+  }
   o.u32(parts);
   o.u64(update_rows);
   o.u64(rib_rows);
@@ -205,13 +211,23 @@ std::vector<std::uint8_t> Batch::serialize() const {
   return o.take();
 }
 
+std::uint64_t Batch::last_seq_of(std::span<const std::uint8_t> header) {
+  constexpr std::size_t kAt = 8 + 5 * 8;  // magic, sequence, four times
+  if (header.size() < kAt + 8 || !std::equal(kMagic.begin(), kMagic.end(), header.begin())) {
+    return 0;
+  }
+  return (std::uint64_t{codec::wire::load_u32(header, kAt)} << 32) |
+         codec::wire::load_u32(header, kAt + 4);
+}
+
 std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::string& error) {
   const auto magic_is = [&](const auto& m) {
     return file.size() >= m.size() + 4 && std::equal(m.begin(), m.end(), file.begin());
   };
   const bool v1 = magic_is(kMagicV1);
   const bool v2 = magic_is(kMagicV2);
-  if (!v1 && !v2 && !magic_is(kMagic)) {
+  const bool v3 = magic_is(kMagicV3);
+  if (!v1 && !v2 && !v3 && !magic_is(kMagic)) {
     error = "not a bgpscribe batch file (bad magic)";
     return std::nullopt;
   }
@@ -228,6 +244,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   b.last_us = in.i64();
   b.checkpoint_us = in.i64();
   b.restart_us = in.i64();
+  b.last_seq = v1 || v2 || v3 ? 0 : in.u64();
   b.parts = v1 ? 1 : in.u32();
   b.split = v2 ? PartSplit::xxh3 : PartSplit::partition_hash;
   b.update_rows = in.u64();
@@ -366,6 +383,13 @@ std::int32_t BatchBuilder::next_ord(std::uint32_t collector_peer_id, std::int64_
 }
 
 bool BatchBuilder::add(const Record& r) {
+  last_seq_ = std::max(last_seq_, r.seq);
+  if (r.type == RecordType::Start) {
+    // The collector started: every session of its earlier runs is over (after whatever the
+    // journal gave again), sealed at once.
+    restart(r.time_us);
+    return true;
+  }
   if (r.type == RecordType::RibSnapshot) {
     checkpoint_us_ = r.time_us;
     if (first_us_ == 0) {
@@ -439,7 +463,8 @@ bool BatchBuilder::add(const Record& r) {
       return true;
     }
     case RecordType::RibSnapshot:
-      break;
+    case RecordType::Start:
+      break;  // handled above
   }
   return false;
 }
@@ -584,6 +609,7 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   b.last_us = last_us_;
   b.checkpoint_us = checkpoint_us_;
   b.restart_us = restart_us_;
+  b.last_seq = last_seq_;
   if (b.first_us == 0) {
     b.first_us = b.last_us = restart_us_;
   }

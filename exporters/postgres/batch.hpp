@@ -99,6 +99,9 @@ struct Batch {
   // The collector (re)started at this time: every session of the previous run is gone, so
   // every route still in bgp.rib for this collector is withdrawn (0: not a start batch).
   std::int64_t restart_us = 0;
+  // The journal number of the last record in the batch (Record::seq; 0: none, or a file of a
+  // version before 4).
+  std::uint64_t last_seq = 0;
   // Parts the rows are applied in, each on a connection of its own (split by prefix, see
   // Writer); fixed when the batch is sealed so that a retry after a crash splits it the same way.
   std::uint32_t parts = 1;
@@ -117,6 +120,9 @@ struct Batch {
   // The file form; parse() reads it back (nullopt and `error` set when it is damaged).
   [[nodiscard]] std::vector<std::uint8_t> serialize() const;
   static std::optional<Batch> parse(std::span<const std::uint8_t> file, std::string& error);
+  // last_seq from the first kHeaderBytes of a file (0 when it is not a version 4 file).
+  static constexpr std::size_t kHeaderBytes = 56;
+  static std::uint64_t last_seq_of(std::span<const std::uint8_t> header);
 };
 
 struct BuilderStats {
@@ -142,6 +148,8 @@ class BatchBuilder {
   [[nodiscard]] bool empty() const;
   [[nodiscard]] std::size_t rows() const { return update_rows_.rows() + events_.size(); }
   [[nodiscard]] std::int64_t first_us() const { return first_us_; }
+  // The journal number of the last record added (Record::seq), sealed or not.
+  [[nodiscard]] std::uint64_t last_seq() const { return last_seq_; }
   [[nodiscard]] const BuilderStats& stats() const { return stats_; }
   // Whether the last record left a session's down transition waiting for its PeerDown record
   // (the batch must not be sealed in between).
@@ -228,6 +236,7 @@ class BatchBuilder {
   std::int64_t last_us_ = 0;
   std::int64_t checkpoint_us_ = 0;
   std::int64_t restart_us_ = 0;
+  std::uint64_t last_seq_ = 0;                                   // kept across seals
   absl::flat_hash_map<std::uint32_t, BatchEvent> pending_down_;  // by batch-local peer
   BuilderStats stats_;
   // Scratch.

@@ -63,13 +63,10 @@ void PostgresExporter::start() {
   writer_ = std::make_unique<Writer>(options_.writer, *spool_);
   writer_->start();
   update_alarms(0);
-  // The sessions of a previous run (ended cleanly or not) are gone: their routes leave the
-  // current RIB, after whatever that run left in the spool.
-  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  builder_.restart(now);
-  seal();
+  // The sessions of a previous run (ended cleanly or not) end with the collector's Start
+  // record, which comes after what the journal gives again from this position.
+  resume_after_ = spool_->position();
+  handled_seq_ = durable_seq_ = *resume_after_;
 }
 
 void PostgresExporter::seal() {
@@ -91,10 +88,15 @@ void PostgresExporter::seal() {
   Batch b = builder_.seal(spool_->next_sequence());
   b.parts = parts_for(options_.writer.connections);
   spool_->write(b);
+  if (b.last_seq > durable_seq_) {
+    spool_->write_position(b.last_seq);  // before the writer may apply and remove the file
+    durable_seq_ = b.last_seq;
+  }
   writer_->notify(std::move(b));
 }
 
 void PostgresExporter::accept(const Record& record) {
+  handled_seq_ = std::max(handled_seq_, record.seq);
   // A batch is sealed when it is full, or early when the writer has nothing left to apply (a
   // group commit): the first rows of a table load then reach the database after a few
   // thousand routes instead of a whole batch, and the batches grow back towards batch_rows

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "exporters/api/directory_lock.hpp"
@@ -55,6 +56,12 @@ class PostgresExporter final : public Exporter {
   void flush(std::int64_t now_us) override;
   void stop() override;
   void interrupt() override { interrupted_ = true; }
+  [[nodiscard]] std::optional<std::uint64_t> resume_after() const override { return resume_after_; }
+  // What is sealed into spooled batches (fdatasync'd); all that was handled once the builder is
+  // empty.
+  [[nodiscard]] std::optional<std::uint64_t> durable_seq() const override {
+    return builder_.empty() ? handled_seq_ : durable_seq_;
+  }
   [[nodiscard]] std::chrono::seconds snapshot_interval() const override {
     return options_.checkpoint_interval;
   }
@@ -74,6 +81,11 @@ class PostgresExporter final : public Exporter {
   std::int64_t last_status_us_ = 0;
   std::int64_t last_log_us_ = 0;
   std::uint64_t set_aside_earlier_ = 0;  // batch files in failed/ at start
+  // Journal positions (Record::seq): the last record accepted, the last sealed into a batch,
+  // and where the spool's batches ended at start.
+  std::uint64_t handled_seq_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  std::optional<std::uint64_t> resume_after_;
   std::int64_t unreachable_since_us_ = 0;
   // The collector is stopping: a full spool no longer makes seal() wait (spool_limit is then
   // exceeded by what is still queued, rather than the shutdown hanging on a database that is

@@ -6,7 +6,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <system_error>
@@ -238,6 +240,28 @@ void BatchSpool::remove(std::uint64_t sequence) {
     bytes_ -= ec ? 0 : size;
     --files_;
   }
+}
+
+void BatchSpool::write_position(std::uint64_t seq) {
+  write_text(dir_ / "position", std::to_string(seq));
+}
+
+std::uint64_t BatchSpool::position() const {
+  std::uint64_t seq = 0;
+  if (fs::exists(dir_ / "position")) {
+    seq = std::strtoull(read_text(dir_ / "position").c_str(), nullptr, 10);
+  }
+  const auto batches = list();
+  if (!batches.empty()) {
+    std::ifstream in(path_of(batches.back()), std::ios::binary);
+    std::array<char, Batch::kHeaderBytes> header{};
+    if (in.read(header.data(), header.size())) {
+      std::array<std::uint8_t, Batch::kHeaderBytes> bytes{};
+      std::memcpy(bytes.data(), header.data(), header.size());
+      seq = std::max(seq, Batch::last_seq_of(bytes));
+    }
+  }
+  return seq;
 }
 
 fs::path BatchSpool::quarantine(std::uint64_t sequence) {

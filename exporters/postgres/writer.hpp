@@ -53,6 +53,11 @@ class BatchSpool {
   void remove(std::uint64_t sequence);
   // Moves a batch that cannot be applied aside (kept for the operator, never retried).
   std::filesystem::path quarantine(std::uint64_t sequence);
+  // The journal position (Record::seq) of the batches sealed so far: kept in a file of its own
+  // once each batch is written, and read back as the larger of that file and the last batch
+  // file's own number (a crash between the two writes).
+  void write_position(std::uint64_t seq);
+  [[nodiscard]] std::uint64_t position() const;
   // Bytes and files in the spool (kept up to date by write/remove).
   [[nodiscard]] std::uint64_t bytes() const { return bytes_.load(); }
   [[nodiscard]] std::uint64_t files() const { return files_.load(); }

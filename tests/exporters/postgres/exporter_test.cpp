@@ -240,11 +240,11 @@ TEST(PostgresBatch, PartsRoundTripAndVersionOneFilesReadAsOnePart) {
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(back->parts, 2U);
 
-  // A version 1 file (spooled by an older bgpscribe): magic "BGPSPGB1", no parts field (the
-  // four octets after the five header integers), its own CRC-32.
-  constexpr std::size_t kPartsAt = 8 + 5 * 8;
-  std::vector<std::uint8_t> v1(file.begin(), file.begin() + kPartsAt);
-  v1.insert(v1.end(), file.begin() + kPartsAt + 4, file.end() - 4);
+  // A version 1 file (spooled by an older bgpscribe): magic "BGPSPGB1", no journal number and
+  // no parts field (the eight and four octets after the five header integers), its own CRC-32.
+  constexpr std::size_t kSeqAt = 8 + 5 * 8;
+  std::vector<std::uint8_t> v1(file.begin(), file.begin() + kSeqAt);
+  v1.insert(v1.end(), file.begin() + kSeqAt + 8 + 4, file.end() - 4);
   v1[7] = '1';
   const auto crc = static_cast<std::uint32_t>(::crc32(0L, v1.data(), static_cast<uInt>(v1.size())));
   for (int shift = 24; shift >= 0; shift -= 8) {
@@ -265,15 +265,20 @@ TEST(PostgresBatch, VersionTwoFilesKeepTheirXxh3SplitAndTheirBytes) {
   b.add(message(kT0, peer("192.0.2.10", 64500), update({"10.0.0.0/8"})));
   Batch batch = b.seal(4);
   batch.parts = 2;
+  batch.last_seq = 77;
   auto file = batch.serialize();
-  ASSERT_EQ(file[7], '3');
+  ASSERT_EQ(file[7], '4');
   std::string error;
   auto back = Batch::parse(file, error);
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(back->split, PartSplit::partition_hash);
+  EXPECT_EQ(back->last_seq, 77U);
+  EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)), 77U);
 
-  // The same file as version 2 wrote it (the layouts are the same; only the split differs).
+  // The same file as version 2 wrote it (version 4 less the journal number after the five
+  // header integers; version 2 splits by XXH3).
   file.resize(file.size() - 4);
+  file.erase(file.begin() + 8 + 5 * 8, file.begin() + 8 + 5 * 8 + 8);
   file[7] = '2';
   const auto crc =
       static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
@@ -506,7 +511,11 @@ TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
   o.batch_rows = 1;
   o.drain_timeout_s = 0;
   PostgresExporter e("sql", o);
-  e.start();  // the restart batch: the spool is full
+  e.start();
+  Record start;  // the collector's start: the restart batch fills the spool
+  start.type = RecordType::Start;
+  start.time_us = kT0;
+  e.accept(start);
   auto p = peer("192.0.2.10", 64500);
   auto blocked =
       std::async(std::launch::async, [&] { e.accept(message(kT0, p, update({"10.0.0.0/8"}))); });
