@@ -79,6 +79,26 @@ class PgConnection {
   [[nodiscard]] bool connected() const {
     return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
   }
+  // Inside a transaction block (open or failed): a ROLLBACK has something to end.
+  [[nodiscard]] bool in_transaction() const {
+    if (conn_ == nullptr) {
+      return false;
+    }
+    const auto s = PQtransactionStatus(conn_);
+    return s == PQTRANS_INTRANS || s == PQTRANS_INERROR;
+  }
+  // Ends the transaction block if there is one (without the server's "there is no transaction
+  // in progress" warning otherwise); closes the connection if even that fails.
+  void rollback() {
+    if (!in_transaction()) {
+      return;
+    }
+    try {
+      exec("ROLLBACK");
+    } catch (const std::exception&) {
+      close();
+    }
+  }
 
   // Runs a statement; throws PgError when it fails.
   PgResult exec(const std::string& sql);

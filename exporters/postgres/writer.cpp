@@ -564,11 +564,7 @@ void Writer::run() {
       }
       // The server refused a statement of the batch: roll back and retry a few times (a
       // deadlock or a lock timeout passes), then set the batch aside.
-      try {
-        db().exec("ROLLBACK");
-      } catch (const PgError&) {
-        close();
-      }
+      control_->db.rollback();  // the failed statement may have been a lane's: nothing here
       std::uint64_t seq = lane_failed != 0 ? lane_failed : dispatching;
       if (seq == 0) {
         const auto head = spool_.list();
@@ -648,11 +644,7 @@ void Writer::lane_loop(Lane& lane) {
       applied = apply_part(lane, *job.batch, job.part);
     } catch (...) {
       error = std::current_exception();
-      try {
-        lane.db.exec("ROLLBACK");
-      } catch (const PgError&) {
-        lane.db.close();
-      }
+      lane.db.rollback();
     }
     // The part's rows are done with either way (a retry reads the batch again).
     std::vector<std::uint8_t>().swap(job.batch->updates[job.part]);
