@@ -2,7 +2,6 @@
 
 #include "codec/bgp/message.hpp"
 #include "codec/bgp/message_types.hpp"
-#include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 
 namespace bgpscribe::codec::mrt {
@@ -40,8 +39,8 @@ std::uint64_t offset_of_tail(const Record& record, Bytes tail) {
 // the NLRI inside MP_REACH_NLRI and MP_UNREACH_NLRI (RFC 4760), whose failure RFC 7606 only
 // turns into an AFI/SAFI disable: a dump has no session to disable, only prefixes it cannot
 // read. `body_at` is the body's offset in the record, so errors come out record-relative.
-Status check_update_body(Bytes body, std::uint64_t body_at, const bgp::ParseContext& ctx) {
-  bgp::Update update;
+Status check_update_body(Bytes body, std::uint64_t body_at, const bgp::ParseContext& ctx,
+                         bgp::Update& update) {
   BGPSCRIBE_TRY(
       bgp::parse_update_body_into(body, ctx, static_cast<std::uint32_t>(body_at), update));
   if (update.reaction() == Reaction::AfiSafiDisable) {
@@ -51,7 +50,8 @@ Status check_update_body(Bytes body, std::uint64_t body_at, const bgp::ParseCont
 }
 
 // A BGP message as BGP4MP stores it, marker and header included (RFC 6396 section 4.4.2).
-RecordCheck check_bgp4mp_message(const Record& record, const Bgp4mpMessage& m) {
+RecordCheck check_bgp4mp_message(const Record& record, const Bgp4mpMessage& m,
+                                 bgp::Update& update) {
   const std::uint64_t at = offset_of_tail(record, m.message);
   const Bytes msg = m.message;
   if (msg.size() < bgp::kHeaderSize) {
@@ -73,7 +73,8 @@ RecordCheck check_bgp4mp_message(const Record& record, const Bgp4mpMessage& m) {
   }
   const Bytes body = msg.subspan(bgp::kHeaderSize);
   const std::uint64_t body_at = at + bgp::kHeaderSize;
-  auto plain = check_update_body(body, body_at, c.context);
+  c.update = true;
+  auto plain = check_update_body(body, body_at, c.context, update);
   if (plain) {
     return c;
   }
@@ -82,7 +83,7 @@ RecordCheck check_bgp4mp_message(const Record& record, const Bgp4mpMessage& m) {
     // with a path identifier before each are ADD-PATH NLRI under the wrong subtype.
     bgp::ParseContext with_ids = c.context;
     with_ids.set_add_path_all(true);
-    if (check_update_body(body, body_at, with_ids)) {
+    if (check_update_body(body, body_at, with_ids, update)) {
       c.context = with_ids;
       c.add_path_inferred = true;
       return warning(c, ErrorKind::BadValue, plain.error().offset,
@@ -159,7 +160,7 @@ RecordCheck check_table_dump(const Record& record) {
   return c;
 }
 
-RecordCheck check_legacy(const Record& record) {
+RecordCheck check_legacy(const Record& record, bgp::Update& update) {
   RecordCheck c;
   c.context = parse_context_for(record);
   switch (static_cast<BgpSubtype>(record.header.subtype)) {
@@ -177,7 +178,9 @@ RecordCheck check_legacy(const Record& record) {
       }
       if (m->subtype == BgpSubtype::Update) {
         // The payload is the UPDATE body (RFC 6396 appendix B.2.1 drops the BGP header).
-        if (auto st = check_update_body(m->payload, offset_of_tail(record, m->payload), c.context);
+        c.update = true;
+        if (auto st = check_update_body(m->payload, offset_of_tail(record, m->payload), c.context,
+                                        update);
             !st) {
           return malformed(st.error());
         }
@@ -192,6 +195,11 @@ RecordCheck check_legacy(const Record& record) {
 }  // namespace
 
 RecordCheck check_record(const Record& record, const PeerIndexTable* peers) {
+  bgp::Update update;
+  return check_record(record, peers, update);
+}
+
+RecordCheck check_record(const Record& record, const PeerIndexTable* peers, bgp::Update& update) {
   const std::uint16_t sub = record.header.subtype;
   switch (record.header.type) {
     case Type::TableDump:
@@ -222,14 +230,14 @@ RecordCheck check_record(const Record& record, const PeerIndexTable* peers) {
         if (!m) {
           return malformed(m.error());
         }
-        return check_bgp4mp_message(record, *m);
+        return check_bgp4mp_message(record, *m, update);
       }
       return unsupported();  // Zebra's BGP4MP_ENTRY and SNAPSHOT, unknown subtypes
     }
     case Type::Bgp:
     case Type::Bgp4Plus:
     case Type::Bgp4Plus01:
-      return check_legacy(record);
+      return check_legacy(record, update);
     default:
       return unsupported();
   }

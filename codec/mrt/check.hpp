@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "codec/bgp/parse_context.hpp"
+#include "codec/bgp/update.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
 
@@ -35,6 +36,8 @@ struct RecordCheck {
   // TABLE_DUMP: the number of whole entries in the record (RFC 6396 has one; see
   // parse_table_dump_entry).
   std::uint32_t entries = 0;
+  // The UPDATE was parsed into the caller's bgp::Update (see check_record).
+  bool update = false;
 
   [[nodiscard]] bool printable() const {
     return verdict == Verdict::Clean || verdict == Verdict::Warning;
@@ -44,5 +47,9 @@ struct RecordCheck {
 // Decides for one record. `peers` is the PEER_INDEX_TABLE in force (nullptr before any), which
 // RIB records refer to.
 RecordCheck check_record(const Record& record, const PeerIndexTable* peers);
+// The same; for a printable UPDATE record (BGP4MP or type 5) `update` is left holding the parse
+// with `context`, error offsets from the record's first byte, so formats need not parse again
+// (then `RecordCheck::update` is true). Its views point into the record's bytes.
+RecordCheck check_record(const Record& record, const PeerIndexTable* peers, bgp::Update& update);
 
 }  // namespace bgpscribe::codec::mrt

@@ -556,7 +556,7 @@ Status BgpdumpFormatter::format(const mrt::Record& record, Text& out) {
   time_text(h.timestamp, h.microseconds, h.extended_time());
   const std::size_t mark = out.size();
   record_index_ = packet_index_;
-  check_ = mrt::check_record(record, peers_.get());
+  check_ = mrt::check_record(record, peers_.get(), update_);
   if (check_.verdict == mrt::Verdict::Malformed) {
     return fail(check_.problem);
   }
@@ -623,9 +623,7 @@ void BgpdumpFormatter::table_dump_entry(const mrt::Record& record, const mrt::Ta
   decode_attributes(entry->attributes, entry->as4() ? 4 : 2, false, true,
                     v6 ? bgp::kIpv6Unicast : bgp::kIpv4Unicast);
   if (options_.change_time) {
-    time_text(entry->originated_time, 0, false);
-  } else {
-    time_text(record.header.timestamp, record.header.microseconds, record.header.extended_time());
+    time_text(entry->originated_time, 0, false);  // else format() set the record's time
   }
   line_start("TABLE_DUMP", "B", out);
   // bgpdump formats the IPv6 text only for subtype 2; its AS4 IPv6 subtype (4) prints the

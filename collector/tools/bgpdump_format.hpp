@@ -109,6 +109,7 @@ class BgpdumpFormatter {
 
   BgpdumpOptions options_;
   codec::mrt::RecordCheck check_;
+  codec::bgp::Update update_;  // check_record's parse (reused between records)
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::vector<std::string> peer_text_;  // "address|AS|" of each peer of the table
   std::uint64_t packet_index_ = 0;      // records counted so far

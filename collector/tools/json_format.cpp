@@ -427,7 +427,7 @@ void JsonFormatter::attributes(const bgp::PathAttributes& a, std::string& out) {
 
 Status JsonFormatter::format(const mrt::Record& record, std::string& out) {
   const std::size_t mark = out.size();
-  check_ = mrt::check_record(record, peers_.get());
+  check_ = mrt::check_record(record, peers_.get(), update_);
   if (check_.verdict == mrt::Verdict::Malformed) {
     return fail(check_.problem);
   }
@@ -584,11 +584,15 @@ Status JsonFormatter::message(std::span<const std::uint8_t> m, std::uint64_t mes
     if (check_.add_path_inferred) {
       head_ += "\"add_path_inferred\":true,";
     }
-    auto u = bgp::parse_update_body(m.subspan(bgp::kHeaderSize), check_.context,
-                                    static_cast<std::uint32_t>(message_at + bgp::kHeaderSize));
-    if (!u) {
-      return fail(u.error());
+    if (!check_.update) {
+      if (auto st = bgp::parse_update_body_into(
+              m.subspan(bgp::kHeaderSize), check_.context,
+              static_cast<std::uint32_t>(message_at + bgp::kHeaderSize), update_);
+          !st) {
+        return st;
+      }
     }
+    const bgp::Update* u = &update_;
     const auto& a = u->attributes;
     if (u->end_of_rib) {
       out += '{';
@@ -952,7 +956,7 @@ void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& 
 Status RisLiveFormatter::format(const mrt::Record& record, std::string& out) {
   const std::size_t mark = out.size();
   line_ = 0;
-  check_ = mrt::check_record(record, peers_.get());
+  check_ = mrt::check_record(record, peers_.get(), update_);
   if (check_.verdict == mrt::Verdict::Malformed) {
     return fail(check_.problem);
   }
@@ -1043,11 +1047,16 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
   const auto type = static_cast<bgp::MessageType>(m[18]);
   switch (type) {
     case bgp::MessageType::Update: {
-      auto u = bgp::parse_update_body(m.subspan(bgp::kHeaderSize), check_.context,
-                                      static_cast<std::uint32_t>(message_at + bgp::kHeaderSize));
-      if (!u) {
-        return fail(u.error());
+      // check_record parsed it with this context.
+      if (!check_.update) {
+        if (auto st = bgp::parse_update_body_into(
+                m.subspan(bgp::kHeaderSize), check_.context,
+                static_cast<std::uint32_t>(message_at + bgp::kHeaderSize), update_);
+            !st) {
+          return st;
+        }
       }
+      const bgp::Update* u = &update_;
       const auto& a = u->attributes;
       open_line(header, peer, peer_as, "UPDATE", out);
       route_members(a, out);

@@ -48,6 +48,7 @@ class JsonFormatter {
   void attributes(const codec::bgp::PathAttributes& a, std::string& out);
 
   codec::mrt::RecordCheck check_;
+  codec::bgp::Update update_;  // check_record's parse of an UPDATE record
   std::uint64_t record_offset_ = 0;
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::string head_;  // the shared leading members of the record's lines
@@ -82,6 +83,7 @@ class RisLiveFormatter {
   codec::Status rib_entries(const codec::mrt::Record& record, std::string& out);
 
   codec::mrt::RecordCheck check_;
+  codec::bgp::Update update_;  // check_record's parse of an UPDATE record
   std::shared_ptr<const codec::mrt::PeerIndexTable> peers_;
   std::uint64_t index_ = 0;
   std::uint32_t line_ = 0;  // lines of the current record, for unique ids
