@@ -217,7 +217,7 @@ bool Collector::LogBudget::take(std::int64_t now_s, std::uint64_t& held) {
     window_start_s = now_s;
     used = 0;
   }
-  if (used >= kBurst) {
+  if (used >= burst) {
     ++held_back;
     return false;
   }
@@ -229,9 +229,12 @@ bool Collector::LogBudget::take(std::int64_t now_s, std::uint64_t& held) {
 void Collector::log_malformed(Peer& peer, const char* what, const std::string& details) {
   auto& st = state_of(peer);
   std::uint64_t held = 0;
-  if (!st.log_budget.take(unix_micros() / 1'000'000, held)) {
+  std::uint64_t held_all = 0;
+  const auto now_s = unix_micros() / 1'000'000;
+  if (!st.log_budget.take(now_s, held) || !malformed_log_.take(now_s, held_all)) {
     return;
   }
+  held += held_all;
   std::string more;
   if (held > 0) {
     more = " (" + std::to_string(held) + " more since the last line, not logged)";

@@ -81,7 +81,7 @@ class Collector {
   // Lines about a peer's malformed input: at most kBurst a minute, so that a hostile peer cannot
   // fill the disk with log lines; what is held back is counted and said in the next line.
   struct LogBudget {
-    static constexpr int kBurst = 20;
+    int burst = 20;
     std::int64_t window_start_s = 0;
     int used = 0;
     std::uint64_t held_back = 0;
@@ -132,6 +132,8 @@ class Collector {
   ConfigSource config_source_;
   CollectorStats stats_;
   LogBudget refused_log_;  // connections of dynamic ranges refused
+  // All peers' malformed-input lines together (a storm from many addresses): 200 a minute.
+  LogBudget malformed_log_{200};
   std::unique_ptr<Journal> journal_;
   std::uint64_t journal_start_seq_ = 0;  // the last number an earlier run journaled
   bool stopping_ = false;
