@@ -20,12 +20,14 @@ using bgpscribe::collector::tools::DumpFormat;
 using bgpscribe::collector::tools::DumpOptions;
 
 void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool& json,
-              std::string& time_type) {
+              std::string& time_type, std::string& format) {
   auto* dump = app.add_subcommand(
       "dump", "Print MRT files (plain, .gz, .bz2 or - for stdin) as bgpdump -m/-M lines or JSON");
   dump->add_flag("-m", machine, "one line per route or event, Unix time (bgpdump -m)");
   dump->add_flag("-M", human, "one line per route or event, MM/DD/YY HH:MM:SS (bgpdump -M)");
-  dump->add_flag("--json", json, "one JSON object per line (docs/dump-json.md)");
+  dump->add_flag("--json", json, "one JSON object per line (docs/dump.md)");
+  dump->add_option("--format", format, "bgpdump, json or ris-live (RIS Live ris_message lines)")
+      ->check(CLI::IsMember({"bgpdump", "json", "ris-live"}));
   dump->add_option("-t", time_type, "RIB times: dump (default) or change (route's originated time)")
       ->check(CLI::IsMember({"dump", "change"}));
   dump->add_flag("-p", opt.bgpdump.packet_index, "show the record index in the second column");
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {
   bool machine = false;
   bool json = false;
   std::string time_type = "dump";
-  add_dump(app, dump_options, human, machine, json, time_type);
+  std::string format;
+  add_dump(app, dump_options, human, machine, json, time_type, format);
   bgpscribe::collector::tools::ReplayOptions replay_options;
   add_replay(app, replay_options);
   bgpscribe::collector::RunOptions run_options;
@@ -122,11 +125,16 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("dump")) {
-    if (static_cast<int>(human) + static_cast<int>(machine) + static_cast<int>(json) > 1) {
-      std::fprintf(stderr, "bgpscribe dump: choose one of -m, -M and --json\n");
+    if (static_cast<int>(human) + static_cast<int>(machine) + static_cast<int>(json) +
+            static_cast<int>(!format.empty()) >
+        1) {
+      std::fprintf(stderr, "bgpscribe dump: choose one of -m, -M, --json and --format\n");
       return 2;
     }
     dump_options.format = json ? DumpFormat::Json : DumpFormat::Bgpdump;
+    if (!format.empty()) {
+      bgpscribe::collector::tools::parse_dump_format(format, dump_options.format);
+    }
     dump_options.bgpdump.human_time = human;
     dump_options.bgpdump.change_time = time_type == "change";
     return bgpscribe::collector::tools::run_dump(dump_options);
