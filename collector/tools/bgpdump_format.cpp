@@ -615,7 +615,7 @@ Status BgpdumpFormatter::table_dump(const mrt::Record& record, Text& out) {
   return {};
 }
 
-void BgpdumpFormatter::table_dump_entry(const mrt::Record& record, const mrt::TableDumpEntry& e,
+void BgpdumpFormatter::table_dump_entry(const mrt::Record& /*record*/, const mrt::TableDumpEntry& e,
                                         Text& out) {
   const mrt::TableDumpEntry* entry = &e;
   const bool v6 = entry->subtype == mrt::TableDumpSubtype::AfiIpv6 ||
