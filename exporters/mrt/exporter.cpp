@@ -262,7 +262,10 @@ void MrtExporter::write_message(const Record& record) {
   note_handled(record.seq);  // before the sync below writes its bytes
   ++metrics_.messages;
   metrics_.add_path_messages += m.add_path() ? 1 : 0;
-  if (updates_->pending_bytes() >= kSyncBytes && !updates_->failing()) {
+  // At max_buffer too: a disk that refuses writes is then known before more than that waits
+  // in memory, and accept() can make the collector spool the rest.
+  if (updates_->pending_bytes() >= std::min<std::uint64_t>(kSyncBytes, options_.max_buffer) &&
+      !updates_->failing()) {
     (void)updates_->sync();
     after_sync();
   }
