@@ -56,6 +56,9 @@ void add_replay(CLI::App& app, bgpscribe::collector::tools::ReplayOptions& opt) 
   replay->add_option("--peers", opt.peers, "replay only the N MRT peers with the most routes");
   replay->add_option("--clone", opt.clone, "sessions per chosen MRT peer")
       ->check(CLI::PositiveNumber);
+  replay->add_flag("--diversify", opt.diversify,
+                   "every session its own AS (prepended), next hop and 1 % of prefixes left out, "
+                   "as real peers differ (docs/replay.md)");
   replay->add_option("--scale", opt.scale, "each prefix becomes N distinct prefixes")
       ->check(CLI::PositiveNumber);
   replay
