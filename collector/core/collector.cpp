@@ -371,7 +371,10 @@ void Collector::start() {
     journal_start_seq_ = journal_->last_seq();
   }
   for (auto& w : workers_) {
-    if (journal_) {
+    // Spool segments of an earlier run hold records the journal gives again, unless there is
+    // no journal of that run (a first start, or one after an upgrade from a bgpscribe without
+    // it): then they are delivered as before.
+    if (journal_ && journal_start_seq_ > 0) {
       w->set_journaled();
     }
     w->start();
