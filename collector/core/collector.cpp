@@ -148,6 +148,16 @@ void Collector::replay_journal() {
   if (!journal_) {
     return;
   }
+  for (const auto& w : workers_) {
+    if (auto p = w->resume_after(); p && *p > journal_->last_seq()) {
+      std::fprintf(stderr,
+                   "journal: exporter %s is at number %llu, beyond the journal's %llu (was "
+                   "the journal removed?): new records are numbered after it\n",
+                   w->name().c_str(), static_cast<unsigned long long>(*p),
+                   static_cast<unsigned long long>(journal_->last_seq()));
+      journal_->number_after(*p);
+    }
+  }
   std::optional<std::uint64_t> from;
   for (const auto& w : workers_) {
     if (auto p = w->resume_after(); p && *p < journal_->last_seq()) {

@@ -19,6 +19,7 @@
 // Not thread-safe: the collector's io thread appends and releases; replay() runs at start.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -64,6 +65,9 @@ class Journal {
 
   // The number of the last record appended (by this run or, at start, the earlier one).
   [[nodiscard]] std::uint64_t last_seq() const { return last_seq_; }
+  // Numbers new records above `seq` (an exporter's position beyond what the journal holds: a
+  // journal removed by hand must not make new numbers look old).
+  void number_after(std::uint64_t seq) { last_seq_ = std::max(last_seq_, seq); }
   // Numbers `record` (Record::seq: the next number; a RibSnapshot gets last_seq() and is not
   // written), journals it and returns its number.
   std::uint64_t append(exporters::Record& record);
