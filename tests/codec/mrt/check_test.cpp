@@ -157,8 +157,9 @@ Buf table_dump_record(const std::vector<Buf>& parts) {
 }
 
 TEST(MrtCheck, SeveralTableDumpEntriesInOneRecordAreCounted) {
-  const Record record =
-      must_record(table_dump_record({table_dump_entry(0, 100), table_dump_entry(1, 101)}));
+  // The record views its bytes: they must outlive it.
+  const Buf bytes = table_dump_record({table_dump_entry(0, 100), table_dump_entry(1, 101)});
+  const Record record = must_record(bytes);
   const auto c = check_record(record, nullptr);
   EXPECT_EQ(c.verdict, Verdict::Clean);
   EXPECT_EQ(c.entries, 2U);
