@@ -102,7 +102,10 @@ Journal::Journal(JournalOptions options) : options_(std::move(options)) {
   // Each segment's last number (read once here; replay reads them again).
   for (auto& s : segments_) {
     const auto data = read_file(s.path);
-    (void)walk(data, [&](std::uint64_t seq, std::span<const std::uint8_t>) { s.last_seq = seq; });
+    // The largest number, not the last one: a damaged entry may carry any number.
+    (void)walk(data, [&](std::uint64_t seq, std::span<const std::uint8_t>) {
+      s.last_seq = std::max(s.last_seq, seq);
+    });
     last_seq_ = std::max({last_seq_, s.last_seq, s.first_seq > 0 ? s.first_seq - 1 : 0});
     stats_.bytes += s.bytes;
   }
@@ -215,13 +218,14 @@ std::uint64_t Journal::append(Record& record) {
 std::size_t Journal::replay(std::uint64_t after,
                             const std::function<void(std::uint64_t, Record&&)>& f) const {
   std::size_t bad = 0;
+  std::uint64_t previous = after;  // numbers only increase: a damaged entry's is skipped
   for (const auto& s : segments_) {
     if (s.last_seq != 0 && s.last_seq <= after) {
       continue;
     }
     const auto data = read_file(s.path);
     const bool clean = walk(data, [&](std::uint64_t seq, std::span<const std::uint8_t> body) {
-      if (seq <= after) {
+      if (seq <= previous) {
         return;
       }
       std::uint64_t snapshot_id = 0;
@@ -230,6 +234,7 @@ std::size_t Journal::replay(std::uint64_t after,
         ++bad;
         return;
       }
+      previous = seq;
       f(seq, std::move(*r));
     });
     bad += clean ? 0 : 1;
