@@ -198,6 +198,19 @@ void Collector::release_journal() {
   if (!journal_) {
     return;
   }
+  // Records the journal could not take (full, or no segment could be made) are only in memory:
+  // a crash would lose them. Said once a minute while it goes on, and counted in status.json.
+  const auto missed = journal_->stats().not_journaled;
+  const auto now_s = unix_micros() / 1'000'000;
+  if (missed > not_journaled_logged_ && now_s - not_journaled_log_s_ >= 60) {
+    std::fprintf(stderr,
+                 "journal: %llu records not journaled so far (%s full at %llu bytes, or a "
+                 "segment could not be made): a crash now would lose them\n",
+                 static_cast<unsigned long long>(missed), journal_->directory().c_str(),
+                 static_cast<unsigned long long>(journal_->stats().bytes));
+    not_journaled_logged_ = missed;
+    not_journaled_log_s_ = now_s;
+  }
   std::uint64_t upto = journal_->last_seq();
   for (const auto& w : workers_) {
     std::uint64_t durable = w->stats().durable_seq.load(std::memory_order_relaxed);
@@ -723,6 +736,7 @@ std::string Collector::status_json() const {
     const auto& js = journal_->stats();
     o << ",\"journal\":{\"last_seq\":" << journal_->last_seq() << ",\"segments\":" << js.segments
       << ",\"bytes\":" << js.bytes << ",\"not_journaled\":" << js.not_journaled << "}";
+    total_alarms += js.not_journaled > 0 ? 1 : 0;
   }
   o << ",\"exporters\":[";
   for (std::size_t i = 0; i < workers_.size(); ++i) {

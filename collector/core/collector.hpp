@@ -136,6 +136,8 @@ class Collector {
   LogBudget malformed_log_{200};
   std::unique_ptr<Journal> journal_;
   std::uint64_t journal_start_seq_ = 0;  // the last number an earlier run journaled
+  std::uint64_t not_journaled_logged_ = 0;
+  std::int64_t not_journaled_log_s_ = 0;
   bool stopping_ = false;
   std::int64_t last_status_line_ = 0;
 };

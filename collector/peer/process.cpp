@@ -70,8 +70,7 @@ std::uint16_t Process::listen(const codec::bgp::IpAddress& address, std::uint16_
   l->acceptor.set_option(asio::socket_base::reuse_address(true));
   l->v6 = !address.is_v4();
   if (l->v6) {
-    const bool any = std::all_of(address.bytes.begin(), address.bytes.end(),
-                                 [](std::uint8_t b) { return b == 0; });
+    const bool any = address.is_unspecified();
     l->acceptor.set_option(asio::ip::v6_only(!any));
     l->dual_stack = any;
   }

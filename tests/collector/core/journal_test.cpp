@@ -149,6 +149,19 @@ TEST(Journal, AnEntryWhoseLengthWasNotWrittenIsNotThere) {
   EXPECT_EQ(j.last_seq(), 2U);
 }
 
+TEST(Journal, AFullJournalCountsWhatItCouldNotTakeAndStillNumbersIt) {
+  TempDir dir;
+  JournalOptions o = options(dir, 64 * 1024);
+  o.max_bytes = 32 * 1024;  // not even one segment fits
+  Journal j(o);
+  Record r = message(1);
+  EXPECT_EQ(j.append(r), 1U);
+  Record r2 = message(2);
+  EXPECT_EQ(j.append(r2), 2U);  // numbered all the same: positions stay in step
+  EXPECT_EQ(j.stats().not_journaled, 2U);
+  EXPECT_EQ(j.stats().appended, 0U);
+}
+
 TEST(Journal, ReleaseDeletesSegmentsEveryExporterHasDurably) {
   TempDir dir;
   Journal j(options(dir, 64 * 1024));
