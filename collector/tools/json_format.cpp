@@ -23,6 +23,18 @@ using codec::Status;
 
 namespace {
 
+// A BGP4MP message's UPDATE in `update`: check_record's parse when it kept one (check.update),
+// else parsed here with the context check_record settled on (path ids inferred included).
+Status checked_update(const mrt::RecordCheck& check, std::span<const std::uint8_t> m,
+                      std::uint64_t message_at, bgp::Update& update) {
+  if (check.update) {
+    return {};
+  }
+  return bgp::parse_update_body_into(m.subspan(bgp::kHeaderSize), check.context,
+                                     static_cast<std::uint32_t>(message_at + bgp::kHeaderSize),
+                                     update);
+}
+
 // Octets of the well-formed UTF-8 sequence (RFC 3629 section 4) starting `s`, or 0.
 std::size_t utf8_sequence_length(std::string_view s) {
   const auto lead = static_cast<unsigned char>(s[0]);
@@ -584,13 +596,8 @@ Status JsonFormatter::message(std::span<const std::uint8_t> m, std::uint64_t mes
     if (check_.add_path_inferred) {
       head_ += "\"add_path_inferred\":true,";
     }
-    if (!check_.update) {
-      if (auto st = bgp::parse_update_body_into(
-              m.subspan(bgp::kHeaderSize), check_.context,
-              static_cast<std::uint32_t>(message_at + bgp::kHeaderSize), update_);
-          !st) {
-        return st;
-      }
+    if (auto st = checked_update(check_, m, message_at, update_); !st) {
+      return st;
     }
     const bgp::Update* u = &update_;
     const auto& a = u->attributes;
@@ -1048,13 +1055,8 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
   switch (type) {
     case bgp::MessageType::Update: {
       // check_record parsed it with this context.
-      if (!check_.update) {
-        if (auto st = bgp::parse_update_body_into(
-                m.subspan(bgp::kHeaderSize), check_.context,
-                static_cast<std::uint32_t>(message_at + bgp::kHeaderSize), update_);
-            !st) {
-          return st;
-        }
+      if (auto st = checked_update(check_, m, message_at, update_); !st) {
+        return st;
       }
       const bgp::Update* u = &update_;
       const auto& a = u->attributes;
