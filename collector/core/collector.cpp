@@ -322,10 +322,12 @@ void Collector::attach(Peer& peer) {
       return;
     }
     if (e.error.reaction == codec::Reaction::AttributeDiscard) {
+      ++stats_.attributes_discarded;
       log_malformed(p, "UPDATE attribute discarded", e.message);
       return;
     }
     const bool open = e.bytes.size() > 18 && e.bytes[18] == 1;
+    ++(open ? stats_.opens_refused : stats_.session_resets);
     log_malformed(p, open ? "OPEN refused" : "message refused, session reset", e.message);
   });
   peer.on_state_change([this](Peer& p, State old_state, State new_state, std::string_view why) {
@@ -726,7 +728,10 @@ std::string Collector::status_json() const {
     << ",\"state_changes\":" << stats_.state_changes << ",\"routes\":" << rib_.route_count()
     << ",\"attribute_sets\":" << rib_.attributes().size() << ",\"rib_bytes\":" << rib_.memory()
     << ",\"snapshots\":" << stats_.snapshots
-    << ",\"treat_as_withdraw\":" << rib_.stats().treat_as_withdraw;
+    << ",\"treat_as_withdraw\":" << rib_.stats().treat_as_withdraw
+    << ",\"opens_refused\":" << stats_.opens_refused
+    << ",\"session_resets\":" << stats_.session_resets
+    << ",\"attributes_discarded\":" << stats_.attributes_discarded;
   const auto& ps = process_.stats();
   o << ",\"connections_refused\":" << ps.refused_connections + ps.unmatched_connections
     << ",\"dynamic_refused_range_full\":" << ps.refused_range_full

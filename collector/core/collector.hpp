@@ -37,6 +37,10 @@ struct CollectorStats {
   std::uint64_t snapshots = 0;
   std::uint64_t reloads = 0;
   std::uint64_t reloads_refused = 0;
+  // Malformed input, as the log tells it (each also a line there, within its rate limit).
+  std::uint64_t opens_refused = 0;         // OPENs answered with a NOTIFICATION
+  std::uint64_t session_resets = 0;        // other messages that ended the session
+  std::uint64_t attributes_discarded = 0;  // UPDATEs with an attribute discarded (RFC 7606)
 };
 
 class Collector {

@@ -68,6 +68,8 @@ wait "$rpid" || fail "replay failed (a session dropped?): $(tail -n 3 "$d/replay
 wait_for 30 quiet "$d" || fail "the feed did not settle"
 refused=$(status_field "$d" connections_refused)
 closed=$(status_field "$d" dynamic_closed_without_open)
+opens_refused=$(status_field "$d" opens_refused)
+resets=$(status_field "$d" session_resets)
 stop_collector
 
 route_lines "$d/sent.mrt" >"$d/sent"
@@ -81,7 +83,7 @@ downs=$(grep -E '^peer 127\.0\.0\.[2-4] .*: down' "$d/run.log" | grep -vc 'bgpsc
 logged=$(grep -cE 'OPEN refused|message refused|connection from .* refused' "$d/run.log")
 read -r _ conns _ refused_or_closed _ <<<"$storm"
 echo "storm: $conns hostile connections, $refused_or_closed refused or closed by the collector;" \
-  "status: $refused refused, $closed closed without an OPEN; $logged log lines;" \
+  "status: $refused refused, $closed closed without an OPEN, $opens_refused OPENs refused, $resets resets; $logged log lines;" \
   "RSS $rss_before -> $rss_after kB"
 echo "storm: events sent $sent, archived $archived, lost $lost, not sent $extra, sessions dropped $downs"
 [ "$sent" -gt 20000 ] || fail "only $sent route events sent"
@@ -91,6 +93,10 @@ echo "storm: events sent $sent, archived $archived, lost $lost, not sent $extra,
 [ "$conns" = "$count" ] || fail "only $conns of $count hostile connections were made"
 [ "$refused_or_closed" = "$conns" ] || fail "$((conns - refused_or_closed)) hostile connections were neither refused nor closed"
 [ "$((refused + closed))" -gt 0 ] || fail "no refusal counted in status.json"
+# Bad versions, hold time 1, identifier 0 are refused OPENs; bad markers, cut-short and huge
+# headers and the flood's short header reset what they started.
+[ "$opens_refused" -gt 0 ] || fail "no refused OPEN counted in status.json"
+[ "$resets" -gt 0 ] || fail "no session reset counted in status.json"
 [ "$logged" -gt 0 ] || fail "no refusal logged"
 # 200 lines a minute for malformed input and 20 for refusals, over at most a few minutes.
 [ "$logged" -le 700 ] || fail "$logged log lines: the log is not bounded"
