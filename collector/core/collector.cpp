@@ -228,10 +228,21 @@ void Collector::fan_out(Record record) {
     journal_->append(record);
   }
   for (std::size_t i = 0; i + 1 < workers_.size(); ++i) {
-    workers_[i]->push(record);
+    workers_[i]->stage(record);
   }
   if (!workers_.empty()) {
-    workers_.back()->push(std::move(record));
+    workers_.back()->stage(std::move(record));
+  }
+  // One hand-over per round of the event loop: the posted handler runs after the handlers
+  // already due (the rest of this read's messages, the other sessions' reads).
+  if (!publish_posted_) {
+    publish_posted_ = true;
+    boost::asio::post(io_, [this] {
+      publish_posted_ = false;
+      for (auto& w : workers_) {
+        w->publish();
+      }
+    });
   }
 }
 

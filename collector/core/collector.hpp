@@ -143,6 +143,7 @@ class Collector {
   std::uint64_t not_journaled_logged_ = 0;
   std::int64_t not_journaled_log_s_ = 0;
   bool stopping_ = false;
+  bool publish_posted_ = false;  // a handler that publishes the workers' staged records is due
   std::int64_t last_status_line_ = 0;
 };
 

@@ -69,35 +69,56 @@ bool ExporterWorker::spooling() const {
   return spooling_;
 }
 
-bool ExporterWorker::push(Record record) {
+void ExporterWorker::stage(Record record) {
   ++stats_.pushed;
-  const std::size_t size = record_bytes(record);
+  staged_.push_back(std::move(record));
+  if (staged_.size() >= kStageRecords) {
+    publish();
+  }
+}
+
+bool ExporterWorker::push(Record record) {
+  stage(std::move(record));
+  return publish() == 0;
+}
+
+std::size_t ExporterWorker::publish() {
+  if (staged_.empty()) {
+    return 0;
+  }
+  std::size_t lost = 0;
   std::unique_lock lock(mutex_);
-  if (!spooling_ && queue_.size() < limits_.max_records &&
-      queue_bytes_ + size <= limits_.max_bytes) {
-    const bool was_empty = queue_.empty();
-    queue_.push_back(std::move(record));
-    queue_bytes_ += size;
-    stats_.queued.store(queue_.size(), std::memory_order_relaxed);
-    lock.unlock();
-    if (was_empty) {
-      cv_.notify_one();  // the worker waits only on an empty queue
+  const bool was_empty = queue_.empty();
+  for (auto& record : staged_) {
+    const std::size_t size = record_bytes(record);
+    if (!spooling_ && queue_.size() < limits_.max_records &&
+        queue_bytes_ + size <= limits_.max_bytes) {
+      queue_.push_back(std::move(record));
+      queue_bytes_ += size;
+      continue;
     }
-    return true;
+    if (!spooling_) {
+      spooling_ = true;
+      std::fprintf(stderr, "exporter %s: falling behind (%zu records queued): spooling to %s\n",
+                   name_.c_str(), queue_.size(), spool_.directory().c_str());
+    }
+    if (spool_.append(record)) {
+      ++stats_.spooled;
+    } else {
+      ++stats_.dropped;
+      ++lost;
+      log_loss();
+    }
   }
-  if (!spooling_) {
-    spooling_ = true;
-    std::fprintf(stderr, "exporter %s: falling behind (%zu records queued): spooling to %s\n",
-                 name_.c_str(), queue_.size(), spool_.directory().c_str());
+  staged_.clear();
+  stats_.queued.store(queue_.size(), std::memory_order_relaxed);
+  stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
+  const bool wake = was_empty && !queue_.empty();
+  lock.unlock();
+  if (wake) {
+    cv_.notify_one();  // the worker waits only on an empty queue
   }
-  if (spool_.append(record)) {
-    ++stats_.spooled;
-    stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
-    return true;
-  }
-  ++stats_.dropped;
-  log_loss();
-  return false;
+  return lost;
 }
 
 void ExporterWorker::log_loss() {
@@ -254,6 +275,7 @@ void ExporterWorker::run() {
 }
 
 void ExporterWorker::stop() {
+  publish();  // called from the io thread, or after it ended
   {
     std::lock_guard lock(mutex_);
     if (!thread_.joinable()) {

@@ -208,6 +208,37 @@ TEST(ExporterWorker, SlowExporterGetsEverythingInOrderThroughTheSpool) {
   EXPECT_EQ(w.stats().delivered.load(), static_cast<std::uint64_t>(kRecords));
 }
 
+TEST(ExporterWorker, StagedRecordsAreHandedOverInBatches) {
+  TempDir dir;
+  Recorder::Shared shared;
+  QueueLimits limits;
+  limits.max_records = 100;  // the second batch overflows into the spool, in order
+  ExporterWorker w(std::make_unique<Recorder>(shared, std::chrono::microseconds(0)), limits,
+                   (dir.path / "spool").string());
+  w.start();
+  for (int i = 0; i < 10; ++i) {
+    w.stage(message(i));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(w.stats().delivered.load(), 0U) << "staged records wait for publish()";
+  EXPECT_EQ(w.stats().pushed.load(), 10U);
+  EXPECT_EQ(w.publish(), 0U);
+  const int total = 10 + static_cast<int>(ExporterWorker::kStageRecords);
+  for (int i = 10; i < total; ++i) {
+    w.stage(message(i));  // the last one hands the batch over by itself
+  }
+  for (int i = 0; i < 500 && w.stats().delivered.load() < static_cast<std::uint64_t>(total); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(w.stats().delivered.load(), static_cast<std::uint64_t>(total));
+  w.stop();
+  std::lock_guard l(shared.m);
+  ASSERT_EQ(shared.times.size(), static_cast<std::size_t>(total));
+  for (int i = 0; i < total; ++i) {
+    ASSERT_EQ(shared.times[static_cast<std::size_t>(i)], i);
+  }
+}
+
 TEST(ExporterWorker, AlarmsOfTheExporterAndOfLostRecordsAreReported) {
   TempDir dir;
   Recorder::Shared shared;
