@@ -19,9 +19,6 @@ using exporters::SessionState;
 
 namespace {
 
-constexpr bgp::AfiSafi kPlainFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
-                                           bgp::kIpv6Unicast, bgp::kIpv6Multicast};
-
 SessionState to_session_state(State s) {
   switch (s) {
     case State::Idle:
@@ -350,7 +347,7 @@ void Collector::attach(Peer& peer) {
     }
     bgp::ParseContext ctx;
     ctx.four_octet_as = p.four_octet_as();
-    for (const auto& f : kPlainFamilies) {
+    for (const auto& f : exporters::kRecordFamilies) {
       ctx.set_add_path(f, p.add_path_receive(f));
     }
     if (new_state == State::Established) {
@@ -379,6 +376,12 @@ void Collector::attach(Peer& peer) {
       r.type = RecordType::PeerDown;
       r.message = st.notification;
       r.local_notification = st.notification_local;
+      for (const auto& f : p.ending_stale()) {
+        r.stale_families |= exporters::family_bit(f);
+      }
+      if (r.stale_families != 0) {
+        st.stale_since_us = now;  // for the StaleEnd records of its families
+      }
       fan_out(std::move(r));
       std::fprintf(stderr, "peer %s AS%u: down: %.*s\n", st.info->name.c_str(), st.info->peer_as,
                    static_cast<int>(why.size()), why.data());
@@ -389,9 +392,21 @@ void Collector::attach(Peer& peer) {
   peer.on_graceful_restart([this](Peer& p, GracefulRestartEvent e, bgp::AfiSafi f) {
     auto& st = state_of(p);
     if (e == GracefulRestartEvent::Stale) {
-      rib_.graceful_restart_stale(st.id, f);
-    } else {
-      rib_.graceful_restart_end(st.id, f);
+      rib_.graceful_restart_stale(st.id, f);  // the PeerDown record said it
+      return;
+    }
+    rib_.graceful_restart_end(st.id, f);
+    Record r;
+    r.type = RecordType::StaleEnd;
+    r.time_us = unix_micros();
+    r.peer = st.info;
+    r.stale_families = exporters::family_bit(f);
+    r.stale_since_us = st.stale_since_us;
+    r.reason = e == GracefulRestartEvent::Recovered
+                   ? "End-of-RIB: the routes not announced again are withdrawn"
+                   : "graceful restart timer expired: the stale routes are withdrawn";
+    if (r.stale_families != 0) {
+      fan_out(std::move(r));
     }
   });
 }

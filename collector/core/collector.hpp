@@ -100,6 +100,7 @@ class Collector {
     exporters::SharedBytes notification;
     bool notification_local = false;
     std::int64_t last_time_us = 0;
+    std::int64_t stale_since_us = 0;  // the last PeerDown that kept routes (graceful restart)
     LogBudget log_budget;
     std::string update_error;  // of the UPDATE being delivered (on_error comes before on_update)
   };

@@ -20,9 +20,6 @@ using exporters::Record;
 
 namespace {
 
-constexpr bgp::AfiSafi kSpoolFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
-                                           bgp::kIpv6Unicast, bgp::kIpv6Multicast};
-
 void put_ip(codec::wire::Writer& w, const bgp::IpAddress& a) {
   w.u8(static_cast<std::uint8_t>(a.family));
   w.bytes(a.bytes);
@@ -116,8 +113,8 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
   flags |= record.local_notification ? 0x10 : 0;
   w.u8(flags);
   std::uint8_t add_path = 0;
-  for (std::size_t i = 0; i < std::size(kSpoolFamilies); ++i) {
-    add_path |= c.add_path(kSpoolFamilies[i]) ? static_cast<std::uint8_t>(1U << i) : 0;
+  for (std::size_t i = 0; i < std::size(exporters::kRecordFamilies); ++i) {
+    add_path |= c.add_path(exporters::kRecordFamilies[i]) ? static_cast<std::uint8_t>(1U << i) : 0;
   }
   w.u8(add_path);
   w.u16(static_cast<std::uint16_t>(record.old_state));
@@ -141,6 +138,12 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
   put_string(w, record.sent_open.span());
   w.u64(snapshot_id);
   w.u64(record.seq);  // absent in spools of bgpscribe before the journal: read as 0
+  if (record.type == exporters::RecordType::PeerDown ||
+      record.type == exporters::RecordType::StaleEnd) {
+    // Absent in PeerDowns of bgpscribe before graceful restarts were recorded: read as none.
+    w.u8(record.stale_families);
+    w.u64(static_cast<std::uint64_t>(record.stale_since_us));
+  }
 }
 
 std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
@@ -148,7 +151,7 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   Decoder d{codec::wire::Reader(bytes)};
   Record r;
   const auto type = d.u(1);
-  if (type > static_cast<std::uint8_t>(exporters::RecordType::Start)) {
+  if (type > static_cast<std::uint8_t>(exporters::RecordType::StaleEnd)) {
     return std::nullopt;
   }
   r.type = static_cast<exporters::RecordType>(type);
@@ -163,12 +166,12 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.context.ebgp = (flags & 0x08) != 0;
   r.local_notification = (flags & 0x10) != 0;
   const auto add_path = d.u(1);
-  if ((add_path >> std::size(kSpoolFamilies)) != 0) {
+  if ((add_path >> std::size(exporters::kRecordFamilies)) != 0) {
     return std::nullopt;
   }
-  for (std::size_t i = 0; i < std::size(kSpoolFamilies); ++i) {
+  for (std::size_t i = 0; i < std::size(exporters::kRecordFamilies); ++i) {
     if ((add_path & (1U << i)) != 0) {
-      r.context.set_add_path(kSpoolFamilies[i], true);
+      r.context.set_add_path(exporters::kRecordFamilies[i], true);
     }
   }
   r.old_state = static_cast<exporters::SessionState>(d.u(2));
@@ -197,8 +200,13 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.message = exporters::SharedBytes(d.bytes());
   r.sent_open = exporters::SharedBytes(d.bytes());
   snapshot_id = d.u(8);
-  if (d.ok && d.r.remaining() == 8) {
+  if (d.ok && d.r.remaining() >= 8) {
     r.seq = d.u(8);
+  }
+  if (d.ok && d.r.remaining() == 9 &&
+      (r.type == exporters::RecordType::PeerDown || r.type == exporters::RecordType::StaleEnd)) {
+    r.stale_families = static_cast<std::uint8_t>(d.u(1));
+    r.stale_since_us = static_cast<std::int64_t>(d.u(8));
   }
   if (!d.ok || !d.r.empty()) {
     return std::nullopt;

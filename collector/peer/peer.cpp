@@ -138,6 +138,11 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     const State before = machine.state();
     const fsm::Actions actions = machine.handle(e);
     run(actions);
+    for (const auto& a : actions) {
+      if (a.type == fsm::ActionType::SessionDown) {
+        peer.ending_stale_ = peer.graceful_restart_families(*this);
+      }
+    }
     if (machine.state() != before) {
       peer.session_state_changed(*this, before, why);
     }
@@ -1152,29 +1157,45 @@ void Peer::account_routes(Session& s, const codec::bgp::Update& u) {
 
 // ---- Graceful restart helper (RFC 4724 section 4.2, RFC 8538) -------------------------------
 
-void Peer::graceful_restart_begin(Session& s) {
+std::vector<codec::bgp::AfiSafi> Peer::graceful_restart_families(const Session& s) const {
   if (!config_.graceful_restart_time || !s.negotiated || !s.negotiated->peer_graceful_restart) {
-    return;
+    return {};
   }
   const auto& gr = *s.negotiated->peer_graceful_restart;
   // RFC 8538 section 4: with the N bit on both sides, a NOTIFICATION other than Hard Reset
   // also keeps the routes; without it any NOTIFICATION ends the session for good.
   const bool both_n = gr.notification() && config_.graceful_restart_notification;
   if (s.notification_exchanged && (!both_n || s.hard_reset)) {
-    return;
+    return {};
   }
-  if (gr.restart_time == 0 || gr.tuples.empty()) {
-    return;
+  if (gr.restart_time == 0) {
+    return {};
   }
+  std::vector<codec::bgp::AfiSafi> out;
   for (const auto& t : gr.tuples) {
-    if (std::find(stale_.begin(), stale_.end(), t.family) == stale_.end()) {
-      stale_.push_back(t.family);
+    if (std::find(out.begin(), out.end(), t.family) == out.end()) {
+      out.push_back(t.family);
+    }
+  }
+  return out;
+}
+
+void Peer::graceful_restart_begin(Session& s) {
+  // Decided in Session::dispatch, before the state change was reported.
+  auto families = std::move(ending_stale_);
+  ending_stale_.clear();
+  if (families.empty()) {
+    return;
+  }
+  for (const auto& f : families) {
+    if (std::find(stale_.begin(), stale_.end(), f) == stale_.end()) {
+      stale_.push_back(f);
       if (on_graceful_restart_) {
-        on_graceful_restart_(*this, GracefulRestartEvent::Stale, t.family);
+        on_graceful_restart_(*this, GracefulRestartEvent::Stale, f);
       }
     }
   }
-  gr_timer_.expires_after(std::chrono::seconds(gr.restart_time));
+  gr_timer_.expires_after(std::chrono::seconds(s.negotiated->peer_graceful_restart->restart_time));
   gr_timer_.async_wait([w = std::weak_ptr<Peer*>(self_)](const boost::system::error_code& ec) {
     if (auto p = w.lock(); p && !ec) {
       (*p)->graceful_restart_expire();

@@ -153,6 +153,12 @@ class Peer {
   // Bytes queued on the established session and not yet written; 0 when not Established.
   [[nodiscard]] std::size_t send_queue_bytes() const;
   [[nodiscard]] std::uint64_t established_count() const { return established_count_; }
+  // In the state-change callback of a session leaving Established: the families whose routes
+  // its end keeps, stale, for a graceful restart (their Stale callbacks follow that callback).
+  // Lets an application record the end of a session with what it keeps in one record.
+  [[nodiscard]] const std::vector<codec::bgp::AfiSafi>& ending_stale() const {
+    return ending_stale_;
+  }
 
   // ---- Used by Process ----------------------------------------------------------------------
   // An inbound connection from this peer's address.
@@ -182,6 +188,8 @@ class Peer {
   void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
   void account_routes(Session& s, const codec::bgp::Update& u);
   void check_external_path(Session& s);
+  // The families a session's end keeps stale (before the state change is reported).
+  [[nodiscard]] std::vector<codec::bgp::AfiSafi> graceful_restart_families(const Session& s) const;
   void graceful_restart_begin(Session& s);
   void graceful_restart_established(Session& s);
   void graceful_restart_end_of_rib(codec::bgp::AfiSafi f);
@@ -222,6 +230,7 @@ class Peer {
 
   // Graceful restart helper state (RFC 4724 section 4.2).
   std::vector<codec::bgp::AfiSafi> stale_;
+  std::vector<codec::bgp::AfiSafi> ending_stale_;  // see ending_stale()
   boost::asio::steady_timer gr_timer_;
 
   struct UserTimer {

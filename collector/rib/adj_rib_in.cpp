@@ -17,9 +17,6 @@ namespace bgp = codec::bgp;
 
 namespace {
 
-constexpr bgp::AfiSafi kPlainFamilies[] = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
-                                           bgp::kIpv6Unicast, bgp::kIpv6Multicast};
-
 // Keys of `family` held by any of `tables`, ascending.
 template <class Key, class Get>
 std::vector<Key> union_of_keys(const std::vector<const FamilyTable*>& tables, Get get) {
@@ -69,7 +66,7 @@ class Snapshot final : public exporters::RibSnapshot {
 
   [[nodiscard]] std::vector<bgp::AfiSafi> families() const override {
     std::vector<bgp::AfiSafi> out;
-    for (const auto& f : kPlainFamilies) {
+    for (const auto& f : exporters::kRecordFamilies) {
       for (const auto& peer : tables_) {
         const bool has = std::any_of(peer.begin(), peer.end(), [&](const Tables& t) {
           return t.family == f &&
@@ -388,7 +385,7 @@ std::shared_ptr<const exporters::RibSnapshot> AdjRibIn::snapshot(std::int64_t ti
     }
     exporters::RibPeer peer;
     peer.info = p.info;
-    for (const auto& f : kPlainFamilies) {
+    for (const auto& f : exporters::kRecordFamilies) {
       if (p.context.add_path(f)) {
         peer.add_path.push_back(f);
       }

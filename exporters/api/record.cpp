@@ -48,8 +48,19 @@ const char* to_string(RecordType t) {
       return "rib-snapshot";
     case RecordType::Start:
       return "start";
+    case RecordType::StaleEnd:
+      return "stale-end";
   }
   return "?";
+}
+
+std::uint8_t family_bit(codec::bgp::AfiSafi f) {
+  for (std::size_t i = 0; i < std::size(kRecordFamilies); ++i) {
+    if (kRecordFamilies[i] == f) {
+      return static_cast<std::uint8_t>(1U << i);
+    }
+  }
+  return 0;
 }
 
 bool RibPeer::add_path_for(codec::bgp::AfiSafi f) const {

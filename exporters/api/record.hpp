@@ -74,8 +74,20 @@ enum class RecordType : std::uint8_t {
   // The collector started at time_us: the sessions of its earlier runs are over. Comes after
   // the records that a start replays from the journal, before any new one (peer is null).
   Start,
+  // A graceful restart (RFC 4724 section 4.2) ended for one family (stale_families, one bit):
+  // the routes of the peer's that are still stale since stale_since_us (not announced again by
+  // the new session) are withdrawn. reason: End-of-RIB, or which timer ran out.
+  StaleEnd,
 };
 const char* to_string(RecordType t);
+
+// The families the collector keeps routes of (Adj-RIB-In, graceful restart), in the order of
+// the bits of Record::stale_families and of the spool's ADD-PATH flags.
+inline constexpr codec::bgp::AfiSafi kRecordFamilies[] = {
+    codec::bgp::kIpv4Unicast, codec::bgp::kIpv4Multicast, codec::bgp::kIpv6Unicast,
+    codec::bgp::kIpv6Multicast};
+// The bit of `f` in Record::stale_families; 0 for other families.
+std::uint8_t family_bit(codec::bgp::AfiSafi f);
 
 struct Record {
   RecordType type = RecordType::Message;
@@ -93,6 +105,11 @@ struct Record {
   // PeerDown: whether we sent the NOTIFICATION in `message` (false: the peer sent it, or
   // there was none and the connection just closed).
   bool local_notification = false;
+  // PeerDown: the families whose routes stay, stale, for a graceful restart instead of being
+  // withdrawn (bits of kRecordFamilies). StaleEnd: the family whose stale routes end.
+  std::uint8_t stale_families = 0;
+  // StaleEnd: when those routes became stale (the time_us of the PeerDown that kept them).
+  std::int64_t stale_since_us = 0;
   std::shared_ptr<const RibSnapshot> snapshot;  // RibSnapshot
   // The record's number in the collector's journal (collector/core/journal.hpp): increasing,
   // 0 when the collector keeps no journal. A RibSnapshot takes the number of the record before.

@@ -180,7 +180,9 @@ void MrtExporter::accept(const Record& record) {
     case RecordType::PeerUp:
     case RecordType::PeerDown:
     case RecordType::Start:
-      // The OPEN and NOTIFICATION arrive as Message records, the transitions as StateChange.
+    case RecordType::StaleEnd:
+      // The OPEN and NOTIFICATION arrive as Message records, the transitions as StateChange;
+      // MRT has no record of graceful restarts (the End-of-RIB is in the update stream).
       ++metrics_.ignored_records;
       break;
   }

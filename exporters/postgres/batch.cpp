@@ -25,7 +25,9 @@ namespace {
 // version 2 files keep their XXH3 split, so that a retry splits them as the first try did.
 // Version 4 adds the journal number of the batch's last record (Batch::last_seq) after
 // restart_us; version 3 files read with last_seq 0.
-constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '4'};
+// Version 5: a session down says what a graceful restart keeps, and its end is a "down" too.
+constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '5'};
+constexpr std::array<std::uint8_t, 8> kMagicV4{'B', 'G', 'P', 'S', 'P', 'G', 'B', '4'};
 constexpr std::array<std::uint8_t, 8> kMagicV3{'B', 'G', 'P', 'S', 'P', 'G', 'B', '3'};
 constexpr std::array<std::uint8_t, 8> kMagicV2{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
 constexpr std::array<std::uint8_t, 8> kMagicV1{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
@@ -203,6 +205,11 @@ std::vector<std::uint8_t> Batch::serialize() const {
     o.i64(d.time_us);
     o.u32(d.peer);
     o.u32(static_cast<std::uint32_t>(d.ord));
+    if (split != PartSplit::xxh3) {
+      o.u8(d.stale_end ? 1 : 0);
+      o.u8(d.stale_afis);
+      o.i64(d.stale_since_us);
+    }
   }
   o.bytes(attrs);
   o.bytes(updates);
@@ -213,7 +220,8 @@ std::vector<std::uint8_t> Batch::serialize() const {
 
 std::uint64_t Batch::last_seq_of(std::span<const std::uint8_t> header) {
   constexpr std::size_t kAt = 8 + 5 * 8;  // magic, sequence, four times
-  if (header.size() < kAt + 8 || !std::equal(kMagic.begin(), kMagic.end(), header.begin())) {
+  if (header.size() < kAt + 8 || (!std::equal(kMagic.begin(), kMagic.end(), header.begin()) &&
+                                  !std::equal(kMagicV4.begin(), kMagicV4.end(), header.begin()))) {
     return 0;
   }
   return (std::uint64_t{codec::wire::load_u32(header, kAt)} << 32) |
@@ -227,7 +235,8 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   const bool v1 = magic_is(kMagicV1);
   const bool v2 = magic_is(kMagicV2);
   const bool v3 = magic_is(kMagicV3);
-  if (!v1 && !v2 && !v3 && !magic_is(kMagic)) {
+  const bool v4 = magic_is(kMagicV4);
+  if (!v1 && !v2 && !v3 && !v4 && !magic_is(kMagic)) {
     error = "not a bgpscribe batch file (bad magic)";
     return std::nullopt;
   }
@@ -291,6 +300,11 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     d.time_us = in.i64();
     d.peer = in.u32();
     d.ord = static_cast<std::int32_t>(in.u32());
+    if (!v1 && !v2 && !v3 && !v4) {
+      d.stale_end = in.flag();
+      d.stale_afis = in.u8();
+      d.stale_since_us = in.i64();
+    }
     b.downs.push_back(d);
   }
   b.attrs = in.bytes();
@@ -323,6 +337,22 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
 }
 
 // ---- BatchBuilder -------------------------------------------------------------------------------
+
+namespace {
+
+// The address families of Record::stale_families: the archive keys routes by prefix alone, so
+// a family's SAFIs (unicast, multicast) go together.
+std::uint8_t stale_afis(std::uint8_t families) {
+  std::uint8_t afis = 0;
+  for (std::size_t i = 0; i < std::size(exporters::kRecordFamilies); ++i) {
+    if ((families & (1U << i)) != 0) {
+      afis |= exporters::kRecordFamilies[i].afi == bgp::Afi::Ipv6 ? kStaleIpv6 : kStaleIpv4;
+    }
+  }
+  return afis;
+}
+
+}  // namespace
 
 BatchBuilder::BatchBuilder(std::size_t known_attr_limit) : known_attr_limit_(known_attr_limit) {}
 
@@ -459,8 +489,22 @@ bool BatchBuilder::add(const Record& r) {
         }
       }
       events_.push_back(std::move(e));
-      downs_.push_back({r.time_us, peer, next_ord(r.peer->id, r.time_us)});
+      BatchDown d{r.time_us, peer, next_ord(r.peer->id, r.time_us)};
+      d.stale_afis = stale_afis(r.stale_families);
+      downs_.push_back(d);
       return true;
+    }
+    case RecordType::StaleEnd: {
+      // No seal: rows after it in the batch are the new session's, announced after
+      // stale_since_us, and stay.
+      BatchDown d{r.time_us, peer, next_ord(r.peer->id, r.time_us)};
+      d.stale_end = true;
+      d.stale_afis = stale_afis(r.stale_families);
+      d.stale_since_us = r.stale_since_us;
+      if (d.stale_afis != 0) {
+        downs_.push_back(d);
+      }
+      return false;
     }
     case RecordType::RibSnapshot:
     case RecordType::Start:

@@ -61,12 +61,21 @@ struct BatchEvent {
   std::string sent_by;  // "local" or "peer" (with a notification)
 };
 
-// A session that left Established: every route of the peer is withdrawn at `time_us`.
+// A session that left Established: every route of the peer is withdrawn at `time_us`, but
+// those of the address families in `stale_afis` (bit 0 IPv4, bit 1 IPv6), which a graceful
+// restart keeps, stale. Or, with `stale_end`, the end of such a restart for the families in
+// `stale_afis`: the routes still stale (announced last at `stale_since_us` or before, the
+// session's end) are withdrawn at `time_us`.
 struct BatchDown {
   std::int64_t time_us = 0;
   std::uint32_t peer = 0;
   std::int32_t ord = 0;
+  bool stale_end = false;
+  std::uint8_t stale_afis = 0;
+  std::int64_t stale_since_us = 0;
 };
+inline constexpr std::uint8_t kStaleIpv4 = 1;
+inline constexpr std::uint8_t kStaleIpv6 = 2;
 
 // The most parts a batch may be applied in (WriterOptions::connections at most this).
 inline constexpr std::uint32_t kMaxParts = 16;

@@ -1255,14 +1255,29 @@ void Writer::apply_session_ends(const Batch& batch, const std::vector<std::int32
         params);
   }
   for (const auto& d : batch.downs) {
-    // A session that went down withdraws all its routes: logged, then gone from the RIB.
+    // A session that went down withdraws its routes (but those a graceful restart keeps,
+    // stale); the end of the restart withdraws those still stale (not announced again since
+    // the session went down). Logged, then gone from the RIB.
     const auto params = PgParams().integer(ids[d.peer]);
+    std::string afis;
+    for (const auto& [bit, family] : {std::pair{kStaleIpv4, "4"}, std::pair{kStaleIpv6, "6"}}) {
+      if ((d.stale_afis & bit) != 0) {
+        afis += std::string(afis.empty() ? "" : ", ") + family;
+      }
+    }
+    std::string where = "peer_id = $1";
+    if (d.stale_end) {
+      where += " AND family(prefix) IN (" + afis + ") AND updated <= " + ts(d.stale_since_us);
+    } else if (!afis.empty()) {
+      where += " AND family(prefix) NOT IN (" + afis + ")";
+    }
     db().exec(
         "INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id, cause) SELECT " +
-            ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) +
-            ", prefix, path_id, NULL, 'session_down' FROM bgp.rib WHERE peer_id = $1",
+            ts(d.time_us) + ", peer_id, " + std::to_string(d.ord) + ", prefix, path_id, NULL, " +
+            (d.stale_end ? "'graceful_restart'" : "'session_down'") + " FROM bgp.rib WHERE " +
+            where,
         params);
-    db().exec("DELETE FROM bgp.rib WHERE peer_id = $1", params);
+    db().exec("DELETE FROM bgp.rib WHERE " + where, params);
   }
   if (batch.checkpoint_us != 0) {
     const auto params = PgParams().integer(collector_id_);

@@ -124,6 +124,30 @@ TEST(Spool, RecordsRoundTrip) {
   }
 }
 
+TEST(Spool, GracefulRestartFieldsRoundTripAndOlderPeerDownsReadAsKeepingNothing) {
+  for (const auto type : {RecordType::PeerDown, RecordType::StaleEnd}) {
+    Record r = message(42);
+    r.type = type;
+    r.stale_families = exporters::family_bit(codec::bgp::kIpv6Unicast);
+    r.stale_since_us = 1'700'000'000'000'000;
+    r.seq = 9;
+    std::vector<std::uint8_t> bytes;
+    Spool::encode(r, 0, bytes);
+    std::uint64_t snap = 0;
+    auto back = Spool::decode(std::span(bytes).subspan(4), snap);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->type, type);
+    EXPECT_EQ(back->stale_families, 4U);
+    EXPECT_EQ(back->stale_since_us, r.stale_since_us);
+    EXPECT_EQ(back->seq, 9U);
+    // A PeerDown spooled by a bgpscribe before these fields: nothing kept.
+    auto older = Spool::decode(std::span(bytes).subspan(4, bytes.size() - 4 - 9), snap);
+    ASSERT_TRUE(older);
+    EXPECT_EQ(older->stale_families, 0U);
+    EXPECT_EQ(older->seq, 9U);
+  }
+}
+
 TEST(Spool, RecordsReadBackShareOnePeerInfoPerPeer) {
   TempDir dir;
   Spool s(dir.path.string(), 1 << 30);

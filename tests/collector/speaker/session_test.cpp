@@ -130,8 +130,11 @@ std::string family_text(bgp::AfiSafi f) {
 
 // Records every callback of `p` into `r`.
 void record(Peer& p, Recorder& r) {
-  p.on_state_change([&r](Peer&, State from, State to, std::string_view) {
+  p.on_state_change([&r](Peer& peer, State from, State to, std::string_view) {
     r.add(std::string("state ") + fsm::to_string(from) + " " + fsm::to_string(to));
+    for (const auto& f : peer.ending_stale()) {
+      r.add("down keeps " + family_text(f));  // before the "gr stale" of the family
+    }
   });
   p.on_established([&r](Peer&) { r.add("established"); });
   p.on_open([&r](Peer&, const bgp::Open& o) { r.add("open " + std::to_string(o.bgp_identifier)); });
@@ -903,6 +906,10 @@ TEST(Session, GracefulRestartHelperMarksStaleThenRecoversOnEndOfRib) {
     // The peer's TCP connection drops without a NOTIFICATION (a restart).
   }
   ASSERT_TRUE(s.r.wait_line("gr stale 1/1")) << s.r.dump();
+  // The state change already said which families the session's end keeps.
+  const auto lines = s.r.dump();
+  ASSERT_NE(lines.find("down keeps 1/1"), std::string::npos) << lines;
+  EXPECT_LT(lines.find("down keeps 1/1"), lines.find("gr stale 1/1")) << lines;
   gr.flags = bgp::GracefulRestartCapability::kRestartState;
   auto open2 = Server::client_open();
   open2.add_capability(bgp::Capability::of(gr));
@@ -950,6 +957,7 @@ TEST(Session, NoGracefulRestartAfterANotification) {
   ASSERT_TRUE(s.r.wait_line("notification received 6/2 bye"));
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(s.r.count("gr "), 0U);
+  EXPECT_EQ(s.r.count("down keeps"), 0U);
 }
 
 TEST(Session, TcpMd5SignedSessionEstablishesAndAWrongKeyDoesNot) {

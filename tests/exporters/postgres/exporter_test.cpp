@@ -267,7 +267,7 @@ TEST(PostgresBatch, VersionTwoFilesKeepTheirXxh3SplitAndTheirBytes) {
   batch.parts = 2;
   batch.last_seq = 77;
   auto file = batch.serialize();
-  ASSERT_EQ(file[7], '4');
+  ASSERT_EQ(file[7], '5');
   std::string error;
   auto back = Batch::parse(file, error);
   ASSERT_TRUE(back) << error;
@@ -773,6 +773,85 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
               "bgp.update_counts('2026-01-01', '2027-01-01', '400 days') c JOIN bgp.peers p USING "
               "(peer_id) WHERE p.asn = 64500"),
             "2 0 2");
+}
+
+TEST_F(WriterTest, AGracefulRestartKeepsItsFamiliesStaleUntilEndOfRib) {
+  // The peer holds IPv4 and IPv6 routes; its session drops and a graceful restart keeps IPv4
+  // (the PeerDown says so): IPv6 goes with the session, IPv4 stays. The new session announces
+  // one IPv4 route again (another attribute set) and a new one; its End-of-RIB (StaleEnd)
+  // withdraws the IPv4 route it did not announce again.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500, 1);
+  b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16"})));
+  bgp::UpdateMessage v6;
+  v6.attributes.origin(bgp::Origin::Igp).as_path({{bgp::AsSegmentType::AsSequence, {64500}}});
+  const auto nh6 = bgp::IpAddress::parse("2001:db8::1")->bytes;
+  const bgp::Prefix v6_prefixes[] = {*bgp::Prefix::parse("2001:db8:1::/48")};
+  v6.attributes.mp_reach(bgp::kIpv6Unicast, nh6, v6_prefixes);
+  codec::wire::Writer w6;
+  ASSERT_TRUE(v6.encode(w6));
+  b.add(message(kT0, p, w6.take()));
+  b.add(state(kT0 + 10, p, SessionState::Established, SessionState::Idle));
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 10;
+  down.peer = p;
+  down.stale_families = exporters::family_bit(bgp::kIpv4Unicast);
+  EXPECT_TRUE(b.add(down));
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  b.add(state(kT0 + 1'000'000, p, SessionState::OpenConfirm, SessionState::Established));
+  b.add(message(kT0 + 1'000'001, p, update({"10.0.0.0/8"}, {}, 64500, 7)));
+  b.add(message(kT0 + 1'000'002, p, update({"10.3.0.0/16"})));
+  Record end;
+  end.type = RecordType::StaleEnd;
+  end.time_us = kT0 + 2'000'000;
+  end.peer = p;
+  end.stale_families = exporters::family_bit(bgp::kIpv4Unicast);
+  end.stale_since_us = kT0 + 10;
+  end.reason = "End-of-RIB";
+  EXPECT_FALSE(b.add(end));
+  b.add(message(kT0 + 2'000'001, p, update({"10.4.0.0/16"})));  // after the end: stays
+  batches.push_back(b.seal(0));
+  EXPECT_EQ(run(std::move(batches)).batches, 2U);
+  EXPECT_EQ(q("SELECT string_agg(prefix::text, ' ' ORDER BY prefix) FROM bgp.rib"),
+            "10.0.0.0/8 10.3.0.0/16 10.4.0.0/16");
+  EXPECT_EQ(q("SELECT string_agg(prefix || ':' || cause, ' ' ORDER BY time, prefix) FROM "
+              "bgp.updates WHERE attr_id IS NULL"),
+            "2001:db8:1::/48:session_down 10.1.0.0/16:graceful_restart "
+            "10.2.0.0/16:graceful_restart");
+  EXPECT_EQ(q("SELECT (extract(epoch FROM time) * 1000000)::bigint - " + std::to_string(kT0) +
+              " FROM bgp.updates WHERE cause = 'graceful_restart' LIMIT 1"),
+            "2000000");
+  EXPECT_EQ(q("SELECT announcements || ' ' || withdrawals || ' ' || implicit_withdrawals FROM "
+              "bgp.update_counts('2026-01-01', '2027-01-01', '400 days')"),
+            "7 0 3");
+}
+
+TEST_F(WriterTest, AGracefulRestartThatExpiresWithdrawsEveryStaleRoute) {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500, 1);
+  b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16"})));
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 10;
+  down.peer = p;
+  down.stale_families = exporters::family_bit(bgp::kIpv4Unicast);
+  b.add(down);
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  Record end;
+  end.type = RecordType::StaleEnd;
+  end.time_us = kT0 + 120'000'000;
+  end.peer = p;
+  end.stale_families = exporters::family_bit(bgp::kIpv4Unicast);
+  end.stale_since_us = kT0 + 10;
+  b.add(end);
+  batches.push_back(b.seal(0));
+  EXPECT_EQ(run(std::move(batches)).batches, 2U);
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.rib"), "0");
+  EXPECT_EQ(q("SELECT count(*) || ' ' || min(cause::text) FROM bgp.updates WHERE attr_id IS NULL"),
+            "2 graceful_restart");
 }
 
 TEST_F(WriterTest, ARestartEndsEverySessionTheCrashedRunLeftOpenRoutesOrNot) {

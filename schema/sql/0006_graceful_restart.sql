@@ -1,0 +1,11 @@
+-- bgpscribe archive, version 6: graceful restarts (RFC 4724 section 4.2) in the log.
+--
+-- Until version 5 a session going down withdrew every route of its peer in bgp.rib, although
+-- the collector keeps the routes of a peer that restarts gracefully, stale, until the new
+-- session's End-of-RIB or the restart timer. Now the families such a restart keeps stay in
+-- bgp.rib (their `updated` tells which were announced again by the new session), and the end
+-- of the restart withdraws the routes still stale with this cause:
+--   graceful_restart   the routes of a graceful restart that the peer did not announce again
+--                      before its End-of-RIB, or before the restart or stale timer ran out.
+-- update_counts counts them with the implicit withdrawals (cause <> 'update').
+ALTER TYPE bgp.update_cause ADD VALUE 'graceful_restart';
