@@ -37,7 +37,9 @@ namespace bgpscribe::collector {
 
 struct JournalOptions {
   std::string directory;
-  std::uint64_t segment_bytes = std::uint64_t{64} << 20;
+  // Small enough that the one segment mapped at a time weighs little in the process (its
+  // written pages count as resident), large enough that a full table fills few of them.
+  std::uint64_t segment_bytes = std::uint64_t{16} << 20;
   // Past this much in segments not yet released, records are no longer journaled (counted;
   // the exporters still get them, only a crash could then lose them).
   std::uint64_t max_bytes = std::uint64_t{10} << 30;
