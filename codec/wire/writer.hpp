@@ -25,25 +25,10 @@ class Writer {
   std::vector<std::uint8_t> take() { return std::move(buf_); }
 
   void u8(std::uint8_t v) { buf_.push_back(v); }
-  void u16(std::uint16_t v) {
-    buf_.push_back(static_cast<std::uint8_t>(v >> 8));
-    buf_.push_back(static_cast<std::uint8_t>(v));
-  }
-  void u24(std::uint32_t v) {
-    buf_.push_back(static_cast<std::uint8_t>(v >> 16));
-    buf_.push_back(static_cast<std::uint8_t>(v >> 8));
-    buf_.push_back(static_cast<std::uint8_t>(v));
-  }
-  void u32(std::uint32_t v) {
-    buf_.push_back(static_cast<std::uint8_t>(v >> 24));
-    buf_.push_back(static_cast<std::uint8_t>(v >> 16));
-    buf_.push_back(static_cast<std::uint8_t>(v >> 8));
-    buf_.push_back(static_cast<std::uint8_t>(v));
-  }
-  void u64(std::uint64_t v) {
-    u32(static_cast<std::uint32_t>(v >> 32));
-    u32(static_cast<std::uint32_t>(v));
-  }
+  void u16(std::uint16_t v) { put_be<2>(v); }
+  void u24(std::uint32_t v) { put_be<3>(v); }
+  void u32(std::uint32_t v) { put_be<4>(v); }
+  void u64(std::uint64_t v) { put_be<8>(v); }
   void bytes(std::span<const std::uint8_t> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   void fill(std::size_t n, std::uint8_t v) { buf_.insert(buf_.end(), n, v); }
 
@@ -75,6 +60,18 @@ class Writer {
   [[nodiscard]] std::size_t since(std::size_t from) const { return buf_.size() - from; }
 
  private:
+  // One size check per field instead of one per byte (push_back): the journal and the MRT
+  // exporter write several fields per record.
+  template <std::size_t N>
+  void put_be(std::uint64_t v) {
+    const std::size_t at = buf_.size();
+    buf_.resize(at + N);
+    std::uint8_t* p = buf_.data() + at;
+    for (std::size_t i = 0; i < N; ++i) {
+      p[N - 1 - i] = static_cast<std::uint8_t>(v >> (8 * i));  // NOLINT(*-pointer-arithmetic)
+    }
+  }
+
   std::vector<std::uint8_t> buf_;
 };
 
