@@ -35,6 +35,8 @@ struct ParseContext {
     }
     return false;
   }
+  // Whether any family has ADD-PATH (false: no NLRI of the session carries a path identifier).
+  [[nodiscard]] bool any_add_path() const { return add_path_all_ || add_path_count_ > 0; }
   void set_add_path(AfiSafi f, bool on) {
     for (std::size_t i = 0; i < add_path_count_; ++i) {
       if (add_path_[i] == f) {

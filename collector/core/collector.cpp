@@ -110,12 +110,25 @@ std::uint32_t Collector::id_for(const bgp::IpAddress& address) {
 }
 
 Collector::PeerState& Collector::state_of(Peer& peer) {
+  if (&peer == last_peer_) {
+    return *last_state_;
+  }
   auto [it, inserted] = peers_.try_emplace(&peer);
+  last_peer_ = &peer;
+  last_state_ = &it->second;
   if (inserted) {
     it->second.id = id_for(peer.config().peer_address);
     refresh_info(peer, it->second);
   }
   return it->second;
+}
+
+void Collector::forget(std::unordered_map<const Peer*, PeerState>::iterator it) {
+  if (it->first == last_peer_) {
+    last_peer_ = nullptr;
+    last_state_ = nullptr;
+  }
+  peers_.erase(it);
 }
 
 void Collector::refresh_info(Peer& peer, PeerState& st) {
@@ -458,7 +471,7 @@ void Collector::start() {
     dp.on_peer_removed = [this](Peer& p) {
       if (auto it = peers_.find(&p); it != peers_.end()) {
         rib_.remove_peer(it->second.id);
-        peers_.erase(it);
+        forget(it);
       }
     };
     dp.on_refused = [this](const bgp::IpAddress& address, std::string_view why) {
@@ -567,7 +580,7 @@ void Collector::remove(Peer& peer) {
   auto it = peers_.find(key);
   if (it != peers_.end()) {
     rib_.remove_peer(it->second.id);
-    peers_.erase(it);
+    forget(it);
   }
 }
 

@@ -107,6 +107,7 @@ class Collector {
 
   void attach(Peer& peer);
   PeerState& state_of(Peer& peer);
+  void forget(std::unordered_map<const Peer*, PeerState>::iterator it);
   std::uint32_t id_for(const codec::bgp::IpAddress& address);
   void refresh_info(Peer& peer, PeerState& st);
   void fan_out(exporters::Record record);
@@ -132,6 +133,10 @@ class Collector {
   boost::asio::steady_timer stop_timer_;
   std::vector<std::uint16_t> ports_;
   std::unordered_map<const Peer*, PeerState> peers_;
+  // The last peer state_of() found: every UPDATE asks twice in a row (raw message, then the
+  // decoded update). Node-based map: the pointer stays valid until that peer is erased.
+  const Peer* last_peer_ = nullptr;
+  PeerState* last_state_ = nullptr;
   std::map<codec::bgp::IpAddress, std::uint32_t> ids_;
   std::uint32_t next_id_ = 1;
   ConfigSource config_source_;

@@ -11,6 +11,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Queue slots kept between batches (a table load's burst is let go).
+constexpr std::size_t kKeepCapacity = 64 * 1024;
+
 std::size_t record_bytes(const Record& r) {
   return sizeof(Record) + r.message.size() + r.sent_open.size() + r.reason.size();
 }
@@ -223,7 +226,7 @@ void ExporterWorker::run() {
   }
   cv_.notify_all();
 
-  std::deque<Record> batch;
+  std::vector<Record> batch;
   std::vector<Record> spooled;
   for (;;) {
     std::optional<std::string> segment;
@@ -250,6 +253,9 @@ void ExporterWorker::run() {
     }
     deliver_all(batch);
     batch.clear();
+    if (batch.capacity() > kKeepCapacity) {
+      std::vector<Record>().swap(batch);  // a burst's worth of slots goes back
+    }
     note_durable();
     if (segment) {
       spooled.clear();

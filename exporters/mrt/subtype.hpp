@@ -39,7 +39,7 @@ UpdateFamily update_family(std::span<const std::uint8_t> message);
 struct SubtypeChoice {
   codec::mrt::Bgp4mpSubtype subtype = codec::mrt::Bgp4mpSubtype::MessageAs4;
   bool add_path_conflict = false;  // a mixed UPDATE whose families disagree on ADD-PATH
-  bool malformed = false;
+  bool malformed = false;          // the walk stopped (only walked with ADD-PATH on the session)
 };
 
 // MESSAGE_AS4 when the session used 4-octet ASNs, MESSAGE otherwise; the _ADDPATH form when
