@@ -5,10 +5,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "codec/bgp/message_types.hpp"
+#include "exporters/api/files.hpp"
 
 namespace bgpscribe::collector {
 
@@ -804,17 +805,12 @@ std::string Collector::status_json() const {
 }
 
 void Collector::write_status() {
-  const auto dir = std::filesystem::path(config_.state_directory);
-  const auto tmp = dir / ".status.json.tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) {
-      return;
-    }
-    out << status_json();
+  try {
+    exporters::replace_file(std::filesystem::path(config_.state_directory) / "status.json",
+                            status_json(), exporters::Durability::Atomic);
+  } catch (const std::system_error&) {
+    // for readers only: the next tick writes it again
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, dir / "status.json", ec);
 }
 
 }  // namespace bgpscribe::collector

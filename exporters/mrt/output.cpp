@@ -8,12 +8,15 @@
 #include <cstring>
 #include <system_error>
 
+#include "exporters/api/files.hpp"
 #include "exporters/mrt/naming.hpp"
 
 namespace bgpscribe::exporters::mrt {
 
 namespace fs = std::filesystem;
 using codec::mrt::Compression;
+using exporters::sync_parent;
+using exporters::sync_path;
 
 namespace {
 
@@ -45,29 +48,17 @@ std::uint64_t decompressed_size(const fs::path& path) {
 
 }  // namespace
 
-bool fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  const int rc = ::fsync(fd);
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  return rc == 0;
-}
-
 fs::path durable_rename(const fs::path& from, const fs::path& to) {
   fs::path target = to;
   for (int attempt = 1; attempt <= 1000; ++attempt) {
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
-      (void)fsync_path(target.parent_path().empty() ? fs::path(".") : target.parent_path());
+      (void)sync_parent(target);
       return target;
     }
     if (errno == EINVAL || errno == ENOSYS) {
       // A file system without RENAME_NOREPLACE: names were checked free just before.
       if (std::rename(from.c_str(), target.c_str()) == 0) {
-        (void)fsync_path(target.parent_path().empty() ? fs::path(".") : target.parent_path());
+        (void)sync_parent(target);
         return target;
       }
       return {};
@@ -196,7 +187,7 @@ bool FileStream::finish() {
     return false;
   }
   writer_.reset();
-  if (!fsync_path(partial)) {
+  if (!sync_path(partial)) {
     const int e = errno;
     ++metrics_.write_errors;
     abandoned_.push_back({partial, final_, file_records_});
@@ -310,7 +301,7 @@ RecoveryResult recover_partial(const fs::path& partial, const fs::path& final_pa
     if (!writer.close()) {
       return fail_with("close", writer.system_error());
     }
-    if (!fsync_path(temp)) {
+    if (!sync_path(temp)) {
       return fail_with("fsync", errno);
     }
     result.output = durable_rename(temp, target);
@@ -320,7 +311,7 @@ RecoveryResult recover_partial(const fs::path& partial, const fs::path& final_pa
   }
   std::error_code ec;
   fs::remove(partial, ec);
-  (void)fsync_path(partial.parent_path().empty() ? fs::path(".") : partial.parent_path());
+  (void)sync_parent(partial);
   result.ok = true;
   return result;
 }

@@ -132,8 +132,6 @@ void recover_directory(const std::filesystem::path& directory,
 // The whole MRT records readable from a file (a temporary cut short included).
 std::uint64_t count_records(const std::filesystem::path& path);
 
-// fsync(2) of a file or directory by path; false with errno set on failure.
-bool fsync_path(const std::filesystem::path& path);
 // Renames without replacing (RENAME_NOREPLACE); when `to` appeared meanwhile, the first free
 // continuation name is used. Returns the name used, empty on failure (errno set). fsyncs the
 // directory afterwards.

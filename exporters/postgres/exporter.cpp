@@ -2,14 +2,18 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
+#include <system_error>
 #include <thread>
 
 #include "exporters/api/config.hpp"
+#include "exporters/api/files.hpp"
 
 namespace bgpscribe::exporters::postgres {
 
 namespace fs = std::filesystem;
+using exporters::Durability;
+using exporters::replace_file;
 
 Options parse_options(const ExporterContext& context, const YAML::Node& node) {
   ConfigMap map(context.config_file, node, "exporter '" + context.instance_name + "'");
@@ -156,19 +160,19 @@ void PostgresExporter::write_status(std::int64_t now_us) {
                  s.connected ? "" : ", database unreachable: ", writer_->last_error().c_str());
     last_log_us_ = now_us;
   }
-  const fs::path tmp = spool_->directory() / ".status.json.tmp";
-  {
-    std::ofstream o(tmp);
-    o << "{\"connected\":" << (s.connected ? "true" : "false")
-      << ",\"spool_batches\":" << spool_->files() << ",\"spool_bytes\":" << spool_->bytes()
-      << ",\"batches_applied\":" << s.batches << ",\"batches_skipped\":" << s.skipped
-      << ",\"batches_quarantined\":" << set_aside_earlier_ + s.quarantined.load()
-      << ",\"update_rows\":" << s.update_rows << ",\"attr_rows\":" << s.attr_rows
-      << ",\"failures\":" << s.failures << ",\"last_applied_us\":" << applied
-      << ",\"lag_seconds\":" << lag_s << "}\n";
+  std::ostringstream o;
+  o << "{\"connected\":" << (s.connected ? "true" : "false")
+    << ",\"spool_batches\":" << spool_->files() << ",\"spool_bytes\":" << spool_->bytes()
+    << ",\"batches_applied\":" << s.batches << ",\"batches_skipped\":" << s.skipped
+    << ",\"batches_quarantined\":" << set_aside_earlier_ + s.quarantined.load()
+    << ",\"update_rows\":" << s.update_rows << ",\"attr_rows\":" << s.attr_rows
+    << ",\"failures\":" << s.failures << ",\"last_applied_us\":" << applied
+    << ",\"lag_seconds\":" << lag_s << "}\n";
+  try {
+    replace_file(spool_->directory() / "status.json", o.str(), Durability::Atomic);
+  } catch (const std::system_error&) {
+    // a status file is for readers: the next second tries again
   }
-  std::error_code ec;
-  fs::rename(tmp, spool_->directory() / "status.json", ec);
 }
 
 void PostgresExporter::stop() {

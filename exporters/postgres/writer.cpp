@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "codec/wire/reader.hpp"
+#include "exporters/api/files.hpp"
 #include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
@@ -21,42 +22,10 @@
 namespace bgpscribe::exporters::postgres {
 
 namespace fs = std::filesystem;
+using exporters::Durability;
+using exporters::replace_file;
 
 namespace {
-
-// Writes `bytes` to `path` durably: temporary file, fsync, rename, fsync of the folder.
-void write_durably(const fs::path& path, std::span<const std::uint8_t> bytes) {
-  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw std::system_error(errno, std::generic_category(), "cannot create " + tmp.string());
-  }
-  std::size_t at = 0;
-  while (at < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      const int e = errno;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), "cannot write " + tmp.string());
-    }
-    at += static_cast<std::size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    throw std::system_error(e, std::generic_category(), "cannot sync " + tmp.string());
-  }
-  ::close(fd);
-  fs::rename(tmp, path);
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
@@ -66,8 +35,7 @@ std::string read_text(const fs::path& path) {
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  const std::string line = text + "\n";
-  write_durably(path, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+  replace_file(path, text + "\n", Durability::Durable);
 }
 
 constexpr const char* kCopyUpdates =
@@ -186,7 +154,7 @@ fs::path BatchSpool::path_of(std::uint64_t sequence) const {
 
 void BatchSpool::write(const Batch& batch) {
   const auto bytes = batch.serialize();
-  write_durably(path_of(batch.sequence), bytes);
+  replace_file(path_of(batch.sequence), bytes, Durability::Durable);
   bytes_ += bytes.size();
   ++files_;
 }
