@@ -348,6 +348,8 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
         "max_records", 1, 1'000'000'000, static_cast<std::int64_t>(cfg.queue.max_records)));
     cfg.queue.max_bytes = static_cast<std::size_t>(q.bytes("max_bytes", cfg.queue.max_bytes));
     cfg.queue.spool_max_bytes = q.bytes("spool_max_bytes", cfg.queue.spool_max_bytes);
+    cfg.queue.spool_buffer_bytes =
+        static_cast<std::size_t>(q.bytes("spool_buffer", cfg.queue.spool_buffer_bytes));
     cfg.queue.stop_timeout = std::chrono::seconds(q.seconds("stop_timeout", 60));
     q.check_unknown();
   }

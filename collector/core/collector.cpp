@@ -605,6 +605,7 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
   check(next.queue.max_records == now.queue.max_records &&
             next.queue.max_bytes == now.queue.max_bytes &&
             next.queue.spool_max_bytes == now.queue.spool_max_bytes &&
+            next.queue.spool_buffer_bytes == now.queue.spool_buffer_bytes &&
             next.queue.stop_timeout == now.queue.stop_timeout,
         "collector.queue");
   bool ranges_same = next.dynamic_peers.size() == now.dynamic_peers.size();

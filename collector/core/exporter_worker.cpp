@@ -53,6 +53,7 @@ void ExporterWorker::start() {
     thread_.join();
     std::rethrow_exception(start_error_);
   }
+  spool_thread_ = std::thread([this] { run_spool(); });
 }
 
 std::vector<std::string> ExporterWorker::alarms() const {
@@ -92,6 +93,7 @@ std::size_t ExporterWorker::publish() {
   std::size_t lost = 0;
   std::unique_lock lock(mutex_);
   const bool was_empty = queue_.empty();
+  const bool had_overflow = !overflow_.empty();
   for (auto& record : staged_) {
     const std::size_t size = record_bytes(record);
     if (!spooling_ && queue_.size() < limits_.max_records &&
@@ -105,31 +107,65 @@ std::size_t ExporterWorker::publish() {
       std::fprintf(stderr, "exporter %s: falling behind (%zu records queued): spooling to %s\n",
                    name_.c_str(), queue_.size(), spool_.directory().c_str());
     }
-    if (spool_.append(record)) {
-      ++stats_.spooled;
+    if (overflow_bytes_ + size <= limits_.spool_buffer_bytes) {
+      overflow_.push_back(std::move(record));
+      overflow_bytes_ += size;
     } else {
-      ++stats_.dropped;
+      ++stats_.dropped;  // the disk is that far behind: never wait for it here
       ++lost;
       log_loss();
     }
   }
   staged_.clear();
   stats_.queued.store(queue_.size(), std::memory_order_relaxed);
-  stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
   const bool wake = was_empty && !queue_.empty();
+  const bool wake_spool = !had_overflow && !overflow_.empty();
   lock.unlock();
   if (wake) {
     cv_.notify_one();  // the worker waits only on an empty queue
   }
+  if (wake_spool) {
+    spool_cv_.notify_one();
+  }
   return lost;
 }
 
+void ExporterWorker::run_spool() {
+  std::vector<Record> writing;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    spool_cv_.wait(lock, [this] { return !overflow_.empty() || spool_stop_; });
+    if (overflow_.empty()) {
+      return;  // stopping, and everything handed over is on disk
+    }
+    writing.swap(overflow_);
+    overflow_bytes_ = 0;
+    spool_writing_ = true;
+    lock.unlock();
+    for (const auto& r : writing) {
+      if (spool_.append(r)) {
+        ++stats_.spooled;
+      } else {
+        ++stats_.dropped;
+        log_loss();
+      }
+    }
+    stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
+    writing.clear();
+    lock.lock();
+    spool_writing_ = false;
+    cv_.notify_all();  // the worker may wait for these records to reach a segment
+  }
+}
+
 void ExporterWorker::log_loss() {
-  const auto now = Clock::now();
-  if (now - last_loss_log_ < std::chrono::seconds(10)) {
+  // From the io thread (publish, under mutex_) and the spool thread: an atomic clock.
+  const auto now = Clock::now().time_since_epoch().count();
+  auto last = last_loss_log_.load();
+  if (now - last < std::chrono::nanoseconds(std::chrono::seconds(10)).count() ||
+      !last_loss_log_.compare_exchange_strong(last, now)) {
     return;
   }
-  last_loss_log_ = now;
   std::fprintf(stderr,
                "exporter %s: spool full (%llu bytes) or unwritable: %llu records lost so far\n",
                name_.c_str(), static_cast<unsigned long long>(spool_.bytes()),
@@ -242,8 +278,11 @@ void ExporterWorker::run() {
       if (batch.empty() && spooling_ && !late) {
         // The memory queue is delivered: go on with the spool, oldest segment first.
         segment = spool_.take_segment();
-        if (!segment) {
+        if (!segment && overflow_.empty() && !spool_writing_) {
           spooling_ = false;  // caught up: new records go to memory again
+        } else if (!segment) {
+          // The spool thread has records that are not in a segment yet: they come next.
+          cv_.wait_for(lock, std::chrono::milliseconds(20));
         }
       }
       // Out of time at shutdown: what is spooled stays on disk for the next start. The memory
@@ -294,6 +333,15 @@ void ExporterWorker::stop() {
   exporter_->interrupt();
   cv_.notify_all();
   thread_.join();
+  // What the worker had no time for is still handed to the spool: on disk for the next run.
+  {
+    std::lock_guard lock(mutex_);
+    spool_stop_ = true;
+  }
+  spool_cv_.notify_all();
+  if (spool_thread_.joinable()) {
+    spool_thread_.join();
+  }
 }
 
 }  // namespace bgpscribe::collector

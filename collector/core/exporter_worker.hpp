@@ -1,18 +1,22 @@
 // ExporterWorker: runs one exporter on its own thread behind a bounded queue and a spool.
 //
-// push() never blocks on the exporter. The io thread stages records without a lock and hands
-// them over in batches, under one short lock per batch (publish()): a lock and a wakeup of the
-// worker per record cost more than the record's whole decoding (issue 15's perf profile).
-// While the memory queue is full the record goes to the spool on disk, and every later record
-// too until the exporter has caught up with all of it, so the exporter still sees every record
-// in order. Only a full spool (or a failing disk) loses records: they are counted and logged.
-// The exporter is called only from the worker thread (see exporters/api/exporter.hpp).
+// push() never blocks on the exporter, nor on the disk. The io thread stages records without a
+// lock and hands them over in batches, under one short lock per batch (publish()): a lock and
+// a wakeup of the worker per record cost more than the record's whole decoding (issue 15's
+// perf profile). While the memory queue is full records go to the spool on disk, and every
+// later record too until the exporter has caught up with all of it, so the exporter still sees
+// every record in order. The io thread does not write the spool itself (a slow disk would
+// stall every BGP session, DESIGN.md rule 2): it hands the records to the worker's spool
+// thread through a bounded buffer. Only a full buffer (the disk far behind), a full spool or a
+// failing disk lose records: they are counted and logged. The exporter is called only from the
+// worker thread (see exporters/api/exporter.hpp).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +33,8 @@ struct QueueLimits {
   std::size_t max_records = 1'000'000;
   std::size_t max_bytes = std::size_t{256} << 20;
   std::uint64_t spool_max_bytes = std::uint64_t{10} << 30;
+  // Records on their way to the spool thread (the disk is slower than the sessions meanwhile).
+  std::size_t spool_buffer_bytes = std::size_t{64} << 20;
   // How long stop() keeps delivering; what is left then stays in the spool for the next run.
   std::chrono::seconds stop_timeout{60};
 };
@@ -37,7 +43,7 @@ struct WorkerStats {
   std::atomic<std::uint64_t> pushed{0};     // records handed to the worker
   std::atomic<std::uint64_t> delivered{0};  // records the exporter accepted
   std::atomic<std::uint64_t> spooled{0};    // records that went through the spool
-  std::atomic<std::uint64_t> dropped{0};    // lost: spool full or disk error
+  std::atomic<std::uint64_t> dropped{0};    // lost: spool buffer or spool full, or disk error
   std::atomic<std::uint64_t> failed{0};     // the exporter refused them (ExportError)
   std::atomic<std::uint64_t> queued{0};     // in the memory queue now
   std::atomic<std::uint64_t> spool_bytes{0};
@@ -87,6 +93,7 @@ class ExporterWorker {
 
  private:
   void run();
+  void run_spool();
   void deliver(exporters::Record& record);
   template <typename Records>
   void deliver_all(Records& records);
@@ -103,6 +110,7 @@ class ExporterWorker {
   bool journaled_ = false;
   std::uint64_t delivered_seq_ = 0;  // worker thread only
   std::thread thread_;
+  std::thread spool_thread_;
   std::vector<exporters::Record> staged_;  // io thread only
 
   mutable std::mutex mutex_;
@@ -111,14 +119,20 @@ class ExporterWorker {
   // the queue costs no allocation (a deque allocated a node per three records).
   std::vector<exporters::Record> queue_;
   std::size_t queue_bytes_ = 0;
+  // For the spool thread, in order: records past the memory queue while spooling_.
+  std::vector<exporters::Record> overflow_;
+  std::size_t overflow_bytes_ = 0;
+  bool spool_writing_ = false;  // the spool thread is appending what it took from overflow_
+  std::condition_variable spool_cv_;
   bool spooling_ = false;
   bool stopping_ = false;
+  bool spool_stop_ = false;  // the worker is done: the spool thread ends once overflow_ is on disk
   bool started_ = false;
   std::exception_ptr start_error_;
   std::chrono::steady_clock::time_point stop_deadline_{};
 
   std::chrono::steady_clock::time_point last_flush_{};
-  std::chrono::steady_clock::time_point last_loss_log_{};
+  std::atomic<std::int64_t> last_loss_log_{std::numeric_limits<std::int64_t>::min() / 2};
   std::atomic<std::int64_t> snapshot_interval_{0};
   std::atomic<bool> wants_snapshots_{false};
   WorkerStats stats_;
