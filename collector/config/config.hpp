@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
-#include "collector/core/exporter_worker.hpp"
+#include "collector/config/queue_limits.hpp"
 #include "collector/peer/peer_config.hpp"
 #include "exporters/api/config.hpp"
 
