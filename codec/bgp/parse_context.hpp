@@ -22,6 +22,9 @@ struct ParseContext {
   // 7.5, 7.9, 7.10). Both false when unknown (MRT, BMP): then only lengths are checked.
   bool ibgp = false;
   bool ebgp = false;
+  // Nonzero (an external session with enforce-first-as, RFC 4271 section 6.3): the AS an
+  // AS_PATH must begin with (AS_TRANS stands for it on a 2-octet session).
+  std::uint32_t first_as = 0;
 
   // ADD-PATH (RFC 7911): families whose received NLRI carry a 4-byte path identifier.
   [[nodiscard]] bool add_path(AfiSafi f) const {

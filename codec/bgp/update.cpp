@@ -43,6 +43,41 @@ void check_next_hop(Update& u) {
   }
 }
 
+// RFC 7606 checks that need facts of the session (ParseContext): from an external peer, an
+// AS_PATH with confederation segments (RFC 5065 section 5.1: we are in no confederation) or,
+// with enforce-first-as, one that does not begin with the peer's AS is malformed:
+// treat-as-withdraw (RFC 7606 section 7.2). Here, in the decoder, so that whoever reads the
+// message with the session's context (the session, the SQL archive) decides the same.
+void check_external_path(Update& u, const ParseContext& ctx) {
+  auto& a = u.attributes;
+  if (!ctx.ebgp || !a.has(AttributeType::AsPath)) {
+    return;
+  }
+  bool confed = false;
+  std::uint32_t first = 0;
+  bool have_first = false;
+  a.as_path.for_each_segment([&](const AsPathView::Segment& seg) {
+    confed = confed || seg.type == AsSegmentType::AsConfedSequence ||
+             seg.type == AsSegmentType::AsConfedSet;
+    if (!have_first && seg.count > 0) {
+      have_first = true;
+      first = seg.type == AsSegmentType::AsSequence ? seg.asn(0) : 0;
+    }
+  });
+  const char* problem = nullptr;
+  if (confed) {
+    problem = "AS_PATH of an external peer holds confederation segments";
+  } else if (ctx.first_as != 0 &&
+             !(have_first && (first == ctx.first_as || (!ctx.four_octet_as && first == 23456)))) {
+    problem = "the first AS of an external peer's AS_PATH is not the peer's AS";
+  }
+  if (problem != nullptr) {
+    a.diagnostics.add(Error{ErrorKind::BadValue, error_code::kUpdateMessage,
+                            update_subcode::kMalformedAsPath, Reaction::TreatAsWithdraw,
+                            a.block_offset, problem});
+  }
+}
+
 }  // namespace
 
 Result<Update> parse_update_body(std::span<const std::uint8_t> body, const ParseContext& ctx,
@@ -118,6 +153,9 @@ Status parse_update_body_into(std::span<const std::uint8_t> body, const ParseCon
     if (!u.nlri.empty()) {
       require(u, AttributeType::NextHop, attr_len_at, "NEXT_HOP missing");
       check_next_hop(u);
+    }
+    if (u.reaction() < Reaction::TreatAsWithdraw) {
+      check_external_path(u, ctx);
     }
   }
   return {};

@@ -111,12 +111,16 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
   flags |= c.ibgp ? 0x04 : 0;
   flags |= c.ebgp ? 0x08 : 0;
   flags |= record.local_notification ? 0x10 : 0;
+  flags |= c.first_as != 0 ? 0x20 : 0;
   w.u8(flags);
   std::uint8_t add_path = 0;
   for (std::size_t i = 0; i < std::size(exporters::kRecordFamilies); ++i) {
     add_path |= c.add_path(exporters::kRecordFamilies[i]) ? static_cast<std::uint8_t>(1U << i) : 0;
   }
   w.u8(add_path);
+  if (c.first_as != 0) {
+    w.u32(c.first_as);  // enforce-first-as: the decoder's decisions need it (flag 0x20)
+  }
   w.u16(static_cast<std::uint16_t>(record.old_state));
   w.u16(static_cast<std::uint16_t>(record.new_state));
   w.u8(record.peer ? 1 : 0);
@@ -157,7 +161,7 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.type = static_cast<exporters::RecordType>(type);
   r.time_us = static_cast<std::int64_t>(d.u(8));
   const auto flags = d.u(1);
-  if ((flags & ~std::uint64_t{0x1f}) != 0) {
+  if ((flags & ~std::uint64_t{0x3f}) != 0) {
     return std::nullopt;  // not a flag we write: damaged
   }
   r.context.four_octet_as = (flags & 0x01) != 0;
@@ -173,6 +177,9 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
     if ((add_path & (1U << i)) != 0) {
       r.context.set_add_path(exporters::kRecordFamilies[i], true);
     }
+  }
+  if ((flags & 0x20) != 0) {
+    r.context.first_as = static_cast<std::uint32_t>(d.u(4));
   }
   r.old_state = static_cast<exporters::SessionState>(d.u(2));
   r.new_state = static_cast<exporters::SessionState>(d.u(2));

@@ -525,6 +525,9 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     received_open = open;
     negotiated = std::move(*n);
     rx_ctx = negotiated->receive_context();
+    if (!negotiated->ibgp && peer.config_.enforce_first_as) {
+      rx_ctx.first_as = negotiated->peer_as;  // the decoder checks it (codec/bgp/update.cpp)
+    }
     tx_ctx = negotiated->send_context();
     max_size = negotiated->extended_message ? codec::bgp::kMaxExtendedMessageSize
                                             : codec::bgp::kMaxMessageSize;
@@ -1012,7 +1015,6 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
     message_error(s, update_.diagnostics().strongest, bytes);
     return;
   }
-  check_external_path(s);
   s.dispatch(fsm::Event{fsm::EventType::UpdateReceived}, "UPDATE received");
   if (update_.reaction() != codec::Reaction::None && on_error_) {
     PeerError pe{update_.diagnostics().strongest, bytes,
@@ -1035,51 +1037,6 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
       on_end_of_rib_(*this, f);
     }
     graceful_restart_end_of_rib(f);
-  }
-}
-
-void Peer::check_external_path(Session& s) {
-  // RFC 7606 checks that need facts of the session rather than of the message.
-  if (!s.negotiated || s.negotiated->ibgp || !update_.has_announcements() ||
-      update_.reaction() >= codec::Reaction::TreatAsWithdraw) {
-    return;
-  }
-  const auto& path = update_.attributes.as_path;
-  bool confed = false;
-  std::uint32_t first = 0;
-  bool have_first = false;
-  path.for_each_segment([&](const codec::bgp::AsPathView::Segment& seg) {
-    if (seg.type == codec::bgp::AsSegmentType::AsConfedSequence ||
-        seg.type == codec::bgp::AsSegmentType::AsConfedSet) {
-      confed = true;
-    }
-    if (!have_first && seg.count > 0) {
-      have_first = true;
-      first = seg.type == codec::bgp::AsSegmentType::AsSequence ? seg.asn(0) : 0;
-    }
-  });
-  const std::uint32_t offset = update_.attributes.block_offset;
-  if (confed) {
-    // RFC 5065 section 5.1 and RFC 7606 section 7.2: confederation segments from a peer
-    // outside our confederation (we have none) are a malformed AS_PATH, treat-as-withdraw.
-    update_.attributes.diagnostics.add(
-        codec::Error{codec::ErrorKind::BadValue, codec::bgp::error_code::kUpdateMessage,
-                     codec::bgp::update_subcode::kMalformedAsPath, codec::Reaction::TreatAsWithdraw,
-                     offset, "AS_PATH of an external peer holds confederation segments"});
-    return;
-  }
-  if (config_.enforce_first_as) {
-    // RFC 4271 section 6.3 (optional check) and RFC 7606 section 7.2: the leftmost AS of an
-    // external peer's path must be its own (AS_TRANS on a 2-octet session stands for it).
-    const std::uint32_t expected = s.negotiated->peer_as;
-    const bool ok =
-        have_first && (first == expected || (!s.negotiated->four_octet_as && first == 23456));
-    if (!ok) {
-      update_.attributes.diagnostics.add(codec::Error{
-          codec::ErrorKind::BadValue, codec::bgp::error_code::kUpdateMessage,
-          codec::bgp::update_subcode::kMalformedAsPath, codec::Reaction::TreatAsWithdraw, offset,
-          "the first AS of an external peer's AS_PATH is not the peer's AS"});
-    }
   }
 }
 

@@ -187,7 +187,6 @@ class Peer {
   void restart_outbound();
   void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
   void account_routes(Session& s, const codec::bgp::Update& u);
-  void check_external_path(Session& s);
   // The families a session's end keeps stale (before the state change is reported).
   [[nodiscard]] std::vector<codec::bgp::AfiSafi> graceful_restart_families(const Session& s) const;
   void graceful_restart_begin(Session& s);

@@ -635,6 +635,51 @@ TEST(UpdateMalformed, NextHopZeroMulticastOrBroadcastIsTreatAsWithdraw) {
   }
 }
 
+// RFC 5065 5.1 / RFC 7606 7.2 with the session's facts in the context: from an external peer,
+// an AS_PATH with confederation segments, or (enforce-first-as) one that does not begin with
+// the peer's AS, is treat-as-withdraw; from an internal peer, or without a session (MRT), not.
+TEST(UpdateMalformed, ExternalPathChecksFollowTheSessionsContext) {
+  const auto with_path = [](const AsPath& path) {
+    UpdateMessage m;
+    m.nlri.push_back({pfx("198.51.100.0/24"), 0});
+    m.attributes.origin(Origin::Igp).as_path(path).next_hop(0xC0000201);
+    return encode(m);
+  };
+  const Bytes confed =
+      with_path({{AsSegmentType::AsConfedSequence, {64512}}, {AsSegmentType::AsSequence, {65003}}});
+  const Bytes other_first = with_path({{AsSegmentType::AsSequence, {65099, 65003}}});
+  const Bytes fine = with_path({{AsSegmentType::AsSequence, {65003, 65099}}});
+  ParseContext ebgp;
+  ebgp.ebgp = true;
+  ParseContext ebgp_first = ebgp;
+  ebgp_first.first_as = 65003;
+  ParseContext ibgp;
+  ibgp.ibgp = true;
+  const auto reaction = [](const Bytes& b, const ParseContext& c) {
+    auto u = parse_update(b, c);
+    EXPECT_TRUE(u);
+    return u ? u->reaction() : Reaction::SessionReset;
+  };
+  EXPECT_EQ(reaction(confed, ebgp), Reaction::TreatAsWithdraw);
+  EXPECT_STREQ(parse_update(confed, ebgp)->diagnostics().first.message,
+               "AS_PATH of an external peer holds confederation segments");
+  EXPECT_EQ(reaction(confed, ibgp), Reaction::None);
+  EXPECT_EQ(reaction(confed, ParseContext{}), Reaction::None);
+  EXPECT_EQ(reaction(other_first, ebgp), Reaction::None);
+  EXPECT_EQ(reaction(other_first, ebgp_first), Reaction::TreatAsWithdraw);
+  EXPECT_EQ(reaction(fine, ebgp_first), Reaction::None);
+  // AS_TRANS stands for the peer's AS on a 2-octet session.
+  ParseContext as2 = ctx_as2();
+  as2.ebgp = true;
+  as2.first_as = 4200000003;
+  UpdateMessage m;
+  m.nlri.push_back({pfx("198.51.100.0/24"), 0});
+  m.attributes.origin(Origin::Igp)
+      .as_path({{AsSegmentType::AsSequence, {23456, 65099}}}, 2)
+      .next_hop(0xC0000201);
+  EXPECT_EQ(reaction(encode(m), as2), Reaction::None);
+}
+
 TEST(Update, NextHopZeroBesideMpReachOnlyIsIgnored) {
   // RFC 4760 3: a NEXT_HOP in an UPDATE whose routes are all in MP_REACH is ignored.
   const Bytes b = with_marker({

@@ -92,6 +92,7 @@ TEST(Spool, RecordsRoundTrip) {
   r.new_state = exporters::SessionState::Established;
   r.local_notification = true;
   r.context.four_octet_as = false;
+  r.context.first_as = 4200000003;
   r.seq = 0x0102030405060708ULL;
   std::vector<std::uint8_t> bytes;
   Spool::encode(r, 9, bytes);
@@ -110,6 +111,7 @@ TEST(Spool, RecordsRoundTrip) {
   EXPECT_EQ(back->new_state, exporters::SessionState::Established);
   EXPECT_TRUE(back->local_notification);
   EXPECT_FALSE(back->context.four_octet_as);
+  EXPECT_EQ(back->context.first_as, 4200000003U);
   EXPECT_TRUE(back->context.add_path(codec::bgp::kIpv6Unicast));
   EXPECT_FALSE(back->context.add_path(codec::bgp::kIpv4Unicast));
   EXPECT_EQ(back->seq, r.seq);

@@ -387,6 +387,31 @@ TEST(PostgresBatch, MessagesOfOneReadShareTheTimeAndCountOrd) {
   EXPECT_EQ(ords, (std::vector<int>{0, 1, 0, 0}));
 }
 
+TEST(PostgresBatch, TheSessionsDecisionsOnAnExternalPathHoldInSql) {
+  // The collector's RIB withdraws an external peer's routes with confederation segments in
+  // the AS_PATH (RFC 5065, RFC 7606 7.2): so must bgp.rib, from the record's context alone.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  bgp::UpdateMessage m;
+  m.nlri.push_back({*bgp::Prefix::parse("10.0.0.0/8"), 0});
+  m.attributes.origin(bgp::Origin::Igp)
+      .as_path({{bgp::AsSegmentType::AsConfedSequence, {64512}},
+                {bgp::AsSegmentType::AsSequence, {64500}}})
+      .next_hop(0xC00002FE);
+  codec::wire::Writer w;
+  ASSERT_TRUE(m.encode(w));
+  Record r = message(kT0, p, w.take());
+  r.context.ebgp = true;
+  b.add(r);
+  EXPECT_EQ(b.stats().treat_as_withdraw, 1U);
+  EXPECT_EQ(b.stats().withdrawn, 1U);
+  EXPECT_EQ(b.stats().announced, 0U);
+  r.context.ebgp = false;  // the same message from an internal peer is a route
+  r.context.ibgp = true;
+  b.add(r);
+  EXPECT_EQ(b.stats().announced, 1U);
+}
+
 TEST(PostgresBatch, SessionDownSealsWithItsNotification) {
   BatchBuilder b;
   auto pre = peer("192.0.2.10", 0);  // before the OPEN: AS unknown
