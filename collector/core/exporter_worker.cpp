@@ -167,9 +167,10 @@ void ExporterWorker::log_loss() {
     return;
   }
   std::fprintf(stderr,
-               "exporter %s: spool full (%llu bytes) or unwritable: %llu records lost so far\n",
-               name_.c_str(), static_cast<unsigned long long>(spool_.bytes()),
-               static_cast<unsigned long long>(stats_.dropped.load()));
+               "exporter %s: %llu records lost so far: the spool's buffer was full (the disk "
+               "behind), or the spool (%llu bytes) full or unwritable\n",
+               name_.c_str(), static_cast<unsigned long long>(stats_.dropped.load()),
+               static_cast<unsigned long long>(spool_.bytes()));
 }
 
 void ExporterWorker::deliver(Record& record) {
