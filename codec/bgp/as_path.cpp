@@ -77,6 +77,28 @@ std::uint32_t AsPathView::origin_as() const {
   return origin;
 }
 
+std::size_t path_length(const AsPath& path) {
+  std::size_t n = 0;
+  for (const auto& s : path) {
+    n += s.type == AsSegmentType::AsSet        ? 1
+         : s.type == AsSegmentType::AsSequence ? s.asns.size()
+                                               : 0;
+  }
+  return n;
+}
+
+std::uint32_t origin_as(const AsPath& path) {
+  std::uint32_t origin = 0;
+  for (const auto& s : path) {
+    if (s.type == AsSegmentType::AsSequence) {
+      origin = s.asns.empty() ? 0 : s.asns.back();
+    } else if (s.type == AsSegmentType::AsSet) {
+      origin = s.asns.size() == 1 ? s.asns[0] : 0;
+    }
+  }
+  return origin;
+}
+
 AsPath AsPathView::to_owned() const {
   AsPath path;
   for_each_segment([&](const Segment& s) {

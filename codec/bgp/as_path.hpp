@@ -88,6 +88,10 @@ class AsPathView {
 // longer than AS_PATH; confederation segments in AS4_PATH are dropped first (RFC 6793 6).
 AsPath merge_as4_path(const AsPathView& as_path, const AsPathView& as4_path);
 
+// The rules of AsPathView::path_length and origin_as for an owned path (a merged one).
+std::size_t path_length(const AsPath& path);
+std::uint32_t origin_as(const AsPath& path);
+
 // Encodes segments with 2- or 4-octet ASNs; segments longer than 255 are split.
 void encode_as_path(wire::Writer& w, const AsPath& path, std::uint8_t as_size);
 

@@ -105,6 +105,23 @@ void Diagnostics::add(const Error& e) {
   }
 }
 
+AsPath effective_as_path(const PathAttributes& a, bool four_octet_as) {
+  if (!four_octet_as && a.has(AttributeType::As4Path)) {
+    return merge_as4_path(a.as_path, a.as4_path);
+  }
+  return a.as_path.to_owned();
+}
+
+std::optional<Aggregator> effective_aggregator(const PathAttributes& a, bool four_octet_as) {
+  if (!a.has(AttributeType::Aggregator)) {
+    return std::nullopt;
+  }
+  if (!four_octet_as && a.aggregator.asn == kAsTrans && a.has(AttributeType::As4Aggregator)) {
+    return a.as4_aggregator;
+  }
+  return a.aggregator;
+}
+
 bool is_known_attribute(std::uint8_t type) {
   return expected_flags(type) >= 0;
 }

@@ -140,6 +140,12 @@ struct PathAttributes {
 
 bool is_known_attribute(std::uint8_t type);
 
+// RFC 6793 4.2.3, the values a 2-octet session's UPDATE really carries: AS_PATH merged with
+// AS4_PATH, and AS4_AGGREGATOR in place of an AS_TRANS aggregator (nullopt without
+// AGGREGATOR). On a 4-octet session (`four_octet_as`), AS_PATH and AGGREGATOR as they are.
+AsPath effective_as_path(const PathAttributes& a, bool four_octet_as);
+std::optional<Aggregator> effective_aggregator(const PathAttributes& a, bool four_octet_as);
+
 // Decodes an attribute block (RFC 4271 4.3; RFC 7606 3-7 for the reactions). `r` covers
 // exactly the block and is consumed. Never fails: see Diagnostics.
 PathAttributes parse_attributes(wire::Reader r, const ParseContext& ctx,

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "codec/bgp/attribute_types.hpp"
+
 namespace bgpscribe::collector {
 
 namespace bgp = codec::bgp;
-
-namespace {
-constexpr std::uint16_t kAsTrans = 23456;  // RFC 6793 section 9
-}
 
 std::string PeerConfig::label() const {
   return name.empty() ? peer_address.to_string() : name;
@@ -52,7 +50,8 @@ std::vector<std::string> validate(const PeerConfig& c) {
 
 bgp::Open make_open(const PeerConfig& c) {
   bgp::Open open;
-  open.my_as = c.local_as > 0xffff ? kAsTrans : static_cast<std::uint16_t>(c.local_as);
+  open.my_as = c.local_as > 0xffff ? static_cast<std::uint16_t>(codec::bgp::kAsTrans)
+                                   : static_cast<std::uint16_t>(c.local_as);
   open.hold_time = c.hold_time;
   open.bgp_identifier = c.local_id;
   for (const auto& f : c.families) {

@@ -11,7 +11,6 @@ namespace bgpscribe::collector {
 
 namespace {
 
-constexpr std::uint32_t kAsTrans = 23456;  // RFC 6793 section 9
 constexpr std::size_t kHeaderSize = 19;
 
 std::size_t nlri_size(const Route& r, bool add_path) {
@@ -130,10 +129,7 @@ std::optional<bgp::Origin> Update::origin() const {
 
 bgp::AsPath Update::as_path() const {
   const auto& a = view_->attributes;
-  if (a.as_path.as_size() == 2 && a.has(bgp::AttributeType::As4Path)) {
-    return bgp::merge_as4_path(a.as_path, a.as4_path);
-  }
-  return a.as_path.to_owned();
+  return bgp::effective_as_path(a, ctx_.four_octet_as);
 }
 
 std::string Update::as_path_string() const {
@@ -170,15 +166,9 @@ bool Update::atomic_aggregate() const {
 }
 
 std::optional<bgp::Aggregator> Update::aggregator() const {
-  const auto& a = view_->attributes;
-  if (!a.has(bgp::AttributeType::Aggregator)) {
-    return std::nullopt;
-  }
   // RFC 6793 section 4.2.3: AS4_AGGREGATOR replaces an AS_TRANS aggregator.
-  if (a.aggregator.asn == kAsTrans && a.has(bgp::AttributeType::As4Aggregator)) {
-    return a.as4_aggregator;
-  }
-  return a.aggregator;
+  const auto& a = view_->attributes;
+  return bgp::effective_aggregator(a, ctx_.four_octet_as);
 }
 
 std::vector<std::uint32_t> Update::communities() const {
@@ -392,7 +382,7 @@ bgp::AttributeBuilder UpdateBuilder::common_attributes(const bgp::ParseContext& 
     for (auto& seg : narrow) {
       for (auto& asn : seg.asns) {
         if (asn > 0xffff) {
-          asn = kAsTrans;
+          asn = bgp::kAsTrans;
           needs_as4 = true;
         }
       }
@@ -415,7 +405,7 @@ bgp::AttributeBuilder UpdateBuilder::common_attributes(const bgp::ParseContext& 
     if (ctx.four_octet_as || attrs_.aggregator->asn <= 0xffff) {
       b.aggregator(*attrs_.aggregator, ctx.four_octet_as ? 4 : 2);
     } else {
-      b.aggregator(bgp::Aggregator{kAsTrans, attrs_.aggregator->address}, 2);
+      b.aggregator(bgp::Aggregator{bgp::kAsTrans, attrs_.aggregator->address}, 2);
       b.as4_aggregator(*attrs_.aggregator);
     }
   }

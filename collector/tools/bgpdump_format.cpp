@@ -4,6 +4,7 @@
 
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/message_types.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "collector/tools/text.hpp"
 
@@ -41,13 +42,9 @@ std::uint32_t read_u16_or_zero(std::span<const std::uint8_t> v, std::size_t at) 
 }
 
 const char* describe_origin(int origin) {
-  if (origin == 0) {
-    return "IGP";
-  }
-  if (origin == 1) {
-    return "EGP";
-  }
-  return "INCOMPLETE";
+  return bgp::origin_name(origin == 0   ? bgp::Origin::Igp
+                          : origin == 1 ? bgp::Origin::Egp
+                                        : bgp::Origin::Incomplete);
 }
 
 char segment_open(std::uint8_t type) {

@@ -9,6 +9,7 @@
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/bgp/open.hpp"
 #include "codec/bgp/route_refresh.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/table_dump.hpp"
@@ -200,46 +201,10 @@ void append_timestamp(std::string& out, const mrt::Header& h) {
   out.push_back(',');
 }
 
-const char* origin_name(bgp::Origin o) {
-  switch (o) {
-    case bgp::Origin::Igp:
-      return "IGP";
-    case bgp::Origin::Egp:
-      return "EGP";
-    case bgp::Origin::Incomplete:
-      return "INCOMPLETE";
-  }
-  return "INCOMPLETE";
-}
-
-// RFC 4360 / RFC 5668 common forms as text, everything else as hex.
+// RFC 4360 / RFC 5668 common forms as text, everything else as hex (codec/bgp/text.hpp).
 void append_extended_community(std::string& out, std::span<const std::uint8_t> c) {
-  const std::uint8_t type = c[0];
-  const std::uint8_t sub = c[1];
-  const char* kind = sub == 0x02 ? "rt" : sub == 0x03 ? "ro" : nullptr;
   out.push_back('"');
-  if (kind != nullptr && (type == 0x00 || type == 0x40)) {
-    out += kind;
-    out.push_back(':');
-    append_u64(out, wire::load_u16(c, 2));
-    out.push_back(':');
-    append_u64(out, wire::load_u32(c, 4));
-  } else if (kind != nullptr && (type == 0x01 || type == 0x41)) {
-    out += kind;
-    out.push_back(':');
-    append_ipv4(out, wire::load_u32(c, 2));
-    out.push_back(':');
-    append_u64(out, wire::load_u16(c, 6));
-  } else if (kind != nullptr && (type == 0x02 || type == 0x42)) {
-    out += kind;
-    out.push_back(':');
-    append_u64(out, wire::load_u32(c, 2));
-    out.push_back(':');
-    append_u64(out, wire::load_u16(c, 6));
-  } else {
-    out += "0x";
-    append_hex(out, c);
-  }
+  bgp::append_extended_community(out, c);
   out.push_back('"');
 }
 
@@ -276,23 +241,13 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
                             const bgp::ParseContext& ctx, std::uint64_t offset_base) {
   using T = bgp::AttributeType;
   if (a.has(T::Origin)) {
-    member_str(out, "origin", origin_name(a.origin));
+    member_str(out, "origin", bgp::origin_name(a.origin));
   }
   if (a.has(T::AsPath)) {
     // The true path: AS4_PATH merged on 2-octet sessions (RFC 6793 4.2.3).
-    bgp::AsPath path = (!ctx.four_octet_as && a.has(T::As4Path))
-                           ? bgp::merge_as4_path(a.as_path, a.as4_path)
-                           : a.as_path.to_owned();
+    const bgp::AsPath path = bgp::effective_as_path(a, ctx.four_octet_as);
     member_str(out, "as_path", bgp::to_string(path));
-    std::uint32_t origin_as = 0;
-    for (const auto& seg : path) {
-      if (seg.type == bgp::AsSegmentType::AsSequence && !seg.asns.empty()) {
-        origin_as = seg.asns.back();
-      } else if (seg.type == bgp::AsSegmentType::AsSet) {
-        origin_as = seg.asns.size() == 1 ? seg.asns[0] : 0;
-      }
-    }
-    if (origin_as != 0) {
+    if (const std::uint32_t origin_as = bgp::origin_as(path); origin_as != 0) {
       member_u64(out, "origin_as", origin_as);
     }
   }
@@ -314,15 +269,11 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
   if (a.has(T::AtomicAggregate)) {
     out += "\"atomic_aggregate\":true,";
   }
-  if (a.has(T::Aggregator)) {
-    bgp::Aggregator agg = a.aggregator;
-    if (!ctx.four_octet_as && a.has(T::As4Aggregator) && agg.asn == bgp::kAsTrans) {
-      agg = a.as4_aggregator;  // RFC 6793 4.2.3
-    }
+  if (const auto agg = bgp::effective_aggregator(a, ctx.four_octet_as)) {
     key(out, "aggregator");
     out.push_back('{');
-    member_u64(out, "asn", agg.asn);
-    member_ipv4(out, "address", agg.address);
+    member_u64(out, "asn", agg->asn);
+    member_ipv4(out, "address", agg->address);
     close_object(out);
   }
   if (a.has(T::Communities)) {
@@ -907,9 +858,7 @@ void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& 
   key(out, "path");
   out.push_back('[');
   if (a.has(T::AsPath)) {
-    const bgp::AsPath path = (!check_.context.four_octet_as && a.has(T::As4Path))
-                                 ? bgp::merge_as4_path(a.as_path, a.as4_path)
-                                 : a.as_path.to_owned();
+    const bgp::AsPath path = bgp::effective_as_path(a, check_.context.four_octet_as);
     for (const auto& seg : path) {
       const bool set =
           seg.type == bgp::AsSegmentType::AsSet || seg.type == bgp::AsSegmentType::AsConfedSet;
@@ -938,24 +887,17 @@ void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& 
   }
   end_array(out);
   if (a.has(T::Origin)) {
-    member_str(out, "origin",
-               a.origin == bgp::Origin::Igp   ? "igp"
-               : a.origin == bgp::Origin::Egp ? "egp"
-                                              : "incomplete");
+    member_str(out, "origin", bgp::origin_name_lower(a.origin));
   }
   if (a.has(T::MultiExitDisc)) {
     member_u64(out, "med", a.med);
   }
-  if (a.has(T::Aggregator)) {
-    bgp::Aggregator agg = a.aggregator;
-    if (!check_.context.four_octet_as && a.has(T::As4Aggregator) && agg.asn == bgp::kAsTrans) {
-      agg = a.as4_aggregator;  // RFC 6793 4.2.3
-    }
+  if (const auto agg = bgp::effective_aggregator(a, check_.context.four_octet_as)) {
     key(out, "aggregator");
     out.push_back('"');
-    append_u64(out, agg.asn);
+    append_u64(out, agg->asn);
     out.push_back(':');
-    append_ipv4(out, agg.address);
+    append_ipv4(out, agg->address);
     out += "\",";
   }
 }

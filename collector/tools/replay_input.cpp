@@ -96,9 +96,7 @@ void canonical_attributes(const bgp::PathAttributes& pa, bool four_octet,
         continue;  // rebuilt by the encoder, or merged below (RFC 6793 section 4.2.3)
       case bgp::AttributeType::AsPath:
         if (!four_octet) {
-          const bgp::AsPath path = pa.has(bgp::AttributeType::As4Path)
-                                       ? bgp::merge_as4_path(pa.as_path, pa.as4_path)
-                                       : pa.as_path.to_owned();
+          const bgp::AsPath path = bgp::effective_as_path(pa, false);
           w.clear();
           bgp::encode_as_path(w, path, 4);
           append_attribute(out,
@@ -109,10 +107,7 @@ void canonical_attributes(const bgp::PathAttributes& pa, bool four_octet,
         break;
       case bgp::AttributeType::Aggregator:
         if (!four_octet && pa.has(bgp::AttributeType::Aggregator)) {
-          bgp::Aggregator agg = pa.aggregator;
-          if (agg.asn == bgp::kAsTrans && pa.has(bgp::AttributeType::As4Aggregator)) {
-            agg = pa.as4_aggregator;
-          }
+          const bgp::Aggregator agg = *bgp::effective_aggregator(pa, false);
           w.clear();
           w.u32(agg.asn);
           w.u32(agg.address);

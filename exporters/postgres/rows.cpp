@@ -7,6 +7,7 @@
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/open.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/wire/reader.hpp"
 
 namespace bgpscribe::exporters::postgres {
@@ -26,17 +27,6 @@ std::string family_name(bgp::AfiSafi f) {
   s += ' ';
   s += safi != nullptr ? safi : "safi " + std::to_string(static_cast<int>(f.safi));
   return s;
-}
-
-const char* origin_name(std::uint8_t origin) {
-  switch (origin) {
-    case 0:
-      return "IGP";
-    case 1:
-      return "EGP";
-    default:
-      return "INCOMPLETE";
-  }
 }
 
 }  // namespace
@@ -63,33 +53,7 @@ std::vector<std::string> large_community_strings(std::span<const std::uint8_t> l
 std::vector<std::string> extended_community_strings(std::span<const std::uint8_t> list) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 8 <= list.size(); i += 8) {
-    const auto c = list.subspan(i, 8);
-    // RFC 4360 section 4 (2-octet AS and IPv4 specific) and RFC 5668 (4-octet AS): the
-    // route target (subtype 2) and route origin (subtype 3) of the transitive types.
-    const std::uint8_t type = c[0] & 0x3F;
-    const std::uint8_t subtype = c[1];
-    const char* kind = subtype == 0x02 ? "rt" : subtype == 0x03 ? "soo" : nullptr;
-    if (kind != nullptr && type == 0x00) {
-      out.push_back(std::string(kind) + ":" + std::to_string(codec::wire::load_u16(c, 2)) + ":" +
-                    std::to_string(codec::wire::load_u32(c, 4)));
-      continue;
-    }
-    if (kind != nullptr && type == 0x01) {
-      out.push_back(std::string(kind) + ":" + std::to_string(c[2]) + "." + std::to_string(c[3]) +
-                    "." + std::to_string(c[4]) + "." + std::to_string(c[5]) + ":" +
-                    std::to_string(codec::wire::load_u16(c, 6)));
-      continue;
-    }
-    if (kind != nullptr && type == 0x02) {
-      out.push_back(std::string(kind) + ":" + std::to_string(codec::wire::load_u32(c, 2)) + ":" +
-                    std::to_string(codec::wire::load_u16(c, 6)));
-      continue;
-    }
-    char hex[17];
-    for (std::size_t k = 0; k < 8; ++k) {
-      std::snprintf(hex + 2 * k, 3, "%02x", c[k]);
-    }
-    out.emplace_back(hex, 16);
+    out.push_back(bgp::extended_community_text(list.subspan(i, 8)));  // codec/bgp/text.hpp
   }
   return out;
 }
@@ -100,37 +64,22 @@ void write_attr_row(CopyWriter& w, std::int64_t attr_id, const bgp::PathAttribut
   w.row(kAttrColumnCount);
   w.int8(attr_id);
   if (pa.has(bgp::AttributeType::Origin)) {
-    w.text(origin_name(pa.origin_raw));
+    w.text(bgp::origin_name(pa.origin));
   } else {
     w.null();
   }
   // AS path: 2-octet sessions carry the real path in AS4_PATH (RFC 6793 section 4.2.3).
   if (pa.has(bgp::AttributeType::AsPath)) {
-    const bgp::AsPath path = !context.four_octet_as && pa.has(bgp::AttributeType::As4Path)
-                                 ? bgp::merge_as4_path(pa.as_path, pa.as4_path)
-                                 : pa.as_path.to_owned();
+    const bgp::AsPath path = bgp::effective_as_path(pa, context.four_octet_as);
     std::vector<std::int64_t> flat;
-    std::int32_t length = 0;
     for (const auto& s : path) {
       flat.insert(flat.end(), s.asns.begin(), s.asns.end());
-      if (s.type == bgp::AsSegmentType::AsSequence) {
-        length += static_cast<std::int32_t>(s.asns.size());
-      } else if (s.type == bgp::AsSegmentType::AsSet) {
-        length += 1;  // RFC 4271 9.1.2.2 a); confederation segments count 0 (RFC 5065 5.3)
-      }
-    }
-    std::int64_t origin = -1;
-    if (!path.empty()) {
-      const auto& last = path.back();
-      if (!last.asns.empty() &&
-          (last.type == bgp::AsSegmentType::AsSequence || last.asns.size() == 1)) {
-        origin = last.asns.back();
-      }
     }
     w.int8_array(flat);
     w.text(bgp::to_string(path));
-    w.int4(length);
-    if (origin >= 0) {
+    // RFC 4271 9.1.2.2 a): a set counts 1, confederation segments 0 (RFC 5065 5.3).
+    w.int4(static_cast<std::int32_t>(bgp::path_length(path)));
+    if (const std::uint32_t origin = bgp::origin_as(path); origin != 0) {
       w.int8(origin);
     } else {
       w.null();
