@@ -285,14 +285,6 @@ def routes_of(path):
     return out
 
 
-def ext(c):
-    """`rt:ASN:N` (dump --json) as routes.py's hex form; other forms unchanged."""
-    parts = c.split(":")
-    if parts[0] == "rt" and len(parts) == 3 and int(parts[1]) < 65536:
-        return "0002%04x%08x" % (int(parts[1]), int(parts[2]))
-    return c
-
-
 def json_lines(binary, path):
     """`bgpscribe dump --json` of a file as route lines in routes.py's format:
     `A|peer|as|prefix|path_id|as_path|origin|nh||med|comms|large|ext|AG|aggr`,
