@@ -2,6 +2,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include <array>
+#include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -722,6 +725,10 @@ void Collector::tick() {
   release_journal();
   std::vector<ExporterWorker*> due;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
+    if (workers_[i]->take_snapshot_request()) {
+      due.push_back(workers_[i].get());  // asked for by the exporter itself
+      continue;
+    }
     const auto interval = workers_[i]->snapshot_interval().count();
     if (interval <= 0) {
       continue;
@@ -754,6 +761,24 @@ void Collector::tick() {
     }
   });
 }
+
+namespace {
+
+// A metric as JSON: counters stay exact integers (a stream's default precision would print
+// 11438916 as 1.14389e+07), other values in their shortest exact form.
+std::string json_number(double v) {
+  if (!std::isfinite(v)) {
+    return "null";
+  }
+  if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15) {
+    return std::to_string(static_cast<std::int64_t>(v));
+  }
+  std::array<char, 32> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return {buf.data(), r.ptr};
+}
+
+}  // namespace
 
 std::string Collector::status_json() const {
   std::ostringstream o;
@@ -792,7 +817,14 @@ std::string Collector::status_json() const {
     o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
       << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
       << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
-      << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq << ",\"alarms\":[";
+      << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq << ",\"metrics\":{";
+    const auto metrics = workers_[i]->metrics();
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      o << (m ? "," : "");
+      json_string(o, metrics[m].name);
+      o << ":" << json_number(metrics[m].value);
+    }
+    o << "},\"alarms\":[";
     const auto alarms = workers_[i]->alarms();
     for (std::size_t a = 0; a < alarms.size(); ++a) {
       o << (a ? "," : "");

@@ -215,6 +215,15 @@ void ExporterWorker::maybe_flush(bool force) {
     std::fprintf(stderr, "exporter %s: flush failed: %s\n", name_.c_str(), e.what());
   }
   note_durable();
+  std::vector<exporters::Metric> m;
+  exporter_->metrics(m);
+  std::lock_guard lock(metrics_mutex_);
+  metrics_ = std::move(m);
+}
+
+std::vector<exporters::Metric> ExporterWorker::metrics() const {
+  std::lock_guard lock(metrics_mutex_);
+  return metrics_;
 }
 
 void ExporterWorker::note_durable() {

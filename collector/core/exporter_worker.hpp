@@ -76,6 +76,10 @@ class ExporterWorker {
     return std::chrono::seconds(snapshot_interval_.load());
   }
   [[nodiscard]] bool wants_snapshots() const { return wants_snapshots_.load(); }
+  // The exporter asked for a snapshot (Exporter::request_snapshot); clears the request.
+  [[nodiscard]] bool take_snapshot_request() { return exporter_->take_snapshot_request(); }
+  // The exporter's metrics as last reported on its thread (after a flush). Safe from any thread.
+  [[nodiscard]] std::vector<exporters::Metric> metrics() const;
   // The exporter's alarms, and the worker's own: records lost (spool full) or refused. Safe
   // from any thread.
   [[nodiscard]] std::vector<std::string> alarms() const;
@@ -126,6 +130,8 @@ class ExporterWorker {
   std::atomic<std::int64_t> last_loss_log_{std::numeric_limits<std::int64_t>::min() / 2};
   std::atomic<std::int64_t> snapshot_interval_{0};
   std::atomic<bool> wants_snapshots_{false};
+  mutable std::mutex metrics_mutex_;
+  std::vector<exporters::Metric> metrics_;  // the exporter's, copied on its thread
   WorkerStats stats_;
 };
 

@@ -18,8 +18,16 @@
 // - Alarms: a problem the operator must see while it lasts (a batch set aside, a disk that
 //   refuses writes) is raised with set_alarm() from the exporter's thread and cleared the same
 //   way; the collector reads alarms() from its own thread into status.json.
+// - Metrics: metrics() is called on the exporter's thread after flush(); the collector keeps
+//   the last answer for status.json (and the metrics endpoint), so exporters need no atomics.
+// - On-demand snapshots: request_snapshot(), from any thread (a BMP station that connected, a
+//   client that asked for the table), makes the collector put a RibSnapshot record into this
+//   exporter's stream within about a second. The snapshot is a point of the stream: every
+//   record before it is in it, none after, so the table and the live records join without a
+//   gap or a duplicate.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -45,6 +53,15 @@ namespace bgpscribe::exporters {
 class ExportError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// One value an exporter reports: a counter (only grows) or a gauge. `name` in snake_case,
+// without the exporter's name (the collector adds it).
+struct Metric {
+  std::string name;
+  double value = 0;
+  bool counter = true;
+  std::string help;  // one line, for the metrics endpoint
 };
 
 class Exporter {
@@ -80,6 +97,12 @@ class Exporter {
   // exporter thread after accept() and flush(). nullopt: every record accepted counts.
   [[nodiscard]] virtual std::optional<std::uint64_t> durable_seq() const { return std::nullopt; }
 
+  // Appends the exporter's counters and gauges to `out` (see the contract above).
+  virtual void metrics(std::vector<Metric>& /*out*/) const {}
+
+  // Takes the pending snapshot request, if any (the collector, on its own thread).
+  [[nodiscard]] bool take_snapshot_request() { return snapshot_requested_.exchange(false); }
+
   // The alarms raised now, as "key: text", in key order. Safe from any thread.
   [[nodiscard]] std::vector<std::string> alarms() const {
     std::lock_guard lock(alarms_mutex_);
@@ -92,6 +115,10 @@ class Exporter {
   }
 
  protected:
+  // Asks for a RibSnapshot record in this exporter's stream (see the contract above). Safe from
+  // any thread; requests made before the snapshot comes give one snapshot.
+  void request_snapshot() { snapshot_requested_.store(true); }
+
   // Raises the alarm `key` with `text` (replacing its earlier text); an empty text clears it.
   void set_alarm(const std::string& key, std::string text) {
     std::lock_guard lock(alarms_mutex_);
@@ -103,6 +130,7 @@ class Exporter {
   }
 
  private:
+  std::atomic<bool> snapshot_requested_{false};
   mutable std::mutex alarms_mutex_;
   std::map<std::string, std::string> alarms_;
 };

@@ -189,6 +189,26 @@ void MrtExporter::accept(const Record& record) {
   note_handled(record.seq);
 }
 
+void MrtExporter::metrics(std::vector<exporters::Metric>& out) const {
+  const auto& m = metrics_;
+  const auto c = [&](const char* name, std::uint64_t v, const char* help) {
+    out.push_back({name, static_cast<double>(v), true, help});
+  };
+  c("records_written", m.records_written, "MRT records handed to files (updates and RIB)");
+  c("bytes_written", m.bytes_written, "uncompressed bytes of those records");
+  c("files_finished", m.files_finished, "files renamed to their final name");
+  c("write_errors", m.write_errors, "failed writes, flushes, closes and renames");
+  c("disk_waits", m.disk_waits, "times a record waited for a disk refusing writes");
+  c("records_refused", m.records_refused, "records that could not be kept");
+  c("messages", m.messages, "BGP4MP message records");
+  c("add_path_messages", m.add_path_messages, "of which ADDPATH subtypes");
+  c("state_changes", m.state_changes, "STATE_CHANGE records");
+  c("rib_dumps", m.rib_dumps, "RIB dump files finished");
+  c("rib_records", m.rib_records, "RIB records written");
+  c("rib_routes_skipped", m.rib_routes_skipped, "routes TABLE_DUMP_V2 cannot hold");
+  c("files_recovered", m.files_recovered, "temporary files finished after a crash");
+}
+
 void MrtExporter::after_sync() {
   if (updates_->pending_bytes() == 0) {
     durable_seq_ = handled_seq_;  // everything handled is in a file now

@@ -50,6 +50,7 @@ class MrtExporter final : public Exporter {
   [[nodiscard]] bool wants_snapshots() const override { return options_.rib_enabled(); }
 
   [[nodiscard]] const Metrics& metrics() const { return metrics_; }
+  void metrics(std::vector<exporters::Metric>& out) const override;
   [[nodiscard]] const Options& options() const { return options_; }
 
  private:

@@ -175,6 +175,34 @@ void PostgresExporter::write_status(std::int64_t now_us) {
   }
 }
 
+void PostgresExporter::metrics(std::vector<Metric>& out) const {
+  const auto c = [&](const char* name, double v, bool counter, const char* help) {
+    out.push_back({name, v, counter, help});
+  };
+  const auto& b = builder_.stats();
+  c("messages", static_cast<double>(b.messages), true, "UPDATE messages turned into rows");
+  c("announced", static_cast<double>(b.announced), true, "announcement rows");
+  c("withdrawn", static_cast<double>(b.withdrawn), true, "withdrawal rows");
+  c("treat_as_withdraw", static_cast<double>(b.treat_as_withdraw), true,
+    "UPDATEs whose routes RFC 7606 withdraws");
+  c("unparsable", static_cast<double>(b.unparsable), true, "UPDATEs the codec refused (no rows)");
+  if (!writer_) {
+    return;
+  }
+  const auto& s = writer_->stats();
+  c("batches_applied", static_cast<double>(s.batches.load()), true, "batches committed");
+  c("batches_skipped", static_cast<double>(s.skipped.load()), true,
+    "batches found already applied");
+  c("batches_set_aside", static_cast<double>(set_aside_earlier_ + s.quarantined.load()), true,
+    "batches moved to failed/ (their events are not in SQL)");
+  c("update_rows", static_cast<double>(s.update_rows.load()), true, "rows of bgp.updates");
+  c("attr_rows", static_cast<double>(s.attr_rows.load()), true, "rows of bgp.attr_sets");
+  c("failures", static_cast<double>(s.failures.load()), true, "failed attempts");
+  c("connected", s.connected.load() ? 1 : 0, false, "1 while the database is reachable");
+  c("spool_batches", static_cast<double>(spool_->files()), false, "batches waiting");
+  c("spool_bytes", static_cast<double>(spool_->bytes()), false, "bytes of the batches waiting");
+}
+
 void PostgresExporter::stop() {
   if (!writer_) {
     return;

@@ -54,6 +54,7 @@ class PostgresExporter final : public Exporter {
   void start() override;
   void accept(const Record& record) override;
   void flush(std::int64_t now_us) override;
+  void metrics(std::vector<Metric>& out) const override;
   void stop() override;
   void interrupt() override { interrupted_ = true; }
   [[nodiscard]] std::optional<std::uint64_t> resume_after() const override { return resume_after_; }

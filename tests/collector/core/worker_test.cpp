@@ -335,6 +335,50 @@ TEST(ExporterWorker, PushNeverWritesTheSpoolItself) {
   }
 }
 
+// Asks for a snapshot when it gets a record of time -3; reports how many records it accepted.
+class Asker final : public exporters::Exporter {
+ public:
+  std::string_view name() const override { return "asker"; }
+  void start() override {}
+  void accept(const Record& r) override {
+    ++accepted_;
+    if (r.time_us == -3) {
+      request_snapshot();
+    }
+  }
+  void flush(std::int64_t) override {}
+  void stop() override {}
+  void metrics(std::vector<exporters::Metric>& out) const override {
+    out.push_back({"accepted", static_cast<double>(accepted_), true, "records accepted"});
+  }
+
+ private:
+  std::uint64_t accepted_ = 0;  // exporter thread only: metrics() is called there too
+};
+
+TEST(ExporterWorker, AnExportersSnapshotRequestAndMetricsReachTheCollector) {
+  TempDir dir;
+  ExporterWorker w(std::make_unique<Asker>(), QueueLimits{}, (dir.path / "spool").string());
+  w.start();
+  EXPECT_FALSE(w.take_snapshot_request());
+  Record r = message(0);
+  r.time_us = -3;
+  ASSERT_TRUE(w.push(r));
+  ASSERT_TRUE(w.push(message(1)));
+  bool asked = false;
+  for (int i = 0; i < 500 && !asked; ++i) {
+    asked = w.take_snapshot_request();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(asked);
+  EXPECT_FALSE(w.take_snapshot_request()) << "one request, one snapshot";
+  w.stop();  // the last flush reports the final metrics
+  const auto m = w.metrics();
+  ASSERT_EQ(m.size(), 1U);
+  EXPECT_EQ(m[0].name, "accepted");
+  EXPECT_EQ(m[0].value, 2.0);
+}
+
 TEST(ExporterWorker, ALongBatchStillGetsItsFlushes) {
   // 10,000 records at 200 us each: a batch of about 2 s. The exporter's time-driven work (the
   // bound of what a crash can lose) must come every ~100 ms meanwhile, not once at the end.

@@ -85,6 +85,9 @@ wait "$rpid"
 grep -q 'failed' "$d/replay.log" && fail "archive: replay: $(grep failed "$d/replay.log" | head -2)"
 sleep 0.5
 stop_collector
+# The exporter's own metrics reach status.json (Exporter::metrics): a BGP4MP record per message.
+m=$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["exporters"][0]["metrics"]["messages"], s["messages"])' "$d/state/status.json")
+[ "${m% *}" = "${m#* }" ] || fail "archive: the MRT exporter's metrics say ${m% *} messages, the collector ${m#* }"
 
 route_lines "$d/sent.mrt" >"$d/sent"
 route_lines "$d/et/e2e/updates.gz" >"$d/et.ours"
