@@ -2,8 +2,6 @@
 
 #include "codec/mrt/table_dump.hpp"
 
-#include <absl/container/flat_hash_set.h>
-
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
@@ -17,20 +15,32 @@ namespace bgp = codec::bgp;
 
 namespace {
 
-// Keys of `family` held by any of `tables`, ascending.
+// The prefixes held by any of `tables`, as (key, id) in ascending key order. Works by id, on
+// the snapshot's thread: the index's map belongs to the io thread, but the key of an id that a
+// held table references never changes.
 template <class Key, class Get>
-std::vector<Key> union_of_keys(const std::vector<const FamilyTable*>& tables, Get get) {
-  absl::flat_hash_set<Key> set;
+std::vector<std::pair<Key, std::uint32_t>> union_of_keys(
+    const std::vector<const FamilyTable*>& tables, const KeyIndex<Key>& index, Get get) {
+  std::vector<bool> seen;
+  std::vector<std::pair<Key, std::uint32_t>> keys;
   std::size_t hint = 0;
   for (const auto* t : tables) {
     hint = std::max(hint, get(*t).prefix_count());
   }
-  set.reserve(hint);
+  keys.reserve(hint);
   for (const auto* t : tables) {
-    get(*t).for_each_key([&](const Key& k) { set.insert(k); });
+    get(*t).for_each_id([&](std::uint32_t id) {
+      if (id >= seen.size()) {
+        seen.resize(std::max<std::size_t>(id + 1, 2 * seen.size()));
+      }
+      if (!seen[id]) {
+        seen[id] = true;
+        keys.emplace_back(index.key(id), id);
+      }
+    });
   }
-  std::vector<Key> keys(set.begin(), set.end());
-  std::sort(keys.begin(), keys.end());
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   return keys;
 }
 
@@ -44,8 +54,9 @@ class Snapshot final : public exporters::RibSnapshot {
     std::shared_ptr<FamilyTable> stale;
   };
 
-  Snapshot(boost::asio::io_context& io, const AttrStore& store, std::int64_t time_us)
-      : io_(io), store_(store), time_us_(time_us) {}
+  Snapshot(boost::asio::io_context& io, const AttrStore& store, const KeyIndex<V4Key>& v4_keys,
+           const KeyIndex<V6Key>& v6_keys, std::int64_t time_us)
+      : io_(io), store_(store), v4_keys_(v4_keys), v6_keys_(v6_keys), time_us_(time_us) {}
   ~Snapshot() override {
     boost::asio::post(io_, [t = std::move(tables_)]() mutable { t.clear(); });
   }
@@ -125,16 +136,21 @@ class Snapshot final : public exporters::RibSnapshot {
       }
     };
     if (family.afi == bgp::Afi::Ipv4) {
-      for (const V4Key k : union_of_keys<V4Key>(
-               all, [](const FamilyTable& t) -> const auto& { return t.v4(); })) {
-        visit(to_prefix(k),
-              [k](const FamilyTable& t, std::vector<Path>& out) { return t.v4().find(k, out); });
+      // (Not a structured binding: clang before 16 cannot capture one.)
+      for (const auto& key : union_of_keys<V4Key>(
+               all, v4_keys_, [](const FamilyTable& t) -> const auto& { return t.v4(); })) {
+        const std::uint32_t id = key.second;
+        visit(to_prefix(key.first), [id](const FamilyTable& t, std::vector<Path>& out) {
+          return t.v4().find_id(id, out);
+        });
       }
     } else {
-      for (const V6Key& k : union_of_keys<V6Key>(
-               all, [](const FamilyTable& t) -> const auto& { return t.v6(); })) {
-        visit(to_prefix(k),
-              [&k](const FamilyTable& t, std::vector<Path>& out) { return t.v6().find(k, out); });
+      for (const auto& key : union_of_keys<V6Key>(
+               all, v6_keys_, [](const FamilyTable& t) -> const auto& { return t.v6(); })) {
+        const std::uint32_t id = key.second;
+        visit(to_prefix(key.first), [id](const FamilyTable& t, std::vector<Path>& out) {
+          return t.v6().find_id(id, out);
+        });
       }
     }
   }
@@ -142,6 +158,8 @@ class Snapshot final : public exporters::RibSnapshot {
  private:
   boost::asio::io_context& io_;
   const AttrStore& store_;
+  const KeyIndex<V4Key>& v4_keys_;
+  const KeyIndex<V6Key>& v6_keys_;
   std::int64_t time_us_;
   std::size_t routes_ = 0;
   std::vector<exporters::RibPeer> peers_;
@@ -152,8 +170,9 @@ class Snapshot final : public exporters::RibSnapshot {
 
 // ---- FamilyTable ------------------------------------------------------------------------------
 
-FamilyTable::FamilyTable(AttrStore& store, bgp::AfiSafi family)
-    : family_(family), v4_(store), v6_(store) {}
+FamilyTable::FamilyTable(AttrStore& store, KeyIndex<V4Key>& v4_keys, KeyIndex<V6Key>& v6_keys,
+                         bgp::AfiSafi family)
+    : family_(family), v4_(store, v4_keys), v6_(store, v6_keys) {}
 
 void FamilyTable::announce(const bgp::Prefix& p, std::uint32_t path_id, AttrStore::Id attributes,
                            std::uint32_t originated) {
@@ -194,7 +213,7 @@ AdjRibIn::Family& AdjRibIn::family(PeerRib& p, bgp::AfiSafi f) {
 
 FamilyTable& AdjRibIn::writable(Family& f) {
   if (!f.live) {
-    f.live = std::make_shared<FamilyTable>(store_, f.family);
+    f.live = std::make_shared<FamilyTable>(store_, v4_keys_, v6_keys_, f.family);
   } else if (f.live.use_count() > 1) {
     // A snapshot holds this table: it keeps the old one, we go on with a copy.
     f.live = std::make_shared<FamilyTable>(*f.live);
@@ -234,8 +253,8 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
   FamilyTable& table = writable(fam);
   FamilyTable* stale = writable_stale(fam);
   if (f.afi == bgp::Afi::Ipv4) {
-    // Most of a full table: keys straight from the NLRI bytes, each slot prefetched a few
-    // routes ahead of its insert.
+    // Most of a full table: keys straight from the NLRI bytes, each key's place in the prefix
+    // index prefetched a few routes ahead of its insert.
     keys_.clear();
     for (const auto& n : nlri) {
       keys_.push_back({v4_key(n), n.path_id});
@@ -372,7 +391,7 @@ void AdjRibIn::remove_peer(std::uint32_t peer_id) {
 }
 
 std::shared_ptr<const exporters::RibSnapshot> AdjRibIn::snapshot(std::int64_t time_us) {
-  auto snap = std::make_shared<Snapshot>(io_, store_, time_us);
+  auto snap = std::make_shared<Snapshot>(io_, store_, v4_keys_, v6_keys_, time_us);
   for (auto& [id, p] : peers_) {
     std::vector<Snapshot::Tables> tables;
     for (auto& f : p.families) {
@@ -420,7 +439,7 @@ std::size_t AdjRibIn::route_count(std::uint32_t peer_id) const {
 }
 
 std::size_t AdjRibIn::memory() const {
-  std::size_t n = store_.data_bytes();
+  std::size_t n = store_.data_bytes() + v4_keys_.memory() + v6_keys_.memory();
   for (const auto& [id, p] : peers_) {
     (void)id;
     for (const auto& f : p.families) {

@@ -2,7 +2,8 @@
 // TABLE_DUMP_V2, BMP, SQL) that agree exactly with the recorded update stream.
 //
 // Fed on the io thread with each UPDATE as the codec decoded it; keeps per peer and family a
-// PrefixTable of interned attribute sets in the TABLE_DUMP_V2 form (what a RIB dump writes).
+// PrefixTable of interned attribute sets in the TABLE_DUMP_V2 form (what a RIB dump writes),
+// keyed by ids of one prefix index per address family shared by every peer.
 // RFC 7606 treat-as-withdraw updates withdraw their prefixes. When a session goes down its
 // routes go, unless graceful restart keeps a family's routes as stale until the peer's
 // End-of-RIB or the restart timer (RFC 4724 section 4.2). snapshot() freezes every table
@@ -21,6 +22,7 @@
 #include "codec/bgp/parse_context.hpp"
 #include "codec/bgp/update.hpp"
 #include "collector/rib/attr_store.hpp"
+#include "collector/rib/key_index.hpp"
 #include "collector/rib/prefix_table.hpp"
 #include "exporters/api/record.hpp"
 #include "exporters/api/rib_snapshot.hpp"
@@ -30,7 +32,8 @@ namespace bgpscribe::collector::rib {
 // One family's table of one peer: IPv4 and IPv6 keys live in different tables.
 class FamilyTable {
  public:
-  FamilyTable(AttrStore& store, codec::bgp::AfiSafi family);
+  FamilyTable(AttrStore& store, KeyIndex<V4Key>& v4_keys, KeyIndex<V6Key>& v6_keys,
+              codec::bgp::AfiSafi family);
   FamilyTable(const FamilyTable&) = default;
   FamilyTable& operator=(const FamilyTable&) = delete;
 
@@ -41,14 +44,6 @@ class FamilyTable {
   [[nodiscard]] std::size_t route_count() const;
   [[nodiscard]] std::size_t memory() const { return v4_.memory() + v6_.memory(); }
   [[nodiscard]] codec::bgp::AfiSafi family() const { return family_; }
-  template <class F>
-  void for_each_prefix(F&& f) const {
-    if (family_.afi == codec::bgp::Afi::Ipv4) {
-      v4_.for_each_key([&](V4Key k) { f(to_prefix(k)); });
-    } else {
-      v6_.for_each_key([&](const V6Key& k) { f(to_prefix(k)); });
-    }
-  }
   [[nodiscard]] PrefixTable<V4Key>& v4() { return v4_; }
   [[nodiscard]] const PrefixTable<V4Key>& v4() const { return v4_; }
   [[nodiscard]] const PrefixTable<V6Key>& v6() const { return v6_; }
@@ -99,7 +94,9 @@ class AdjRibIn {
   [[nodiscard]] std::size_t route_count(std::uint32_t peer_id) const;
   [[nodiscard]] const RibStats& stats() const { return stats_; }
   [[nodiscard]] const AttrStore& attributes() const { return store_; }
-  // Approximate bytes held: table storage plus attribute data.
+  [[nodiscard]] const KeyIndex<V4Key>& v4_keys() const { return v4_keys_; }
+  [[nodiscard]] const KeyIndex<V6Key>& v6_keys() const { return v6_keys_; }
+  // Approximate bytes held: table storage, prefix indexes and attribute data.
   [[nodiscard]] std::size_t memory() const;
 
  private:
@@ -124,7 +121,11 @@ class AdjRibIn {
   void withdraw(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri);
 
   boost::asio::io_context& io_;
+  // Before the tables, which reference them: the tables go first. (Snapshots hand theirs back
+  // to io_, which must run them before this object goes; see Collector::~Collector.)
   AttrStore store_;
+  KeyIndex<V4Key> v4_keys_;
+  KeyIndex<V6Key> v6_keys_;
   std::map<std::uint32_t, PeerRib> peers_;
   std::vector<std::uint8_t> scratch_;
   std::vector<Path> paths_;

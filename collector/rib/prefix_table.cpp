@@ -51,15 +51,26 @@ codec::bgp::Prefix to_prefix(const V6Key& k) {
 template <class Key>
 PrefixTable<Key>::PrefixTable(const PrefixTable& other)
     : store_(other.store_),
-      map_(other.map_),
+      index_(other.index_),
+      sparse_(other.sparse_),
+      dense_mode_(other.dense_mode_),
+      prefixes_(other.prefixes_),
       multi_(other.multi_),
       multi_free_(other.multi_free_),
       routes_(other.routes_) {
-  for (const auto& kv : map_) {
-    if ((kv.second.attributes & kMulti) == 0) {
-      store_->ref(kv.second.attributes);
+  dense_.resize(other.dense_.size());
+  for (std::size_t b = 0; b < dense_.size(); ++b) {
+    if (other.dense_[b]) {
+      dense_[b] = std::make_unique<Slot[]>(kBlockSize);
+      std::copy_n(other.dense_[b].get(), kBlockSize, dense_[b].get());
     }
   }
+  for_each_slot([&](std::uint32_t id, const Slot& s) {
+    index_->ref(id);
+    if ((s.attributes & kMulti) == 0) {
+      store_->ref(s.attributes);
+    }
+  });
   for (const auto& paths : multi_) {
     for (const auto& p : paths) {
       store_->ref(p.attributes);
@@ -68,57 +79,114 @@ PrefixTable<Key>::PrefixTable(const PrefixTable& other)
 }
 
 template <class Key>
-void PrefixTable<Key>::release(const Slot& s) {
-  if ((s.attributes & kMulti) == 0) {
-    store_->unref(s.attributes);
-    return;
-  }
-  const std::uint32_t i = s.attributes & ~kMulti;
-  for (const auto& p : multi_[i]) {
-    store_->unref(p.attributes);
-  }
-  multi_[i].clear();
-  multi_[i].shrink_to_fit();
-  multi_free_.push_back(i);
-}
-
-template <class Key>
 void PrefixTable<Key>::clear() {
-  for (const auto& kv : map_) {
-    if ((kv.second.attributes & kMulti) == 0) {
-      store_->unref(kv.second.attributes);
+  for_each_slot([&](std::uint32_t id, const Slot& s) {
+    if ((s.attributes & kMulti) == 0) {
+      store_->unref(s.attributes);
     }
-  }
+    index_->unref(id);
+  });
   for (const auto& paths : multi_) {
     for (const auto& p : paths) {
       store_->unref(p.attributes);
     }
   }
-  map_.clear();
-  multi_.clear();
-  multi_free_.clear();
+  sparse_ = Sparse();
+  dense_ = std::vector<Block>();
+  dense_mode_ = false;
+  prefixes_ = 0;
+  multi_ = std::vector<std::vector<Path>>();
+  multi_free_ = std::vector<std::uint32_t>();
   routes_ = 0;
+}
+
+template <class Key>
+void PrefixTable<Key>::to_dense() {
+  dense_mode_ = true;
+  for (const auto& [id, s] : sparse_) {
+    insert_dense(id) = s;
+  }
+  sparse_ = Sparse();
+}
+
+template <class Key>
+void PrefixTable<Key>::to_sparse() {
+  Sparse m;
+  m.reserve(prefixes_);
+  for_each_slot([&](std::uint32_t id, const Slot& s) { m.emplace(id, s); });
+  sparse_ = std::move(m);
+  dense_ = std::vector<Block>();
+  dense_mode_ = false;
+}
+
+template <class Key>
+typename PrefixTable<Key>::Slot& PrefixTable<Key>::insert_dense(std::uint32_t id) {
+  const std::size_t b = id >> kBlockBits;
+  if (b >= dense_.size()) {
+    dense_.resize(b + 1);
+  }
+  if (!dense_[b]) {
+    dense_[b] = std::make_unique<Slot[]>(kBlockSize);
+  }
+  return dense_[b][id & (kBlockSize - 1)];
+}
+
+template <class Key>
+typename PrefixTable<Key>::Slot& PrefixTable<Key>::insert_slot(std::uint32_t id) {
+  ++prefixes_;
+  if (!dense_mode_ && prefixes_ >= kDenseMin && prefixes_ * 2 >= index_->id_limit()) {
+    to_dense();
+  }
+  if (dense_mode_) {
+    if (Slot* s = dense_slot(id); s != nullptr) {
+      return *s;
+    }
+    if (prefixes_ * 4 >= index_->id_limit()) {
+      return insert_dense(id);
+    }
+    // A new block for a table that holds few of the ids.
+    to_sparse();
+  }
+  return sparse_.try_emplace(id).first->second;
+}
+
+template <class Key>
+void PrefixTable<Key>::erase_slot(std::uint32_t id) {
+  --prefixes_;
+  if (!dense_mode_) {
+    sparse_.erase(id);
+    return;
+  }
+  *dense_slot(id) = Slot{};
+  if (prefixes_ * 4 < index_->id_limit()) {
+    to_sparse();
+  }
 }
 
 template <class Key>
 void PrefixTable<Key>::announce(const Key& key, std::uint32_t path_id, AttrStore::Id attributes,
                                 std::uint32_t originated) {
   store_->ref(attributes);
-  auto [it, inserted] = map_.try_emplace(key);
-  Slot& s = it->second;
+  const std::uint32_t id = index_->intern(key);
+  Slot* s = slot(id);
+  const bool inserted = s == nullptr;
+  if (inserted) {
+    index_->ref(id);
+    s = &insert_slot(id);
+  }
   if (inserted && path_id == 0) {
-    s = Slot{attributes, originated};
+    *s = Slot{attributes, originated};
     ++routes_;
     return;
   }
-  if (!inserted && (s.attributes & kMulti) == 0 && path_id == 0) {
-    store_->unref(s.attributes);
-    s = Slot{attributes, originated};
+  if (!inserted && (s->attributes & kMulti) == 0 && path_id == 0) {
+    store_->unref(s->attributes);
+    *s = Slot{attributes, originated};
     return;
   }
   // ADD-PATH: move to (or use) a side list of paths.
   std::uint32_t index = 0;
-  if (inserted || (s.attributes & kMulti) == 0) {
+  if (inserted || (s->attributes & kMulti) == 0) {
     if (multi_free_.empty()) {
       index = static_cast<std::uint32_t>(multi_.size());
       multi_.emplace_back();
@@ -127,15 +195,15 @@ void PrefixTable<Key>::announce(const Key& key, std::uint32_t path_id, AttrStore
       multi_free_.pop_back();
     }
     if (!inserted) {
-      multi_[index].push_back(Path{0, s.attributes, s.originated});
+      multi_[index].push_back(Path{0, s->attributes, s->originated});
     }
-    s = Slot{index | kMulti, 0};
+    *s = Slot{index | kMulti, 0};
   } else {
-    index = s.attributes & ~kMulti;
+    index = s->attributes & ~kMulti;
   }
   auto& paths = multi_[index];
   auto p = std::lower_bound(paths.begin(), paths.end(), path_id,
-                            [](const Path& a, std::uint32_t id) { return a.path_id < id; });
+                            [](const Path& a, std::uint32_t want) { return a.path_id < want; });
   if (p != paths.end() && p->path_id == path_id) {
     store_->unref(p->attributes);
     p->attributes = attributes;
@@ -148,23 +216,28 @@ void PrefixTable<Key>::announce(const Key& key, std::uint32_t path_id, AttrStore
 
 template <class Key>
 bool PrefixTable<Key>::withdraw(const Key& key, std::uint32_t path_id) {
-  auto it = map_.find(key);
-  if (it == map_.end()) {
+  const std::uint32_t id = index_->find(key);
+  if (id == 0) {
     return false;
   }
-  Slot& s = it->second;
-  if ((s.attributes & kMulti) == 0) {
+  Slot* s = slot(id);
+  if (s == nullptr) {
+    return false;
+  }
+  if ((s->attributes & kMulti) == 0) {
     if (path_id != 0) {
       return false;
     }
-    store_->unref(s.attributes);
-    map_.erase(it);
+    store_->unref(s->attributes);
+    erase_slot(id);
+    index_->unref(id);
     --routes_;
     return true;
   }
-  auto& paths = multi_[s.attributes & ~kMulti];
+  const std::uint32_t index = s->attributes & ~kMulti;
+  auto& paths = multi_[index];
   auto p = std::lower_bound(paths.begin(), paths.end(), path_id,
-                            [](const Path& a, std::uint32_t id) { return a.path_id < id; });
+                            [](const Path& a, std::uint32_t want) { return a.path_id < want; });
   if (p == paths.end() || p->path_id != path_id) {
     return false;
   }
@@ -173,23 +246,29 @@ bool PrefixTable<Key>::withdraw(const Key& key, std::uint32_t path_id) {
   --routes_;
   if (paths.empty()) {
     paths.shrink_to_fit();
-    multi_free_.push_back(s.attributes & ~kMulti);
-    map_.erase(it);
+    multi_free_.push_back(index);
+    erase_slot(id);
+    index_->unref(id);
   }
   return true;
 }
 
 template <class Key>
 bool PrefixTable<Key>::find(const Key& key, std::vector<Path>& out) const {
-  auto it = map_.find(key);
-  if (it == map_.end()) {
+  const std::uint32_t id = index_->find(key);
+  return id != 0 && find_id(id, out);
+}
+
+template <class Key>
+bool PrefixTable<Key>::find_id(std::uint32_t id, std::vector<Path>& out) const {
+  const Slot* s = slot(id);
+  if (s == nullptr) {
     return false;
   }
-  const Slot& s = it->second;
-  if ((s.attributes & kMulti) == 0) {
-    out.push_back(Path{0, s.attributes, s.originated});
+  if ((s->attributes & kMulti) == 0) {
+    out.push_back(Path{0, s->attributes, s->originated});
   } else {
-    const auto& paths = multi_[s.attributes & ~kMulti];
+    const auto& paths = multi_[s->attributes & ~kMulti];
     out.insert(out.end(), paths.begin(), paths.end());
   }
   return true;
@@ -197,8 +276,11 @@ bool PrefixTable<Key>::find(const Key& key, std::vector<Path>& out) const {
 
 template <class Key>
 std::size_t PrefixTable<Key>::memory() const {
-  std::size_t n = map_.capacity() * (sizeof(std::pair<Key, Slot>) + 1) +
-                  multi_.capacity() * sizeof(std::vector<Path>);
+  std::size_t n = sparse_.capacity() * (sizeof(typename Sparse::value_type) + 1) +
+                  dense_.capacity() * sizeof(Block) + multi_.capacity() * sizeof(std::vector<Path>);
+  for (const auto& b : dense_) {
+    n += b ? kBlockSize * sizeof(Slot) : 0;
+  }
   for (const auto& paths : multi_) {
     n += paths.capacity() * sizeof(Path);
   }
