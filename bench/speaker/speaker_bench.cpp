@@ -1,4 +1,4 @@
-// speaker_bench: load tests of the speaker library (collector/peer) over loopback, for the three
+// speaker_bench: load tests of the speaker library (speaker/) over loopback, for the three
 // targets of its issue. Each subcommand prints what it measured as one "RESULT key=value ..."
 // line (the form bench/speaker-vs-bird parses) after human-readable progress lines.
 //
@@ -34,8 +34,8 @@
 #include "codec/bgp/update.hpp"
 #include "codec/wire/reader.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
 #include "examples/common/cli.hpp"
+#include "speaker/process.hpp"
 
 namespace {
 
@@ -43,13 +43,13 @@ namespace asio = boost::asio;
 namespace bgp = bgpscribe::codec::bgp;
 namespace wire = bgpscribe::codec::wire;
 using bgpscribe::bench::epoch_text;
-using bgpscribe::collector::Direction;
-using bgpscribe::collector::DynamicPeers;
-using bgpscribe::collector::Peer;
-using bgpscribe::collector::PeerConfig;
-using bgpscribe::collector::Process;
-using bgpscribe::collector::RawMessage;
-using bgpscribe::collector::State;
+using bgpscribe::speaker::Direction;
+using bgpscribe::speaker::DynamicPeers;
+using bgpscribe::speaker::Peer;
+using bgpscribe::speaker::PeerConfig;
+using bgpscribe::speaker::Process;
+using bgpscribe::speaker::RawMessage;
+using bgpscribe::speaker::State;
 using SteadyClock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 

@@ -10,14 +10,14 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/ip.hpp"
-#include "collector/peer/update.hpp"
+#include "speaker/update.hpp"
 
 namespace bgpscribe::bench {
 
 namespace {
 
 namespace bgp = codec::bgp;
-using collector::UpdateBuilder;
+using speaker::UpdateBuilder;
 
 // Prefix-length shares (percent) close to a present-day full table: /24 dominates IPv4, /48
 // IPv6. Short prefixes are few but consume most of the address space.

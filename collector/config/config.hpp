@@ -16,7 +16,7 @@
 
 #include "codec/bgp/ip.hpp"
 #include "collector/config/queue_limits.hpp"
-#include "collector/peer/peer_config.hpp"
+#include "collector/speaker.hpp"
 #include "exporters/api/config.hpp"
 
 namespace bgpscribe::collector::config {

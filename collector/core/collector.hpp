@@ -24,10 +24,10 @@
 #include "collector/config/config.hpp"
 #include "collector/core/exporter_worker.hpp"
 #include "collector/core/journal.hpp"
-#include "collector/peer/process.hpp"
 #include "collector/rib/adj_rib_in.hpp"
 #include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
+#include "speaker/process.hpp"
 
 namespace bgpscribe::collector {
 

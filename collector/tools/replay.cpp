@@ -17,7 +17,7 @@
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
-#include "collector/peer/process.hpp"
+#include "collector/speaker.hpp"
 #include "collector/tools/replay_packer.hpp"
 
 namespace bgpscribe::collector::tools {

@@ -20,7 +20,7 @@
 
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/ip.hpp"
-#include "collector/peer/peer_config.hpp"
+#include "speaker/peer_config.hpp"
 
 namespace bgpscribe::examples {
 
@@ -83,18 +83,18 @@ inline std::pair<codec::bgp::IpAddress, std::uint16_t> parse_endpoint(const std:
 
 // A program's own peer options: returns false when it does not know `key`.
 using PeerOptionHook = std::function<bool(const std::string& key, const std::string& value,
-                                          collector::PeerConfig& config)>;
+                                          speaker::PeerConfig& config)>;
 
 // "ADDRESS,AS[,active|passive][,port=N][,local=ADDRESS][,md5=KEY]", plus the keys `extra`
 // knows. Peers are passive unless "active" is given.
-inline collector::PeerConfig parse_peer(const std::string& option, const std::string& spec,
-                                        const collector::PeerConfig& base,
-                                        const PeerOptionHook& extra = {}) {
+inline speaker::PeerConfig parse_peer(const std::string& option, const std::string& spec,
+                                      const speaker::PeerConfig& base,
+                                      const PeerOptionHook& extra = {}) {
   const auto parts = split(spec, ',');
   if (parts.size() < 2) {
     throw CLI::ValidationError(option, "expected ADDRESS,AS[,options], got " + spec);
   }
-  collector::PeerConfig c = base;
+  speaker::PeerConfig c = base;
   const auto address = codec::bgp::IpAddress::parse(parts[0]);
   if (!address) {
     throw CLI::ValidationError(option, "not an IP address: " + parts[0]);

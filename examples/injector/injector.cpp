@@ -28,23 +28,23 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
 #include "examples/common/cli.hpp"
+#include "speaker/process.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
 namespace bgp = bgpscribe::codec::bgp;
 namespace ex = bgpscribe::examples;
-using bgpscribe::collector::Direction;
-using bgpscribe::collector::Peer;
-using bgpscribe::collector::PeerConfig;
-using bgpscribe::collector::Process;
-using bgpscribe::collector::RawMessage;
-using bgpscribe::collector::Route;
-using bgpscribe::collector::State;
-using bgpscribe::collector::TimerId;
-using bgpscribe::collector::UpdateBuilder;
+using bgpscribe::speaker::Direction;
+using bgpscribe::speaker::Peer;
+using bgpscribe::speaker::PeerConfig;
+using bgpscribe::speaker::Process;
+using bgpscribe::speaker::RawMessage;
+using bgpscribe::speaker::Route;
+using bgpscribe::speaker::State;
+using bgpscribe::speaker::TimerId;
+using bgpscribe::speaker::UpdateBuilder;
 
 constexpr const char* kProgram = "bgpscribe-inject";
 
@@ -267,7 +267,7 @@ class Injector {
     peer.on_established([this](Peer& p) { established(p); });
     peer.on_state_change([this](Peer& p, State from, State to, std::string_view why) {
       if (from == State::Established) {
-        note(p, std::string("session down (") + bgpscribe::collector::fsm::to_string(to) +
+        note(p, std::string("session down (") + bgpscribe::speaker::fsm::to_string(to) +
                     "): " + std::string(why));
         down(p);
       }
@@ -281,11 +281,11 @@ class Injector {
     });
     peer.on_refresh([this](Peer& p, const bgp::RouteRefresh& rr) { refresh(p, rr); });
     peer.on_notification([](Peer& p, const bgp::Notification& n, Direction d) {
-      note(p, std::string("NOTIFICATION ") + bgpscribe::collector::to_string(d) + ": " +
-                  bgpscribe::collector::NotificationInfo::describe(n));
+      note(p, std::string("NOTIFICATION ") + bgpscribe::speaker::to_string(d) + ": " +
+                  bgpscribe::speaker::NotificationInfo::describe(n));
     });
     peer.on_error(
-        [](Peer& p, const bgpscribe::collector::PeerError& e) { note(p, "error: " + e.message); });
+        [](Peer& p, const bgpscribe::speaker::PeerError& e) { note(p, "error: " + e.message); });
   }
 
   // Stops every session (Cease with `why` as the shutdown communication) and the event loop.

@@ -20,19 +20,19 @@
 
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/capability_codes.hpp"
-#include "collector/peer/process.hpp"
 #include "examples/common/cli.hpp"
+#include "speaker/process.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
 namespace bgp = bgpscribe::codec::bgp;
-using bgpscribe::collector::Direction;
-using bgpscribe::collector::Peer;
-using bgpscribe::collector::PeerConfig;
-using bgpscribe::collector::Process;
-using bgpscribe::collector::Update;
 using bgpscribe::examples::family_text;
+using bgpscribe::speaker::Direction;
+using bgpscribe::speaker::Peer;
+using bgpscribe::speaker::PeerConfig;
+using bgpscribe::speaker::Process;
+using bgpscribe::speaker::Update;
 
 std::string now_text() {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -141,10 +141,10 @@ std::string capability_names(const bgp::Open& open) {
 }
 
 void attach(Peer& peer) {
-  peer.on_state_change([](Peer& p, bgpscribe::collector::State from, bgpscribe::collector::State to,
+  peer.on_state_change([](Peer& p, bgpscribe::speaker::State from, bgpscribe::speaker::State to,
                           std::string_view /*why*/) {
-    emit("STATE|" + prefix_head(p) + "|" + bgpscribe::collector::fsm::to_string(from) + "|" +
-         bgpscribe::collector::fsm::to_string(to));
+    emit("STATE|" + prefix_head(p) + "|" + bgpscribe::speaker::fsm::to_string(from) + "|" +
+         bgpscribe::speaker::fsm::to_string(to));
   });
   peer.on_open([](Peer& p, const bgp::Open& open) {
     emit("OPEN|" + prefix_head(p) + "|" + std::to_string(open.hold_time) + "|" +
@@ -172,15 +172,14 @@ void attach(Peer& peer) {
          std::to_string(static_cast<int>(rr.subtype)));
   });
   peer.on_notification([](Peer& p, const bgp::Notification& n, Direction d) {
-    emit("NOTIFICATION|" + prefix_head(p) + "|" + bgpscribe::collector::to_string(d) + "|" +
+    emit("NOTIFICATION|" + prefix_head(p) + "|" + bgpscribe::speaker::to_string(d) + "|" +
          std::to_string(n.code) + "|" + std::to_string(n.subcode) + "|" +
          bgp::shutdown_communication(n).value_or(""));
   });
-  peer.on_graceful_restart([](Peer& p, bgpscribe::collector::GracefulRestartEvent e,
-                              bgp::AfiSafi f) {
-    emit("GR|" + prefix_head(p) + "|" + bgpscribe::collector::to_string(e) + "|" + family_text(f));
+  peer.on_graceful_restart([](Peer& p, bgpscribe::speaker::GracefulRestartEvent e, bgp::AfiSafi f) {
+    emit("GR|" + prefix_head(p) + "|" + bgpscribe::speaker::to_string(e) + "|" + family_text(f));
   });
-  peer.on_error([](Peer& p, const bgpscribe::collector::PeerError& e) {
+  peer.on_error([](Peer& p, const bgpscribe::speaker::PeerError& e) {
     emit("ERROR|" + prefix_head(p) + "|" + e.message);
   });
 }

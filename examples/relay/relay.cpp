@@ -25,22 +25,22 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
 #include "examples/common/cli.hpp"
+#include "speaker/process.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
 namespace bgp = bgpscribe::codec::bgp;
 namespace ex = bgpscribe::examples;
-using bgpscribe::collector::Direction;
-using bgpscribe::collector::Peer;
-using bgpscribe::collector::PeerConfig;
-using bgpscribe::collector::Process;
-using bgpscribe::collector::Route;
-using bgpscribe::collector::State;
-using bgpscribe::collector::Update;
-using bgpscribe::collector::UpdateBuilder;
+using bgpscribe::speaker::Direction;
+using bgpscribe::speaker::Peer;
+using bgpscribe::speaker::PeerConfig;
+using bgpscribe::speaker::Process;
+using bgpscribe::speaker::Route;
+using bgpscribe::speaker::State;
+using bgpscribe::speaker::Update;
+using bgpscribe::speaker::UpdateBuilder;
 
 constexpr const char* kProgram = "bgpscribe-relay";
 
@@ -95,10 +95,10 @@ class Relay {
     });
     for (Peer* p : {&from_, &to_}) {
       p->on_notification([](Peer& q, const bgp::Notification& n, Direction d) {
-        note(q.config().label() + ": NOTIFICATION " + bgpscribe::collector::to_string(d) + ": " +
-             bgpscribe::collector::NotificationInfo::describe(n));
+        note(q.config().label() + ": NOTIFICATION " + bgpscribe::speaker::to_string(d) + ": " +
+             bgpscribe::speaker::NotificationInfo::describe(n));
       });
-      p->on_error([](Peer& q, const bgpscribe::collector::PeerError& e) {
+      p->on_error([](Peer& q, const bgpscribe::speaker::PeerError& e) {
         note(q.config().label() + ": error: " + e.message);
       });
     }
@@ -119,8 +119,8 @@ class Relay {
  private:
   static void state_changed(Peer& p, State from, State to, std::string_view why) {
     if (from == State::Established || to == State::Established) {
-      note(p.config().label() + ": " + bgpscribe::collector::fsm::to_string(from) + " -> " +
-           bgpscribe::collector::fsm::to_string(to) + " (" + std::string(why) + ")");
+      note(p.config().label() + ": " + bgpscribe::speaker::fsm::to_string(from) + " -> " +
+           bgpscribe::speaker::fsm::to_string(to) + " (" + std::string(why) + ")");
     }
   }
 

@@ -1,4 +1,4 @@
-// Fuzz target for the speaker's receive path (collector/peer): a real loopback session that
+// Fuzz target for the speaker's receive path (speaker/): a real loopback session that
 // completes the OPEN exchange and then receives the fuzz input as the peer's byte stream.
 //
 // Everything the library does with hostile bytes runs: framing, the FSM, OPEN/UPDATE/
@@ -25,17 +25,17 @@
 #include "codec/bgp/open.hpp"
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
+#include "speaker/process.hpp"
 
 namespace {
 
 namespace bgp = bgpscribe::codec::bgp;
 namespace wire = bgpscribe::codec::wire;
-using bgpscribe::collector::Peer;
-using bgpscribe::collector::PeerConfig;
-using bgpscribe::collector::Process;
-using bgpscribe::collector::State;
-using bgpscribe::collector::Update;
+using bgpscribe::speaker::Peer;
+using bgpscribe::speaker::PeerConfig;
+using bgpscribe::speaker::Process;
+using bgpscribe::speaker::State;
+using bgpscribe::speaker::Update;
 
 void require(bool condition, const char* what) {
   if (!condition) {
@@ -87,7 +87,7 @@ struct World {
       auto copy = u.owned();
       require(copy.bytes().size() == u.bytes().size(), "owned copy keeps the bytes");
     });
-    p.on_error([this](Peer&, const bgpscribe::collector::PeerError& e) {
+    p.on_error([this](Peer&, const bgpscribe::speaker::PeerError& e) {
       sink += e.message.size() + e.bytes.size();
     });
     p.start();
@@ -145,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((selector & 8) != 0) {
     client.graceful_restart_time = 30;
   }
-  bgp::Open open = bgpscribe::collector::make_open(client);
+  bgp::Open open = bgpscribe::speaker::make_open(client);
   if (!client.four_octet_as) {
     // A 2-octet speaker: My AS is the real AS; the configured peer AS then mismatches, which
     // exercises the refusal path (the session never reaches Established).

@@ -12,8 +12,8 @@
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/peer/update.hpp"
 #include "collector/rib/adj_rib_in.hpp"
+#include "collector/speaker.hpp"
 
 namespace bgpscribe::collector::rib {
 namespace {

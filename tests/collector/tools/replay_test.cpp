@@ -28,7 +28,7 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/peer/process.hpp"
+#include "collector/speaker.hpp"
 #include "collector/tools/replay.hpp"
 #include "collector/tools/replay_packer.hpp"
 #include "collector/tools/replay_scale.hpp"

@@ -1,4 +1,4 @@
-#include "collector/peer/process.hpp"
+#include "speaker/process.hpp"
 
 #include <algorithm>
 #include <boost/asio/ip/v6_only.hpp>
@@ -6,10 +6,10 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "collector/net/address.hpp"
-#include "collector/net/socket_options.hpp"
+#include "speaker/address.hpp"
+#include "speaker/socket_options.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -336,4 +336,4 @@ void Process::stop() {
   io_->stop();
 }
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

@@ -27,9 +27,9 @@
 #include "codec/bgp/message.hpp"
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
+#include "speaker/process.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 namespace {
 
 namespace asio = boost::asio;
@@ -471,4 +471,4 @@ TEST(DynamicSlots, ConfiguredPeerSurvivesConnectionsClosedBeforeTheirOpen) {
 }
 
 }  // namespace
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

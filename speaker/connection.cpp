@@ -1,9 +1,9 @@
-#include "collector/net/connection.hpp"
+#include "speaker/connection.hpp"
 
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-namespace bgpscribe::collector::net {
+namespace bgpscribe::speaker::net {
 
 namespace bgp = codec::bgp;
 
@@ -159,4 +159,4 @@ void Connection::fail(boost::system::error_code ec) {
   }
 }
 
-}  // namespace bgpscribe::collector::net
+}  // namespace bgpscribe::speaker::net

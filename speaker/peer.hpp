@@ -30,12 +30,12 @@
 #include "codec/bgp/open.hpp"
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/wire/result.hpp"
-#include "collector/fsm/fsm.hpp"
-#include "collector/net/connection.hpp"
-#include "collector/peer/peer_config.hpp"
-#include "collector/peer/update.hpp"
+#include "speaker/connection.hpp"
+#include "speaker/fsm.hpp"
+#include "speaker/peer_config.hpp"
+#include "speaker/update.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 class Process;
 using State = fsm::State;
@@ -259,4 +259,4 @@ class Peer {
   codec::bgp::Update update_;  // reused decode target (hot path)
 };
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

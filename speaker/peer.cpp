@@ -1,4 +1,4 @@
-#include "collector/peer/peer.hpp"
+#include "speaker/peer.hpp"
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -8,11 +8,11 @@
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/net/address.hpp"
-#include "collector/net/socket_options.hpp"
-#include "collector/peer/process.hpp"
+#include "speaker/address.hpp"
+#include "speaker/process.hpp"
+#include "speaker/socket_options.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 namespace asio = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
@@ -1331,4 +1331,4 @@ void Peer::arm_user_timer(TimerId id) {
       });
 }
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
-#include "collector/peer/peer.hpp"
-#include "collector/peer/peer_config.hpp"
+#include "speaker/peer.hpp"
+#include "speaker/peer_config.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 // Accept sessions from any address in `range` whose AS is in `allowed_as` (any AS when empty).
 // A Peer made from the template lives while it has a connection (or, after a graceful-restart
@@ -138,4 +138,4 @@ class Process {
   ProcessStats stats_;
 };
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

@@ -1,7 +1,7 @@
 // The BGP finite state machine of one TCP connection (RFC 4271 section 8), as plain code.
 //
 // Events go in, actions come out: the FSM owns no socket, clock or timer. The session layer
-// (collector/peer) turns actions into socket operations and timers and feeds back events, and
+// (speaker/peer.cpp) turns actions into socket operations and timers and feeds back events, and
 // tests drive the FSM directly. A Peer runs one Fsm per connection (at most one outbound and
 // one inbound during a collision, RFC 4271 section 6.8); collision resolution itself is
 // resolve_collision() below, also pure. Timer durations are milliseconds so that tests and
@@ -15,7 +15,7 @@
 
 #include "codec/bgp/notification.hpp"
 
-namespace bgpscribe::collector::fsm {
+namespace bgpscribe::speaker::fsm {
 
 using Millis = std::chrono::milliseconds;
 
@@ -169,4 +169,4 @@ bool keep_existing_connection(std::uint32_t local_id, std::uint32_t remote_id,
                               std::uint32_t local_as, std::uint32_t remote_as,
                               bool local_initiated_existing);
 
-}  // namespace bgpscribe::collector::fsm
+}  // namespace bgpscribe::speaker::fsm

@@ -24,7 +24,7 @@
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/update.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 namespace bgp = codec::bgp;
 
@@ -160,4 +160,4 @@ struct NotificationInfo {
   static bgp::Notification cease(std::uint8_t subcode, std::string_view text = {});
 };
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

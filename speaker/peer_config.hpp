@@ -17,7 +17,7 @@
 #include "codec/bgp/ip.hpp"
 #include "codec/bgp/open.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 using Millis = std::chrono::milliseconds;
 
@@ -87,4 +87,4 @@ std::vector<std::string> validate(const PeerConfig& config);
 // The OPEN this config sends (RFC 4271 section 4.2, RFC 5492, RFC 6793 AS_TRANS).
 codec::bgp::Open make_open(const PeerConfig& config);
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

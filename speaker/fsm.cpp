@@ -1,10 +1,10 @@
-#include "collector/fsm/fsm.hpp"
+#include "speaker/fsm.hpp"
 
 #include <algorithm>
 
 #include "codec/bgp/notification_codes.hpp"
 
-namespace bgpscribe::collector::fsm {
+namespace bgpscribe::speaker::fsm {
 
 namespace bgp = codec::bgp;
 
@@ -458,4 +458,4 @@ bool keep_existing_connection(std::uint32_t local_id, std::uint32_t remote_id,
   return local_wins == local_initiated_existing;
 }
 
-}  // namespace bgpscribe::collector::fsm
+}  // namespace bgpscribe::speaker::fsm

@@ -12,7 +12,7 @@
 
 #include "codec/bgp/ip.hpp"
 
-namespace bgpscribe::collector::net {
+namespace bgpscribe::speaker::net {
 
 inline codec::bgp::IpAddress from_asio(const boost::asio::ip::address& a) {
   namespace ip = boost::asio::ip;
@@ -37,4 +37,4 @@ inline boost::asio::ip::address to_asio(const codec::bgp::IpAddress& a) {
   return ip::address_v6(b);
 }
 
-}  // namespace bgpscribe::collector::net
+}  // namespace bgpscribe::speaker::net

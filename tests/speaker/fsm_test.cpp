@@ -1,5 +1,5 @@
 // The RFC 4271 FSM driven directly: events in, actions out, no sockets or clocks.
-#include "collector/fsm/fsm.hpp"
+#include "speaker/fsm.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "codec/bgp/notification_codes.hpp"
 
-namespace bgpscribe::collector::fsm {
+namespace bgpscribe::speaker::fsm {
 namespace {
 
 namespace bgp = codec::bgp;
@@ -349,4 +349,4 @@ TEST(Names, EveryStateAndEventHasAName) {
 }
 
 }  // namespace
-}  // namespace bgpscribe::collector::fsm
+}  // namespace bgpscribe::speaker::fsm

@@ -28,9 +28,9 @@
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/peer/process.hpp"
+#include "speaker/process.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 namespace {
 
 namespace asio = boost::asio;
@@ -1136,4 +1136,4 @@ TEST(Notification, DescribeNamesCodeSubcodeAndText) {
 }
 
 }  // namespace
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

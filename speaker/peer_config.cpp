@@ -1,10 +1,10 @@
-#include "collector/peer/peer_config.hpp"
+#include "speaker/peer_config.hpp"
 
 #include <algorithm>
 
 #include "codec/bgp/attribute_types.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 namespace bgp = codec::bgp;
 
@@ -103,4 +103,4 @@ bgp::Open make_open(const PeerConfig& c) {
   return open;
 }
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker

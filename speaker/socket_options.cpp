@@ -1,4 +1,4 @@
-#include "collector/net/socket_options.hpp"
+#include "speaker/socket_options.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace bgpscribe::collector::net {
+namespace bgpscribe::speaker::net {
 
 namespace {
 
@@ -67,4 +67,4 @@ std::error_code set_ttl_security(int fd, bool v6, std::uint8_t hops) {
   return {};
 }
 
-}  // namespace bgpscribe::collector::net
+}  // namespace bgpscribe::speaker::net

@@ -12,7 +12,7 @@
 
 #include "codec/bgp/ip.hpp"
 
-namespace bgpscribe::collector::net {
+namespace bgpscribe::speaker::net {
 
 // RFC 2385 via TCP_MD5SIG_EXT: sign segments to and from `peer` (a host, or every address of
 // a prefix when `prefix_length` is shorter than the address) with `key`. An empty key removes
@@ -25,4 +25,4 @@ std::error_code set_tcp_md5(int fd, const codec::bgp::IpAddress& peer, std::uint
 // dual-stack socket need both, so the IPv4 options are set too when the socket is IPv6.
 std::error_code set_ttl_security(int fd, bool v6, std::uint8_t hops);
 
-}  // namespace bgpscribe::collector::net
+}  // namespace bgpscribe::speaker::net

@@ -23,7 +23,7 @@
 
 #include "codec/bgp/message.hpp"
 
-namespace bgpscribe::collector::net {
+namespace bgpscribe::speaker::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -113,4 +113,4 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t bytes_sent_ = 0;
 };
 
-}  // namespace bgpscribe::collector::net
+}  // namespace bgpscribe::speaker::net

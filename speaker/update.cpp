@@ -1,4 +1,4 @@
-#include "collector/peer/update.hpp"
+#include "speaker/update.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/wire/writer.hpp"
 
-namespace bgpscribe::collector {
+namespace bgpscribe::speaker {
 
 namespace {
 
@@ -593,4 +593,4 @@ bgp::Notification NotificationInfo::cease(std::uint8_t subcode, std::string_view
   return n;
 }
 
-}  // namespace bgpscribe::collector
+}  // namespace bgpscribe::speaker
