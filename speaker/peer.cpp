@@ -16,7 +16,6 @@
 
 namespace bgpscribe::speaker {
 
-
 const char* to_string(Direction d) {
   return d == Direction::Received ? "received" : "sent";
 }
