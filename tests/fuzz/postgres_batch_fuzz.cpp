@@ -2,11 +2,11 @@
 // batches are read back after a crash or an outage, so a damaged file must be refused, never
 // crash the collector. The input is a version byte and a file body; the target adds the magic
 // and the CRC-32 the real files carry, so the body parser is reached. The version byte modulo
-// 4: 0 the current format (4), 1 version 1, 2 version 2 (XXH3 parts), 3 version 3 (older
-// collectors spooled versions 1 to 3). A version 2 or 4 body that parses must serialize to the
-// same file (a version 1 or 3 one, rewritten in the current format, to a file that parses back
-// to the same), and walking its COPY data (as the writer does to map peer ids and split parts)
-// must stay in bounds.
+// 5: 0 the current format (5), 1 to 4 versions 1 to 4 (older collectors spooled them; 2 has
+// XXH3 parts). A version 2 or 5 body that parses must serialize to the same file (a version 1,
+// 3 or 4 one, rewritten in the current format, to a file that parses back to the same, its
+// journal number kept from version 4 on), and walking its COPY data (as the writer does to map
+// peer ids and split parts) must stay in bounds.
 #include <zlib.h>
 
 #include <cstdlib>
@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) {
     return 0;
   }
-  const int version = data[0] % 4 == 0 ? 4 : data[0] % 4;
-  const bool rewritten = version == 1 || version == 3;
+  const int version = data[0] % 5 == 0 ? 5 : data[0] % 5;
+  const bool rewritten = version == 1 || version == 3 || version == 4;
   std::vector<std::uint8_t> file = {'B', 'G', 'P', 'S',
                                     'P', 'G', 'B', static_cast<std::uint8_t>('0' + version)};
   file.insert(file.end(), data + 1, data + size);
@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto again = batch->serialize();
   if (rewritten) {
     auto back = bgpscribe::exporters::postgres::Batch::parse(again, error);
-    if (!back || (version == 1 && back->parts != 1) || back->last_seq != 0 ||
-        back->serialize() != again) {
+    if (!back || (version == 1 && back->parts != 1) ||
+        back->last_seq != (version == 4 ? batch->last_seq : 0) || back->serialize() != again) {
       std::abort();
     }
   } else if (again != file) {
