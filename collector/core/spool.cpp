@@ -180,6 +180,9 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   }
   if ((flags & 0x20) != 0) {
     r.context.first_as = static_cast<std::uint32_t>(d.u(4));
+    if (r.context.first_as == 0) {
+      return std::nullopt;  // the flag says there is one: never written so, damaged
+    }
   }
   r.old_state = static_cast<exporters::SessionState>(d.u(2));
   r.new_state = static_cast<exporters::SessionState>(d.u(2));
