@@ -28,6 +28,7 @@ def attrs_of(j):
     agg = j.get("aggregator")
     return (j.get("origin", ""), j.get("as_path", ""), nh, j.get("mp_next_hop_link_local", ""),
             tuple(sorted(j.get("communities", []))), tuple(sorted(j.get("large_communities", []))),
+            tuple(sorted(j.get("extended_communities", []))),
             "%s %s" % (agg["asn"], agg["address"]) if agg else "",
             bool(j.get("atomic_aggregate", False)), str(j.get("med", "")),
             str(j.get("local_pref", "")))
@@ -50,13 +51,15 @@ def mrt_events():
 
 ATTR_SQL = """a.origin, a.as_path_text, host(a.next_hop), host(a.next_hop_link_local),
   array_to_string(a.communities, ','), array_to_string(a.large_communities, ','),
-  a.aggregator_as, host(a.aggregator_address), a.atomic_aggregate, a.med, a.local_pref"""
+  array_to_string(a.extended_communities, ','), a.aggregator_as, host(a.aggregator_address), a.atomic_aggregate, a.med, a.local_pref"""
 
 
 def attrs_sql(r):
-    origin, path, nh, ll, comm, large, agg_as, agg_addr, atomic, med, lp = r
+    origin, path, nh, ll, comm, large, ext, agg_as, agg_addr, atomic, med, lp = r
     return (origin, path, nh, ll, tuple(sorted(c for c in comm.split(",") if c)),
             tuple(sorted(c for c in large.split(",") if c)),
+            # One text form for both (codec/bgp/text.hpp): `ro:`, `rt:`, else 0x and hex.
+            tuple(sorted(c for c in ext.split(",") if c)),
             "%s %s" % (agg_as, agg_addr) if agg_as else "", atomic == "t", med, lp)
 
 
