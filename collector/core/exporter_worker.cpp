@@ -4,10 +4,14 @@
 #include <exception>
 #include <vector>
 
+#include "exporters/api/log.hpp"
+
 namespace bgpscribe::collector {
 
 using exporters::Record;
 using Clock = std::chrono::steady_clock;
+using exporters::logf;
+using exporters::LogLevel;
 
 namespace {
 
@@ -35,8 +39,8 @@ ExporterWorker::ExporterWorker(exporters::ExporterPtr exporter, QueueLimits limi
   // Segments left by an earlier run come before anything new.
   spooling_ = !spool_.empty();
   if (spooling_) {
-    std::fprintf(stderr, "exporter %s: delivering %llu bytes spooled by an earlier run\n",
-                 name_.c_str(), static_cast<unsigned long long>(spool_.bytes()));
+    logf(LogLevel::Info, "exporter " + name_, "delivering %llu bytes spooled by an earlier run",
+         static_cast<unsigned long long>(spool_.bytes()));
   }
 }
 
@@ -104,8 +108,9 @@ std::size_t ExporterWorker::publish() {
     }
     if (!spooling_) {
       spooling_ = true;
-      std::fprintf(stderr, "exporter %s: falling behind (%zu records queued): spooling to %s\n",
-                   name_.c_str(), queue_.size(), spool_.directory().c_str());
+      logf(LogLevel::Warning, "exporter " + name_,
+           "falling behind (%zu records queued): spooling to %s", queue_.size(),
+           spool_.directory().c_str());
     }
     if (overflow_bytes_ + size <= limits_.spool_buffer_bytes) {
       overflow_.push_back(std::move(record));
@@ -166,11 +171,11 @@ void ExporterWorker::log_loss() {
       !last_loss_log_.compare_exchange_strong(last, now)) {
     return;
   }
-  std::fprintf(stderr,
-               "exporter %s: %llu records lost so far: the spool's buffer was full (the disk "
-               "behind), or the spool (%llu bytes) full or unwritable\n",
-               name_.c_str(), static_cast<unsigned long long>(stats_.dropped.load()),
-               static_cast<unsigned long long>(spool_.bytes()));
+  logf(LogLevel::Warning, "exporter " + name_,
+       "%llu records lost so far: the spool's buffer was full (the disk behind), or the spool "
+       "(%llu bytes) full or unwritable",
+       static_cast<unsigned long long>(stats_.dropped.load()),
+       static_cast<unsigned long long>(spool_.bytes()));
 }
 
 void ExporterWorker::deliver(Record& record) {
@@ -183,8 +188,8 @@ void ExporterWorker::deliver(Record& record) {
   } catch (const std::exception& e) {
     const auto n = ++stats_.failed;
     if (n <= 10 || n % 10000 == 0) {
-      std::fprintf(stderr, "exporter %s: record lost (%llu so far): %s\n", name_.c_str(),
-                   static_cast<unsigned long long>(n), e.what());
+      logf(LogLevel::Warning, "exporter " + name_, "record lost (%llu so far): %s",
+           static_cast<unsigned long long>(n), e.what());
     }
   }
 }
@@ -212,7 +217,7 @@ void ExporterWorker::maybe_flush(bool force) {
   try {
     exporter_->flush(unix_micros());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "exporter %s: flush failed: %s\n", name_.c_str(), e.what());
+    logf(LogLevel::Warning, "exporter " + name_, "flush failed: %s", e.what());
   }
   note_durable();
   std::vector<exporters::Metric> m;
@@ -239,10 +244,10 @@ void ExporterWorker::discard_spool() {
     ++segments;
   }
   if (segments > 0) {
-    std::fprintf(stderr,
-                 "exporter %s: %zu spool segments (%llu bytes) of an earlier run dropped: the "
-                 "journal gives their records again\n",
-                 name_.c_str(), segments, static_cast<unsigned long long>(bytes));
+    logf(LogLevel::Info, "exporter " + name_,
+         "%zu spool segments (%llu bytes) of an earlier run dropped: the journal gives their "
+         "records again",
+         segments, static_cast<unsigned long long>(bytes));
   }
   std::lock_guard lock(mutex_);
   spooling_ = false;
@@ -310,8 +315,8 @@ void ExporterWorker::run() {
       spooled.clear();
       const auto bad = spool_.read_segment(*segment, spooled);
       if (bad > 0) {
-        std::fprintf(stderr, "exporter %s: %zu unreadable records in spool segment %s\n",
-                     name_.c_str(), bad, segment->c_str());
+        logf(LogLevel::Warning, "exporter " + name_, "%zu unreadable records in spool segment %s",
+             bad, segment->c_str());
       }
       deliver_all(spooled);
       stats_.spool_bytes.store(spool_.bytes(), std::memory_order_relaxed);
@@ -325,7 +330,7 @@ void ExporterWorker::run() {
   try {
     exporter_->stop();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "exporter %s: stop failed: %s\n", name_.c_str(), e.what());
+    logf(LogLevel::Warning, "exporter " + name_, "stop failed: %s", e.what());
   }
 }
 

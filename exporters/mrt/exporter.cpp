@@ -13,6 +13,7 @@
 
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/mrt/bgp4mp.hpp"
+#include "exporters/api/log.hpp"
 #include "exporters/mrt/naming.hpp"
 #include "exporters/mrt/rib.hpp"
 #include "exporters/mrt/subtype.hpp"
@@ -62,9 +63,8 @@ codec::mrt::Bgp4mpPeer bgp4mp_peer(const PeerInfo& p, bool as4) {
 MrtExporter::MrtExporter(std::string name, Options options, LogFn log)
     : name_(std::move(name)), options_(std::move(options)), log_(std::move(log)) {
   if (!log_) {
-    const std::string prefix = "bgpscribe mrt[" + name_ + "]: ";
-    log_ = [prefix](const std::string& line) {
-      std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str());
+    log_ = [source = "bgpscribe mrt[" + name_ + "]"](const std::string& line) {
+      exporters::log(exporters::LogLevel::Info, source, line);
     };
   }
   updates_ = std::make_unique<FileStream>("updates", writer_options(options_.updates_compression),

@@ -8,11 +8,14 @@
 
 #include "exporters/api/config.hpp"
 #include "exporters/api/files.hpp"
+#include "exporters/api/log.hpp"
 
 namespace bgpscribe::exporters::postgres {
 
 namespace fs = std::filesystem;
 using exporters::Durability;
+using exporters::logf;
+using exporters::LogLevel;
 using exporters::replace_file;
 
 Options parse_options(const ExporterContext& context, const YAML::Node& node) {
@@ -54,9 +57,10 @@ void PostgresExporter::start() {
       DirectoryLock(options_.spool_directory, "postgres exporter '" + name_ + "': spool directory");
   spool_ = std::make_unique<BatchSpool>(options_.spool_directory);
   if (spool_->files() > 0) {
-    std::fprintf(stderr, "postgres %s: %llu batches (%llu bytes) left in %s are applied first\n",
-                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
-                 static_cast<unsigned long long>(spool_->bytes()), spool_->directory().c_str());
+    logf(LogLevel::Info, "postgres " + name_,
+         "%llu batches (%llu bytes) left in %s are applied first",
+         static_cast<unsigned long long>(spool_->files()),
+         static_cast<unsigned long long>(spool_->bytes()), spool_->directory().c_str());
   }
   // Batches set aside by earlier runs are still missing from SQL: the alarm stays up until the
   // operator has dealt with them (docs/postgres-exporter.md).
@@ -81,10 +85,10 @@ void PostgresExporter::seal() {
   bool warned = false;
   while (spool_->bytes() >= options_.spool_limit && !interrupted_) {
     if (!warned) {
-      std::fprintf(stderr,
-                   "postgres %s: spool full (%llu bytes in %s): waiting for the database (%s)\n",
-                   name_.c_str(), static_cast<unsigned long long>(spool_->bytes()),
-                   spool_->directory().c_str(), writer_->last_error().c_str());
+      logf(LogLevel::Info, "postgres " + name_,
+           "spool full (%llu bytes in %s): waiting for the database (%s)",
+           static_cast<unsigned long long>(spool_->bytes()), spool_->directory().c_str(),
+           writer_->last_error().c_str());
       warned = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -154,10 +158,10 @@ void PostgresExporter::write_status(std::int64_t now_us) {
   const double lag_s = waiting && applied > 0 ? static_cast<double>(now_us - applied) / 1e6 : 0.0;
   // Logged when something is waiting for a while; the status file always.
   if (spool_->files() > 1 && now_us - last_log_us_ >= 60'000'000) {
-    std::fprintf(stderr, "postgres %s: %llu batches (%llu bytes) spooled, lag %.1f s%s%s\n",
-                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
-                 static_cast<unsigned long long>(spool_->bytes()), lag_s,
-                 s.connected ? "" : ", database unreachable: ", writer_->last_error().c_str());
+    logf(LogLevel::Info, "postgres " + name_, "%llu batches (%llu bytes) spooled, lag %.1f s%s%s",
+         static_cast<unsigned long long>(spool_->files()),
+         static_cast<unsigned long long>(spool_->bytes()), lag_s,
+         s.connected ? "" : ", database unreachable: ", writer_->last_error().c_str());
     last_log_us_ = now_us;
   }
   std::ostringstream o;
@@ -211,9 +215,10 @@ void PostgresExporter::stop() {
   const bool drained = writer_->stop(options_.drain_timeout_s);
   write_status(0);
   if (!drained) {
-    std::fprintf(stderr, "postgres %s: %llu batches left in %s for the next start (database: %s)\n",
-                 name_.c_str(), static_cast<unsigned long long>(spool_->files()),
-                 spool_->directory().c_str(), writer_->last_error().c_str());
+    logf(LogLevel::Info, "postgres " + name_,
+         "%llu batches left in %s for the next start (database: %s)",
+         static_cast<unsigned long long>(spool_->files()), spool_->directory().c_str(),
+         writer_->last_error().c_str());
   }
   writer_.reset();
 }

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "codec/wire/reader.hpp"
+#include "exporters/api/log.hpp"
 #include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
 #include "exporters/postgres/schema.hpp"
@@ -17,6 +18,8 @@
 namespace bgpscribe::exporters::postgres {
 
 namespace fs = std::filesystem;
+using exporters::logf;
+using exporters::LogLevel;
 
 namespace {
 
@@ -207,7 +210,7 @@ void Writer::connect() {
     // writer, which is cheap when the database is up to date (one query).
     const MigrateResult m = migrate(options_.dsn);
     if (!m.applied.empty()) {
-      std::fprintf(stderr, "postgres: migrated the database from version %d to %d\n", m.from, m.to);
+      logf(LogLevel::Info, "postgres", "migrated the database from version %d to %d", m.from, m.to);
     }
   }
   const auto open = [&](Lane& lane) {
@@ -243,7 +246,7 @@ void Writer::apply_retention() {
             " * interval '1 second'");
   const auto r = db().exec("SELECT bgp.apply_retention()");
   if (r.rows() > 0) {
-    std::fprintf(stderr, "postgres: retention dropped %d partitions\n", r.rows());
+    logf(LogLevel::Info, "postgres", "retention dropped %d partitions", r.rows());
   }
 }
 
@@ -294,8 +297,8 @@ void Writer::run() {
           stats_.connected = false;
           connect();
           if (logged_down) {
-            std::fprintf(stderr, "postgres: connected again; %llu batches to apply\n",
-                         static_cast<unsigned long long>(pending.size()));
+            logf(LogLevel::Info, "postgres", "connected again; %llu batches to apply",
+                 static_cast<unsigned long long>(pending.size()));
           }
           logged_down = false;
           backoff = 1;
@@ -329,8 +332,8 @@ void Writer::run() {
           if (!batch) {
             const auto where = spool_.quarantine(seq);
             ++stats_.quarantined;
-            std::fprintf(stderr, "postgres: batch %llu is damaged (%s): moved to %s\n",
-                         static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
+            logf(LogLevel::Warning, "postgres", "batch %llu is damaged (%s): moved to %s",
+                 static_cast<unsigned long long>(seq), error.c_str(), where.c_str());
             dispatched_ = seq;
             continue;
           }
@@ -349,9 +352,9 @@ void Writer::run() {
         close();
         stats_.connected = false;
         if (!logged_down) {
-          std::fprintf(stderr, "postgres: %s; spooling (%llu batches, %llu bytes), retrying\n",
-                       e.what(), static_cast<unsigned long long>(spool_.files()),
-                       static_cast<unsigned long long>(spool_.bytes()));
+          logf(LogLevel::Warning, "postgres", "%s; spooling (%llu batches, %llu bytes), retrying",
+               e.what(), static_cast<unsigned long long>(spool_.files()),
+               static_cast<unsigned long long>(spool_.bytes()));
           logged_down = true;
         }
         wait(backoff);
@@ -369,13 +372,13 @@ void Writer::run() {
       dispatching = 0;
       attempts = seq == failing ? attempts + 1 : 1;
       failing = seq;
-      std::fprintf(stderr, "postgres: batch %llu failed (attempt %d): %s\n",
-                   static_cast<unsigned long long>(seq), attempts, e.what());
+      logf(LogLevel::Warning, "postgres", "batch %llu failed (attempt %d): %s",
+           static_cast<unsigned long long>(seq), attempts, e.what());
       if (seq != 0 && attempts >= options_.attempts_before_quarantine) {
         const auto where = spool_.quarantine(seq);
         ++stats_.quarantined;
-        std::fprintf(stderr, "postgres: batch %llu set aside in %s after %d attempts\n",
-                     static_cast<unsigned long long>(seq), where.c_str(), attempts);
+        logf(LogLevel::Warning, "postgres", "batch %llu set aside in %s after %d attempts",
+             static_cast<unsigned long long>(seq), where.c_str(), attempts);
         attempts = 0;
       }
       wait(1);
@@ -387,7 +390,7 @@ void Writer::run() {
       close();
       stats_.connected = false;
       if (!logged_down) {
-        std::fprintf(stderr, "postgres: %s; spooling, retrying\n", e.what());
+        logf(LogLevel::Warning, "postgres", "%s; spooling, retrying", e.what());
         logged_down = true;
       }
       wait(backoff);
@@ -398,7 +401,7 @@ void Writer::run() {
       dispatching = 0;
       ++stats_.failures;
       set_error(e.what());
-      std::fprintf(stderr, "postgres: %s\n", e.what());
+      logf(LogLevel::Info, "postgres", "%s", e.what());
       wait(5);
     }
   }
