@@ -18,7 +18,6 @@ need bird birdc psql
 BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/collector/bgpscribe}
 case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
 need "$BGPSCRIBE"
-CHECK=$INTEROP_DIR/collector_mrt.py
 
 AS=4200000002
 P4=127.0.0.2
@@ -61,17 +60,6 @@ exporters:
   - {type: postgres, name: sql, dsn: "$DSN", batch_interval_ms: 200}
 EOF
 
-# col_is ROUTES ESTABLISHED: the collector's status.json says so and its exporters are idle.
-col_is() {
-  echo "routes, established, exporters idle: $("$PY" "$CHECK" status "$T/state/status.json" \
-    2>&1)" >"$T/status.log"
-  [[ $(cat "$T/status.log") == *": $1 $2 1" ]]
-}
-wait_col() {
-  wait_for "col_is $1 $2 && sleep 1 && col_is $1 $2" "$WAIT" \
-    "collector: $1 routes, $2 sessions established, exporters idle"
-  log "collector: $1 routes, $2 sessions established, exporters idle"
-}
 # The routes of bgp.rib as "peer prefix" lines, sorted.
 sql_rib() { sql "SELECT host(p.address) || ' ' || r.prefix FROM bgp.rib r JOIN bgp.peers p USING (peer_id) ORDER BY 1"; }
 cause_count() { sql "SELECT count(*) FROM bgp.updates WHERE cause = '$1'"; }

@@ -49,19 +49,6 @@ render "$INTEROP_DIR/conf/collector.yaml.in" "$T/c.yaml" RUN="$T" MONAS="$MON_AS
   - {address: '$AP6', as: $AS, $ap, passive: false, port: $PORT}
   - {address: $PL4, as: $AS}"
 
-# col_is ROUTES ESTABLISHED: the collector's status.json says so and its exporters are idle
-# (the last status read is kept in status.log, shown on failure).
-col_is() {
-  echo "routes, established, exporters idle: $("$PY" "$CHECK" status "$T/state/status.json" \
-    2>&1)" >"$T/status.log"
-  [[ $(cat "$T/status.log") == *": $1 $2 1" ]]
-}
-# wait_col ROUTES ESTABLISHED: until col_is holds twice, 1.5 s apart.
-wait_col() {
-  wait_for "col_is $1 $2 && sleep 1.5 && col_is $1 $2" "$WAIT" \
-    "collector: $1 routes, $2 sessions established, exporters idle"
-  log "collector: $1 routes, $2 sessions established, exporters idle"
-}
 # rib_dump N: SIGUSR1, waits for the finished dump and moves it to $T/ribN.gz.
 rib_dump() {
   kill -USR1 "${PIDS[collector]}"

@@ -268,6 +268,21 @@ compare_sorted() {
 # gen_routes ARGS...: runs routes.py.
 gen_routes() { "$PY" "$INTEROP_DIR/routes.py" "$@"; }
 
+# ---- the collector daemon (collector_*.sh) ------------------------------------------------
+# col_is ROUTES ESTABLISHED: the collector's $T/state/status.json says so and its exporters are
+# idle (the last status read is kept in status.log, shown on failure).
+col_is() {
+  echo "routes, established, exporters idle: $("$PY" "$INTEROP_DIR/collector_mrt.py" status \
+    "$T/state/status.json" 2>&1)" >"$T/status.log"
+  [[ $(cat "$T/status.log") == *": $1 $2 1" ]]
+}
+# wait_col ROUTES ESTABLISHED: until col_is holds twice, 1.5 s apart.
+wait_col() {
+  wait_for "col_is $1 $2 && sleep 1.5 && col_is $1 $2" "$WAIT" \
+    "collector: $1 routes, $2 sessions established, exporters idle"
+  log "collector: $1 routes, $2 sessions established, exporters idle"
+}
+
 pass() {
   log "PASS ($(($(date +%s) - TEST_START)) s)"
   echo PASS
