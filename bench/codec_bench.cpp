@@ -13,7 +13,7 @@
 #include "codec/mrt/body.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/tools/bgpdump_format.hpp"
+#include "tools/bgpdump_format.hpp"
 
 namespace {
 
@@ -200,8 +200,8 @@ void dump_format(benchmark::State& state, const std::vector<std::uint8_t>& file)
   }
   std::size_t bytes_out = 0;
   for (auto _ : state) {
-    bgpscribe::collector::tools::BgpdumpFormatter fmt({});
-    bgpscribe::collector::tools::Text out;
+    bgpscribe::tools::BgpdumpFormatter fmt({});
+    bgpscribe::tools::Text out;
     std::span<const std::uint8_t> rest(file);
     while (!rest.empty()) {
       const auto f = mrt::frame(rest);

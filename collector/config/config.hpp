@@ -3,7 +3,7 @@
 // A YAML file (yaml-cpp) read whole into an immutable CollectorConfig, or refused whole with a
 // ConfigError that names the file, line and column and says what to fix. Exporter options are
 // kept as YAML nodes: each exporter's factory reads its own (exporters/api/config.hpp), and
-// main.cpp checks each `type` against its table of factories. docs/collector.md documents
+// tools/main.cpp checks each `type` against its table of factories. docs/collector.md documents
 // every key; collector.example.yaml at the top of the repository is a working example.
 #pragma once
 

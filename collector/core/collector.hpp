@@ -5,7 +5,7 @@
 // Everything but the exporters runs on one io_context thread: sessions, the RIB, the schedule
 // of RIB snapshots, signals (SIGTERM/SIGINT: shut down; SIGHUP: reload; SIGUSR1: snapshot now)
 // and the status file. A session never waits for an exporter. Concrete exporters are built by
-// main.cpp and handed in; the collector only knows the Exporter interface.
+// tools/main.cpp and handed in; the collector only knows the Exporter interface.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -1,5 +1,5 @@
 // `bgpscribe run`: load the config, build the exporters through the caller's table, run the
-// collector until a signal ends it. main.cpp owns the table (the only place that names
+// collector until a signal ends it. tools/main.cpp owns the table (the only place that names
 // concrete exporters).
 #pragma once
 

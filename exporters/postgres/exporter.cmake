@@ -13,5 +13,5 @@ target_compile_options(bgpscribe_exporter_postgres PRIVATE ${BGPSCRIBE_WARNINGS}
 find_package(ZLIB REQUIRED)
 find_package(absl REQUIRED)
 target_link_libraries(bgpscribe_exporter_postgres
-  PUBLIC bgpscribe::exporter_api bgpscribe::postgres_schema
+  PUBLIC bgpscribe::exporter_api bgpscribe::schema
   PRIVATE PkgConfig::PQ PkgConfig::XXHASH ZLIB::ZLIB absl::flat_hash_map absl::flat_hash_set absl::hash)

@@ -13,7 +13,7 @@
 #include "exporters/api/log.hpp"
 #include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 
 namespace bgpscribe::exporters::postgres {
 
@@ -208,7 +208,7 @@ void Writer::connect() {
   if (options_.migrate) {
     // The migrations use their own (libpqxx) connection; they run once per connection of the
     // writer, which is cheap when the database is up to date (one query).
-    const MigrateResult m = migrate(options_.dsn);
+    const schema::MigrateResult m = schema::migrate(options_.dsn);
     if (!m.applied.empty()) {
       logf(LogLevel::Info, "postgres", "migrated the database from version %d to %d", m.from, m.to);
     }
@@ -382,7 +382,7 @@ void Writer::run() {
         attempts = 0;
       }
       wait(1);
-    } catch (const SchemaError& e) {
+    } catch (const schema::SchemaError& e) {
       abort_lanes();
       dispatching = 0;
       ++stats_.failures;

@@ -1,5 +1,5 @@
 // Fuzz target for MRT records (codec/mrt/record.hpp, body.hpp, table_dump.hpp, bgp4mp.hpp), the
-// BGP data they carry, and the dump formatters that interpret them (collector/tools).
+// BGP data they carry, and the dump formatters that interpret them (tools).
 //
 // The input is a short MRT stream: it is split into records with mrt::frame. Each record is
 // copied into an exactly sized buffer, parsed (header, then the typed body for every type),
@@ -35,13 +35,13 @@
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/types.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/tools/bgpdump_format.hpp"
-#include "collector/tools/json_format.hpp"
+#include "tools/bgpdump_format.hpp"
+#include "tools/json_format.hpp"
 
 namespace {
 
 using namespace bgpscribe::codec;
-namespace tools = bgpscribe::collector::tools;
+namespace tools = bgpscribe::tools;
 
 void require(bool condition, const char* what) {
   if (!condition) {

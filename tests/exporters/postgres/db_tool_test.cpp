@@ -15,13 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
 
 namespace bgpscribe {
 namespace {
 
-namespace pg = exporters::postgres;
 namespace fs = std::filesystem;
 
 struct Outcome {
@@ -75,7 +74,7 @@ class DbToolTest : public ::testing::Test {
   void SetUp() override {
     BGPSCRIBE_REQUIRE_PG();
     db_ = std::make_unique<tests::TestDatabase>("db_tool");
-    pg::migrate(db_->dsn());
+    schema::migrate(db_->dsn());
     pqxx::connection c(db_->dsn());
     pqxx::work tx(c);
     tx.exec("SELECT bgp.ensure_partitions('2024-05-14 00:00+00', '2024-05-14 23:00+00')");
@@ -234,12 +233,12 @@ TEST_F(DbToolTest, DatabaseErrorsExitOne) {
   tests::TestDatabase old("db_tool_v1");
   {
     pqxx::connection c(old.dsn());
-    pg::migrate(c, 1);
+    schema::migrate(c, 1);
   }
   const Outcome v1 = run({"db", "query", "route", "10.0.0.0/8", "--dsn", old.dsn()});
   EXPECT_EQ(v1.status, 1);
   EXPECT_NE(v1.err.find("schema version 1 and the queries need version " +
-                        std::to_string(pg::latest_version()) + ": run `bgpscribe db migrate`"),
+                        std::to_string(schema::latest_version()) + ": run `bgpscribe db migrate`"),
             std::string::npos)
       << v1.err;
 }

@@ -24,8 +24,8 @@
 #include "exporters/postgres/exporter.hpp"
 #include "exporters/postgres/partition.hpp"
 #include "exporters/postgres/rows.hpp"
-#include "exporters/postgres/schema.hpp"
 #include "exporters/postgres/writer.hpp"
+#include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
 
 namespace bgpscribe::exporters::postgres {
@@ -1032,7 +1032,7 @@ TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
   // server (a trigger on the partition of one prefix) until the test lifts it, while the other
   // lane may have gone on with batches 7 and later. After the retry every row is in the log
   // once, and the RIB holds the last batch's attributes (one prefix's rows stay in order).
-  migrate(db_->dsn());
+  schema::migrate(db_->dsn());
   q("CREATE TABLE public.refuse (on_ boolean)");
   q("INSERT INTO public.refuse VALUES (true) RETURNING 1");
   q("CREATE FUNCTION public.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "

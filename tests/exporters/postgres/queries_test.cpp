@@ -17,13 +17,12 @@
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
 
 namespace bgpscribe {
 namespace {
 
-namespace pg = exporters::postgres;
 using codec::bgp::IpAddress;
 using codec::bgp::Prefix;
 
@@ -249,7 +248,7 @@ class QueriesTest : public ::testing::Test {
   void SetUp() override {
     BGPSCRIBE_REQUIRE_PG();
     db_ = std::make_unique<tests::TestDatabase>("queries");
-    pg::migrate(db_->dsn());
+    schema::migrate(db_->dsn());
     connection_ = std::make_unique<pqxx::connection>(db_->dsn());
     pqxx::work tx(*connection_);
     tx.exec0("SET client_min_messages = warning");

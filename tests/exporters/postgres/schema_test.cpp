@@ -12,26 +12,24 @@
 #include <thread>
 #include <vector>
 
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
 
 namespace bgpscribe {
 namespace {
 
-namespace pg = exporters::postgres;
-
 std::vector<int> all_versions() {
   std::vector<int> v;
-  for (int i = 1; i <= pg::latest_version(); ++i) {
+  for (int i = 1; i <= schema::latest_version(); ++i) {
     v.push_back(i);
   }
   return v;
 }
 
 TEST(SchemaMigrations, EmbeddedInOrderWithFileNames) {
-  const auto all = pg::migrations();
+  const auto all = schema::migrations();
   ASSERT_GE(all.size(), 2U);
-  EXPECT_EQ(pg::latest_version(), static_cast<int>(all.size()));
+  EXPECT_EQ(schema::latest_version(), static_cast<int>(all.size()));
   for (std::size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
     char prefix[8];
@@ -52,21 +50,21 @@ class SchemaMigrate : public ::testing::Test {
 
 TEST_F(SchemaMigrate, FromEmptyToLatest) {
   tests::TestDatabase db("empty_to_latest");
-  EXPECT_EQ(pg::database_version(db.dsn()), 0);
-  const pg::MigrateResult r = pg::migrate(db.dsn());
+  EXPECT_EQ(schema::database_version(db.dsn()), 0);
+  const schema::MigrateResult r = schema::migrate(db.dsn());
   EXPECT_EQ(r.from, 0);
-  EXPECT_EQ(r.to, pg::latest_version());
+  EXPECT_EQ(r.to, schema::latest_version());
   EXPECT_EQ(r.applied, all_versions());
-  EXPECT_EQ(pg::database_version(db.dsn()), pg::latest_version());
+  EXPECT_EQ(schema::database_version(db.dsn()), schema::latest_version());
 
   pqxx::connection c(db.dsn());
   pqxx::read_transaction tx(c);
   const pqxx::result rows = tx.exec("SELECT version, name FROM bgp.schema_version ORDER BY 1");
-  ASSERT_EQ(rows.size(), pg::migrations().size());
+  ASSERT_EQ(rows.size(), schema::migrations().size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto row_index = static_cast<pqxx::result::size_type>(i);
-    EXPECT_EQ(rows[row_index][0].as<int>(), pg::migrations()[i].version);
-    EXPECT_EQ(rows[row_index][1].as<std::string>(), pg::migrations()[i].name);
+    EXPECT_EQ(rows[row_index][0].as<int>(), schema::migrations()[i].version);
+    EXPECT_EQ(rows[row_index][1].as<std::string>(), schema::migrations()[i].name);
   }
   // Both migrations left their objects: a table of 0001, a function and a view of 0002.
   EXPECT_TRUE(tx.exec1("SELECT to_regclass('bgp.updates') IS NOT NULL")[0].as<bool>());
@@ -77,20 +75,21 @@ TEST_F(SchemaMigrate, FromEmptyToLatest) {
 
 TEST_F(SchemaMigrate, SecondRunAppliesNothing) {
   tests::TestDatabase db("twice");
-  pg::migrate(db.dsn());
-  const pg::MigrateResult again = pg::migrate(db.dsn());
-  EXPECT_EQ(again.from, pg::latest_version());
-  EXPECT_EQ(again.to, pg::latest_version());
+  schema::migrate(db.dsn());
+  const schema::MigrateResult again = schema::migrate(db.dsn());
+  EXPECT_EQ(again.from, schema::latest_version());
+  EXPECT_EQ(again.to, schema::latest_version());
   EXPECT_TRUE(again.applied.empty());
   pqxx::connection c(db.dsn());
   pqxx::read_transaction tx(c);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.schema_version")[0].as<int>(), pg::latest_version());
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bgp.schema_version")[0].as<int>(),
+            schema::latest_version());
 }
 
 TEST_F(SchemaMigrate, RefusesNewerDatabase) {
   tests::TestDatabase db("newer");
-  pg::migrate(db.dsn());
-  const int future = pg::latest_version() + 1;
+  schema::migrate(db.dsn());
+  const int future = schema::latest_version() + 1;
   {
     pqxx::connection c(db.dsn());
     pqxx::work tx(c);
@@ -98,20 +97,21 @@ TEST_F(SchemaMigrate, RefusesNewerDatabase) {
                     future);
     tx.commit();
   }
-  EXPECT_EQ(pg::database_version(db.dsn()), future);
+  EXPECT_EQ(schema::database_version(db.dsn()), future);
   try {
-    pg::migrate(db.dsn());
+    schema::migrate(db.dsn());
     FAIL() << "a database at version " << future << " was accepted";
-  } catch (const pg::SchemaError& e) {
+  } catch (const schema::SchemaError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("version " + std::to_string(future)), std::string::npos) << message;
-    EXPECT_NE(message.find("version " + std::to_string(pg::latest_version())), std::string::npos)
+    EXPECT_NE(message.find("version " + std::to_string(schema::latest_version())),
+              std::string::npos)
         << message;
     EXPECT_NE(message.find("newer"), std::string::npos) << message;
     EXPECT_NE(message.find("run that version"), std::string::npos) << message;
   }
   // Nothing was touched.
-  EXPECT_EQ(pg::database_version(db.dsn()), future);
+  EXPECT_EQ(schema::database_version(db.dsn()), future);
 }
 
 // The upgrade an existing archive goes through: a database at version 1 with data gets the
@@ -120,9 +120,9 @@ TEST_F(SchemaMigrate, FromVersionOneKeepsRows) {
   tests::TestDatabase db("from_v1");
   {
     pqxx::connection c(db.dsn());
-    const pg::MigrateResult r = pg::migrate(c, 1);
+    const schema::MigrateResult r = schema::migrate(c, 1);
     EXPECT_EQ(r.applied, std::vector<int>{1});
-    EXPECT_EQ(pg::database_version(c), 1);
+    EXPECT_EQ(schema::database_version(c), 1);
     pqxx::work tx(c);
     tx.exec("SELECT bgp.ensure_partitions('2024-05-14 00:00+00', '2024-05-14 23:00+00')");
     tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
@@ -141,9 +141,9 @@ TEST_F(SchemaMigrate, FromVersionOneKeepsRows) {
         "'2024-05-14 09:00+00')");
     tx.commit();
   }
-  const pg::MigrateResult r = pg::migrate(db.dsn());
+  const schema::MigrateResult r = schema::migrate(db.dsn());
   EXPECT_EQ(r.from, 1);
-  EXPECT_EQ(r.to, pg::latest_version());
+  EXPECT_EQ(r.to, schema::latest_version());
   ASSERT_FALSE(r.applied.empty());
   EXPECT_EQ(r.applied.front(), 2);
 
@@ -165,14 +165,14 @@ TEST_F(SchemaMigrate, FromVersionTwoKeepsWriterProgressAsPartZero) {
   tests::TestDatabase db("from_v2");
   {
     pqxx::connection c(db.dsn());
-    EXPECT_EQ(pg::migrate(c, 2).applied, (std::vector<int>{1, 2}));
+    EXPECT_EQ(schema::migrate(c, 2).applied, (std::vector<int>{1, 2}));
     pqxx::work tx(c);
     tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
     tx.exec0(
         "INSERT INTO bgp.writer_progress (collector_id, stream, last_batch) VALUES (1, 7, 41)");
     tx.commit();
   }
-  const pg::MigrateResult r = pg::migrate(db.dsn());
+  const schema::MigrateResult r = schema::migrate(db.dsn());
   EXPECT_EQ(r.from, 2);
   ASSERT_FALSE(r.applied.empty());
   EXPECT_EQ(r.applied.front(), 3);
@@ -198,7 +198,7 @@ TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
   tests::TestDatabase db("from_v3");
   {
     pqxx::connection c(db.dsn());
-    EXPECT_EQ(pg::migrate(c, 3).applied, (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(schema::migrate(c, 3).applied, (std::vector<int>{1, 2, 3}));
     pqxx::work tx(c);
     tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
     tx.exec0(
@@ -214,7 +214,7 @@ TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
         "SELECT '2026-12-01 10:00', peer_id, prefix, attr_id FROM bgp.rib");
     tx.commit();
   }
-  const pg::MigrateResult r = pg::migrate(db.dsn());
+  const schema::MigrateResult r = schema::migrate(db.dsn());
   EXPECT_EQ(r.from, 3);
   EXPECT_EQ(r.applied, (std::vector<int>{4, 5, 6}));
 
@@ -263,13 +263,13 @@ TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
 // applied exactly once between them.
 TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
   tests::TestDatabase db("concurrent");
-  std::vector<pg::MigrateResult> results(4);
+  std::vector<schema::MigrateResult> results(4);
   std::vector<std::string> errors(results.size());
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < results.size(); ++i) {
     threads.emplace_back([&, i] {
       try {
-        results[i] = pg::migrate(db.dsn());
+        results[i] = schema::migrate(db.dsn());
       } catch (const std::exception& e) {
         errors[i] = e.what();
       }
@@ -281,7 +281,7 @@ TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
   std::vector<int> applied;
   for (std::size_t i = 0; i < results.size(); ++i) {
     EXPECT_EQ(errors[i], "");
-    EXPECT_EQ(results[i].to, pg::latest_version());
+    EXPECT_EQ(results[i].to, schema::latest_version());
     applied.insert(applied.end(), results[i].applied.begin(), results[i].applied.end());
   }
   std::sort(applied.begin(), applied.end());
@@ -291,9 +291,9 @@ TEST_F(SchemaMigrate, ConcurrentMigratorsApplyEachOnce) {
 TEST_F(SchemaMigrate, ConnectionFailureIsSchemaError) {
   // A socket folder that does not exist: libpq fails at once, without a network timeout.
   try {
-    pg::migrate("host=/nonexistent/bgpscribe-test port=5432 dbname=x connect_timeout=2");
+    schema::migrate("host=/nonexistent/bgpscribe-test port=5432 dbname=x connect_timeout=2");
     FAIL() << "connected to nothing";
-  } catch (const pg::SchemaError& e) {
+  } catch (const schema::SchemaError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot connect to PostgreSQL"), std::string::npos)
         << e.what();
   }
@@ -310,15 +310,15 @@ TEST_F(SchemaMigrate, FailedMigrationNamesFileAndPostgresMessage) {
     tx.commit();
   }
   try {
-    pg::migrate(db.dsn());
+    schema::migrate(db.dsn());
     FAIL() << "0001 ran over an existing schema bgp";
-  } catch (const pg::SchemaError& e) {
+  } catch (const schema::SchemaError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("0001_archive.sql"), std::string::npos) << message;
     EXPECT_NE(message.find("schema \"bgp\" already exists"), std::string::npos) << message;
     EXPECT_NE(message.find("stays at version 0"), std::string::npos) << message;
   }
-  EXPECT_EQ(pg::database_version(db.dsn()), 0);
+  EXPECT_EQ(schema::database_version(db.dsn()), 0);
 }
 
 // The partition functions of 0001, on a migrated database.
@@ -327,7 +327,7 @@ class Partitions : public ::testing::Test {
   void SetUp() override {
     BGPSCRIBE_REQUIRE_PG();
     db_ = std::make_unique<tests::TestDatabase>("partitions");
-    pg::migrate(db_->dsn());
+    schema::migrate(db_->dsn());
   }
   std::unique_ptr<tests::TestDatabase> db_;
 };

@@ -18,7 +18,7 @@
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 class JsonFormatter {
  public:
@@ -97,4 +97,4 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json_attributes(std::string& out, const codec::bgp::PathAttributes& a,
                             const codec::bgp::ParseContext& ctx, std::uint64_t offset_base = 0);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -14,7 +14,7 @@
 
 #include "codec/bgp/ip.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 inline void append_u64(std::string& out, std::uint64_t v) {
   char buf[24];
@@ -167,4 +167,4 @@ class Text {
   std::size_t len_ = 0;
 };
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

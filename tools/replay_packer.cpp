@@ -1,4 +1,4 @@
-#include "collector/tools/replay_packer.hpp"
+#include "tools/replay_packer.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/message_types.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 
@@ -278,4 +278,4 @@ void Packer::flush() {
   count_ = 0;
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

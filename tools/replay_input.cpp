@@ -1,4 +1,4 @@
-#include "collector/tools/replay_input.hpp"
+#include "tools/replay_input.hpp"
 
 #include <bitset>
 #include <cerrno>
@@ -16,7 +16,7 @@
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
@@ -605,4 +605,4 @@ void ReplayInput::finish(std::uint32_t scale) {
   }
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -530,7 +530,7 @@ std::multiset<std::string> without_path_ids(const std::multiset<std::string>& ro
 TEST_F(DumpTest, RisLiveFormatAgreesWithTheOtherFormats) {
   const auto probe = dump_run("--format ris-live " + fixture("zebra-short-state-change.mrt"));
   if (probe.status > 1) {
-    GTEST_SKIP() << "bgpscribe dump does not take --format yet (collector/main.cpp must pass it "
+    GTEST_SKIP() << "bgpscribe dump does not take --format yet (tools/main.cpp must pass it "
                     "to parse_dump_format): "
                  << probe.err;
   }

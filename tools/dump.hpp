@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "collector/tools/bgpdump_format.hpp"
+#include "tools/bgpdump_format.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 enum class DumpFormat { Bgpdump, Json, RisLive };
 
@@ -42,4 +42,4 @@ struct DumpStats {
 // I/O failure).
 int run_dump(const DumpOptions& options, DumpStats* stats = nullptr);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -1,10 +1,10 @@
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 
 #include <pqxx/pqxx>
 
 #include <string>
 
-namespace bgpscribe::exporters::postgres {
+namespace bgpscribe::schema {
 
 namespace detail {
 // Defined in the file that embed_migrations.cmake generates from schema/sql at build time.
@@ -149,4 +149,4 @@ MigrateResult migrate(const std::string& dsn) {
   return with_connection(dsn, [](pqxx::connection_base& c) { return migrate(c); });
 }
 
-}  // namespace bgpscribe::exporters::postgres
+}  // namespace bgpscribe::schema

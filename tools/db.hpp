@@ -16,7 +16,7 @@ namespace CLI {
 class App;
 }
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 // The words after `db` on the command line; run_db parses them itself so that every usage
 // error exits with 2 and `bgpscribe db --help` lists its own subcommands.
@@ -31,4 +31,4 @@ void add_db(CLI::App& app, DbArgs& args);
 // connection, a schema too old or too new, a failed query or migration), 2 a usage error.
 int run_db(const DbArgs& args, std::FILE* out = stdout, std::FILE* err = stderr);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -22,7 +22,7 @@
 
 #include "codec/bgp/ip.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 class ScaleMap {
  public:
@@ -62,4 +62,4 @@ class ScaleMap {
   bool frozen_ = false;
 };
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -1,8 +1,8 @@
-#include "collector/tools/text.hpp"
+#include "tools/text.hpp"
 
 #include <cstring>
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, char* out) {
   std::size_t n = 0;
@@ -66,4 +66,4 @@ std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, char* out) 
   return n;
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

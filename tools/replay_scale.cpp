@@ -1,9 +1,9 @@
-#include "collector/tools/replay_scale.hpp"
+#include "tools/replay_scale.hpp"
 
 #include <algorithm>
 #include <cassert>
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 
@@ -227,4 +227,4 @@ std::optional<bgp::Prefix> ScaleMap::copy(const bgp::Prefix& prefix, std::uint32
   return out;
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -1,4 +1,4 @@
-#include "collector/tools/json_format.hpp"
+#include "tools/json_format.hpp"
 
 #include <bitset>
 
@@ -13,9 +13,9 @@
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/tools/text.hpp"
+#include "tools/text.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
@@ -1164,4 +1164,4 @@ Status RisLiveFormatter::rib_entries(const mrt::Record& record, std::string& out
   return {};
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

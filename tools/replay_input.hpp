@@ -22,9 +22,9 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/ip.hpp"
-#include "collector/tools/replay_scale.hpp"
+#include "tools/replay_scale.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 // One prefix of an MRT peer (host bits cleared).
 struct ReplayRoute {
@@ -151,4 +151,4 @@ void append_attribute(std::vector<std::uint8_t>& out, std::uint8_t flags, std::u
 void canonical_attributes(const codec::bgp::PathAttributes& attributes, bool four_octet,
                           std::vector<std::uint8_t>& out);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

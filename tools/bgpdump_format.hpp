@@ -26,9 +26,9 @@
 #include "codec/mrt/check.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/tools/text.hpp"
+#include "tools/text.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 struct BgpdumpOptions {
   bool human_time = false;          // -M
@@ -122,4 +122,4 @@ class BgpdumpFormatter {
   Text tail_;  // the shared attribute columns of a block's announcements
 };
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

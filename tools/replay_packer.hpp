@@ -23,9 +23,9 @@
 #include "codec/bgp/ip.hpp"
 #include "codec/bgp/nlri.hpp"
 #include "codec/wire/writer.hpp"
-#include "collector/tools/replay_input.hpp"
+#include "tools/replay_input.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 // What the session agreed on, as the packer needs it.
 struct PackContext {
@@ -109,4 +109,4 @@ void prepend_as_path(std::span<const std::uint8_t> as_path, std::uint32_t asn,
 void session_attributes(const AttributeSet& set, const PackContext& ctx,
                         std::vector<std::uint8_t>& before, std::vector<std::uint8_t>& after);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -28,18 +28,30 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/speaker.hpp"
-#include "collector/tools/replay.hpp"
-#include "collector/tools/replay_packer.hpp"
-#include "collector/tools/replay_scale.hpp"
+#include "speaker/fsm.hpp"
+#include "speaker/peer.hpp"
+#include "speaker/peer_config.hpp"
+#include "speaker/process.hpp"
+#include "speaker/update.hpp"
+#include "tools/replay.hpp"
+#include "tools/replay_packer.hpp"
+#include "tools/replay_scale.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 namespace {
 
 namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using speaker::Direction;
+using speaker::DynamicPeers;
+using speaker::Peer;
+using speaker::PeerConfig;
+using speaker::Process;
+using speaker::RawMessage;
+using speaker::State;
+using speaker::Update;
 
 bgp::Prefix pfx(const char* text) {
   return *bgp::Prefix::parse(text);
@@ -1170,4 +1182,4 @@ TEST(ReplayBench, SinkForTheCommand) {
 }
 
 }  // namespace
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -1,4 +1,4 @@
-#include "collector/tools/dump.hpp"
+#include "tools/dump.hpp"
 
 #include <unistd.h>
 
@@ -16,9 +16,9 @@
 
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
-#include "collector/tools/json_format.hpp"
+#include "tools/json_format.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace mrt = codec::mrt;
 
@@ -472,4 +472,4 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
   return stats.errors > 0 ? 1 : 0;
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

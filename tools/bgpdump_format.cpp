@@ -1,4 +1,4 @@
-#include "collector/tools/bgpdump_format.hpp"
+#include "tools/bgpdump_format.hpp"
 
 #include <algorithm>
 
@@ -6,9 +6,9 @@
 #include "codec/bgp/message_types.hpp"
 #include "codec/bgp/text.hpp"
 #include "codec/mrt/bgp4mp.hpp"
-#include "collector/tools/text.hpp"
+#include "tools/text.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
@@ -1083,4 +1083,4 @@ Status BgpdumpFormatter::legacy_bgp(const mrt::Record& record, Text& out) {
   return {};
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -7,17 +7,17 @@
 #include <vector>
 
 #include "collector/core/run.hpp"
-#include "collector/tools/db.hpp"
-#include "collector/tools/dump.hpp"
-#include "collector/tools/replay.hpp"
 #include "exporters/mrt/exporter.hpp"
 #include "exporters/null/null_exporter.hpp"
 #include "exporters/postgres/exporter.hpp"
+#include "tools/db.hpp"
+#include "tools/dump.hpp"
+#include "tools/replay.hpp"
 
 namespace {
 
-using bgpscribe::collector::tools::DumpFormat;
-using bgpscribe::collector::tools::DumpOptions;
+using bgpscribe::tools::DumpFormat;
+using bgpscribe::tools::DumpOptions;
 
 void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool& json,
               std::string& time_type, std::string& format) {
@@ -44,7 +44,7 @@ void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool&
   dump->add_option("FILE", opt.files, "MRT files")->required();
 }
 
-void add_replay(CLI::App& app, bgpscribe::collector::tools::ReplayOptions& opt) {
+void add_replay(CLI::App& app, bgpscribe::tools::ReplayOptions& opt) {
   auto* replay = app.add_subcommand(
       "replay", "Replay MRT RIB dumps and update files into BGP sessions (docs/replay.md)");
   replay->add_option("--to", opt.to, "collector address")->capture_default_str();
@@ -115,12 +115,12 @@ int main(int argc, char** argv) {
   std::string time_type = "dump";
   std::string format;
   add_dump(app, dump_options, human, machine, json, time_type, format);
-  bgpscribe::collector::tools::ReplayOptions replay_options;
+  bgpscribe::tools::ReplayOptions replay_options;
   add_replay(app, replay_options);
   bgpscribe::collector::RunOptions run_options;
   add_run(app, run_options);
-  bgpscribe::collector::tools::DbArgs db_args;
-  bgpscribe::collector::tools::add_db(app, db_args);
+  bgpscribe::tools::DbArgs db_args;
+  bgpscribe::tools::add_db(app, db_args);
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("run")) {
@@ -136,17 +136,17 @@ int main(int argc, char** argv) {
     }
     dump_options.format = json ? DumpFormat::Json : DumpFormat::Bgpdump;
     if (!format.empty()) {
-      bgpscribe::collector::tools::parse_dump_format(format, dump_options.format);
+      bgpscribe::tools::parse_dump_format(format, dump_options.format);
     }
     dump_options.bgpdump.human_time = human;
     dump_options.bgpdump.change_time = time_type == "change";
-    return bgpscribe::collector::tools::run_dump(dump_options);
+    return bgpscribe::tools::run_dump(dump_options);
   }
   if (app.got_subcommand("replay")) {
-    return bgpscribe::collector::tools::run_replay(replay_options);
+    return bgpscribe::tools::run_replay(replay_options);
   }
   if (app.got_subcommand("db")) {
-    return bgpscribe::collector::tools::run_db(db_args);
+    return bgpscribe::tools::run_db(db_args);
   }
   return 2;
 }

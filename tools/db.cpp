@@ -1,4 +1,4 @@
-#include "collector/tools/db.hpp"
+#include "tools/db.hpp"
 
 #include <time.h>
 #include <CLI/CLI.hpp>
@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "codec/bgp/ip.hpp"
-#include "exporters/postgres/schema.hpp"
+#include "schema/migrations.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace {
 
-namespace pg = exporters::postgres;
 using codec::bgp::IpAddress;
 using codec::bgp::Prefix;
 
@@ -479,16 +478,17 @@ void configure_session(pqxx::connection_base& c) {
 }
 
 int run_migrate(const std::string& dsn, std::FILE* out) {
-  const pg::MigrateResult r = pg::migrate(dsn);
+  const schema::MigrateResult r = schema::migrate(dsn);
   if (r.applied.empty()) {
     std::fprintf(out, "schema version %d: up to date, nothing applied\n", r.to);
     return 0;
   }
   std::fprintf(out, "schema version %d -> %d; applied:\n", r.from, r.to);
   for (int v : r.applied) {
-    std::fprintf(out, "  %d  %.*s\n", v,
-                 static_cast<int>(pg::migrations()[static_cast<std::size_t>(v) - 1].name.size()),
-                 pg::migrations()[static_cast<std::size_t>(v) - 1].name.data());
+    std::fprintf(
+        out, "  %d  %.*s\n", v,
+        static_cast<int>(schema::migrations()[static_cast<std::size_t>(v) - 1].name.size()),
+        schema::migrations()[static_cast<std::size_t>(v) - 1].name.data());
   }
   return 0;
 }
@@ -496,21 +496,21 @@ int run_migrate(const std::string& dsn, std::FILE* out) {
 int run_status(const std::string& dsn, std::FILE* out) {
   pqxx::connection c(dsn);
   configure_session(c);
-  const int version = pg::database_version(c);
+  const int version = schema::database_version(c);
   pqxx::read_transaction tx(c);
   const pqxx::row where = tx.exec1(
       "SELECT current_database(), coalesce(inet_server_addr()::text, "
       "current_setting('unix_socket_directories')), current_setting('server_version')");
   std::fprintf(out, "database:        %s on %s (PostgreSQL %s)\n", where[0].c_str(),
                where[1].c_str(), where[2].c_str());
-  std::fprintf(out, "schema version:  %d (this bgpscribe: %d)", version, pg::latest_version());
+  std::fprintf(out, "schema version:  %d (this bgpscribe: %d)", version, schema::latest_version());
   if (version == 0) {
     std::fprintf(out, " - no archive here: run `bgpscribe db migrate`\n");
     return 0;
   }
-  if (version < pg::latest_version()) {
+  if (version < schema::latest_version()) {
     std::fprintf(out, " - run `bgpscribe db migrate` to upgrade\n");
-  } else if (version > pg::latest_version()) {
+  } else if (version > schema::latest_version()) {
     std::fprintf(out, " - written by a newer bgpscribe\n");
   } else {
     std::fprintf(out, "\n");
@@ -571,12 +571,12 @@ int run_query(const std::string& dsn, const QueryOptions& q, bool csv, std::FILE
   Sql sql = build_query(q);  // usage errors before any connection
   pqxx::connection c(dsn);
   configure_session(c);
-  const int version = pg::database_version(c);
-  if (version < pg::latest_version()) {
+  const int version = schema::database_version(c);
+  if (version < schema::latest_version()) {
     std::fprintf(err,
                  "bgpscribe db query: the database is at schema version %d and the queries "
                  "need version %d: run `bgpscribe db migrate`\n",
-                 version, pg::latest_version());
+                 version, schema::latest_version());
     return 1;
   }
   pqxx::read_transaction tx(c);
@@ -684,7 +684,7 @@ int run_db(const DbArgs& args, std::FILE* out, std::FILE* err) {
   } catch (const UsageError& e) {
     std::fprintf(err, "bgpscribe db query %s\n", e.what());
     return 2;
-  } catch (const pg::SchemaError& e) {
+  } catch (const schema::SchemaError& e) {
     std::fprintf(err, "bgpscribe db %s: %s\n", command, e.what());
     return 1;
   } catch (const pqxx::broken_connection& e) {
@@ -700,4 +700,4 @@ int run_db(const DbArgs& args, std::FILE* out, std::FILE* err) {
   }
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

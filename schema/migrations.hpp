@@ -18,7 +18,7 @@ namespace pqxx {
 class connection_base;
 }
 
-namespace bgpscribe::exporters::postgres {
+namespace bgpscribe::schema {
 
 struct Migration {
   int version;            // N of schema/sql/NNNN_name.sql; 1, 2, 3, ... without gaps
@@ -65,4 +65,4 @@ MigrateResult migrate(pqxx::connection_base& connection, int target_version);
 int database_version(const std::string& dsn);
 int database_version(pqxx::connection_base& connection);
 
-}  // namespace bgpscribe::exporters::postgres
+}  // namespace bgpscribe::schema

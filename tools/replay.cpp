@@ -1,4 +1,4 @@
-#include "collector/tools/replay.hpp"
+#include "tools/replay.hpp"
 
 #include <utility>  // before Asio (DESIGN.md: Boost 1.74 with g++ 12)
 
@@ -17,15 +17,24 @@
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
-#include "collector/speaker.hpp"
-#include "collector/tools/replay_packer.hpp"
+#include "speaker/fsm.hpp"
+#include "speaker/peer.hpp"
+#include "speaker/peer_config.hpp"
+#include "speaker/process.hpp"
+#include "tools/replay_packer.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using speaker::Direction;
+using speaker::NotificationInfo;
+using speaker::Peer;
+using speaker::PeerConfig;
+using speaker::Process;
+using speaker::State;
 
 namespace {
 
@@ -911,4 +920,4 @@ int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
   return status;
 }
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools

@@ -1,4 +1,4 @@
-# Generates the C++ file that embeds schema/sql's migrations into bgpscribe (schema.cmake runs
+# Generates the C++ file that embeds schema/sql's migrations into bgpscribe (schema/CMakeLists.txt runs
 # it at build time, again whenever a migration file changes or appears).
 #
 #   cmake -DSQL_DIR=<schema/sql> -DOUTPUT=<file.cpp> -P embed_migrations.cmake
@@ -45,14 +45,14 @@ foreach(name IN LISTS files)
 endforeach()
 math(EXPR count "${expected} - 1")
 
-file(WRITE "${OUTPUT}.tmp" "// Generated from schema/sql by exporters/postgres/embed_migrations.cmake: do not edit.
+file(WRITE "${OUTPUT}.tmp" "// Generated from schema/sql by schema/embed_migrations.cmake: do not edit.
 #include <array>
 #include <span>
 #include <string_view>
 
-#include \"exporters/postgres/schema.hpp\"
+#include \"schema/migrations.hpp\"
 
-namespace bgpscribe::exporters::postgres::detail {
+namespace bgpscribe::schema::detail {
 namespace {
 
 ${literals}constexpr std::array<Migration, ${count}> kMigrations{
@@ -62,7 +62,7 @@ ${entries}};
 
 std::span<const Migration> embedded_migrations() { return kMigrations; }
 
-}  // namespace bgpscribe::exporters::postgres::detail
+}  // namespace bgpscribe::schema::detail
 ")
 # Only a real change touches the output, so that an unchanged set recompiles nothing.
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

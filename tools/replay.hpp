@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "collector/tools/replay_input.hpp"
+#include "tools/replay_input.hpp"
 
-namespace bgpscribe::collector::tools {
+namespace bgpscribe::tools {
 
 struct ReplayOptions {
   std::vector<std::string> files;
@@ -87,4 +87,4 @@ struct ReplayResult {
 // not fatal), 1 a session failed or the input holds no routes, 2 usage or I/O problems.
 int run_replay(const ReplayOptions& options, ReplayResult* result = nullptr);
 
-}  // namespace bgpscribe::collector::tools
+}  // namespace bgpscribe::tools
