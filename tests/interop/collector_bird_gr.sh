@@ -15,7 +15,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need bird birdc psql
-BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/collector/bgpscribe}
+BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/tools/bgpscribe}
 case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
 need "$BGPSCRIBE"
 

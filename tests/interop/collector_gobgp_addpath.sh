@@ -18,7 +18,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gobgp_lib.sh"
 need bgpdump
-BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/collector/bgpscribe}
+BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/tools/bgpscribe}
 case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
 need "$BGPSCRIBE"
 CHECK=$INTEROP_DIR/collector_mrt.py
