@@ -1,6 +1,7 @@
 # bgpscribe::exporter_postgres: batches of rows, their spool and the writer (libpq, binary COPY).
 add_library(bgpscribe_exporter_postgres STATIC
   batch.cpp
+  applier.cpp
   batch_spool.cpp
   copy.cpp
   exporter.cpp

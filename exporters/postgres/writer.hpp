@@ -1,5 +1,6 @@
 // The PostgreSQL exporter's writer thread, which applies the spooled batches (batch_spool.hpp)
-// to the database in order.
+// to the database in order: the threads, the connections and the order of the work; every
+// statement it sends is the Applier's (applier.hpp).
 //
 // Every sealed batch is written to the spool before the database sees it, whether PostgreSQL
 // is up or not, so the spool is also the queue between the exporter thread and the writer:
@@ -30,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "exporters/postgres/applier.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/batch_spool.hpp"
 #include "exporters/postgres/pg.hpp"
@@ -124,44 +126,16 @@ class Writer {
   // reaps what completed and forgets the rest (its files stay in the spool for the retry).
   // Returns the batch of the lane that failed (0: none did).
   std::uint64_t abort_lanes();
-  // Applies one part of a batch on `lane` (its own transaction); false when it was committed
-  // already (before a crash or a lost connection).
-  bool apply_part(Lane& lane, InFlight& batch, std::uint32_t part);
-  // writer_progress.last_batch of this stream's parts 0 to parts - 1 (0 when not yet there).
-  std::vector<std::uint64_t> progress(std::uint32_t parts);
-  // Starts the transaction of parts first..last of batch `sequence` with their progress rows
-  // locked; false (rolled back) when they already hold it.
-  bool begin(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
-             std::uint64_t sequence);
-  void commit(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
-              std::uint64_t sequence);
-  void insert_attrs(const Batch& batch);
-  static void insert_events(PgConnection& db, const Batch& batch,
-                            const std::vector<std::int32_t>& ids);
-  // The restart, session downs and checkpoint of a whole batch, on db().
-  void apply_session_ends(const Batch& batch, const std::vector<std::int32_t>& ids);
-  std::vector<std::int32_t> peer_ids(const Batch& batch);
-  // Whether the log partitions for [first_us, last_us] are known to exist; ensure_partitions
-  // creates them otherwise.
-  [[nodiscard]] bool partitions_covered(std::int64_t first_us, std::int64_t last_us) const;
-  void ensure_partitions(std::int64_t first_us, std::int64_t last_us);
   void set_error(const std::string& e);
   void wait(double seconds);
-  void apply_retention();
-  // RIB rows of a batch (or of a part): a direct COPY when every row is new, else staging and
-  // upserts.
-  static void apply_rib(Lane& lane, std::span<std::uint8_t> rib);
 
   WriterOptions options_;
   BatchSpool& spool_;
+  Applier applier_;
   std::unique_ptr<Lane> control_;
   // Part lanes: options_.connections of them, none with one connection (every batch is then
   // applied whole on control_).
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::int32_t collector_id_ = 0;
-  // Partitions known to exist: [covered_from_us_, covered_to_us_).
-  std::int64_t covered_from_us_ = 0;
-  std::int64_t covered_to_us_ = 0;
   WriterStats stats_;
   std::thread thread_;
   mutable std::mutex mutex_;
@@ -172,7 +146,6 @@ class Writer {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_{};
   std::string last_error_;
-  std::chrono::steady_clock::time_point retention_due_{};
   // The pipeline (guarded by mutex_; cv_ wakes the lanes and the writer alike).
   // At most this many batches dispatched and not yet complete: enough that a free lane always
   // finds a next part, few enough to bound the memory of split rows.

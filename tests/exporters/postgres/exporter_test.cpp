@@ -19,6 +19,7 @@
 
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/update.hpp"
+#include "exporters/postgres/applier.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/copy.hpp"
 #include "exporters/postgres/exporter.hpp"
@@ -593,6 +594,59 @@ TEST(PostgresExporter, AnIdleWriterGetsABatchBeforeItIsFull) {
   e.stop();  // seals and applies the rest
   EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"), std::to_string(routes));
   fs::remove_all(dir);
+}
+
+// ---- Applier (the SQL, no threads)
+// ---------------------------------------------------------------------------------------
+
+TEST(Applier, EachPartAndEachWholeBatchCommitsOnceAndIsFoundDoneTheSecondTime) {
+  BGPSCRIBE_REQUIRE_PG();
+  tests::TestDatabase db("applier_once");
+  schema::migrate(db.dsn());
+  ApplyConnection c;
+  c.db.connect(db.dsn(), 5);
+  Applier::prepare(c.db);
+  Applier applier("test", 7, 0);
+  applier.start(c.db);
+
+  // Batch 1 in two parts, as the writer's lanes apply it, but here one after the other.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"})));
+  Batch first = b.seal(1);
+  first.parts = 2;
+  EXPECT_EQ(applier.progress(c.db, 2), (std::vector<std::uint64_t>{0, 0}));
+  applier.ensure_partitions(c.db, first.first_us, first.last_us);
+  EXPECT_TRUE(applier.partitions_covered(first.first_us, first.last_us));
+  const std::vector<std::int32_t> ids = applier.upsert_peers(c.db, first);
+  ASSERT_EQ(ids.size(), 1U);
+  applier.upsert_attrs(c.db, first);
+  auto updates = split_rows(first.updates, 1, ids, 3, 2, first.split);
+  auto rib = split_rows(first.rib, 0, ids, 1, 2, first.split);
+  for (std::uint32_t part = 0; part < 2; ++part) {
+    EXPECT_TRUE(applier.apply_part(c, first, ids, part, updates[part], rib[part])) << part;
+    EXPECT_FALSE(applier.apply_part(c, first, ids, part, updates[part], rib[part])) << part;
+  }
+  EXPECT_EQ(applier.progress(c.db, 2), (std::vector<std::uint64_t>{1, 1}));
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"), "4");
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.rib"), "4");
+
+  // Batch 2 whole (a session down reads the RIB as every earlier row left it).
+  b.add(message(kT0 + 1'000'000, p, update({}, {"10.0.0.0/8"})));
+  Batch second = b.seal(2);
+  second.parts = 2;
+  Batch again = second;
+  const std::vector<std::int32_t> ids2 = applier.upsert_peers(c.db, second);
+  EXPECT_EQ(ids2, ids);
+  EXPECT_TRUE(applier.apply_whole(c, second, 2, ids2));
+  EXPECT_FALSE(applier.apply_whole(c, again, 2, ids2));
+  EXPECT_EQ(applier.progress(c.db, 2), (std::vector<std::uint64_t>{2, 2}));
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"), "5");
+  EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.rib"), "3");
+  EXPECT_EQ(query_one(db.dsn(),
+                      "SELECT string_agg(part || ':' || stream || ':' || last_batch, ' ' ORDER BY "
+                      "part) FROM bgp.writer_progress"),
+            "0:7:2 1:7:2");
 }
 
 // ---- Writer
