@@ -39,6 +39,7 @@ Peer::Peer(Process& process, PeerConfig config, bool dynamic)
       config_(std::move(config)),
       dynamic_(dynamic),
       sent_open_(make_open(config_)),
+      max_prefix_(config_.max_prefix),
       gr_timer_(process.io()),
       self_(std::make_shared<Peer*>(this)) {}
 
@@ -358,7 +359,7 @@ void Peer::session_established(Session& s) {
       other->dispatch(fsm::Event{fsm::EventType::ManualStop}, "another connection is established");
     }
   }
-  routes_.clear();
+  max_prefix_.clear();
   graceful_restart_established(s);
   if (on_established_) {
     on_established_(*this);
@@ -371,7 +372,7 @@ void Peer::session_established(Session& s) {
 }
 
 void Peer::session_down(Session& s) {
-  routes_.clear();
+  max_prefix_.clear();
   graceful_restart_begin(s);
 }
 
@@ -467,8 +468,25 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
                  describe_error(update_.diagnostics().strongest)};
     on_error_(*this, pe);
   }
-  if (config_.max_prefix != 0) {
-    account_routes(s, update_);
+  if (max_prefix_.enabled()) {
+    const MaxPrefixDecision d = max_prefix_.account(update_);
+    if (d.action == MaxPrefixDecision::Action::TearDown) {
+      if (on_error_) {
+        PeerError pe;
+        pe.error = codec::Error{codec::ErrorKind::TooLarge,
+                                d.notification.code,
+                                d.notification.subcode,
+                                codec::Reaction::SessionReset,
+                                0,
+                                "maximum number of prefixes reached"};
+        pe.message =
+            "maximum number of prefixes reached (" + std::to_string(max_prefix_.limit()) + ")";
+        on_error_(*this, pe);
+      }
+      fsm::Event e{fsm::EventType::CeaseRequested};
+      e.notification = d.notification;
+      s.dispatch(e, "maximum number of prefixes reached");
+    }
     if (s.state() != State::Established) {
       return;
     }
@@ -483,78 +501,6 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
       on_end_of_rib_(*this, f);
     }
     graceful_restart_end_of_rib(f);
-  }
-}
-
-std::size_t Peer::RouteKeyHash::operator()(const RouteKey& k) const {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
-  for (auto b : k.bytes) {
-    mix(b);
-  }
-  mix(k.path_id);
-  mix(k.length);
-  mix(static_cast<std::uint64_t>(k.afi) << 8 | k.safi);
-  return h;
-}
-
-void Peer::account_routes(Session& s, const codec::bgp::Update& u) {
-  auto key = [](codec::bgp::AfiSafi f, const codec::bgp::Nlri& n) {
-    RouteKey k;
-    const auto p = n.prefix();
-    k.bytes = p.address.bytes;
-    k.length = p.length;
-    k.path_id = n.path_id;
-    k.afi = static_cast<std::uint8_t>(f.afi);
-    k.safi = static_cast<std::uint8_t>(f.safi);
-    return k;
-  };
-  const bool withdraw_all = u.reaction() == codec::Reaction::TreatAsWithdraw;
-  for (const auto& n : u.withdrawn) {
-    routes_.erase(key(codec::bgp::kIpv4Unicast, n));
-  }
-  for (const auto& n : u.attributes.mp_unreach.withdrawn) {
-    routes_.erase(key(u.attributes.mp_unreach.family, n));
-  }
-  codec::bgp::AfiSafi last{};
-  bool added = false;
-  for (const auto& n : u.nlri) {
-    if (withdraw_all) {
-      routes_.erase(key(codec::bgp::kIpv4Unicast, n));
-    } else {
-      added |= routes_.insert(key(codec::bgp::kIpv4Unicast, n)).second;
-      last = codec::bgp::kIpv4Unicast;
-    }
-  }
-  const auto& reach = u.attributes.mp_reach.nlri;
-  for (const auto& n : reach) {
-    if (withdraw_all) {
-      routes_.erase(key(reach.family(), n));
-    } else {
-      added |= routes_.insert(key(reach.family(), n)).second;
-      last = reach.family();
-    }
-  }
-  if (added && routes_.size() > config_.max_prefix) {
-    // RFC 4486 section 4: Cease / Maximum Number of Prefixes Reached, with AFI, SAFI and limit.
-    const auto data = codec::bgp::max_prefixes_data(last, config_.max_prefix);
-    fsm::Event e{fsm::EventType::CeaseRequested};
-    e.notification = codec::bgp::Notification{codec::bgp::error_code::kCease,
-                                              codec::bgp::cease_subcode::kMaxPrefixesReached,
-                                              std::vector<std::uint8_t>(data.begin(), data.end())};
-    if (on_error_) {
-      PeerError pe;
-      pe.error = codec::Error{codec::ErrorKind::TooLarge,
-                              codec::bgp::error_code::kCease,
-                              codec::bgp::cease_subcode::kMaxPrefixesReached,
-                              codec::Reaction::SessionReset,
-                              0,
-                              "maximum number of prefixes reached"};
-      pe.message =
-          "maximum number of prefixes reached (" + std::to_string(config_.max_prefix) + ")";
-      on_error_(*this, pe);
-    }
-    s.dispatch(e, "maximum number of prefixes reached");
   }
 }
 

@@ -21,7 +21,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "codec/bgp/capability.hpp"
@@ -32,6 +31,7 @@
 #include "codec/wire/result.hpp"
 #include "speaker/connection.hpp"
 #include "speaker/fsm.hpp"
+#include "speaker/max_prefix.hpp"
 #include "speaker/peer_config.hpp"
 #include "speaker/update.hpp"
 
@@ -149,7 +149,7 @@ class Peer {
   // Connections currently open or being opened (at most one outbound and two inbound).
   [[nodiscard]] std::size_t connection_count() const;
   // Routes held for max-prefix accounting (only counted when max_prefix is set).
-  [[nodiscard]] std::size_t prefix_count() const { return routes_.size(); }
+  [[nodiscard]] std::size_t prefix_count() const { return max_prefix_.count(); }
   // Bytes queued on the established session and not yet written; 0 when not Established.
   [[nodiscard]] std::size_t send_queue_bytes() const;
   [[nodiscard]] std::uint64_t established_count() const { return established_count_; }
@@ -186,7 +186,6 @@ class Peer {
                      std::span<const std::uint8_t> data = {});
   void restart_outbound();
   void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
-  void account_routes(Session& s, const codec::bgp::Update& u);
   // The families a session's end keeps stale (before the state change is reported).
   [[nodiscard]] std::vector<codec::bgp::AfiSafi> graceful_restart_families(const Session& s) const;
   void graceful_restart_begin(Session& s);
@@ -213,19 +212,7 @@ class Peer {
   std::uint64_t established_count_ = 0;
   Millis open_hold_ = fsm::Config{}.open_hold;
 
-  // Max-prefix accounting: one key per held (family, prefix, path id).
-  struct RouteKey {
-    std::array<std::uint8_t, 16> bytes{};
-    std::uint32_t path_id = 0;
-    std::uint8_t length = 0;
-    std::uint8_t afi = 0;
-    std::uint8_t safi = 0;
-    friend bool operator==(const RouteKey&, const RouteKey&) = default;
-  };
-  struct RouteKeyHash {
-    std::size_t operator()(const RouteKey& k) const;
-  };
-  std::unordered_set<RouteKey, RouteKeyHash> routes_;
+  MaxPrefixCounter max_prefix_;  // counts only with config_.max_prefix set
 
   // Graceful restart helper state (RFC 4724 section 4.2).
   std::vector<codec::bgp::AfiSafi> stale_;
