@@ -148,7 +148,7 @@ APP=$T/app/build/$(sed -n 's/^add_executable(\([^ )]*\).*/\1/p' "$T/app/CMakeLis
 
 # ---- 3. run it against the installed injector ----------------------------------------------
 APP_ADDR=127.0.0.1  # the example listens on [::] (dual stack); the injector connects here
-INJ=127.0.0.2       # ... from here, the peer the example accepts
+INJ=127.0.0.41      # ... from here (an address no other test uses), the peer it accepts
 start app "$APP" $INJ 0
 port_of() { sed -n 's/^listening on port \([0-9][0-9]*\)$/\1/p' "$T/app.out" 2>/dev/null; }
 listening() { [[ -n $(port_of) ]]; }
@@ -166,7 +166,7 @@ has() { grep -qE "$1" "$T/app.out"; }
 wait_for "the session (up)" has '^up$'
 wait_for "the IPv4 route" has '^10\.1\.0\.0/16 via 4200000002 65010$'
 wait_for "the IPv6 route" has '^2001:db8::/32 via 4200000002$'
-wait_for "the injector's Cease" has '^received Cease/.*\(6/2\)'
+wait_for "the injector's Cease (6/2)" has '^received .*\(6/2\)'
 RC=0
 wait "${PIDS[inj]}" || RC=$?
 unset "PIDS[inj]"
