@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "codec/bgp/attribute_types.hpp"
+#include "codec/bgp/text.hpp"
 
 namespace bgpscribe::speaker {
 

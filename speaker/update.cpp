@@ -5,6 +5,7 @@
 
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/notification_codes.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/wire/writer.hpp"
 
 namespace bgpscribe::speaker {

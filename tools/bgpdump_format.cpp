@@ -47,43 +47,17 @@ const char* describe_origin(int origin) {
                                         : bgp::Origin::Incomplete);
 }
 
-char segment_open(std::uint8_t type) {
-  switch (type) {
-    case 1:
-      return '{';
-    case 3:
-      return '(';
-    case 4:
-      return '[';
-    default:
-      return ' ';
-  }
-}
-
-char segment_close(std::uint8_t type) {
-  switch (type) {
-    case 1:
-      return '}';
-    case 3:
-      return ')';
-    case 4:
-      return ']';
-    default:
-      return ' ';
-  }
-}
-
-// bgpdump's AS path text: sequences space separated, {sets} with commas, (confed sequences),
-// [confed sets]; "! Error !" for a bad segment type or overrun; "..." past 8000 characters.
-// Returns bgpdump's count (sequences count their members, sets 1, confederations included).
+// bgpdump's AS path text: the codec's spelling of each segment ("1 2 {3,4} (5 6) [7,8]", which
+// bgpdump shares), walked the way bgpdump walks it (its documented exceptions): "! Error !" for
+// a bad segment type or overrun, "..." past 8000 characters, and no space after an empty
+// segment. Returns bgpdump's count (sequences count their members, sets 1, confederations
+// included).
 int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, Text& out) {
   out.clear();
   int count = 0;
   bool space = false;
-  std::uint8_t type = 2;
+  char close = '\0';  // of the segment before
   std::size_t pos = 0;
-  bool any = false;
-  std::uint8_t last_type = 2;
   while (pos < data.size()) {
     const std::uint8_t seg_type = data[pos];
     if (seg_type < 1 || seg_type > 4 || data.size() - pos < 2) {
@@ -97,20 +71,22 @@ int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, Text
       out.put("! Error !");
       return 0;
     }
-    if (type != 2) {
-      out.put(segment_close(type));
+    const bgp::AsSegmentMarks marks =
+        bgp::as_segment_marks(static_cast<bgp::AsSegmentType>(seg_type));
+    if (close != '\0') {
+      out.put(close);
     }
     if (space) {
       out.put(' ');
     }
-    if (seg_type != 2) {
-      out.put(segment_open(seg_type));
+    if (marks.open != '\0') {
+      out.put(marks.open);
     }
     space = false;
     count += (seg_type == 2 || seg_type == 3) ? static_cast<int>(seg_len) : 1;
     for (std::size_t i = 0; i < seg_len; ++i) {
       if (space) {
-        out.put(seg_type == 1 || seg_type == 4 ? ',' : ' ');
+        out.put(marks.separator);
       } else {
         space = true;
       }
@@ -121,13 +97,11 @@ int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, Text
         return count;
       }
     }
-    type = seg_type;
-    last_type = seg_type;
-    any = true;
+    close = marks.close;
     pos += 2 + seg_len * asn_len;
   }
-  if (any && last_type != 2) {
-    out.put(segment_close(last_type));
+  if (close != '\0') {
+    out.put(close);
   }
   return count;
 }
@@ -175,6 +149,8 @@ std::vector<std::uint8_t> merge_paths(std::span<const std::uint8_t> path, int pa
   return merged;
 }
 
+// The codec's community text, except that bgpdump names three well-known communities its own
+// way (a documented exception: JSON and the SQL archive write "65535:65281").
 void append_communities(Text& out, std::span<const std::uint8_t> list) {
   // bgpdump builds " a:b c:d" and prints it from the second character.
   bool first = true;
@@ -195,9 +171,7 @@ void append_communities(Text& out, std::span<const std::uint8_t> list) {
         out.put("local-AS");
         break;
       default:
-        out.u64(c >> 16);
-        out.put(':');
-        out.u64(c & 0xFFFF);
+        out.format(bgp::kCommunityTextMax, [c](char* p) { return bgp::format_community(c, p); });
         break;
     }
   }
@@ -210,11 +184,9 @@ void append_large_communities(Text& out, std::span<const std::uint8_t> list) {
       out.put(' ');
     }
     first = false;
-    out.u64(wire::load_u32(list, i));
-    out.put(':');
-    out.u64(wire::load_u32(list, i + 4));
-    out.put(':');
-    out.u64(wire::load_u32(list, i + 8));
+    const auto octets = list.subspan(i, 12);
+    out.format(bgp::kLargeCommunityTextMax,
+               [octets](char* p) { return bgp::format_large_community(octets, p); });
   }
 }
 

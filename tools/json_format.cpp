@@ -1,6 +1,8 @@
 #include "tools/json_format.hpp"
 
+#include <algorithm>
 #include <bitset>
+#include <cctype>
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/capability.hpp"
@@ -151,7 +153,7 @@ void member_ipv4(std::string& out, const char* name, std::uint32_t v) {
 void member_hex(std::string& out, const char* name, std::span<const std::uint8_t> v) {
   key(out, name);
   out.push_back('"');
-  append_hex(out, v);
+  bgp::append_hex(out, v);
   out += "\",";
 }
 
@@ -199,13 +201,6 @@ void append_timestamp(std::string& out, const mrt::Header& h) {
   out.push_back('.');
   append_padded(out, h.microseconds % 1000000, 6);
   out.push_back(',');
-}
-
-// RFC 4360 / RFC 5668 common forms as text, everything else as hex (codec/bgp/text.hpp).
-void append_extended_community(std::string& out, std::span<const std::uint8_t> c) {
-  out.push_back('"');
-  bgp::append_extended_community(out, c);
-  out.push_back('"');
 }
 
 const char* state_name(std::uint16_t s) {
@@ -280,14 +275,11 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
     key(out, "communities");
     out.push_back('[');
     for (std::size_t i = 0; i + 4 <= a.communities.size(); i += 4) {
-      const std::uint32_t c = wire::load_u32(a.communities, i);
       if (i != 0) {
         out.push_back(',');
       }
       out.push_back('"');
-      append_u64(out, c >> 16);
-      out.push_back(':');
-      append_u64(out, c & 0xFFFF);
+      bgp::append_community(out, wire::load_u32(a.communities, i));
       out.push_back('"');
     }
     out += "],";
@@ -299,7 +291,9 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
       if (i != 0) {
         out.push_back(',');
       }
-      append_extended_community(out, a.extended_communities.subspan(i, 8));
+      out.push_back('"');
+      bgp::append_extended_community(out, a.extended_communities.subspan(i, 8));
+      out.push_back('"');
     }
     out += "],";
   }
@@ -311,11 +305,7 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
         out.push_back(',');
       }
       out.push_back('"');
-      append_u64(out, wire::load_u32(a.large_communities, i));
-      out.push_back(':');
-      append_u64(out, wire::load_u32(a.large_communities, i + 4));
-      out.push_back(':');
-      append_u64(out, wire::load_u32(a.large_communities, i + 8));
+      bgp::append_large_community(out, a.large_communities.subspan(i, 12));
       out.push_back('"');
     }
     out += "],";
@@ -887,7 +877,12 @@ void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& 
   }
   end_array(out);
   if (a.has(T::Origin)) {
-    member_str(out, "origin", bgp::origin_name_lower(a.origin));
+    // RIS Live writes the origin in lowercase: "igp".
+    std::string origin = bgp::origin_name(a.origin);
+    std::transform(origin.begin(), origin.end(), origin.begin(), [](char c) {
+      return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
+    member_str(out, "origin", origin);
   }
   if (a.has(T::MultiExitDisc)) {
     member_u64(out, "med", a.med);
@@ -1058,15 +1053,8 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
             asn = as4->asn;
           }
           if (const auto* mp = std::get_if<bgp::MultiprotocolCapability>(&c.value)) {
-            const char* afi = bgp::to_string(mp->family.afi);
-            const char* safi = bgp::to_string(mp->family.safi);
-            families.push_back('"');
-            families +=
-                afi != nullptr ? afi : std::to_string(static_cast<unsigned>(mp->family.afi));
-            families.push_back('/');
-            families +=
-                safi != nullptr ? safi : std::to_string(static_cast<unsigned>(mp->family.safi));
-            families += "\",";
+            append_json_string(families, bgp::family_text(mp->family));
+            families.push_back(',');
           }
           const auto code = static_cast<std::uint8_t>(c.code);
           if (shown[code]) {
@@ -1076,8 +1064,7 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
           out.push_back('"');
           append_u64(out, code);
           out += "\":{";
-          const char* name = bgp::to_string(c.code);
-          member_str(out, "name", name != nullptr ? name : "unknown");
+          member_str(out, "name", bgp::capability_name(c.code));
           if (code == 1) {
             out += "\"families\":[";
             families_at = out.size();

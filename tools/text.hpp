@@ -1,6 +1,7 @@
 // Fast text building for tool output: append numbers, addresses and times to a std::string
 // without printf. Used per route by `dump`, so it avoids locale, allocation and formatting
-// parsers.
+// parsers. Protocol values (communities, hex, names) are spelled by codec/bgp/text.hpp; this
+// file only places them.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "codec/bgp/ip.hpp"
+#include "codec/bgp/text.hpp"
 
 namespace bgpscribe::tools {
 
@@ -85,14 +87,6 @@ inline void append_bgpdump_time(std::string& out, std::int64_t seconds) {
   append_padded(out, static_cast<std::uint64_t>(tm.tm_sec), 2);
 }
 
-inline void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (auto b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xF]);
-  }
-}
-
 // The output buffer of the per-route hot path: writes go straight into storage that grows
 // geometrically (never per character) and is reused after clear(), so formatting a line costs
 // no allocation and no per-append bookkeeping of std::string.
@@ -136,14 +130,14 @@ class Text {
     len_ += format_ipv6_bgpdump(bytes, data_.get() + len_);
   }
   void hex(std::span<const std::uint8_t> bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    room(bytes.size() * 2);
-    char* p = data_.get() + len_;
-    for (auto b : bytes) {
-      *p++ = kDigits[b >> 4];
-      *p++ = kDigits[b & 0xF];
-    }
-    len_ += bytes.size() * 2;
+    format(bytes.size() * 2, [bytes](char* p) { return codec::bgp::format_hex(bytes, p); });
+  }
+  // Appends what `f(char* out)` writes and counts, at most `max` characters: the codec's
+  // format_* functions of protocol values (codec/bgp/text.hpp).
+  template <class F>
+  void format(std::size_t max, F&& f) {
+    room(max);
+    len_ += f(data_.get() + len_);
   }
 
  private:

@@ -49,7 +49,6 @@ constexpr bool is_plain_prefix_family(AfiSafi f) {
          (f.safi == Safi::Unicast || f.safi == Safi::Multicast);
 }
 
-const char* to_string(Afi afi);    // "ipv4", "ipv6", ... or nullptr when unknown
-const char* to_string(Safi safi);  // "unicast", "multicast", ... or nullptr when unknown
+// Names and the family text ("ipv4/unicast"): codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

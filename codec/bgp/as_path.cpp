@@ -181,43 +181,4 @@ void encode_as_path(wire::Writer& w, const AsPath& path, std::uint8_t as_size) {
   }
 }
 
-std::string to_string(const AsPath& path) {
-  std::string out;
-  for (const auto& seg : path) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    const char* open = "";
-    const char* close = "";
-    char sep = ' ';
-    switch (seg.type) {
-      case AsSegmentType::AsSet:
-        open = "{";
-        close = "}";
-        sep = ',';
-        break;
-      case AsSegmentType::AsConfedSequence:
-        open = "(";
-        close = ")";
-        break;
-      case AsSegmentType::AsConfedSet:
-        open = "[";
-        close = "]";
-        sep = ',';
-        break;
-      case AsSegmentType::AsSequence:
-        break;
-    }
-    out += open;
-    for (std::size_t i = 0; i < seg.asns.size(); ++i) {
-      if (i != 0) {
-        out += sep;
-      }
-      out += std::to_string(seg.asns[i]);
-    }
-    out += close;
-  }
-  return out;
-}
-
 }  // namespace bgpscribe::codec::bgp

@@ -95,8 +95,6 @@ std::uint32_t origin_as(const AsPath& path);
 // Encodes segments with 2- or 4-octet ASNs; segments longer than 255 are split.
 void encode_as_path(wire::Writer& w, const AsPath& path, std::uint8_t as_size);
 
-// "1 2 {3,4} (5 6) [7,8]": sequences space-separated, sets in braces, confederation sequences
-// in parentheses, confederation sets in brackets.
-std::string to_string(const AsPath& path);
+// The path as text: codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

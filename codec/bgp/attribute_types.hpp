@@ -51,6 +51,6 @@ enum class AsSegmentType : std::uint8_t {
 
 inline constexpr std::uint32_t kAsTrans = 23456;
 
-const char* to_string(AttributeType type);  // "ORIGIN", ... or nullptr when unknown
+// Names of attribute types and origins: codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

@@ -28,6 +28,6 @@ enum class CapabilityCode : std::uint8_t {
   CiscoMultisession = 131,
 };
 
-const char* to_string(CapabilityCode code);  // or nullptr when unknown
+// Names and capability text: codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

@@ -20,6 +20,6 @@ inline constexpr std::size_t kMarkerSize = 16;
 inline constexpr std::size_t kMaxMessageSize = 4096;
 inline constexpr std::size_t kMaxExtendedMessageSize = 65535;  // RFC 8654
 
-const char* to_string(MessageType type);  // "OPEN", "UPDATE", ... or nullptr
+// Names: codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

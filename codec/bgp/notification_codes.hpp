@@ -69,7 +69,6 @@ namespace route_refresh_subcode {
 inline constexpr std::uint8_t kInvalidMessageLength = 1;  // RFC 7313
 }
 
-const char* error_code_name(std::uint8_t code);                           // or nullptr
-const char* error_subcode_name(std::uint8_t code, std::uint8_t subcode);  // or nullptr
+// Names and the text of a code and subcode: codec/bgp/text.hpp.
 
 }  // namespace bgpscribe::codec::bgp

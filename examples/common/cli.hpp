@@ -1,6 +1,6 @@
 // Command-line helpers shared by the example programs: strict numbers, "ADDRESS:PORT"
-// endpoints, "ADDRESS,AS[,options]" peer specifications parsed into a PeerConfig, and the
-// family names used in their output.
+// endpoints, and "ADDRESS,AS[,options]" peer specifications parsed into a PeerConfig. Protocol
+// values in their output are spelled by codec/bgp/text.hpp ("ipv4/unicast", "65000:1", ...).
 //
 // Header-only so that each example stays one translation unit. Errors are CLI11 validation
 // errors naming the option, so that a program reports them like any other bad option; nothing
@@ -130,14 +130,6 @@ inline speaker::PeerConfig parse_peer(const std::string& option, const std::stri
     }
   }
   return c;
-}
-
-// "ipv4/unicast", or the numbers of an unnamed family.
-inline std::string family_text(codec::bgp::AfiSafi f) {
-  const char* afi = codec::bgp::to_string(f.afi);
-  const char* safi = codec::bgp::to_string(f.safi);
-  return (afi != nullptr ? std::string(afi) : std::to_string(static_cast<int>(f.afi))) + "/" +
-         (safi != nullptr ? std::string(safi) : std::to_string(static_cast<int>(f.safi)));
 }
 
 // The BGP Identifier, host order, from dotted-quad text.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
 #include "examples/common/cli.hpp"
@@ -403,7 +404,7 @@ class Injector {
         continue;
       }
       if (!p.has_family(g.family())) {
-        skipped[ex::family_text(g.family())] += g.routes.size();
+        skipped[bgp::family_text(g.family())] += g.routes.size();
         continue;
       }
       if (!p.send_update(announcement(g, local_pref))) {
@@ -419,17 +420,17 @@ class Injector {
     std::string text = "announced " + std::to_string(sent) + " routes in " +
                        std::to_string(st.updates_sent - before) + " UPDATE messages";
     if (only) {
-      text += " (ROUTE-REFRESH for " + ex::family_text(*only) + ")";
+      text += " (ROUTE-REFRESH for " + bgp::family_text(*only) + ")";
     }
     if (first) {
       // RFC 4724 section 2: End-of-RIB after the initial update, per family.
       text += ", End-of-RIB for";
       for (const auto& f : families) {
         if (!p.send_end_of_rib(f)) {
-          note(p, "cannot send End-of-RIB for " + ex::family_text(f));
+          note(p, "cannot send End-of-RIB for " + bgp::family_text(f));
           return;
         }
-        text += " " + ex::family_text(f);
+        text += " " + bgp::family_text(f);
       }
     }
     note(p, text);
@@ -447,7 +448,7 @@ class Injector {
       for (const auto& f : families) {
         if (std::find(n->add_path_send.begin(), n->add_path_send.end(), f) ==
             n->add_path_send.end()) {
-          note(p, "warning: ADD-PATH not negotiated for " + ex::family_text(f) +
+          note(p, "warning: ADD-PATH not negotiated for " + bgp::family_text(f) +
                       ": path ids not sent");
         }
       }

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "codec/bgp/afi_safi.hpp"
-#include "codec/bgp/capability_codes.hpp"
+#include "codec/bgp/text.hpp"
 #include "examples/common/cli.hpp"
 #include "speaker/process.hpp"
 
@@ -27,7 +27,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bgp = bgpscribe::codec::bgp;
-using bgpscribe::examples::family_text;
+using bgpscribe::codec::bgp::family_text;
 using bgpscribe::speaker::Direction;
 using bgpscribe::speaker::Peer;
 using bgpscribe::speaker::PeerConfig;
@@ -63,12 +63,6 @@ void emit(const std::string& line) {
   std::fflush(stdout);
 }
 
-std::string hex16(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // One A line per announced route, one W line per withdrawn route.
 void print_update(Peer& p, const Update& u) {
   const std::string head = prefix_head(p);
@@ -83,7 +77,7 @@ void print_update(Peer& p, const Update& u) {
   attrs += bgp::to_string(u.as_path());
   attrs += '|';
   if (auto o = u.origin()) {
-    attrs += *o == bgp::Origin::Igp ? "IGP" : (*o == bgp::Origin::Egp ? "EGP" : "INCOMPLETE");
+    attrs += bgp::origin_name(*o);
   }
   attrs += '|';
   if (auto nh = u.next_hop()) {
@@ -100,19 +94,19 @@ void print_update(Peer& p, const Update& u) {
   attrs += '|';
   std::string sep;
   for (auto c : u.communities()) {
-    attrs += sep + std::to_string(c >> 16) + ":" + std::to_string(c & 0xffff);
+    attrs += sep + bgp::community_text(c);
     sep = " ";
   }
   attrs += '|';
   sep.clear();
   for (const auto& c : u.large_communities()) {
-    attrs += sep + std::to_string(c[0]) + ":" + std::to_string(c[1]) + ":" + std::to_string(c[2]);
+    attrs += sep + bgp::large_community_text(c);
     sep = " ";
   }
   attrs += '|';
   sep.clear();
   for (auto c : u.extended_communities()) {
-    attrs += sep + hex16(c);
+    attrs += sep + bgp::extended_community_text(c);
     sep = " ";
   }
   attrs += '|';
@@ -130,11 +124,10 @@ std::string capability_names(const bgp::Open& open) {
   std::string out;
   for (const auto& param : open.parameters) {
     for (const auto& c : param.capabilities) {
-      const char* name = bgp::to_string(c.code);
       if (!out.empty()) {
         out += ' ';
       }
-      out += name != nullptr ? name : std::to_string(static_cast<int>(c.code));
+      out += bgp::capability_name(c.code);
     }
   }
   return out;

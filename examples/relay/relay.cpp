@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/wire/writer.hpp"
 #include "examples/common/cli.hpp"
@@ -89,7 +90,7 @@ class Relay {
     // A refresh request from --to can only be answered by --from.
     to_.on_refresh([this](Peer& /*p*/, const bgp::RouteRefresh& rr) {
       if (rr.subtype == bgp::RouteRefreshSubtype::Normal && !from_.send_refresh(rr.family)) {
-        note("cannot pass on a ROUTE-REFRESH for " + ex::family_text(rr.family) + " to " +
+        note("cannot pass on a ROUTE-REFRESH for " + bgp::family_text(rr.family) + " to " +
              from_.config().label());
       }
     });

@@ -8,7 +8,7 @@
 
 #include "codec/bgp/message_types.hpp"
 #include "codec/bgp/notification.hpp"
-#include "codec/bgp/notification_codes.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/mrt/table_dump.hpp"
 #include "codec/wire/reader.hpp"
 #include "codec/wire/writer.hpp"
@@ -481,10 +481,7 @@ bool BatchBuilder::add(const Record& r) {
           e.code = n->code;
           e.subcode = n->subcode;
           e.notification_data = n->data;
-          const char* code = bgp::error_code_name(n->code);
-          const char* sub = bgp::error_subcode_name(n->code, n->subcode);
-          e.notification_text = std::string(code != nullptr ? code : "unknown code") + " / " +
-                                (sub != nullptr ? sub : "subcode " + std::to_string(n->subcode));
+          e.notification_text = bgp::notification_text(n->code, n->subcode);
           e.sent_by = r.local_notification ? "local" : "peer";
         }
       }

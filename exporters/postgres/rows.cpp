@@ -2,8 +2,6 @@
 
 #include <xxhash.h>
 
-#include <cstdio>
-
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/open.hpp"
@@ -18,24 +16,10 @@ std::int64_t attr_id_of(std::span<const std::uint8_t> canonical) {
   return static_cast<std::int64_t>(XXH3_64bits(canonical.data(), canonical.size()));
 }
 
-namespace {
-
-std::string family_name(bgp::AfiSafi f) {
-  const char* afi = bgp::to_string(f.afi);
-  const char* safi = bgp::to_string(f.safi);
-  std::string s = afi != nullptr ? afi : "afi " + std::to_string(static_cast<int>(f.afi));
-  s += ' ';
-  s += safi != nullptr ? safi : "safi " + std::to_string(static_cast<int>(f.safi));
-  return s;
-}
-
-}  // namespace
-
 std::vector<std::string> community_strings(std::span<const std::uint8_t> list) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 4 <= list.size(); i += 4) {
-    const std::uint32_t v = codec::wire::load_u32(list, i);
-    out.push_back(std::to_string(v >> 16) + ":" + std::to_string(v & 0xFFFF));
+    out.push_back(bgp::community_text(codec::wire::load_u32(list, i)));
   }
   return out;
 }
@@ -43,9 +27,7 @@ std::vector<std::string> community_strings(std::span<const std::uint8_t> list) {
 std::vector<std::string> large_community_strings(std::span<const std::uint8_t> list) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 12 <= list.size(); i += 12) {
-    out.push_back(std::to_string(codec::wire::load_u32(list, i)) + ":" +
-                  std::to_string(codec::wire::load_u32(list, i + 4)) + ":" +
-                  std::to_string(codec::wire::load_u32(list, i + 8)));
+    out.push_back(bgp::large_community_text(list.subspan(i, 12)));
   }
   return out;
 }
@@ -53,7 +35,7 @@ std::vector<std::string> large_community_strings(std::span<const std::uint8_t> l
 std::vector<std::string> extended_community_strings(std::span<const std::uint8_t> list) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 8 <= list.size(); i += 8) {
-    out.push_back(bgp::extended_community_text(list.subspan(i, 8)));  // codec/bgp/text.hpp
+    out.push_back(bgp::extended_community_text(list.subspan(i, 8)));
   }
   return out;
 }
@@ -127,14 +109,10 @@ void write_attr_row(CopyWriter& w, std::int64_t attr_id, const bgp::PathAttribut
   strings(bgp::AttributeType::LargeCommunities, large_community_strings(pa.large_communities));
   strings(bgp::AttributeType::ExtendedCommunities,
           extended_community_strings(pa.extended_communities));
-  if (pa.has(bgp::AttributeType::Aggregator)) {
-    bgp::Aggregator a = pa.aggregator;
-    if (!context.four_octet_as && a.asn == bgp::kAsTrans &&
-        pa.has(bgp::AttributeType::As4Aggregator)) {
-      a = pa.as4_aggregator;
-    }
-    w.int8(a.asn);
-    w.inet(bgp::IpAddress::v4(a.address), 32, false);
+  // AGGREGATOR: 2-octet sessions carry an AS_TRANS one's real AS in AS4_AGGREGATOR.
+  if (const auto a = bgp::effective_aggregator(pa, context.four_octet_as)) {
+    w.int8(a->asn);
+    w.inet(bgp::IpAddress::v4(a->address), 32, false);
   } else {
     w.null();
     w.null();
@@ -191,31 +169,7 @@ std::vector<std::string> capability_strings(std::span<const std::uint8_t> open_m
   }
   for (const auto& p : open->parameters) {
     for (const auto& c : p.capabilities) {
-      const char* name = bgp::to_string(c.code);
-      std::string s =
-          name != nullptr ? name : "capability " + std::to_string(static_cast<int>(c.code));
-      if (const auto* mp = c.get<bgp::MultiprotocolCapability>()) {
-        s += " " + family_name(mp->family);
-      } else if (const auto* as4 = c.get<bgp::FourOctetAsCapability>()) {
-        s += " " + std::to_string(as4->asn);
-      } else if (const auto* ap = c.get<bgp::AddPathCapability>()) {
-        for (const auto& t : ap->tuples) {
-          s += " " + family_name(t.family) +
-               (t.mode == bgp::AddPathMode::Both   ? " send/receive"
-                : t.mode == bgp::AddPathMode::Send ? " send"
-                                                   : " receive");
-        }
-      } else if (const auto* gr = c.get<bgp::GracefulRestartCapability>()) {
-        s += " " + std::to_string(gr->restart_time) + "s";
-        for (const auto& t : gr->tuples) {
-          s += " " + family_name(t.family);
-        }
-      } else if (const auto* role = c.get<bgp::RoleCapability>()) {
-        s += " " + std::to_string(static_cast<int>(role->role));
-      } else if (const auto* fqdn = c.get<bgp::FqdnCapability>()) {
-        s += " " + fqdn->hostname + (fqdn->domain.empty() ? "" : "." + fqdn->domain);
-      }
-      out.push_back(std::move(s));
+      out.push_back(bgp::capability_text(c));
     }
   }
   return out;

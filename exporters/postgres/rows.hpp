@@ -34,15 +34,15 @@ void write_attr_row(CopyWriter& w, std::int64_t attr_id, const codec::bgp::PathA
                     const codec::bgp::ParseContext& context,
                     std::span<const std::uint8_t> canonical, std::int64_t time_us);
 
-// "65000:100" for each standard community (RFC 1997), "65000:1:2" for each large one (RFC 8092),
-// and for extended communities (RFC 4360) "rt:ASN:n", "rt:a.b.c.d:n", "soo:...", else the eight
-// octets in hex.
+// The text of each community of an attribute value, as codec/bgp/text.hpp spells it (the text
+// of every output, docs/text.md): "65000:100" (RFC 1997), "65000:1:2" (large, RFC 8092),
+// "rt:65000:100", "ro:192.0.2.1:7" or "0x" and 16 hex digits (extended, RFC 4360).
 std::vector<std::string> community_strings(std::span<const std::uint8_t> list);
 std::vector<std::string> large_community_strings(std::span<const std::uint8_t> list);
 std::vector<std::string> extended_community_strings(std::span<const std::uint8_t> list);
 
-// The capabilities of an OPEN message (header included) in words, one per capability:
-// "multiprotocol ipv6 unicast", "4-octet AS 4200000000", "ADD-PATH ipv4 unicast receive", ...
+// The capabilities of an OPEN message (header included), one codec::bgp::capability_text each:
+// "multiprotocol ipv6/unicast", "4-octet-as 4200000000", "add-path ipv4/unicast receive", ...
 // Empty when the OPEN does not parse.
 std::vector<std::string> capability_strings(std::span<const std::uint8_t> open_message);
 

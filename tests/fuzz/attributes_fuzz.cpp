@@ -19,6 +19,7 @@
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attributes.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/wire/reader.hpp"
 #include "codec/wire/result.hpp"
 

@@ -30,6 +30,7 @@
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/open.hpp"
 #include "codec/bgp/route_refresh.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/body.hpp"
 #include "codec/mrt/record.hpp"

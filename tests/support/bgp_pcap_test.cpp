@@ -16,6 +16,7 @@
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/open.hpp"
 #include "codec/bgp/route_refresh.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "tests/support/pcap_streams.hpp"
 #include "tests/support/provenance.hpp"

@@ -24,6 +24,7 @@
 
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/attribute_types.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codec/bgp/notification_codes.hpp"
+#include "codec/bgp/text.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {

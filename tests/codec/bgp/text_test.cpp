@@ -1,11 +1,14 @@
 // codec/bgp/text.hpp: the one text form of protocol values that dump --json, RIS Live,
-// bgpdump -m and the SQL archive share; and the RFC 6793 effective path and aggregator.
+// bgpdump -m, the SQL archive, the speaker and the examples share (docs/text.md); and the RFC
+// 6793 effective path and aggregator. tests/tools/text_outputs_test.cpp checks that the outputs
+// really write these.
 #include "codec/bgp/text.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "codec/bgp/update.hpp"
 
@@ -31,8 +34,97 @@ TEST(Text, ExtendedCommunitiesInTheirRfcForms) {
 
 TEST(Text, OriginNames) {
   EXPECT_STREQ(origin_name(Origin::Igp), "IGP");
+  EXPECT_STREQ(origin_name(Origin::Egp), "EGP");
   EXPECT_STREQ(origin_name(Origin::Incomplete), "INCOMPLETE");
-  EXPECT_STREQ(origin_name_lower(Origin::Egp), "egp");
+}
+
+// docs/text.md, value by value: each row is a value and the one spelling every output uses.
+TEST(Text, EveryKindInItsOneSpelling) {
+  struct Row {
+    std::string got;
+    const char* want;
+  };
+  const std::array<std::uint8_t, 12> large{0xFA, 0x56, 0xEA, 0x00, 0, 0, 0, 1, 0, 0, 0, 2};
+  const std::array<std::uint8_t, 4> hex{0x00, 0x0A, 0xBC, 0xFF};
+  GracefulRestartCapability gr;
+  gr.restart_time = 120;
+  gr.tuples.push_back({kIpv4Unicast, 0x80});
+  gr.tuples.push_back({kIpv6Unicast, 0});
+  AddPathCapability ap;
+  ap.tuples.push_back({kIpv4Unicast, AddPathMode::Receive});
+  ap.tuples.push_back({kIpv6Unicast, AddPathMode::Both});
+  const AsPath path{{AsSegmentType::AsConfedSequence, {64512, 64513}},
+                    {AsSegmentType::AsConfedSet, {64514, 64515}},
+                    {AsSegmentType::AsSequence, {65001, 4200000001}},
+                    {AsSegmentType::AsSet, {64496, 64497}}};
+  const Row rows[] = {
+      {community_text(0xFDE80001), "65000:1"},
+      {community_text(0xFFFFFF01), "65535:65281"},  // NO_EXPORT: a number like any other
+      {community_text(0), "0:0"},
+      {large_community_text(large), "4200000000:1:2"},
+      {large_community_text({4294967295U, 0, 4294967295U}), "4294967295:0:4294967295"},
+      {extended_community_text(0x0002FDE800000064ULL), "rt:65000:100"},
+      {extended_community_text(0x0103C00002010007ULL), "ro:192.0.2.1:7"},
+      {extended_community_text(0x030C000000000008ULL), "0x030c000000000008"},
+      {to_string(path), "(64512 64513) [64514,64515] 65001 4200000001 {64496,64497}"},
+      {to_string(AsPath{}), ""},
+      {family_text(kIpv4Unicast), "ipv4/unicast"},
+      {family_text({Afi::L2vpn, Safi::Evpn}), "l2vpn/evpn"},
+      {family_text({Afi::Ipv6, Safi::MplsVpn}), "ipv6/mpls-vpn"},
+      {family_text({Afi::Ipv4, static_cast<Safi>(3)}), "ipv4/3"},
+      {family_text({static_cast<Afi>(99), Safi::Unicast}), "99/unicast"},
+      {capability_name(CapabilityCode::FourOctetAs), "4-octet-as"},
+      {capability_name(static_cast<CapabilityCode>(99)), "99"},
+      {capability_text(Capability::of(MultiprotocolCapability{kIpv6Unicast, 0})),
+       "multiprotocol ipv6/unicast"},
+      {capability_text(Capability::of(FourOctetAsCapability{4200000000})), "4-octet-as 4200000000"},
+      {capability_text(Capability::of(ap)),
+       "add-path ipv4/unicast receive ipv6/unicast send/receive"},
+      {capability_text(Capability::of(gr)), "graceful-restart 120s ipv4/unicast ipv6/unicast"},
+      {capability_text(Capability::of(RouteRefreshCapability{})), "route-refresh"},
+      {capability_text(Capability::raw(99, {1, 2})), "99"},
+      {notification_text(6, 2), "Cease / Administrative Shutdown"},
+      {notification_text(3, 11), "UPDATE Message Error / Malformed AS_PATH"},
+      {notification_text(4, 0), "Hold Timer Expired"},
+      {notification_text(6, 99), "Cease / subcode 99"},
+      {notification_text(9, 5), "code 9 / subcode 5"},
+      {notification_text(9, 0), "code 9"},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.got, row.want);
+  }
+  std::string h = "x";
+  append_hex(h, hex);
+  EXPECT_EQ(h, "x000abcff");
+  EXPECT_STREQ(to_string(MessageType::Notification), "NOTIFICATION");
+  EXPECT_STREQ(to_string(AttributeType::LargeCommunities), "LARGE_COMMUNITIES");
+  EXPECT_EQ(to_string(static_cast<Afi>(99)), nullptr);
+  EXPECT_STREQ(error_subcode_name(6, 2), "Administrative Shutdown");
+  EXPECT_EQ(error_code_name(9), nullptr);
+}
+
+// The char-buffer forms write what the string forms append, within their stated maxima.
+TEST(Text, BufferFormsAgreeWithTheStringForms) {
+  char buf[kLargeCommunityTextMax];
+  for (const std::uint32_t c : {0U, 0xFDE80001U, 0xFFFFFFFFU}) {
+    const std::size_t n = format_community(c, buf);
+    EXPECT_LE(n, kCommunityTextMax);
+    EXPECT_EQ(std::string(buf, n), community_text(c));
+  }
+  const std::array<std::uint8_t, 12> widest{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  const std::size_t n = format_large_community(widest, buf);
+  EXPECT_LE(n, kLargeCommunityTextMax);
+  EXPECT_EQ(std::string(buf, n), "4294967295:4294967295:4294967295");
+  EXPECT_EQ(std::string(buf, n), large_community_text(widest));
+}
+
+// AS path marks: the table bgpdump's own walk of a path uses (tools/bgpdump_format.cpp).
+TEST(Text, SegmentMarks) {
+  EXPECT_EQ(as_segment_marks(AsSegmentType::AsSet).open, '{');
+  EXPECT_EQ(as_segment_marks(AsSegmentType::AsConfedSet).separator, ',');
+  EXPECT_EQ(as_segment_marks(AsSegmentType::AsConfedSequence).close, ')');
+  EXPECT_EQ(as_segment_marks(AsSegmentType::AsSequence).open, '\0');
 }
 
 TEST(Text, EffectivePathAndAggregatorOfATwoOctetSession) {

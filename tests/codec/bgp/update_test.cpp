@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "codec/bgp/notification_codes.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/record.hpp"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "codec/bgp/attributes.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "codec/mrt/table_dump.hpp"
 #include "collector/rib/adj_rib_in.hpp"
