@@ -108,7 +108,7 @@ echo "archive (sessions down): $out"
 [ "$(sql "SELECT count(*) FROM bgp.peers")" = 3 ] || fail "archive: expected 3 peers: $(sql "SELECT address, asn FROM bgp.peers")"
 [ "$(sql "SELECT count(*) FROM bgp.peer_events WHERE notification_code = 6 AND notification_subcode = 2 AND sent_by = 'peer'")" = 3 ] ||
   fail "archive: the three Cease NOTIFICATIONs are not in bgp.peer_events"
-[ "$(sql "SELECT count(*) FROM bgp.peers WHERE 'multiprotocol ipv6 unicast' = ANY (capabilities_received)")" = 3 ] ||
+[ "$(sql "SELECT count(*) FROM bgp.peers WHERE 'multiprotocol ipv6/unicast' = ANY (capabilities_received)")" = 3 ] ||
   fail "archive: the peers' capabilities are not recorded"
 dup=$(sql "SELECT count(*) FROM (SELECT raw FROM bgp.attr_sets GROUP BY raw HAVING count(*) > 1) s")
 [ "$dup" = 0 ] || fail "archive: $dup attribute sets stored twice"
