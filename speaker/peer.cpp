@@ -20,18 +20,6 @@ const char* to_string(Direction d) {
   return d == Direction::Received ? "received" : "sent";
 }
 
-const char* to_string(GracefulRestartEvent e) {
-  switch (e) {
-    case GracefulRestartEvent::Stale:
-      return "stale";
-    case GracefulRestartEvent::Recovered:
-      return "recovered";
-    case GracefulRestartEvent::Expired:
-      return "expired";
-  }
-  return "?";
-}
-
 // ---- Peer ----------------------------------------------------------------------------------
 
 Peer::Peer(Process& process, PeerConfig config, bool dynamic)
@@ -40,8 +28,14 @@ Peer::Peer(Process& process, PeerConfig config, bool dynamic)
       dynamic_(dynamic),
       sent_open_(make_open(config_)),
       max_prefix_(config_.max_prefix),
-      gr_timer_(process.io()),
-      self_(std::make_shared<Peer*>(this)) {}
+      graceful_restart_(GracefulRestartState::Config{config_.graceful_restart_time.has_value(),
+                                                     config_.graceful_restart_notification,
+                                                     config_.graceful_restart_stale_time}),
+      self_(std::make_shared<Peer*>(this)) {
+  for (auto& t : gr_timers_) {
+    t = std::make_unique<asio::steady_timer>(process.io());
+  }
+}
 
 Peer::~Peer() {
   self_.reset();
@@ -144,7 +138,8 @@ void Peer::stop(std::string_view shutdown_text) {
   for (auto* s : sessions()) {
     s->dispatch(e, "stopped");
   }
-  graceful_restart_expire();
+  run_graceful_restart(graceful_restart_.stop());
+  check_unused();
   recompute_state("stopped");
 }
 
@@ -157,7 +152,7 @@ void Peer::shutdown_for_removal(std::string_view why) {
     s->dispatch(e, why);
   }
   timers_.clear();
-  gr_timer_.cancel();
+  run_graceful_restart(graceful_restart_.remove());
   recompute_state(why);  // a passive peer without connections was Active until now
 }
 
@@ -167,7 +162,8 @@ void Peer::check_unused() {
   }
   auto unused = [](const Peer& p) {
     // stop() keeps the Peer (its address stays refused) until the application removes it.
-    return p.started_ && !p.removed_ && !p.outbound_ && p.inbound_.empty() && p.stale_.empty();
+    return p.started_ && !p.removed_ && !p.outbound_ && p.inbound_.empty() &&
+           p.graceful_restart_.stale().empty();
   };
   if (!unused(*this)) {
     return;
@@ -360,7 +356,8 @@ void Peer::session_established(Session& s) {
     }
   }
   max_prefix_.clear();
-  graceful_restart_established(s);
+  run_graceful_restart(
+      graceful_restart_.session_established(s.negotiated ? &*s.negotiated : nullptr));
   if (on_established_) {
     on_established_(*this);
   }
@@ -371,9 +368,11 @@ void Peer::session_established(Session& s) {
   }
 }
 
-void Peer::session_down(Session& s) {
+void Peer::session_down(Session& /*s*/) {
   max_prefix_.clear();
-  graceful_restart_begin(s);
+  // What the session's end keeps was decided in Session::dispatch, before the state change
+  // was reported (ending_stale()).
+  run_graceful_restart(graceful_restart_.session_down());
 }
 
 void Peer::session_idle(Session& s) {
@@ -500,8 +499,54 @@ void Peer::deliver_update(Session& s, std::span<const std::uint8_t> bytes, Syste
     if (on_end_of_rib_) {
       on_end_of_rib_(*this, f);
     }
-    graceful_restart_end_of_rib(f);
+    run_graceful_restart(graceful_restart_.end_of_rib(f));
   }
+}
+
+// ---- Graceful restart helper -------------------------------------------------------------
+
+void Peer::run_graceful_restart(const GracefulRestartState::Actions& actions) {
+  gr_pending_.insert(gr_pending_.end(), actions.begin(), actions.end());
+  if (gr_running_) {
+    return;  // called back from one of the callbacks below: runs after what it interrupted
+  }
+  gr_running_ = true;
+  while (!gr_pending_.empty()) {
+    const GracefulRestartState::Action a = gr_pending_.front();
+    gr_pending_.pop_front();
+    const auto i = static_cast<std::size_t>(a.timer);
+    switch (a.type) {
+      case GracefulRestartState::ActionType::Report:
+        if (on_graceful_restart_) {
+          on_graceful_restart_(*this, a.event, a.family);
+        }
+        break;
+      case GracefulRestartState::ActionType::StartTimer: {
+        const std::uint64_t gen = ++gr_generation_[i];
+        gr_timers_[i]->expires_after(a.duration);
+        gr_timers_[i]->async_wait([w = std::weak_ptr<Peer*>(self_), t = a.timer,
+                                   gen](const boost::system::error_code& ec) {
+          if (auto p = w.lock(); p && !ec) {
+            (*p)->graceful_restart_timer_expired(t, gen);
+          }
+        });
+        break;
+      }
+      case GracefulRestartState::ActionType::StopTimer:
+        ++gr_generation_[i];
+        gr_timers_[i]->cancel();
+        break;
+    }
+  }
+  gr_running_ = false;
+}
+
+void Peer::graceful_restart_timer_expired(GracefulRestartState::Timer t, std::uint64_t generation) {
+  if (generation != gr_generation_[static_cast<std::size_t>(t)]) {
+    return;  // stopped or restarted after this wait completed
+  }
+  run_graceful_restart(graceful_restart_.timer_expired(t));
+  check_unused();  // a dynamic peer that did not come back
 }
 
 // ---- Sending -----------------------------------------------------------------------------------

@@ -10,10 +10,12 @@
 // each message to the application, which keeps what it needs (the collector's Adj-RIB-In).
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +33,7 @@
 #include "codec/wire/result.hpp"
 #include "speaker/connection.hpp"
 #include "speaker/fsm.hpp"
+#include "speaker/graceful_restart.hpp"
 #include "speaker/max_prefix.hpp"
 #include "speaker/peer_config.hpp"
 #include "speaker/update.hpp"
@@ -61,15 +64,6 @@ struct PeerError {
   std::span<const std::uint8_t> bytes;
   std::string message;  // human-readable, with the offset
 };
-
-// RFC 4724 helper events, per family.
-enum class GracefulRestartEvent : std::uint8_t {
-  Stale,      // the session went down with GR: keep the family's routes, marked stale
-  Recovered,  // End-of-RIB after the restart: drop the routes still stale
-  Expired,    // restart or stale time ran out (or the peer came back without the family):
-              // drop every stale route of the family
-};
-const char* to_string(GracefulRestartEvent e);
 
 using TimerId = std::uint64_t;
 
@@ -157,7 +151,7 @@ class Peer {
   // its end keeps, stale, for a graceful restart (their Stale callbacks follow that callback).
   // Lets an application record the end of a session with what it keeps in one record.
   [[nodiscard]] const std::vector<codec::bgp::AfiSafi>& ending_stale() const {
-    return ending_stale_;
+    return graceful_restart_.ending_stale();
   }
 
   // ---- Used by Process ----------------------------------------------------------------------
@@ -186,12 +180,10 @@ class Peer {
                      std::span<const std::uint8_t> data = {});
   void restart_outbound();
   void deliver_update(Session& s, std::span<const std::uint8_t> bytes, SystemTime t);
-  // The families a session's end keeps stale (before the state change is reported).
-  [[nodiscard]] std::vector<codec::bgp::AfiSafi> graceful_restart_families(const Session& s) const;
-  void graceful_restart_begin(Session& s);
-  void graceful_restart_established(Session& s);
-  void graceful_restart_end_of_rib(codec::bgp::AfiSafi f);
-  void graceful_restart_expire();
+  // Runs what the graceful restart state decided: its timers and the application's callbacks.
+  // Actions decided inside one of those callbacks run after the ones before them.
+  void run_graceful_restart(const GracefulRestartState::Actions& actions);
+  void graceful_restart_timer_expired(GracefulRestartState::Timer t, std::uint64_t generation);
   bool send_bytes(std::span<const std::uint8_t> bytes, codec::bgp::MessageType type);
   // A dynamic peer left without connections or stale routes tells the Process (which removes
   // it), once the current callback chain has returned.
@@ -214,10 +206,14 @@ class Peer {
 
   MaxPrefixCounter max_prefix_;  // counts only with config_.max_prefix set
 
-  // Graceful restart helper state (RFC 4724 section 4.2).
-  std::vector<codec::bgp::AfiSafi> stale_;
-  std::vector<codec::bgp::AfiSafi> ending_stale_;  // see ending_stale()
-  boost::asio::steady_timer gr_timer_;
+  // The graceful restart helper (RFC 4724 section 4.2) and the timers it asks for; an expiry
+  // counts only when its generation is still the timer's (not stopped or restarted since).
+  GracefulRestartState graceful_restart_;
+  std::array<std::unique_ptr<boost::asio::steady_timer>, GracefulRestartState::kTimerCount>
+      gr_timers_;
+  std::array<std::uint64_t, GracefulRestartState::kTimerCount> gr_generation_{};
+  std::deque<GracefulRestartState::Action> gr_pending_;
+  bool gr_running_ = false;
 
   struct UserTimer {
     Millis interval;

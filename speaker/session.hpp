@@ -1,5 +1,5 @@
 // Peer::Session, one TCP connection of a Peer and its FSM: internal to the speaker library
-// (peer.cpp, graceful_restart.cpp), not part of its API.
+// (peer.cpp), not part of its API.
 #pragma once
 
 #include <array>
@@ -137,7 +137,8 @@ struct Peer::Session : net::ConnectionHandler, std::enable_shared_from_this<Sess
     run(actions);
     for (const auto& a : actions) {
       if (a.type == fsm::ActionType::SessionDown) {
-        peer.ending_stale_ = peer.graceful_restart_families(*this);
+        peer.graceful_restart_.session_ending(GracefulRestartState::SessionEnd{
+            negotiated ? &*negotiated : nullptr, notification_exchanged, hard_reset});
       }
     }
     if (machine.state() != before) {

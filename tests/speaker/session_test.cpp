@@ -941,6 +941,42 @@ TEST(Session, GracefulRestartExpiresWhenThePeerStaysAway) {
   EXPECT_TRUE(s.r.wait_line("gr expired", 5s, 2)) << s.r.dump();
 }
 
+TEST(Session, StopInsideAGracefulRestartCallbackExpiresAfterTheStaleReports) {
+  // The Peer runs the helper's decisions in order: stop() called from the first Stale
+  // callback expires both families after the second Stale, and no timer is left to fire.
+  Server s([](PeerConfig& c) { c.graceful_restart_time = 120; });
+  s.loop.call([&] {
+    s.peer->on_graceful_restart([&s](Peer& p, GracefulRestartEvent e, bgp::AfiSafi f) {
+      s.r.add(std::string("gr ") + to_string(e) + " " + family_text(f));
+      if (e == GracefulRestartEvent::Stale && f == bgp::kIpv4Unicast) {
+        p.stop();
+      }
+    });
+  });
+  auto open = Server::client_open();
+  bgp::GracefulRestartCapability gr;
+  gr.restart_time = 1;
+  gr.tuples.push_back({bgp::kIpv4Unicast, 0});
+  gr.tuples.push_back({bgp::kIpv6Unicast, 0});
+  open.add_capability(bgp::Capability::of(gr));
+  {
+    RawClient c("127.0.0.3", s.port);
+    ASSERT_TRUE(c.handshake(open));
+    ASSERT_TRUE(s.r.wait_line("established"));
+  }
+  ASSERT_TRUE(s.r.wait_line("gr expired", 5s, 2)) << s.r.dump();
+  std::this_thread::sleep_for(1500ms);  // past the peer's restart time of 1 s
+  std::vector<std::string> gr_lines;
+  for (const auto& l : s.r.lines()) {
+    if (l.rfind("gr ", 0) == 0) {
+      gr_lines.push_back(l);
+    }
+  }
+  EXPECT_EQ(gr_lines, (std::vector<std::string>{"gr stale 1/1", "gr stale 2/1", "gr expired 1/1",
+                                                "gr expired 2/1"}))
+      << s.r.dump();
+}
+
 TEST(Session, NoGracefulRestartAfterANotification) {
   Server s([](PeerConfig& c) { c.graceful_restart_time = 120; });
   auto open = Server::client_open();
