@@ -571,14 +571,7 @@ codec::Status UpdateBuilder::encode(const bgp::ParseContext& ctx, std::size_t ma
 // ---- NotificationInfo ----------------------------------------------------------------------
 
 std::string NotificationInfo::describe(const bgp::Notification& n) {
-  std::string out;
-  const char* code = bgp::error_code_name(n.code);
-  const char* sub = bgp::error_subcode_name(n.code, n.subcode);
-  out += code != nullptr ? code : "Unknown";
-  if (sub != nullptr) {
-    out += '/';
-    out += sub;
-  }
+  std::string out = bgp::notification_text(n.code, n.subcode);
   out += " (" + std::to_string(n.code) + '/' + std::to_string(n.subcode) + ')';
   if (auto text = bgp::shutdown_communication(n)) {
     out += ": \"" + *text + '"';

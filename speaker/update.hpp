@@ -154,7 +154,8 @@ class UpdateBuilder {
 
 // NOTIFICATION helpers over the codec's value: what it means and how to build the usual ones.
 struct NotificationInfo {
-  // "Cease/Administrative Shutdown (6/2): \"maintenance\"" style text.
+  // "Cease / Administrative Shutdown (6/2): \"maintenance\"": codec::bgp::notification_text, the
+  // code and subcode, and the shutdown communication (RFC 9003) when there is one.
   static std::string describe(const bgp::Notification& n);
   // Cease with a subcode and, for 6/2 and 6/4, a shutdown communication (RFC 9003).
   static bgp::Notification cease(std::uint8_t subcode, std::string_view text = {});

@@ -1168,7 +1168,7 @@ TEST(UpdateBuilder, FromKeepsTransitiveAttributesOnlyAndEraseRemoves) {
 
 TEST(Notification, DescribeNamesCodeSubcodeAndText) {
   EXPECT_EQ(NotificationInfo::describe(NotificationInfo::cease(2, "bye")),
-            "Cease/Administrative Shutdown (6/2): \"bye\"");
+            "Cease / Administrative Shutdown (6/2): \"bye\"");
 }
 
 }  // namespace

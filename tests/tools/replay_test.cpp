@@ -1112,7 +1112,7 @@ TEST(ReplayEndToEnd, CeaseFromTheCollectorDuringHoldIsReportedAndFails) {
   replay_then_lose_the_collector(
       [](auto& sink) { sink->cease("maintenance"); },
       {"session 127.0.0.2 -> 127.0.0.1 port ", "session 127.0.0.3 -> 127.0.0.1 port ",
-       "went down during --hold", "Cease/Administrative Shutdown (6/2)", "maintenance"});
+       "went down during --hold", "Cease / Administrative Shutdown (6/2)", "maintenance"});
 }
 
 TEST(ReplayEndToEnd, CollectorKilledDuringHoldIsReportedAndFails) {

@@ -28,6 +28,7 @@
 #include "exporters/api/record.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/rows.hpp"
+#include "speaker/update.hpp"
 #include "tools/bgpdump_format.hpp"
 #include "tools/json_format.hpp"
 
@@ -691,7 +692,7 @@ TEST(TextOutputs, CapabilitiesSpellAlikeInJsonRisLiveAndSql) {
   EXPECT_EQ(strings_of(ris_caps["1"]["families"]), families);
 }
 
-TEST(TextOutputs, NotificationsSpellAlikeInJsonAndSql) {
+TEST(TextOutputs, NotificationsSpellAlikeInJsonSqlAndTheSpeaker) {
   for (const auto& row : kNotifications) {
     SCOPED_TRACE(row.text);
     const Bytes message = notification_of(row);
@@ -711,6 +712,10 @@ TEST(TextOutputs, NotificationsSpellAlikeInJsonAndSql) {
     ASSERT_EQ(batch.events.size(), 1U);
     EXPECT_EQ(batch.events[0].notification_text, row.text);
 
+    const auto n = bgp::parse_notification(message);
+    ASSERT_TRUE(n);
+    const std::string logged = speaker::NotificationInfo::describe(*n);
+    EXPECT_EQ(logged.substr(0, logged.find(" (")), row.text);
     EXPECT_EQ(bgp::notification_text(row.code, row.subcode), row.text);
   }
 }
