@@ -1,5 +1,7 @@
 #include "codec/bgp/text.hpp"
 
+#include <string_view>
+
 #include "codec/bgp/ip.hpp"
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/wire/reader.hpp"
@@ -375,9 +377,10 @@ std::string notification_text(std::uint8_t code, std::uint8_t subcode) {
 }
 
 std::size_t format_community(std::uint32_t community, char* out) {
-  std::size_t n = format_u64(community >> 16, out);
-  out[n++] = ':';
-  return n + format_u64(community & 0xFFFFU, out + n);
+  const std::span<char> text(out, kCommunityTextMax);
+  std::size_t n = format_u64(community >> 16, text.data());
+  text[n++] = ':';
+  return n + format_u64(community & 0xFFFFU, text.subspan(n).data());
 }
 
 void append_community(std::string& out, std::uint32_t community) {
@@ -392,11 +395,12 @@ std::string community_text(std::uint32_t community) {
 }
 
 std::size_t format_large_community(std::span<const std::uint8_t> octets, char* out) {
-  std::size_t n = format_u64(wire::load_u32(octets, 0), out);
-  out[n++] = ':';
-  n += format_u64(wire::load_u32(octets, 4), out + n);
-  out[n++] = ':';
-  return n + format_u64(wire::load_u32(octets, 8), out + n);
+  const std::span<char> text(out, kLargeCommunityTextMax);
+  std::size_t n = format_u64(wire::load_u32(octets, 0), text.data());
+  text[n++] = ':';
+  n += format_u64(wire::load_u32(octets, 4), text.subspan(n).data());
+  text[n++] = ':';
+  return n + format_u64(wire::load_u32(octets, 8), text.subspan(n).data());
 }
 
 void append_large_community(std::string& out, std::span<const std::uint8_t> octets) {
@@ -501,18 +505,19 @@ std::string to_string(const AsPath& path) {
 }
 
 std::size_t format_hex(std::span<const std::uint8_t> bytes, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (const auto b : bytes) {
-    *out++ = kHex[b >> 4];
-    *out++ = kHex[b & 0x0F];
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  const std::span<char> text(out, bytes.size() * 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    text[2 * i] = kHex[bytes[i] >> 4];
+    text[2 * i + 1] = kHex[bytes[i] & 0x0FU];
   }
-  return bytes.size() * 2;
+  return text.size();
 }
 
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
   const std::size_t at = out.size();
   out.resize(at + bytes.size() * 2);
-  format_hex(bytes, out.data() + at);
+  format_hex(bytes, std::span<char>(out).subspan(at).data());
 }
 
 }  // namespace bgpscribe::codec::bgp
