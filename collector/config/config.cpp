@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -340,6 +341,8 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
   cfg.state_directory = c.string("state_directory", std::string("state"));
   cfg.status_interval = std::chrono::seconds(c.seconds("status_interval", 60));
   cfg.journal = c.boolean("journal", true);
+  cfg.journal_directory = c.string(
+      "journal_directory", (std::filesystem::path(cfg.state_directory) / "journal").string());
   cfg.journal_sync = std::chrono::seconds(c.seconds("journal_sync", 0));
   cfg.journal_max_bytes = c.bytes("journal_max_bytes", cfg.journal_max_bytes);
   if (c.has("queue")) {

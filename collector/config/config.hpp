@@ -54,8 +54,11 @@ struct CollectorConfig {
   std::string state_directory;  // spools and status file
   QueueLimits queue;
   std::chrono::seconds status_interval{60};
-  // The write-ahead journal (collector/core/journal.hpp) in <state_directory>/journal.
+  // The write-ahead journal (collector/core/journal.hpp), by default in
+  // <state_directory>/journal. The io thread writes it (a memcpy into a mapping), so it belongs
+  // on a disk that keeps up with the feed; the spools may be on a slower one.
   bool journal = true;
+  std::string journal_directory;
   std::chrono::milliseconds journal_sync{0};  // msync interval (0: kill -9 safe only)
   std::uint64_t journal_max_bytes = std::uint64_t{10} << 30;
   std::vector<PeerConfig> peers;

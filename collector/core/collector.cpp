@@ -84,7 +84,8 @@ Collector::Collector(config::CollectorConfig config, std::vector<exporters::Expo
       process_(io_),
       signals_(io_),
       tick_timer_(io_),
-      stop_timer_(io_) {
+      stop_timer_(io_),
+      status_file_(std::filesystem::path(config_.state_directory) / "status.json") {
   for (auto& e : exporters) {
     const std::string dir =
         (std::filesystem::path(config_.state_directory) / "spool" / std::string(e->name()))
@@ -432,7 +433,8 @@ void Collector::start() {
   std::filesystem::create_directories(config_.state_directory);
   if (config_.journal) {
     JournalOptions o;
-    o.directory = (std::filesystem::path(config_.state_directory) / "journal").string();
+    journal_lock_ = exporters::DirectoryLock(config_.journal_directory, "journal directory");
+    o.directory = config_.journal_directory;
     o.max_bytes = config_.journal_max_bytes;
     o.sync_interval = config_.journal_sync;
     journal_ = std::make_unique<Journal>(std::move(o));
@@ -571,6 +573,7 @@ void Collector::run() {
     w->stop();
   }
   write_status();
+  status_file_.flush();
   std::fprintf(stderr, "collector %s: stopped: %llu messages, %llu state changes recorded\n",
                config_.name.c_str(), static_cast<unsigned long long>(stats_.messages),
                static_cast<unsigned long long>(stats_.state_changes));
@@ -605,6 +608,10 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
   check(next.bgp_id == now.bgp_id, "collector.bgp_id");
   check(next.listen == now.listen, "collector.listen");
   check(next.state_directory == now.state_directory, "collector.state_directory");
+  check(next.journal == now.journal && next.journal_directory == now.journal_directory &&
+            next.journal_sync == now.journal_sync &&
+            next.journal_max_bytes == now.journal_max_bytes,
+        "collector.journal");
   check(next.queue.max_records == now.queue.max_records &&
             next.queue.max_bytes == now.queue.max_bytes &&
             next.queue.spool_max_bytes == now.queue.spool_max_bytes &&
@@ -838,12 +845,7 @@ std::string Collector::status_json() const {
 }
 
 void Collector::write_status() {
-  try {
-    exporters::replace_file(std::filesystem::path(config_.state_directory) / "status.json",
-                            status_json(), exporters::Durability::Atomic);
-  } catch (const std::system_error&) {
-    // for readers only: the next tick writes it again
-  }
+  status_file_.post(status_json());
 }
 
 }  // namespace bgpscribe::collector

@@ -24,6 +24,7 @@
 #include "collector/config/config.hpp"
 #include "collector/core/exporter_worker.hpp"
 #include "collector/core/journal.hpp"
+#include "collector/core/status_file.hpp"
 #include "collector/rib/adj_rib_in.hpp"
 #include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
@@ -123,6 +124,7 @@ class Collector {
   config::CollectorConfig config_;
   // Taken before the exporter workers pick up the spool segments found there.
   exporters::DirectoryLock state_lock_;
+  exporters::DirectoryLock journal_lock_;
   boost::asio::io_context io_;
   rib::AdjRibIn rib_;
   Process process_;
@@ -132,6 +134,7 @@ class Collector {
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer stop_timer_;
   std::vector<std::uint16_t> ports_;
+  StatusFile status_file_;
   std::unordered_map<const Peer*, PeerState> peers_;
   // The last peer state_of() found: every UPDATE asks twice in a row (raw message, then the
   // decoded update). Node-based map: the pointer stays valid until that peer is erased.
