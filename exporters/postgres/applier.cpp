@@ -191,7 +191,7 @@ void Applier::apply_retention(PgConnection& db) {
   }
   retention_due_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
   db.exec("UPDATE bgp.settings SET retention = " + std::to_string(retention_s_) +
-            " * interval '1 second'");
+          " * interval '1 second'");
   const auto r = db.exec("SELECT bgp.apply_retention()");
   if (r.rows() > 0) {
     logf(LogLevel::Info, "postgres", "retention dropped %d partitions", r.rows());
@@ -427,13 +427,10 @@ std::vector<std::uint64_t> Applier::progress(PgConnection& db, std::uint32_t par
 }
 
 bool Applier::begin(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
-                   std::uint64_t sequence) {
+                    std::uint64_t sequence) {
   db.exec("BEGIN");
-  const auto params = PgParams()
-                          .integer(collector_id_)
-                          .integer(stream_)
-                          .integer(first_part)
-                          .integer(last_part);
+  const auto params =
+      PgParams().integer(collector_id_).integer(stream_).integer(first_part).integer(last_part);
   db.exec(
       "INSERT INTO bgp.writer_progress (collector_id, stream, part, last_batch) SELECT $1, $2, "
       "p, 0 FROM generate_series($3::integer, $4::integer) p ON CONFLICT DO NOTHING",
@@ -454,7 +451,7 @@ bool Applier::begin(PgConnection& db, std::uint32_t first_part, std::uint32_t la
 }
 
 void Applier::commit(PgConnection& db, std::uint32_t first_part, std::uint32_t last_part,
-                    std::uint64_t sequence) {
+                     std::uint64_t sequence) {
   db.exec(
       "UPDATE bgp.writer_progress SET last_batch = $5, updated = now() WHERE collector_id = $1 "
       "AND stream = $2 AND part BETWEEN $3 AND $4",
@@ -472,12 +469,12 @@ void Applier::insert_attrs(PgConnection& db, const Batch& batch) {
     return;
   }
   db.copy_in(std::string("COPY attr_stage (") + kAttrColumns + ") FROM STDIN (FORMAT binary)",
-               batch.attrs);
+             batch.attrs);
   db.exec("INSERT INTO bgp.attr_sets SELECT * FROM attr_stage ON CONFLICT (attr_id) DO NOTHING");
 }
 
 void Applier::insert_events(PgConnection& db, const Batch& batch,
-                           const std::vector<std::int32_t>& ids) {
+                            const std::vector<std::int32_t>& ids) {
   for (const auto& e : batch.events) {
     PgParams p;
     p.integer(e.time_us).integer(ids[e.peer]).text(e.old_state).text(e.new_state);
@@ -512,12 +509,12 @@ void Applier::apply_session_ends(PgConnection& db, const Batch& batch,
     // which is known no later than now.
     const auto params = PgParams().integer(collector_id_);
     db.exec("INSERT INTO bgp.peer_events (time, peer_id, old_state, new_state, reason) SELECT " +
-                  ts(batch.restart_us) +
-                  ", p.peer_id, e.new_state, 'Idle', 'collector restarted' FROM bgp.peers p "
-                  "CROSS JOIN LATERAL (SELECT x.new_state FROM bgp.peer_events x WHERE "
-                  "x.peer_id = p.peer_id ORDER BY x.time DESC LIMIT 1) e WHERE "
-                  "p.collector_id = $1 AND e.new_state <> 'Idle'",
-              params);
+                ts(batch.restart_us) +
+                ", p.peer_id, e.new_state, 'Idle', 'collector restarted' FROM bgp.peers p "
+                "CROSS JOIN LATERAL (SELECT x.new_state FROM bgp.peer_events x WHERE "
+                "x.peer_id = p.peer_id ORDER BY x.time DESC LIMIT 1) e WHERE "
+                "p.collector_id = $1 AND e.new_state <> 'Idle'",
+            params);
     db.exec(
         "INSERT INTO bgp.updates (time, peer_id, ord, prefix, path_id, attr_id, cause) SELECT " +
             ts(batch.restart_us) +
@@ -564,9 +561,9 @@ void Applier::apply_session_ends(PgConnection& db, const Batch& batch,
             "JOIN bgp.peers p USING (peer_id) WHERE p.collector_id = $1",
         params);
     db.exec("INSERT INTO bgp.checkpoints (collector_id, time, routes) VALUES ($1, " +
-                  ts(batch.checkpoint_us) + ", " + std::to_string(r.affected()) +
-                  ") ON CONFLICT DO NOTHING",
-              params);
+                ts(batch.checkpoint_us) + ", " + std::to_string(r.affected()) +
+                ") ON CONFLICT DO NOTHING",
+            params);
   }
 }
 
