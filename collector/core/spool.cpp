@@ -5,12 +5,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/wire/reader.hpp"
 #include "codec/wire/writer.hpp"
+#include "exporters/api/log.hpp"
 
 namespace bgpscribe::collector {
 
@@ -90,16 +92,6 @@ struct Decoder {
 };
 
 }  // namespace
-
-void Spool::encode(const Record& record, std::uint64_t snapshot_id,
-                   std::vector<std::uint8_t>& out) {
-  codec::wire::Writer w;
-  const auto at = w.placeholder_u32();
-  encode_body(record, snapshot_id, w);
-  w.patch_u32(at, static_cast<std::uint32_t>(w.since(at) - 4));
-  const auto bytes = w.bytes();
-  out.insert(out.end(), bytes.begin(), bytes.end());
-}
 
 void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::wire::Writer& w) {
   w.u8(static_cast<std::uint8_t>(record.type));
@@ -262,20 +254,27 @@ bool Spool::open_segment() {
   std::snprintf(name, sizeof name, "%016llu.spool",
                 static_cast<unsigned long long>(next_segment_++));
   current_path_ = (fs::path(directory_) / name).string();
-  current_ = std::fopen(current_path_.c_str(), "wb");
-  current_bytes_ = 0;
-  return current_ != nullptr;
+  std::string error;
+  current_ = exporters::FramedFileWriter::create(current_path_, kSegmentKind, error);
+  if (!current_) {
+    return false;  // the worker counts and reports the records lost
+  }
+  total_bytes_ += current_->bytes();
+  return true;
 }
 
 void Spool::close_segment() {
-  if (current_ == nullptr) {
+  if (!current_) {
     return;
   }
-  std::fclose(current_);
-  current_ = nullptr;
-  if (current_bytes_ > 0) {
-    sealed_.emplace_back(current_path_, current_bytes_);
+  const auto bytes = current_->bytes();
+  const bool has_records = current_->entries() > 0;
+  current_->close();
+  current_.reset();
+  if (has_records) {
+    sealed_.emplace_back(current_path_, bytes);
   } else {
+    total_bytes_ -= std::min(total_bytes_, bytes);
     std::remove(current_path_.c_str());
   }
 }
@@ -287,30 +286,35 @@ bool Spool::append(const Record& record) {
     snapshot_id = next_snapshot_++;
   }
   buffer_.clear();
-  encode(record, snapshot_id, buffer_);
-  if (total_bytes_ + buffer_.size() > max_bytes_) {
+  encode_body(record, snapshot_id, buffer_);
+  const bool rotate = current_ && current_->bytes() >= segment_bytes_;
+  const std::uint64_t needed = exporters::kFramedEntryHeaderBytes + buffer_.size() +
+                               (!current_ || rotate ? exporters::kFramedHeaderBytes : 0);
+  if (total_bytes_ + needed > max_bytes_) {
     return false;
   }
-  if (current_ != nullptr && current_bytes_ >= segment_bytes_) {
+  if (rotate) {
     close_segment();
   }
-  if (current_ == nullptr && !open_segment()) {
+  if (!current_ && !open_segment()) {
     return false;
   }
-  if (std::fwrite(buffer_.data(), 1, buffer_.size(), current_) != buffer_.size()) {
+  const auto before = current_->bytes();
+  const bool ok = current_->append(buffer_.bytes());
+  // A failed write loses what was buffered with it: the size goes down then.
+  total_bytes_ = total_bytes_ - std::min(total_bytes_, before) + current_->bytes();
+  if (!ok) {
     return false;
   }
   if (snapshot_id != 0) {
     snapshots_.emplace(snapshot_id, record.snapshot);
   }
-  current_bytes_ += buffer_.size();
-  total_bytes_ += buffer_.size();
   return true;
 }
 
 std::optional<std::string> Spool::take_segment() {
   std::lock_guard lock(mutex_);
-  if (sealed_.empty() && current_ != nullptr && current_bytes_ > 0) {
+  if (sealed_.empty() && current_ && current_->entries() > 0) {
     close_segment();
   }
   if (sealed_.empty()) {
@@ -322,55 +326,142 @@ std::optional<std::string> Spool::take_segment() {
   return path;
 }
 
-std::size_t Spool::read_segment(const std::string& path, std::vector<Record>& out) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)),
-                                 std::istreambuf_iterator<char>());
-  in.close();
+namespace {
+
+// Version 1 segments (before the framing): u32 length, record; no header, no CRC.
+Spool::SegmentReport read_version_1(std::span<const std::uint8_t> data, std::string_view name,
+                                    const std::function<void(Record&&, std::uint64_t)>& f) {
+  Spool::SegmentReport report;
+  report.version = 1;
   std::size_t pos = 0;
-  std::size_t bad = 0;
-  // Records read back share one PeerInfo per peer, as the live ones did: one allocation per
-  // peer instead of per record, and exporters that key on the object see one peer.
-  std::unordered_map<std::uint32_t, exporters::PeerInfoPtr> peers;
   while (data.size() - pos >= 4) {
     const std::uint32_t n = codec::wire::load_u32(data, pos);
     if (data.size() - pos - 4 < n) {
-      ++bad;  // cut short by a crash
+      ++report.bad;
+      report.problems.push_back(std::string(name) + ": record at offset " + std::to_string(pos) +
+                                " is cut short (a torn tail)");
       break;
     }
     std::uint64_t snapshot_id = 0;
-    auto r = decode(std::span(data).subspan(pos + 4, n), snapshot_id);
-    pos += 4 + n;
+    auto r = Spool::decode(data.subspan(pos + 4, n), snapshot_id);
     if (!r) {
-      ++bad;
+      ++report.bad;
+      report.problems.push_back(std::string(name) + ": record at offset " + std::to_string(pos) +
+                                " does not decode");
+    } else {
+      ++report.records;
+      f(std::move(*r), snapshot_id);
+    }
+    pos += 4 + n;
+  }
+  return report;
+}
+
+}  // namespace
+
+Spool::SegmentReport Spool::read_records(std::span<const std::uint8_t> segment,
+                                         std::string_view name,
+                                         const std::function<void(Record&&, std::uint64_t)>& f) {
+  // A version 1 segment begins with its first record's length, never "BGPS" (0x42475053: no
+  // record is a gigabyte long).
+  if (!exporters::starts_framed(segment)) {
+    return read_version_1(segment, name, f);
+  }
+  SegmentReport report;
+  exporters::FramedReader reader(segment, kSegmentKind);
+  report.version = reader.version();
+  if (!reader.ok()) {
+    report.refused = true;
+    report.bad = 1;
+    report.problems.push_back(std::string(name) + ": " + reader.error());
+    return report;
+  }
+  while (auto entry = reader.next()) {
+    std::uint64_t snapshot_id = 0;
+    auto r = decode(entry->payload, snapshot_id);
+    if (!r) {
+      // Its CRC checks: written so, by a bgpscribe whose records this one cannot read.
+      ++report.bad;
+      report.problems.push_back(std::string(name) + ": entry at offset " +
+                                std::to_string(entry->offset) + " is not a record");
       continue;
     }
-    if (r->type == exporters::RecordType::RibSnapshot) {
+    ++report.records;
+    f(std::move(*r), snapshot_id);
+  }
+  auto problems = reader.problems(name);
+  report.problems.insert(report.problems.end(), std::make_move_iterator(problems.begin()),
+                         std::make_move_iterator(problems.end()));
+  report.bad += reader.damage().size();
+  switch (reader.end()) {
+    case exporters::FramedEnd::Clean:
+      break;
+    case exporters::FramedEnd::Zeros:
+      // Written sequentially, never preallocated: zeros are a size the filesystem extended
+      // before a crash kept the data from it.
+      ++report.bad;
+      report.problems.push_back(std::string(name) + ": zeros from offset " +
+                                std::to_string(reader.end_offset()) + " to the end (a torn tail)");
+      break;
+    case exporters::FramedEnd::Torn:
+    case exporters::FramedEnd::Unreadable:
+      ++report.bad;
+      break;
+  }
+  return report;
+}
+
+std::size_t Spool::read_segment(const std::string& path, std::vector<Record>& out) {
+  std::vector<std::uint8_t> data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Records read back share one PeerInfo per peer, as the live ones did: one allocation per
+  // peer instead of per record, and exporters that key on the object see one peer.
+  std::unordered_map<std::uint32_t, exporters::PeerInfoPtr> peers;
+  const auto report = read_records(data, path, [&](Record&& r, std::uint64_t snapshot_id) {
+    if (r.type == exporters::RecordType::RibSnapshot) {
       std::lock_guard lock(mutex_);
       auto it = snapshots_.find(snapshot_id);
       if (it == snapshots_.end()) {
-        continue;  // from an earlier run: the tables it viewed are gone
+        return;  // from an earlier run: the tables it viewed are gone
       }
-      r->snapshot = std::move(it->second);
+      r.snapshot = std::move(it->second);
       snapshots_.erase(it);
     }
-    if (r->peer) {
-      auto& known = peers[r->peer->id];
-      if (known && *known == *r->peer) {
-        r->peer = known;
+    if (r.peer) {
+      auto& known = peers[r.peer->id];
+      if (known && *known == *r.peer) {
+        r.peer = known;
       } else {
-        known = r->peer;
+        known = r.peer;
       }
     }
-    out.push_back(std::move(*r));
+    out.push_back(std::move(r));
+  });
+  // A few lines say where; the worker logs the count.
+  constexpr std::size_t kLines = 5;
+  for (std::size_t i = 0; i < report.problems.size() && i < kLines; ++i) {
+    exporters::log(exporters::LogLevel::Warning, "spool", report.problems[i]);
+  }
+  if (report.problems.size() > kLines) {
+    exporters::logf(exporters::LogLevel::Warning, "spool", "%s: %zu more problems", path.c_str(),
+                    report.problems.size() - kLines);
+  }
+  if (report.refused) {
+    exporters::logf(exporters::LogLevel::Error, "spool",
+                    "%s left in place, unread: a bgpscribe that reads it delivers it at its start",
+                    path.c_str());
+    return report.bad;
   }
   std::remove(path.c_str());
-  return bad;
+  return report.bad;
 }
 
 bool Spool::empty() const {
   std::lock_guard lock(mutex_);
-  return sealed_.empty() && (current_ == nullptr || current_bytes_ == 0);
+  return sealed_.empty() && (!current_ || current_->entries() == 0);
 }
 
 std::uint64_t Spool::bytes() const {

@@ -94,10 +94,11 @@ TEST(Spool, RecordsRoundTrip) {
   r.context.four_octet_as = false;
   r.context.first_as = 4200000003;
   r.seq = 0x0102030405060708ULL;
-  std::vector<std::uint8_t> bytes;
-  Spool::encode(r, 9, bytes);
+  codec::wire::Writer w;
+  Spool::encode_body(r, 9, w);
+  const auto bytes = w.take();
   std::uint64_t snap = 0;
-  auto back = Spool::decode(std::span(bytes).subspan(4), snap);
+  auto back = Spool::decode(bytes, snap);
   ASSERT_TRUE(back);
   EXPECT_EQ(snap, 9U);
   EXPECT_EQ(back->type, RecordType::PeerUp);
@@ -117,12 +118,12 @@ TEST(Spool, RecordsRoundTrip) {
   EXPECT_EQ(back->seq, r.seq);
   // Any cut is refused, never misread (but the cut of the journal number at the end, which
   // reads as a record spooled by a bgpscribe before the journal: number 0).
-  for (std::size_t n = 0; n + 4 < bytes.size(); ++n) {
-    if (n + 4 + 8 == bytes.size()) {
-      EXPECT_EQ(Spool::decode(std::span(bytes).subspan(4, n), snap)->seq, 0U);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    if (n + 8 == bytes.size()) {
+      EXPECT_EQ(Spool::decode(std::span(bytes).first(n), snap)->seq, 0U);
       continue;
     }
-    EXPECT_FALSE(Spool::decode(std::span(bytes).subspan(4, n), snap)) << n;
+    EXPECT_FALSE(Spool::decode(std::span(bytes).first(n), snap)) << n;
   }
 }
 
@@ -133,17 +134,18 @@ TEST(Spool, GracefulRestartFieldsRoundTripAndOlderPeerDownsReadAsKeepingNothing)
     r.stale_families = exporters::family_bit(codec::bgp::kIpv6Unicast);
     r.stale_since_us = 1'700'000'000'000'000;
     r.seq = 9;
-    std::vector<std::uint8_t> bytes;
-    Spool::encode(r, 0, bytes);
+    codec::wire::Writer w;
+    Spool::encode_body(r, 0, w);
+    const auto bytes = w.take();
     std::uint64_t snap = 0;
-    auto back = Spool::decode(std::span(bytes).subspan(4), snap);
+    auto back = Spool::decode(bytes, snap);
     ASSERT_TRUE(back);
     EXPECT_EQ(back->type, type);
     EXPECT_EQ(back->stale_families, 4U);
     EXPECT_EQ(back->stale_since_us, r.stale_since_us);
     EXPECT_EQ(back->seq, 9U);
     // A PeerDown spooled by a bgpscribe before these fields: nothing kept.
-    auto older = Spool::decode(std::span(bytes).subspan(4, bytes.size() - 4 - 9), snap);
+    auto older = Spool::decode(std::span(bytes).first(bytes.size() - 9), snap);
     ASSERT_TRUE(older);
     EXPECT_EQ(older->stale_families, 0U);
     EXPECT_EQ(older->seq, 9U);
