@@ -12,6 +12,7 @@
 #include "codec/mrt/table_dump.hpp"
 #include "codec/wire/reader.hpp"
 #include "codec/wire/writer.hpp"
+#include "exporters/api/framed_file.hpp"
 #include "exporters/postgres/rows.hpp"
 
 namespace bgpscribe::exporters::postgres {
@@ -20,17 +21,25 @@ namespace bgp = codec::bgp;
 
 namespace {
 
-// Version 2 added `parts`; version 1 files (spooled by an older bgpscribe) read as one part.
-// Version 3 splits the parts by PostgreSQL's partition hash instead of XXH3 (same layout):
-// version 2 files keep their XXH3 split, so that a retry splits them as the first try did.
-// Version 4 adds the journal number of the batch's last record (Batch::last_seq) after
-// restart_us; version 3 files read with last_seq 0.
-// Version 5: a session down says what a graceful restart keeps, and its end is a "down" too.
-constexpr std::array<std::uint8_t, 8> kMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B', '5'};
-constexpr std::array<std::uint8_t, 8> kMagicV4{'B', 'G', 'P', 'S', 'P', 'G', 'B', '4'};
-constexpr std::array<std::uint8_t, 8> kMagicV3{'B', 'G', 'P', 'S', 'P', 'G', 'B', '3'};
-constexpr std::array<std::uint8_t, 8> kMagicV2{'B', 'G', 'P', 'S', 'P', 'G', 'B', '2'};
-constexpr std::array<std::uint8_t, 8> kMagicV1{'B', 'G', 'P', 'S', 'P', 'G', 'B', '1'};
+// Version 6 (written): a framed file (exporters/api/framed_file.hpp, kind PGBT) of five
+// entries: the head (fixed size, kHeadBytes), the sessions (peers, events, downs), then the
+// attribute, log and RIB rows' COPY data, each with its own CRC-32C. The head carries the part
+// split, so a version 2 batch rewritten keeps its XXH3 split. Layout: docs/formats.md.
+//
+// Versions 1 to 5 (read): an 8-byte magic "BGPSPGB<digit>", the fields below, a CRC-32 (zlib)
+// of everything before it. Version 2 added `parts`; version 1 files read as one part. Version 3
+// splits the parts by PostgreSQL's partition hash instead of XXH3 (same layout): version 2 files
+// keep their XXH3 split, so that a retry splits them as the first try did. Version 4 adds the
+// journal number of the batch's last record (Batch::last_seq) after restart_us; version 3 files
+// read with last_seq 0. Version 5: a session down says what a graceful restart keeps, and its
+// end is a "down" too.
+constexpr FramedKind kBatchKind{"PGBT", 6, 6};
+constexpr std::size_t kHeadBytes = 6 * 8 + 4 + 1 + 3 * 8;
+constexpr std::size_t kLastSeqInHead = 5 * 8;
+constexpr std::size_t kEntries = 5;  // head, sessions, attrs, updates, rib
+static_assert(Batch::kHeaderBytes == kFramedHeaderBytes + kFramedEntryHeaderBytes + kHeadBytes);
+constexpr std::array<std::uint8_t, 7> kLegacyMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B'};
+constexpr std::size_t kLegacyMagicBytes = 8;
 
 // ---- File encoding: big-endian integers, u32-length-prefixed strings and byte strings ----
 
@@ -60,8 +69,11 @@ class Out {
     w_.u8(a.is_v4() ? 4 : 6);
     w_.bytes(a.bytes);
   }
+  void header() { put_framed_header(w_, kBatchKind); }
+  std::size_t begin_entry() { return begin_framed_entry(w_); }
+  void end_entry(std::size_t at) { end_framed_entry(w_, at); }
+  void entry(std::span<const std::uint8_t> payload) { put_framed_entry(w_, payload); }
   std::vector<std::uint8_t> take() { return w_.take(); }
-  [[nodiscard]] std::span<const std::uint8_t> bytes_so_far() const { return w_.bytes(); }
 
  private:
   codec::wire::Writer w_;
@@ -148,29 +160,11 @@ std::uint32_t crc_of(std::span<const std::uint8_t> b) {
       ::crc32(0L, b.data(), static_cast<uInt>(b.size())));  // batches stay far below 4 GiB
 }
 
-}  // namespace
-
-std::vector<std::uint8_t> Batch::serialize() const {
-  // The COPY data is nearly all of it: one allocation instead of doublings of tens of MB.
-  Out o(attrs.size() + updates.size() + rib.size() + 4096);
-  // A version 2 batch stays one (its XXH3 split is in its version), byte for byte.
-  for (const auto c : split == PartSplit::xxh3 ? kMagicV2 : kMagic) {
-    o.u8(c);
-  }
-  o.u64(sequence);
-  o.i64(first_us);
-  o.i64(last_us);
-  o.i64(checkpoint_us);
-  o.i64(restart_us);
-  if (split != PartSplit::xxh3) {
-    o.u64(last_seq);
-  }
-  o.u32(parts);
-  o.u64(update_rows);
-  o.u64(rib_rows);
-  o.u64(attr_rows);
-  o.u32(static_cast<std::uint32_t>(peers.size()));
-  for (const auto& p : peers) {
+// The peers, events and session downs (version 6's second entry; inline before). `stale`: the
+// downs carry the graceful restart fields (version 5 on).
+void put_sessions(Out& o, const Batch& b) {
+  o.u32(static_cast<std::uint32_t>(b.peers.size()));
+  for (const auto& p : b.peers) {
     o.address(p.address);
     o.u32(p.asn);
     o.str(p.name);
@@ -186,8 +180,8 @@ std::vector<std::uint8_t> Batch::serialize() const {
     o.bytes(p.open_sent);
     o.bytes(p.open_received);
   }
-  o.u32(static_cast<std::uint32_t>(events.size()));
-  for (const auto& e : events) {
+  o.u32(static_cast<std::uint32_t>(b.events.size()));
+  for (const auto& e : b.events) {
     o.i64(e.time_us);
     o.u32(e.peer);
     o.str(e.old_state);
@@ -200,65 +194,18 @@ std::vector<std::uint8_t> Batch::serialize() const {
     o.bytes(e.notification_data);
     o.str(e.sent_by);
   }
-  o.u32(static_cast<std::uint32_t>(downs.size()));
-  for (const auto& d : downs) {
+  o.u32(static_cast<std::uint32_t>(b.downs.size()));
+  for (const auto& d : b.downs) {
     o.i64(d.time_us);
     o.u32(d.peer);
     o.u32(static_cast<std::uint32_t>(d.ord));
-    if (split != PartSplit::xxh3) {
-      o.u8(d.stale_end ? 1 : 0);
-      o.u8(d.stale_afis);
-      o.i64(d.stale_since_us);
-    }
+    o.u8(d.stale_end ? 1 : 0);
+    o.u8(d.stale_afis);
+    o.i64(d.stale_since_us);
   }
-  o.bytes(attrs);
-  o.bytes(updates);
-  o.bytes(rib);
-  o.u32(crc_of(o.bytes_so_far()));
-  return o.take();
 }
 
-std::uint64_t Batch::last_seq_of(std::span<const std::uint8_t> header) {
-  constexpr std::size_t kAt = 8 + 5 * 8;  // magic, sequence, four times
-  if (header.size() < kAt + 8 || (!std::equal(kMagic.begin(), kMagic.end(), header.begin()) &&
-                                  !std::equal(kMagicV4.begin(), kMagicV4.end(), header.begin()))) {
-    return 0;
-  }
-  return (std::uint64_t{codec::wire::load_u32(header, kAt)} << 32) |
-         codec::wire::load_u32(header, kAt + 4);
-}
-
-std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::string& error) {
-  const auto magic_is = [&](const auto& m) {
-    return file.size() >= m.size() + 4 && std::equal(m.begin(), m.end(), file.begin());
-  };
-  const bool v1 = magic_is(kMagicV1);
-  const bool v2 = magic_is(kMagicV2);
-  const bool v3 = magic_is(kMagicV3);
-  const bool v4 = magic_is(kMagicV4);
-  if (!v1 && !v2 && !v3 && !v4 && !magic_is(kMagic)) {
-    error = "not a bgpscribe batch file (bad magic)";
-    return std::nullopt;
-  }
-  const auto body = file.first(file.size() - 4);
-  In tail(file.last(4));
-  if (crc_of(body) != tail.u32()) {
-    error = "CRC-32 mismatch: the file is damaged";
-    return std::nullopt;
-  }
-  In in(body.subspan(kMagic.size()));
-  Batch b;
-  b.sequence = in.u64();
-  b.first_us = in.i64();
-  b.last_us = in.i64();
-  b.checkpoint_us = in.i64();
-  b.restart_us = in.i64();
-  b.last_seq = v1 || v2 || v3 ? 0 : in.u64();
-  b.parts = v1 ? 1 : in.u32();
-  b.split = v2 ? PartSplit::xxh3 : PartSplit::partition_hash;
-  b.update_rows = in.u64();
-  b.rib_rows = in.u64();
-  b.attr_rows = in.u64();
+void get_sessions(In& in, Batch& b, bool stale) {
   const std::uint32_t peers = in.u32();
   for (std::uint32_t i = 0; i < peers && in.ok(); ++i) {
     BatchPeer p;
@@ -300,13 +247,77 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     d.time_us = in.i64();
     d.peer = in.u32();
     d.ord = static_cast<std::int32_t>(in.u32());
-    if (!v1 && !v2 && !v3 && !v4) {
+    if (stale) {
       d.stale_end = in.flag();
       d.stale_afis = in.u8();
       d.stale_since_us = in.i64();
     }
     b.downs.push_back(d);
   }
+}
+
+// What every version checks once the fields are read.
+bool check(const Batch& b, std::string& error) {
+  if (b.parts < 1 || b.parts > kMaxParts) {
+    error = "batch in " + std::to_string(b.parts) + " parts (1 to " + std::to_string(kMaxParts) +
+            " allowed)";
+    return false;
+  }
+  for (const auto& e : b.events) {
+    if (e.peer >= b.peers.size()) {
+      error =
+          "event names peer " + std::to_string(e.peer) + " of " + std::to_string(b.peers.size());
+      return false;
+    }
+  }
+  for (const auto& d : b.downs) {
+    if (d.peer >= b.peers.size()) {
+      error = "session down names peer " + std::to_string(d.peer) + " of " +
+              std::to_string(b.peers.size());
+      return false;
+    }
+  }
+  return true;
+}
+
+// The version of a file of versions 1 to 5 from its magic ("BGPSPGB1" to "BGPSPGB5"; version
+// 6's header begins "BGPSPGBT"), 0 for any other.
+int legacy_version(std::span<const std::uint8_t> file) {
+  if (file.size() < kLegacyMagicBytes ||
+      !std::equal(kLegacyMagic.begin(), kLegacyMagic.end(), file.begin()) || file[7] < '1' ||
+      file[7] > '5') {
+    return 0;
+  }
+  return file[7] - '0';
+}
+
+// Versions 1 to 5.
+std::optional<Batch> parse_legacy(std::span<const std::uint8_t> file, int version,
+                                  std::string& error) {
+  if (file.size() < kLegacyMagicBytes + 4) {
+    error = "truncated batch file";
+    return std::nullopt;
+  }
+  const auto body = file.first(file.size() - 4);
+  In tail(file.last(4));
+  if (crc_of(body) != tail.u32()) {
+    error = "CRC-32 mismatch: the file is damaged";
+    return std::nullopt;
+  }
+  In in(body.subspan(kLegacyMagicBytes));
+  Batch b;
+  b.sequence = in.u64();
+  b.first_us = in.i64();
+  b.last_us = in.i64();
+  b.checkpoint_us = in.i64();
+  b.restart_us = in.i64();
+  b.last_seq = version >= 4 ? in.u64() : 0;
+  b.parts = version >= 2 ? in.u32() : 1;
+  b.split = version == 2 ? PartSplit::xxh3 : PartSplit::partition_hash;
+  b.update_rows = in.u64();
+  b.rib_rows = in.u64();
+  b.attr_rows = in.u64();
+  get_sessions(in, b, version >= 5);
   b.attrs = in.bytes();
   b.updates = in.bytes();
   b.rib = in.bytes();
@@ -314,24 +325,116 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     error = "truncated or malformed batch body";
     return std::nullopt;
   }
-  if (b.parts < 1 || b.parts > kMaxParts) {
-    error = "batch in " + std::to_string(b.parts) + " parts (1 to " + std::to_string(kMaxParts) +
-            " allowed)";
+  if (!check(b, error)) {
     return std::nullopt;
   }
-  for (const auto& e : b.events) {
-    if (e.peer >= b.peers.size()) {
-      error =
-          "event names peer " + std::to_string(e.peer) + " of " + std::to_string(b.peers.size());
-      return std::nullopt;
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> Batch::serialize() const {
+  // The COPY data is nearly all of it: one allocation instead of doublings of tens of MB.
+  Out o(attrs.size() + updates.size() + rib.size() + 4096);
+  o.header();
+  auto at = o.begin_entry();
+  o.u64(sequence);
+  o.i64(first_us);
+  o.i64(last_us);
+  o.i64(checkpoint_us);
+  o.i64(restart_us);
+  o.u64(last_seq);
+  o.u32(parts);
+  o.u8(split == PartSplit::xxh3 ? 1 : 0);
+  o.u64(update_rows);
+  o.u64(rib_rows);
+  o.u64(attr_rows);
+  o.end_entry(at);
+  at = o.begin_entry();
+  put_sessions(o, *this);
+  o.end_entry(at);
+  o.entry(attrs);
+  o.entry(updates);
+  o.entry(rib);
+  return o.take();
+}
+
+std::uint64_t Batch::last_seq_of(std::span<const std::uint8_t> header) {
+  if (legacy_version(header) == 0) {
+    FramedReader reader(header, kBatchKind);
+    const auto head = reader.next();
+    if (!head || head->payload.size() != kHeadBytes) {
+      return 0;
     }
+    In in(head->payload.subspan(kLastSeqInHead));
+    return in.u64();
   }
-  for (const auto& d : b.downs) {
-    if (d.peer >= b.peers.size()) {
-      error = "session down names peer " + std::to_string(d.peer) + " of " +
-              std::to_string(b.peers.size());
+  // Versions 4 and 5: after the magic, the sequence and four times.
+  constexpr std::size_t kAt = kLegacyMagicBytes + 5 * 8;
+  if (header.size() < kAt + 8 || legacy_version(header) < 4) {
+    return 0;
+  }
+  return (std::uint64_t{codec::wire::load_u32(header, kAt)} << 32) |
+         codec::wire::load_u32(header, kAt + 4);
+}
+
+std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::string& error) {
+  if (const int version = legacy_version(file); version != 0) {
+    return parse_legacy(file, version, error);
+  }
+  FramedReader reader(file, kBatchKind);
+  if (!reader.ok()) {
+    error = reader.error();
+    return std::nullopt;
+  }
+  std::array<std::span<const std::uint8_t>, kEntries> entries;
+  std::size_t n = 0;
+  while (auto e = reader.next()) {
+    if (n == kEntries) {
+      error = "more than " + std::to_string(kEntries) + " entries";
       return std::nullopt;
     }
+    entries[n++] = e->payload;
+  }
+  // Written whole and renamed into place: anything but five whole entries is damage.
+  if (const auto problems = reader.problems("batch"); !problems.empty()) {
+    error = problems.front();
+    return std::nullopt;
+  }
+  if (reader.end() != FramedEnd::Clean || n != kEntries) {
+    error = "truncated batch file (" + std::to_string(n) + " of " + std::to_string(kEntries) +
+            " entries)";
+    return std::nullopt;
+  }
+  Batch b;
+  In head(entries[0]);
+  b.sequence = head.u64();
+  b.first_us = head.i64();
+  b.last_us = head.i64();
+  b.checkpoint_us = head.i64();
+  b.restart_us = head.i64();
+  b.last_seq = head.u64();
+  b.parts = head.u32();
+  const bool xxh3 = head.flag();
+  b.split = xxh3 ? PartSplit::xxh3 : PartSplit::partition_hash;
+  b.update_rows = head.u64();
+  b.rib_rows = head.u64();
+  b.attr_rows = head.u64();
+  if (!head.ok() || !head.at_end()) {
+    error = "malformed batch head (" + std::to_string(entries[0].size()) + " bytes)";
+    return std::nullopt;
+  }
+  In sessions(entries[1]);
+  get_sessions(sessions, b, true);
+  if (!sessions.ok() || !sessions.at_end()) {
+    error = "malformed peers, events or session downs";
+    return std::nullopt;
+  }
+  b.attrs.assign(entries[2].begin(), entries[2].end());
+  b.updates.assign(entries[3].begin(), entries[3].end());
+  b.rib.assign(entries[4].begin(), entries[4].end());
+  if (!check(b, error)) {
+    return std::nullopt;
   }
   return b;
 }

@@ -5,8 +5,9 @@
 // prefix, path id) it touched (for the current RIB) and the attribute sets it introduced; in
 // a small header, the peers it names (by batch-local number: database peer ids are assigned by
 // the writer, which may run long after the batch was sealed while the database was away), the
-// state events, the sessions that went down and a checkpoint request. The file carries its
-// sequence number and a CRC-32, so a retry after a crash is recognised (writer_progress) and a
+// state events, the sessions that went down and a checkpoint request. The file (a framed file,
+// exporters/api/framed_file.hpp, version 6; versions 1 to 5 still read) carries its sequence
+// number and a CRC-32C per part, so a retry after a crash is recognised (writer_progress) and a
 // damaged file is refused instead of half-applied.
 #pragma once
 
@@ -126,11 +127,13 @@ struct Batch {
   std::uint64_t rib_rows = 0;
   std::uint64_t attr_rows = 0;
 
-  // The file form; parse() reads it back (nullopt and `error` set when it is damaged).
+  // The file form (version 6); parse() reads it and versions 1 to 5 back (nullopt and `error`
+  // set when it is damaged, or of a newer version).
   [[nodiscard]] std::vector<std::uint8_t> serialize() const;
   static std::optional<Batch> parse(std::span<const std::uint8_t> file, std::string& error);
-  // last_seq from the first kHeaderBytes of a file (0 when it is not a version 4 file).
-  static constexpr std::size_t kHeaderBytes = 56;
+  // last_seq from the first kHeaderBytes of a file (0 when it is of a version before 4, or
+  // shorter, or its head's CRC fails).
+  static constexpr std::size_t kHeaderBytes = 16 + 8 + 77;
   static std::uint64_t last_seq_of(std::span<const std::uint8_t> header);
 };
 

@@ -164,11 +164,11 @@ std::uint64_t BatchSpool::position() const {
   if (!batches.empty()) {
     std::ifstream in(path_of(batches.back()), std::ios::binary);
     std::array<char, Batch::kHeaderBytes> header{};
-    if (in.read(header.data(), header.size())) {
-      std::array<std::uint8_t, Batch::kHeaderBytes> bytes{};
-      std::memcpy(bytes.data(), header.data(), header.size());
-      seq = std::max(seq, Batch::last_seq_of(bytes));
-    }
+    in.read(header.data(), header.size());
+    std::array<std::uint8_t, Batch::kHeaderBytes> bytes{};
+    std::memcpy(bytes.data(), header.data(), header.size());
+    const auto n = static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0));
+    seq = std::max(seq, Batch::last_seq_of(std::span(bytes).first(n)));
   }
   return seq;
 }

@@ -19,6 +19,7 @@
 
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/update.hpp"
+#include "exporters/api/framed_file.hpp"
 #include "exporters/postgres/applier.hpp"
 #include "exporters/postgres/batch.hpp"
 #include "exporters/postgres/copy.hpp"
@@ -198,99 +199,252 @@ TEST(PostgresCopy, EveryTypeReadsBackAsTheServerPrintsIt) {
 // ---- Batches
 // --------------------------------------------------------------------------------------
 
-TEST(PostgresBatch, FileRoundTripAndDamage) {
-  BatchBuilder b;
-  auto p = peer("192.0.2.10", 64500);
-  EXPECT_FALSE(b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16"}))));
-  EXPECT_FALSE(b.add(message(kT0 + 5, p, update({}, {"10.1.0.0/16"}))));
-  Batch batch = b.seal(7);
-  EXPECT_EQ(batch.update_rows, 3U);
-  EXPECT_EQ(batch.rib_rows, 2U);
-  EXPECT_EQ(batch.attr_rows, 1U);
-  const auto file = batch.serialize();
-  std::string error;
-  auto back = Batch::parse(file, error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->sequence, 7U);
-  EXPECT_EQ(back->first_us, kT0);
-  EXPECT_EQ(back->last_us, kT0 + 5);
-  ASSERT_EQ(back->peers.size(), 1U);
-  EXPECT_EQ(back->peers[0].asn, 64500U);
-  EXPECT_EQ(back->updates, batch.updates);
-  EXPECT_EQ(back->rib, batch.rib);
-  EXPECT_EQ(back->serialize(), file);
-
-  for (const std::size_t at : {std::size_t{3}, file.size() / 2, file.size() - 1}) {
-    auto damaged = file;
-    damaged[at] ^= 0x40;
-    EXPECT_FALSE(Batch::parse(damaged, error));
-    EXPECT_FALSE(error.empty());
+// A batch file as bgpscribe wrote it before version 6 (versions 1 to 5), byte for byte: the
+// magic "BGPSPGB<version>", big-endian integers, strings and byte strings after a u64 length,
+// and a CRC-32 (zlib) of everything before it. Version 2 added the parts, version 4 the journal
+// number, version 5 a session down's graceful restart fields.
+std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
+  codec::wire::Writer w;
+  const auto bytes = [&](std::span<const std::uint8_t> v) {
+    w.u64(v.size());
+    w.bytes(v);
+  };
+  const auto str = [&](const std::string& v) {
+    bytes({reinterpret_cast<const std::uint8_t*>(v.data()), v.size()});  // NOLINT
+  };
+  const auto strs = [&](const std::vector<std::string>& v) {
+    w.u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& x : v) {
+      str(x);
+    }
+  };
+  const auto address = [&](const bgp::IpAddress& a) {
+    w.u8(a.is_v4() ? 4 : 6);
+    w.bytes(a.bytes);
+  };
+  for (const char c : std::string("BGPSPGB")) {
+    w.u8(static_cast<std::uint8_t>(c));
   }
-  EXPECT_FALSE(Batch::parse(std::span(file).first(file.size() - 9), error));
-  EXPECT_NE(error.find("CRC"), std::string::npos) << error;
-}
-
-TEST(PostgresBatch, PartsRoundTripAndVersionOneFilesReadAsOnePart) {
-  BatchBuilder b;
-  b.add(message(kT0, peer("192.0.2.10", 64500), update({"10.0.0.0/8"})));
-  Batch batch = b.seal(3);
-  batch.parts = 2;
-  const auto file = batch.serialize();
-  std::string error;
-  auto back = Batch::parse(file, error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->parts, 2U);
-
-  // A version 1 file (spooled by an older bgpscribe): magic "BGPSPGB1", no journal number and
-  // no parts field (the eight and four octets after the five header integers), its own CRC-32.
-  constexpr std::size_t kSeqAt = 8 + 5 * 8;
-  std::vector<std::uint8_t> v1(file.begin(), file.begin() + kSeqAt);
-  v1.insert(v1.end(), file.begin() + kSeqAt + 8 + 4, file.end() - 4);
-  v1[7] = '1';
-  const auto crc = static_cast<std::uint32_t>(::crc32(0L, v1.data(), static_cast<uInt>(v1.size())));
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    v1.push_back(static_cast<std::uint8_t>(crc >> shift));
+  w.u8(static_cast<std::uint8_t>('0' + version));
+  w.u64(b.sequence);
+  w.u64(static_cast<std::uint64_t>(b.first_us));
+  w.u64(static_cast<std::uint64_t>(b.last_us));
+  w.u64(static_cast<std::uint64_t>(b.checkpoint_us));
+  w.u64(static_cast<std::uint64_t>(b.restart_us));
+  if (version >= 4) {
+    w.u64(b.last_seq);
   }
-  back = Batch::parse(v1, error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->parts, 1U);
-  EXPECT_EQ(back->updates, batch.updates);
-
-  batch.parts = kMaxParts + 1;
-  EXPECT_FALSE(Batch::parse(batch.serialize(), error));
-  EXPECT_NE(error.find("parts"), std::string::npos) << error;
-}
-
-TEST(PostgresBatch, VersionTwoFilesKeepTheirXxh3SplitAndTheirBytes) {
-  BatchBuilder b;
-  b.add(message(kT0, peer("192.0.2.10", 64500), update({"10.0.0.0/8"})));
-  Batch batch = b.seal(4);
-  batch.parts = 2;
-  batch.last_seq = 77;
-  auto file = batch.serialize();
-  ASSERT_EQ(file[7], '5');
-  std::string error;
-  auto back = Batch::parse(file, error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->split, PartSplit::partition_hash);
-  EXPECT_EQ(back->last_seq, 77U);
-  EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)), 77U);
-
-  // The same file as version 2 wrote it (version 4 less the journal number after the five
-  // header integers; version 2 splits by XXH3).
-  file.resize(file.size() - 4);
-  file.erase(file.begin() + 8 + 5 * 8, file.begin() + 8 + 5 * 8 + 8);
-  file[7] = '2';
+  if (version >= 2) {
+    w.u32(b.parts);
+  }
+  w.u64(b.update_rows);
+  w.u64(b.rib_rows);
+  w.u64(b.attr_rows);
+  w.u32(static_cast<std::uint32_t>(b.peers.size()));
+  for (const auto& p : b.peers) {
+    address(p.address);
+    w.u32(p.asn);
+    str(p.name);
+    w.u32(p.bgp_id);
+    address(p.local_address);
+    w.u32(p.local_as);
+    w.u32(p.local_bgp_id);
+    w.u64(static_cast<std::uint64_t>(p.first_us));
+    w.u64(static_cast<std::uint64_t>(p.last_us));
+    w.u8(p.has_session ? 1 : 0);
+    strs(p.capabilities_sent);
+    strs(p.capabilities_received);
+    bytes(p.open_sent);
+    bytes(p.open_received);
+  }
+  w.u32(static_cast<std::uint32_t>(b.events.size()));
+  for (const auto& e : b.events) {
+    w.u64(static_cast<std::uint64_t>(e.time_us));
+    w.u32(e.peer);
+    str(e.old_state);
+    str(e.new_state);
+    str(e.reason);
+    w.u8(e.has_notification ? 1 : 0);
+    w.u8(e.code);
+    w.u8(e.subcode);
+    str(e.notification_text);
+    bytes(e.notification_data);
+    str(e.sent_by);
+  }
+  w.u32(static_cast<std::uint32_t>(b.downs.size()));
+  for (const auto& d : b.downs) {
+    w.u64(static_cast<std::uint64_t>(d.time_us));
+    w.u32(d.peer);
+    w.u32(static_cast<std::uint32_t>(d.ord));
+    if (version >= 5) {
+      w.u8(d.stale_end ? 1 : 0);
+      w.u8(d.stale_afis);
+      w.u64(static_cast<std::uint64_t>(d.stale_since_us));
+    }
+  }
+  bytes(b.attrs);
+  bytes(b.updates);
+  bytes(b.rib);
+  auto file = w.take();
   const auto crc =
       static_cast<std::uint32_t>(::crc32(0L, file.data(), static_cast<uInt>(file.size())));
   for (int shift = 24; shift >= 0; shift -= 8) {
     file.push_back(static_cast<std::uint8_t>(crc >> shift));
   }
-  back = Batch::parse(file, error);
+  return file;
+}
+
+// A batch with a peer, a session down kept stale by a graceful restart, and rows.
+Batch sample_batch() {
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  EXPECT_FALSE(b.add(message(kT0, p, update({"10.0.0.0/8", "10.1.0.0/16"}))));
+  EXPECT_FALSE(b.add(message(kT0 + 5, p, update({}, {"10.1.0.0/16"}))));
+  Record down = state(kT0 + 6, p, SessionState::Established, SessionState::Idle);
+  EXPECT_FALSE(b.add(down));
+  down.type = RecordType::PeerDown;
+  down.stale_families = family_bit(bgp::kIpv4Unicast);
+  EXPECT_TRUE(b.add(down));
+  Batch batch = b.seal(7);
+  batch.last_seq = 77;
+  batch.parts = 2;
+  return batch;
+}
+
+// The offsets of a version 6 file's entries.
+std::vector<std::uint64_t> entry_offsets(std::span<const std::uint8_t> file) {
+  std::vector<std::uint64_t> at;
+  FramedReader r(file, FramedKind{"PGBT", 6, 6});
+  while (auto e = r.next()) {
+    at.push_back(e->offset);
+  }
+  return at;
+}
+
+TEST(PostgresBatch, FileRoundTripAndDamage) {
+  const Batch batch = sample_batch();
+  EXPECT_EQ(batch.update_rows, 3U);
+  EXPECT_EQ(batch.rib_rows, 2U);
+  EXPECT_EQ(batch.attr_rows, 1U);
+  const auto file = batch.serialize();
+  // Version 6: the framed header of kind PGBT, then five entries.
+  const std::vector<std::uint8_t> header(file.begin(), file.begin() + 12);
+  EXPECT_EQ(header,
+            (std::vector<std::uint8_t>{'B', 'G', 'P', 'S', 'P', 'G', 'B', 'T', 0, 6, 0, 0}));
+  const auto offsets = entry_offsets(file);
+  ASSERT_EQ(offsets.size(), 5U);
+  std::string error;
+  auto back = Batch::parse(file, error);
   ASSERT_TRUE(back) << error;
-  EXPECT_EQ(back->split, PartSplit::xxh3);
+  EXPECT_EQ(back->sequence, 7U);
+  EXPECT_EQ(back->first_us, kT0);
+  EXPECT_EQ(back->last_us, kT0 + 6);
+  EXPECT_EQ(back->last_seq, 77U);
   EXPECT_EQ(back->parts, 2U);
-  EXPECT_EQ(back->serialize(), file);  // a spool rewritten by this version stays version 2
+  ASSERT_EQ(back->peers.size(), 1U);
+  EXPECT_EQ(back->peers[0].asn, 64500U);
+  ASSERT_EQ(back->downs.size(), 1U);
+  EXPECT_EQ(back->downs[0].stale_afis, kStaleIpv4);
+  EXPECT_EQ(back->updates, batch.updates);
+  EXPECT_EQ(back->rib, batch.rib);
+  EXPECT_EQ(back->serialize(), file);
+  EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)), 77U);
+
+  // A flipped bit in an entry: refused, naming the entry's offset.
+  for (std::size_t e = 0; e < offsets.size(); ++e) {
+    auto damaged = file;
+    damaged[offsets[e] + 9] ^= 0x40;
+    EXPECT_FALSE(Batch::parse(damaged, error)) << e;
+    EXPECT_NE(error.find("entry at offset " + std::to_string(offsets[e])), std::string::npos)
+        << error;
+    EXPECT_NE(error.find("CRC-32C mismatch"), std::string::npos) << error;
+  }
+  for (const std::size_t at : {std::size_t{3}, std::size_t{9}, file.size() - 1}) {
+    auto damaged = file;
+    damaged[at] ^= 0x40;
+    EXPECT_FALSE(Batch::parse(damaged, error));
+    EXPECT_FALSE(error.empty());
+  }
+  // Cut anywhere: refused (a file is renamed into place whole; a short one is damage).
+  for (std::size_t n = 0; n < file.size(); n += n < 200 ? 1 : 97) {
+    EXPECT_FALSE(Batch::parse(std::span(file).first(n), error)) << n;
+    EXPECT_FALSE(error.empty()) << n;
+  }
+  EXPECT_FALSE(Batch::parse(std::span(file).first(file.size() - 9), error));
+  EXPECT_NE(error.find("cut short"), std::string::npos) << error;
+  // An entry more, whole and checked: not a file this version writes.
+  codec::wire::Writer more;
+  more.bytes(file);
+  put_framed_entry(more, std::vector<std::uint8_t>{1});
+  EXPECT_FALSE(Batch::parse(more.bytes(), error));
+  EXPECT_NE(error.find("more than 5 entries"), std::string::npos) << error;
+}
+
+TEST(PostgresBatch, AFileOfANewerVersionIsRefusedAndSaysSo) {
+  const auto file = sample_batch().serialize();
+  codec::wire::Writer w;
+  put_framed_header(w, FramedKind{"PGBT", 7, 7});
+  w.bytes(std::span(file).subspan(kFramedHeaderBytes));
+  std::string error;
+  EXPECT_FALSE(Batch::parse(w.bytes(), error));
+  EXPECT_EQ(error,
+            "format version 7 of the bgpscribe \"PGBT\" file was written by a newer bgpscribe: "
+            "this one reads version 6");
+  std::vector<std::uint8_t> other(file);
+  other[0] = 'X';
+  EXPECT_FALSE(Batch::parse(other, error));
+  EXPECT_NE(error.find("bad magic"), std::string::npos) << error;
+}
+
+TEST(PostgresBatch, FilesOfVersionsOneToFiveAreStillRead) {
+  const Batch batch = sample_batch();
+  for (int version = 1; version <= 5; ++version) {
+    SCOPED_TRACE(version);
+    const auto file = legacy_batch_file(batch, version);
+    std::string error;
+    auto back = Batch::parse(file, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(back->sequence, 7U);
+    EXPECT_EQ(back->first_us, batch.first_us);
+    EXPECT_EQ(back->last_us, batch.last_us);
+    EXPECT_EQ(back->parts, version == 1 ? 1U : 2U);
+    EXPECT_EQ(back->split, version == 2 ? PartSplit::xxh3 : PartSplit::partition_hash);
+    EXPECT_EQ(back->last_seq, version >= 4 ? 77U : 0U);
+    EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)),
+              version >= 4 ? 77U : 0U);
+    ASSERT_EQ(back->peers.size(), 1U);
+    EXPECT_EQ(back->peers[0].address, batch.peers[0].address);
+    ASSERT_EQ(back->events.size(), batch.events.size());
+    ASSERT_EQ(back->downs.size(), 1U);
+    EXPECT_EQ(back->downs[0].stale_afis, version >= 5 ? kStaleIpv4 : 0);
+    EXPECT_EQ(back->attrs, batch.attrs);
+    EXPECT_EQ(back->updates, batch.updates);
+    EXPECT_EQ(back->rib, batch.rib);
+    // Damage is still found by their CRC-32.
+    auto damaged = file;
+    damaged[file.size() / 2] ^= 1;
+    EXPECT_FALSE(Batch::parse(damaged, error));
+    EXPECT_NE(error.find("CRC-32 mismatch"), std::string::npos) << error;
+    // Written again, it is version 6 and reads back the same (a version 2 batch keeps its
+    // XXH3 split: a retry splits it as the first try did).
+    const auto again = back->serialize();
+    EXPECT_EQ(again[7], 'T');
+    auto rewritten = Batch::parse(again, error);
+    ASSERT_TRUE(rewritten) << error;
+    EXPECT_EQ(rewritten->split, back->split);
+    EXPECT_EQ(rewritten->parts, back->parts);
+    EXPECT_EQ(rewritten->serialize(), again);
+  }
+}
+
+TEST(PostgresBatch, PartsOutsideTheirRangeAreRefused) {
+  Batch batch = sample_batch();
+  batch.parts = kMaxParts + 1;
+  std::string error;
+  EXPECT_FALSE(Batch::parse(batch.serialize(), error));
+  EXPECT_NE(error.find("parts"), std::string::npos) << error;
+  EXPECT_FALSE(Batch::parse(legacy_batch_file(batch, 5), error));
+  EXPECT_NE(error.find("parts"), std::string::npos) << error;
 }
 
 // ---- PostgreSQL's hash partitioning ----------------------------------------------------------
@@ -782,6 +936,41 @@ TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
   EXPECT_EQ(s.quarantined, 1U);
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), "1");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "failed"), fs::directory_iterator()), 1);
+}
+
+TEST_F(WriterTest, BatchesSpooledByAnOlderBgpscribeAreAppliedAfterAnUpgrade) {
+  // Files of versions 4 and 5 left in the spool by the bgpscribe before version 6, then one
+  // of this version: all applied in order, and the spool's position read from the last one.
+  BatchBuilder b;
+  auto p = peer("192.0.2.10", 64500);
+  {
+    BatchSpool spool(dir_);
+    for (int version = 4; version <= 6; ++version) {
+      const std::string prefix = "10." + std::to_string(version) + ".0.0/16";
+      b.add(message(kT0 + version, p, update({prefix.c_str()})));
+      Batch batch = b.seal(spool.next_sequence());
+      batch.parts = parts_;
+      batch.last_seq = static_cast<std::uint64_t>(100 + version);
+      if (version == 6) {
+        spool.write(batch);
+        continue;
+      }
+      const auto bytes = legacy_batch_file(batch, version);
+      char name[40];
+      std::snprintf(name, sizeof name, "%020llu.batch",
+                    static_cast<unsigned long long>(batch.sequence));
+      std::ofstream(dir_ / "batches" / name, std::ios::binary)
+          .write(reinterpret_cast<const char*>(bytes.data()),  // NOLINT
+                 static_cast<std::streamsize>(bytes.size()));
+      EXPECT_EQ(BatchSpool(dir_).position(), 100U + static_cast<std::uint64_t>(version));
+    }
+    EXPECT_EQ(spool.position(), 106U);
+  }
+  const auto s = run({});
+  EXPECT_EQ(s.batches, 3U);
+  EXPECT_EQ(s.quarantined, 0U);
+  EXPECT_EQ(q("SELECT string_agg(prefix::text, ' ' ORDER BY prefix) FROM bgp.rib"),
+            "10.4.0.0/16 10.5.0.0/16 10.6.0.0/16");
 }
 
 TEST_F(WriterTest, RecordsReadBackFromTheSpoolGiveTheSameSqlAsLiveOnes) {
