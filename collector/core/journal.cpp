@@ -86,81 +86,120 @@ Journal::Journal(JournalOptions options) : options_(std::move(options)) {
     throw std::runtime_error("journal: cannot create directory '" + options_.directory +
                              "': " + ec.message());
   }
+  std::uint64_t last_name = 0;
+  std::vector<Segment> found;
   for (const auto& e : fs::directory_iterator(options_.directory)) {
     const auto name = e.path().filename().string();
     if (!e.is_regular_file() || !name.ends_with(".journal") || name.size() != 28) {
       continue;
     }
+    last_name = std::max<std::uint64_t>(last_name, std::strtoull(name.c_str(), nullptr, 10));
     Segment s;
     s.path = e.path().string();
-    s.first_seq = std::strtoull(name.c_str(), nullptr, 10);
     s.bytes = e.file_size();
+    found.push_back(std::move(s));
+  }
+  // Each segment's first and last numbers (read once here; replay reads them again). The
+  // largest number, not the last one: a damaged entry may carry any number.
+  for (auto& s : found) {
+    const auto data = read_file(s.path);
+    (void)walk(data, [&](std::uint64_t seq, std::span<const std::uint8_t>) {
+      s.first_seq = s.first_seq == 0 ? seq : s.first_seq;
+      s.last_seq = std::max(s.last_seq, seq);
+    });
+    if (s.last_seq == 0) {
+      ::unlink(s.path.c_str());  // a spare never written to, or a segment that took nothing
+      continue;
+    }
+    last_seq_ = std::max(last_seq_, s.last_seq);
+    stats_.bytes += s.bytes;
     segments_.push_back(std::move(s));
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) { return a.first_seq < b.first_seq; });
-  // Each segment's last number (read once here; replay reads them again).
-  for (auto& s : segments_) {
-    const auto data = read_file(s.path);
-    // The largest number, not the last one: a damaged entry may carry any number.
-    (void)walk(data, [&](std::uint64_t seq, std::span<const std::uint8_t>) {
-      s.last_seq = std::max(s.last_seq, seq);
-    });
-    last_seq_ = std::max({last_seq_, s.last_seq, s.first_seq > 0 ? s.first_seq - 1 : 0});
-    stats_.bytes += s.bytes;
-  }
   stats_.segments = segments_.size();
+  next_name_ = std::max(last_name, last_seq_) + 1;
   scratch_.reserve(4096);
-  if (options_.sync_interval.count() > 0) {
-    sync_thread_ = std::thread([this] { sync_loop(); });
-  }
+  // The disk thread makes the spares, the first one too: on a disk slow enough that it takes
+  // longer than the first sessions take to come up, the start does not wait for it.
+  disk_thread_ = std::thread([this] { disk_loop(); });
 }
 
 Journal::~Journal() {
   {
-    std::lock_guard lock(sync_mutex_);
+    std::lock_guard lock(disk_mutex_);
     stopping_ = true;
   }
-  sync_cv_.notify_all();
-  if (sync_thread_.joinable()) {
-    sync_thread_.join();
+  disk_cv_.notify_all();
+  disk_thread_.join();
+  if (mapped_ != nullptr) {
+    unmap(Mapping{std::string(), mapped_, mapped_size_, fd_}, options_.sync_interval.count() > 0);
+    mapped_ = nullptr;
   }
-  close_segment();
+}
+
+std::optional<Journal::Mapping> Journal::create_spare() {
+  Mapping m;
+  m.path = (fs::path(options_.directory) / segment_name(next_name_++)).string();
+  m.fd = ::open(m.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (m.fd < 0) {
+    return std::nullopt;
+  }
+  // Allocated up front: a page fault on a hole of the mapping would allocate blocks on the
+  // io thread, and a full disk would then end the process with SIGBUS.
+  void* p = MAP_FAILED;
+  if (::posix_fallocate(m.fd, 0, static_cast<off_t>(options_.segment_bytes)) == 0) {
+    p = ::mmap(nullptr, options_.segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0);
+  }
+  if (p == MAP_FAILED) {
+    ::close(m.fd);
+    ::unlink(m.path.c_str());
+    return std::nullopt;
+  }
+  m.data = static_cast<std::uint8_t*>(p);
+  m.size = options_.segment_bytes;
+  std::memcpy(m.data, kMagic, sizeof kMagic);
+  return m;
+}
+
+void Journal::unmap(const Mapping& m, bool sync) {
+  if (sync) {
+    (void)::fdatasync(m.fd);  // the pages written through the mapping included
+  }
+  ::munmap(m.data, m.size);
+  ::close(m.fd);
 }
 
 bool Journal::open_segment() {
   if (stats_.bytes + options_.segment_bytes > options_.max_bytes) {
     return false;
   }
-  Segment s;
-  s.first_seq = last_seq_ + 1;
-  s.path = (fs::path(options_.directory) / segment_name(s.first_seq)).string();
-  const int fd = ::open(s.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return false;
-  }
-  // Allocated up front: a page fault on a hole of the mapping would allocate blocks on the
-  // io thread, and a full disk would then end the process with SIGBUS.
-  if (::posix_fallocate(fd, 0, static_cast<off_t>(options_.segment_bytes)) != 0) {
-    ::close(fd);
-    ::unlink(s.path.c_str());
-    return false;
-  }
-  void* p = ::mmap(nullptr, options_.segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    ::close(fd);
-    ::unlink(s.path.c_str());
-    return false;
-  }
+  Mapping m;
   {
-    std::lock_guard lock(sync_mutex_);
-    mapped_ = static_cast<std::uint8_t*>(p);
-    mapped_size_ = options_.segment_bytes;
-    fd_ = fd;
+    std::unique_lock lock(disk_mutex_);
+    if (spares_.empty() && !disk_failed_ && !spare_missed_) {
+      // The disk thread is behind: wait a little, once, never for the disk itself. Until a
+      // spare comes, records go unjournaled without waiting again.
+      spare_cv_.wait_for(lock, options_.spare_wait,
+                         [this] { return !spares_.empty() || disk_failed_; });
+    }
+    if (spares_.empty()) {
+      spare_missed_ = true;
+      return false;
+    }
+    spare_missed_ = false;
+    m = std::move(spares_.front());
+    spares_.pop_front();
+    current_fd_ = m.fd;
   }
-  std::memcpy(mapped_, kMagic, sizeof kMagic);
+  disk_cv_.notify_one();  // the next spare
+  mapped_ = m.data;
+  mapped_size_ = m.size;
+  fd_ = m.fd;
   used_ = sizeof kMagic;
-  s.bytes = options_.segment_bytes;
+  Segment s;
+  s.path = std::move(m.path);
+  s.bytes = m.size;
   stats_.bytes += s.bytes;
   segments_.push_back(std::move(s));
   stats_.segments = segments_.size();
@@ -168,15 +207,15 @@ bool Journal::open_segment() {
 }
 
 void Journal::close_segment() {
-  std::lock_guard lock(sync_mutex_);
   if (mapped_ == nullptr) {
     return;
   }
-  if (options_.sync_interval.count() > 0) {
-    (void)::fdatasync(fd_);
+  {
+    std::lock_guard lock(disk_mutex_);
+    to_close_.push_back(Mapping{std::string(), mapped_, mapped_size_, fd_});
+    current_fd_ = -1;
   }
-  ::munmap(mapped_, mapped_size_);
-  ::close(fd_);
+  disk_cv_.notify_one();
   mapped_ = nullptr;
   fd_ = -1;
 }
@@ -209,6 +248,9 @@ std::uint64_t Journal::append(Record& record) {
   scratch_.patch_u32(at, length);
   std::memcpy(mapped_ + used_, scratch_.bytes().data(), 4);
   used_ += n;
+  if (segments_.back().first_seq == 0) {
+    segments_.back().first_seq = seq;
+  }
   segments_.back().last_seq = seq;
   last_seq_ = seq;
   ++stats_.appended;
@@ -250,22 +292,85 @@ void Journal::release(std::uint64_t upto) {
   while (n < keep_from && segments_[n].last_seq <= upto) {
     ++n;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    ::unlink(segments_[i].path.c_str());
-    stats_.bytes -= std::min(stats_.bytes, segments_[i].bytes);
-    ++stats_.released;
+  {
+    std::lock_guard lock(disk_mutex_);
+    for (std::size_t i = 0; i < n; ++i) {
+      to_delete_.push_back(segments_[i].path);
+      stats_.bytes -= std::min(stats_.bytes, segments_[i].bytes);
+      ++stats_.released;
+    }
+  }
+  if (n > 0) {
+    disk_cv_.notify_one();
   }
   segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(n));
   stats_.segments = segments_.size();
 }
 
-void Journal::sync_loop() {
-  std::unique_lock lock(sync_mutex_);
-  while (!stopping_) {
-    sync_cv_.wait_for(lock, options_.sync_interval, [this] { return stopping_; });
-    if (fd_ >= 0) {
-      (void)::fdatasync(fd_);  // the pages written through the mapping included
+void Journal::disk_loop() {
+  using Clock = std::chrono::steady_clock;
+  const bool sync = options_.sync_interval.count() > 0;
+  auto next_sync = Clock::now() + options_.sync_interval;
+  auto retry_at = Clock::time_point{};
+  std::unique_lock lock(disk_mutex_);
+  while (true) {
+    const auto now = Clock::now();
+    std::vector<Mapping> closes;
+    closes.swap(to_close_);
+    std::vector<std::string> deletes;
+    deletes.swap(to_delete_);
+    const bool make_spare =
+        !stopping_ && spares_.size() < options_.spares && (!disk_failed_ || now >= retry_at);
+    const int sync_fd = sync && now >= next_sync ? current_fd_ : -1;
+    if (closes.empty() && deletes.empty() && !make_spare && sync_fd < 0) {
+      if (stopping_) {
+        break;
+      }
+      auto until = now + std::chrono::hours(1);
+      if (sync) {
+        until = std::min(until, next_sync);
+      }
+      if (disk_failed_) {
+        until = std::min(until, retry_at);
+      }
+      disk_cv_.wait_until(lock, until);
+      continue;
     }
+    lock.unlock();
+    // Only this thread closes descriptors, so the one being synced stays open meanwhile.
+    for (const auto& m : closes) {
+      unmap(m, sync);
+    }
+    for (const auto& path : deletes) {
+      ::unlink(path.c_str());
+    }
+    if (sync_fd >= 0) {
+      (void)::fdatasync(sync_fd);  // the pages written through the mapping included
+    }
+    std::optional<Mapping> spare;
+    if (make_spare) {
+      spare = create_spare();
+    }
+    lock.lock();
+    if (sync_fd >= 0 || (sync && now >= next_sync)) {
+      next_sync = now + options_.sync_interval;
+    }
+    if (make_spare) {
+      disk_failed_ = !spare;
+      if (spare) {
+        spares_.push_back(*spare);
+      } else {
+        retry_at = now + std::chrono::seconds(1);
+      }
+      spare_cv_.notify_all();
+    }
+  }
+  std::deque<Mapping> spares;
+  spares.swap(spares_);
+  lock.unlock();
+  for (const auto& m : spares) {
+    unmap(m, false);
+    ::unlink(m.path.c_str());
   }
 }
 

@@ -16,7 +16,14 @@
 // point into tables that do not outlive the process); they take the number of the record
 // before them.
 //
-// Not thread-safe: the collector's io thread appends and releases; replay() runs at start.
+// Segment files are created (and preallocated), closed and deleted by the journal's own disk
+// thread, which keeps `spares` segments ready ahead of the io thread: on a slow disk the io
+// thread only ever writes into memory. When no spare is ready within `spare_wait` (the disk far
+// behind), records are counted as not journaled instead of holding up the sessions. Segment
+// names are ordering keys only; a segment's first and last numbers are read from its entries.
+//
+// The collector's io thread appends and releases (not thread-safe between callers); replay()
+// runs at start.
 #pragma once
 
 #include <algorithm>
@@ -24,8 +31,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,11 +54,16 @@ struct JournalOptions {
   std::uint64_t max_bytes = std::uint64_t{10} << 30;
   // 0: kill -9 safe only (the page cache); else msync the written pages this often.
   std::chrono::milliseconds sync_interval{0};
+  // Segments kept created and mapped ahead of the io thread, and how long the io thread waits
+  // for one when none is ready (the disk thread is behind) before it stops journaling until one
+  // is.
+  std::size_t spares = 2;
+  std::chrono::milliseconds spare_wait{50};
 };
 
 struct JournalStats {
   std::uint64_t appended = 0;
-  std::uint64_t not_journaled = 0;  // full, or a segment could not be created
+  std::uint64_t not_journaled = 0;  // full, or no segment ready (disk behind or refusing)
   std::uint64_t segments = 0;       // on disk now
   std::uint64_t bytes = 0;          // of those segments
   std::uint64_t released = 0;       // segments deleted
@@ -87,27 +101,47 @@ class Journal {
  private:
   struct Segment {
     std::string path;
-    std::uint64_t first_seq = 0;  // from the name: the first number it may hold
+    std::uint64_t first_seq = 0;  // the first number it holds (0: none)
     std::uint64_t last_seq = 0;   // the last it holds (0: none)
     std::uint64_t bytes = 0;
   };
+  // A segment file created, preallocated and mapped by the disk thread.
+  struct Mapping {
+    std::string path;
+    std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    int fd = -1;
+  };
   bool open_segment();
   void close_segment();
-  void sync_loop();
+  // The disk thread: spares, closing, deleting, msync.
+  void disk_loop();
+  // Creates, preallocates and maps a segment file; nullopt when the disk refuses.
+  std::optional<Mapping> create_spare();
+  static void unmap(const Mapping& m, bool sync);
 
   JournalOptions options_;
   std::vector<Segment> segments_;  // oldest first; the last is being written when mapped_
   std::uint64_t last_seq_ = 0;
-  std::uint8_t* mapped_ = nullptr;
+  std::uint8_t* mapped_ = nullptr;  // the segment being written (io thread)
   std::size_t mapped_size_ = 0;
   std::size_t used_ = 0;
   int fd_ = -1;
   codec::wire::Writer scratch_;
   JournalStats stats_;
-  // The msync thread (sync_interval > 0): syncs [synced_, used_) of the current mapping.
-  std::thread sync_thread_;
-  std::mutex sync_mutex_;
-  std::condition_variable sync_cv_;
+  // Shared with the disk thread (disk_mutex_): spares ready, segments to close and files to
+  // delete, the descriptor of the segment being written (for msync).
+  std::thread disk_thread_;
+  std::mutex disk_mutex_;
+  std::condition_variable disk_cv_;   // wakes the disk thread
+  std::condition_variable spare_cv_;  // a spare is ready
+  std::deque<Mapping> spares_;
+  std::vector<Mapping> to_close_;
+  std::vector<std::string> to_delete_;
+  int current_fd_ = -1;
+  bool disk_failed_ = false;     // the last spare could not be made (retried each second)
+  bool spare_missed_ = false;    // io thread: waited in vain once; no more waits until one comes
+  std::uint64_t next_name_ = 1;  // of the next spare: names only order segments
   bool stopping_ = false;
 };
 
