@@ -97,7 +97,9 @@ class SlowPassthrough(fusepy.Operations):
 
     def create(self, path, mode, fi=None):
         self._sleep(self.create_s)
-        return os.open(self._path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        # Read-write whatever the caller asked: the kernel reads pages through this descriptor
+        # too (a shared mapping faults them in), and a write-only one would end in SIGBUS.
+        return os.open(self._path(path), os.O_RDWR | os.O_CREAT | os.O_TRUNC, mode)
 
     def read(self, path, length, offset, fh):
         return os.pread(fh, length, offset)
