@@ -14,7 +14,10 @@
 // the end of the process has length 0 and is not there), its sequence number, and the spool's
 // record encoding (Spool::encode_body). Records of a RIB snapshot are not journaled (they
 // point into tables that do not outlive the process); they take the number of the record
-// before them.
+// before them. Unlike the spools, entries are not framed (framed_file.hpp) and carry no CRC: a
+// CRC-32C costs about 50 ns per 250-byte entry, 8 to 10 % of an append (520 to 640 ns), paid by
+// the io thread for every message, against damage that a killed process cannot leave. Replay
+// skips entries that do not decode or whose numbers do not increase (docs/formats.md).
 //
 // Segment files are created (and preallocated), closed and deleted by the journal's own disk
 // thread, which keeps `spares` segments ready ahead of the io thread: on a slow disk the io
