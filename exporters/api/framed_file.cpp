@@ -95,7 +95,7 @@ constexpr std::size_t kVersionAt = 8;
 constexpr std::size_t kFlagsAt = 10;
 constexpr std::size_t kHeaderCrcAt = 12;
 // What a writer keeps before handing it to the kernel (FramedFileWriter).
-constexpr std::size_t kBufferBytes = 16 * 1024;
+constexpr std::size_t kBufferBytes = std::size_t{16} << 10;
 
 std::span<const std::uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT

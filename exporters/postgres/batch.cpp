@@ -34,8 +34,8 @@ namespace {
 // read with last_seq 0. Version 5: a session down says what a graceful restart keeps, and its
 // end is a "down" too.
 constexpr FramedKind kBatchKind{"PGBT", 6, 6};
-constexpr std::size_t kHeadBytes = 6 * 8 + 4 + 1 + 3 * 8;
-constexpr std::size_t kLastSeqInHead = 5 * 8;
+constexpr std::size_t kHeadBytes = std::size_t{6} * 8 + 4 + 1 + std::size_t{3} * 8;
+constexpr std::size_t kLastSeqInHead = std::size_t{5} * 8;
 constexpr std::size_t kEntries = 5;  // head, sessions, attrs, updates, rib
 static_assert(Batch::kHeaderBytes == kFramedHeaderBytes + kFramedEntryHeaderBytes + kHeadBytes);
 constexpr std::array<std::uint8_t, 7> kLegacyMagic{'B', 'G', 'P', 'S', 'P', 'G', 'B'};
@@ -370,7 +370,7 @@ std::uint64_t Batch::last_seq_of(std::span<const std::uint8_t> header) {
     return in.u64();
   }
   // Versions 4 and 5: after the magic, the sequence and four times.
-  constexpr std::size_t kAt = kLegacyMagicBytes + 5 * 8;
+  constexpr std::size_t kAt = kLegacyMagicBytes + std::size_t{5} * 8;
   if (header.size() < kAt + 8 || legacy_version(header) < 4) {
     return 0;
   }
