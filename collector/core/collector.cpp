@@ -2,12 +2,14 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -86,24 +88,71 @@ Collector::Collector(config::CollectorConfig config, std::vector<exporters::Expo
       tick_timer_(io_),
       stop_timer_(io_),
       status_file_(std::filesystem::path(config_.state_directory) / "status.json") {
-  for (auto& e : exporters) {
-    const std::string dir =
-        (std::filesystem::path(config_.state_directory) / "spool" / std::string(e->name()))
-            .string();
-    workers_.push_back(std::make_unique<ExporterWorker>(std::move(e), config_.queue, dir));
+  for (std::size_t i = 0; i < exporters.size(); ++i) {
+    ExporterSlot slot;
+    auto entry = std::make_shared<config::ExporterConfig>();
+    if (i < config_.exporters.size()) {
+      *entry = config_.exporters[i];
+    } else {
+      entry->name = std::string(exporters[i]->name());
+    }
+    slot.entry = std::move(entry);
+    slot.worker = make_worker(std::move(exporters[i]));
+    exporters_.push_back(std::move(slot));
   }
-  next_snapshot_.assign(workers_.size(), 0);
 }
 
 Collector::~Collector() {
-  for (auto& w : workers_) {
-    w->stop();
+  try {
+    for (auto& slot : exporters_) {
+      slot.worker->stop();
+    }
+    for (auto& w : retiring_) {
+      w->stop();
+    }
+    exporters_.clear();
+    retiring_.clear();
+    // Snapshots released by the exporters handed their tables back to the io thread: release
+    // them now, while the RIB they reference still exists.
+    io_.restart();
+    io_.poll();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "collector %s: while stopping: %s\n", config_.name.c_str(), e.what());
   }
-  workers_.clear();
-  // Snapshots released by the exporters handed their tables back to the io thread: release
-  // them now, while the RIB they reference still exists.
-  io_.restart();
-  io_.poll();
+}
+
+std::unique_ptr<ExporterWorker> Collector::make_worker(exporters::ExporterPtr exporter) const {
+  const std::string dir =
+      (std::filesystem::path(config_.state_directory) / "spool" / std::string(exporter->name()))
+          .string();
+  return std::make_unique<ExporterWorker>(std::move(exporter), config_.queue, dir);
+}
+
+Collector::ExporterSlot* Collector::find_slot(const std::string& name) {
+  for (auto& slot : exporters_) {
+    if (slot.entry->name == name) {
+      return &slot;
+    }
+  }
+  return nullptr;
+}
+
+const ExporterWorker* Collector::worker(std::string_view name) const {
+  for (const auto& slot : exporters_) {
+    if (slot.entry->name == name) {
+      return slot.worker.get();
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Collector::exporter_names() const {
+  std::vector<std::string> out;
+  out.reserve(exporters_.size());
+  for (const auto& slot : exporters_) {
+    out.push_back(slot.entry->name);
+  }
+  return out;
 }
 
 std::uint32_t Collector::id_for(const bgp::IpAddress& address) {
@@ -163,7 +212,8 @@ void Collector::replay_journal() {
   if (!journal_) {
     return;
   }
-  for (const auto& w : workers_) {
+  for (const auto& slot : exporters_) {
+    const auto& w = slot.worker;
     if (auto p = w->resume_after(); p && *p > journal_->last_seq()) {
       std::fprintf(stderr,
                    "journal: exporter %s is at number %llu, beyond the journal's %llu (was "
@@ -174,33 +224,33 @@ void Collector::replay_journal() {
     }
   }
   std::optional<std::uint64_t> from;
-  for (const auto& w : workers_) {
-    if (auto p = w->resume_after(); p && *p < journal_->last_seq()) {
+  for (const auto& slot : exporters_) {
+    if (auto p = slot.worker->resume_after(); p && *p < journal_->last_seq()) {
       from = std::min(from.value_or(*p), *p);
     }
   }
   if (!from) {
     return;
   }
-  std::vector<std::uint64_t> replayed(workers_.size(), 0);
+  std::vector<std::uint64_t> replayed(exporters_.size(), 0);
   const auto bad = journal_->replay(*from, [&](std::uint64_t seq, Record&& r) {
     r.seq = seq;
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-      const auto p = workers_[i]->resume_after();
+    for (std::size_t i = 0; i < exporters_.size(); ++i) {
+      const auto p = exporters_[i].worker->resume_after();
       if (p && seq > *p) {
-        workers_[i]->push(r);
+        exporters_[i].worker->push(r);
         ++replayed[i];
       }
     }
   });
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
+  for (std::size_t i = 0; i < exporters_.size(); ++i) {
     if (replayed[i] > 0) {
       std::fprintf(stderr,
                    "journal: %llu records after number %llu replayed into exporter %s (what the "
                    "previous run had not made durable)\n",
                    static_cast<unsigned long long>(replayed[i]),
-                   static_cast<unsigned long long>(*workers_[i]->resume_after()),
-                   workers_[i]->name().c_str());
+                   static_cast<unsigned long long>(*exporters_[i].worker->resume_after()),
+                   exporters_[i].worker->name().c_str());
     }
   }
   if (bad > 0) {
@@ -227,9 +277,11 @@ void Collector::release_journal() {
     not_journaled_log_s_ = now_s;
   }
   std::uint64_t upto = journal_->last_seq();
-  for (const auto& w : workers_) {
+  // Exporters removed by a reload no longer count: nothing will give them these records again.
+  for (const auto& slot : exporters_) {
+    const auto& w = slot.worker;
     std::uint64_t durable = w->stats().durable_seq.load(std::memory_order_relaxed);
-    if (!w->resume_after()) {
+    if (!w->keeps_position()) {
       // It keeps no position: what earlier runs journaled is nothing to it.
       durable = std::max(durable, journal_start_seq_);
     }
@@ -242,11 +294,11 @@ void Collector::fan_out(Record record) {
   if (journal_) {
     journal_->append(record);
   }
-  for (std::size_t i = 0; i + 1 < workers_.size(); ++i) {
-    workers_[i]->stage(record);
+  for (std::size_t i = 0; i + 1 < exporters_.size(); ++i) {
+    exporters_[i].worker->stage(record);
   }
-  if (!workers_.empty()) {
-    workers_.back()->stage(std::move(record));
+  if (!exporters_.empty()) {
+    exporters_.back().worker->stage(std::move(record));
   }
   // One hand-over per round of the event loop: the posted handler runs after the handlers
   // already due (the rest of this read's messages, the other sessions' reads).
@@ -254,8 +306,8 @@ void Collector::fan_out(Record record) {
     publish_posted_ = true;
     boost::asio::post(io_, [this] {
       publish_posted_ = false;
-      for (auto& w : workers_) {
-        w->publish();
+      for (auto& slot : exporters_) {
+        slot.worker->publish();
       }
     });
   }
@@ -440,14 +492,14 @@ void Collector::start() {
     journal_ = std::make_unique<Journal>(std::move(o));
     journal_start_seq_ = journal_->last_seq();
   }
-  for (auto& w : workers_) {
+  for (auto& slot : exporters_) {
     // Spool segments of an earlier run hold records the journal gives again, unless there is
     // no journal of that run (a first start, or one after an upgrade from a bgpscribe without
     // it): then they are delivered as before.
     if (journal_ && journal_start_seq_ > 0) {
-      w->set_journaled();
+      slot.worker->set_journaled();
     }
-    w->start();
+    slot.worker->start();
   }
   replay_journal();
   // Every exporter now has what earlier runs journaled: their sessions are over.
@@ -496,7 +548,7 @@ void Collector::start() {
                "collector %s: AS%u, %zu peers, %zu dynamic ranges, %zu exporters, "
                "listening on",
                config_.name.c_str(), config_.local_as, config_.peers.size(),
-               config_.dynamic_peers.size(), workers_.size());
+               config_.dynamic_peers.size(), exporters_.size());
   for (std::size_t i = 0; i < ports_.size(); ++i) {
     std::fprintf(stderr, " %s port %u", config_.listen[i].address.to_string().c_str(), ports_[i]);
   }
@@ -569,7 +621,10 @@ void Collector::run() {
   io_.run();
   tick_timer_.cancel();
   write_status();
-  for (auto& w : workers_) {
+  for (auto& slot : exporters_) {
+    slot.worker->stop();
+  }
+  for (auto& w : retiring_) {
     w->stop();
   }
   write_status();
@@ -628,23 +683,221 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
                   same_session(a.peer_template, b.peer_template);
   }
   check(ranges_same, "dynamic_peers");
-  bool exporters_same = next.exporters.size() == now.exporters.size();
-  for (std::size_t i = 0; exporters_same && i < now.exporters.size(); ++i) {
-    const auto& a = now.exporters[i];
-    const auto& b = next.exporters[i];
-    exporters_same =
-        a.name == b.name && a.type == b.type && YAML::Dump(a.options) == YAML::Dump(b.options);
+  return out;
+}
+
+bool same_options(const YAML::Node& a, const YAML::Node& b) {
+  return YAML::Dump(a) == YAML::Dump(b);
+}
+
+// The keys of an exporter's mapping whose values differ ("delay, summary_file"): for the log,
+// without the values (a DSN holds a password).
+std::string changed_keys(const YAML::Node& a, const YAML::Node& b) {
+  std::set<std::string> keys;
+  for (const auto* node : {&a, &b}) {
+    if (node->IsMap()) {
+      for (const auto& kv : *node) {
+        keys.insert(kv.first.Scalar());
+      }
+    }
   }
-  check(exporters_same, "exporters");
+  std::string out;
+  for (const auto& k : keys) {
+    const YAML::Node va = a[k];
+    const YAML::Node vb = b[k];
+    if ((va ? YAML::Dump(va) : "") != (vb ? YAML::Dump(vb) : "")) {
+      out += (out.empty() ? "" : ", ") + k;
+    }
+  }
   return out;
 }
 
 }  // namespace
 
+// What a reload does to the exporters, decided (and every new instance built) before anything
+// is applied.
+struct Collector::ExporterPlan {
+  struct Change {
+    config::ExporterConfig entry;
+    exporters::ExporterPtr exporter;  // built from `entry`, not started
+    std::string keys;                 // the options that changed
+  };
+  std::vector<Change> replace;
+  std::vector<Change> add;
+  std::vector<std::string> remove;
+};
+
+std::optional<std::string> Collector::plan_exporters(const config::CollectorConfig& next,
+                                                     ExporterPlan& plan) {
+  const auto build = [&](const config::ExporterConfig& e) -> exporters::ExporterPtr {
+    if (!builder_) {
+      throw std::runtime_error("this collector has no exporter factories to build it with");
+    }
+    return builder_(e);
+  };
+  // A factory's ConfigError names the exporter after file:line:column already.
+  const auto refusal = [](const std::string& who, const std::exception& e) {
+    const std::string what = e.what();
+    return what.find(who) != std::string::npos ? what : who + ": " + what;
+  };
+  for (const auto& n : next.exporters) {
+    const std::string who = "exporter '" + n.name + "'";
+    if (ExporterSlot* slot = find_slot(n.name)) {
+      // The settings it runs, or is switching to.
+      const auto& now = slot->switching_to ? *slot->switching_to : *slot->entry;
+      if (n.type != now.type) {
+        return who + " changes its type from " + now.type + " to " + n.type +
+               ": an exporter keeps its type (its spool, journal position and output are of "
+               "that type); give the new one a name of its own (the old one is then removed "
+               "and the new one added)";
+      }
+      if (same_options(n.options, now.options)) {
+        continue;
+      }
+      if (slot->switching_to) {
+        return who +
+               " is still switching to the settings of the previous reload (the record "
+               "it is on, or its start, takes a while): reload again once the log says "
+               "they are in effect";
+      }
+      try {
+        plan.replace.push_back({n, build(n), changed_keys(now.options, n.options)});
+      } catch (const std::exception& e) {
+        return refusal(who, e);
+      }
+      continue;
+    }
+    for (const auto& w : retiring_) {
+      if (w->name() == n.name) {
+        return who +
+               " is still stopping (removed by an earlier reload, it delivers what it "
+               "holds first): reload again once the log says it stopped";
+      }
+    }
+    try {
+      plan.add.push_back({n, build(n), {}});
+    } catch (const std::exception& e) {
+      return refusal(who, e);
+    }
+  }
+  for (const auto& slot : exporters_) {
+    const bool kept = std::any_of(next.exporters.begin(), next.exporters.end(),
+                                  [&](const auto& n) { return n.name == slot.entry->name; });
+    if (!kept) {
+      plan.remove.push_back(slot.entry->name);
+    }
+  }
+  return std::nullopt;
+}
+
+void Collector::apply_exporters(const config::CollectorConfig& next, ExporterPlan& plan) {
+  for (auto& c : plan.replace) {
+    ExporterSlot& slot = *find_slot(c.entry.name);
+    // Should the new settings not start, the worker builds the running ones again.
+    // (On the worker thread: with a node of its own, yaml-cpp nodes sharing their memory.)
+    config::ExporterConfig running = *slot.entry;
+    running.options = YAML::Clone(slot.entry->options);
+    slot.worker->replace(std::move(c.exporter), [builder = builder_, running = std::move(running)] {
+      return builder(running);
+    });
+    slot.switching_to = std::make_shared<const config::ExporterConfig>(c.entry);
+    std::fprintf(stderr,
+                 "reload: exporter '%s': %s changed: its worker switches to the new settings "
+                 "after the record it is on\n",
+                 c.entry.name.c_str(), c.keys.c_str());
+  }
+  for (const auto& name : plan.remove) {
+    auto it = std::find_if(exporters_.begin(), exporters_.end(),
+                           [&](const ExporterSlot& s) { return s.entry->name == name; });
+    it->worker->begin_stop();
+    std::fprintf(stderr,
+                 "reload: exporter '%s' removed: it delivers what it holds (for at most "
+                 "queue.stop_timeout), then stops\n",
+                 name.c_str());
+    retiring_.push_back(std::move(it->worker));
+    exporters_.erase(it);
+  }
+  for (auto& c : plan.add) {
+    ExporterSlot slot;
+    slot.worker = make_worker(std::move(c.exporter));
+    // Records numbered so far were never this exporter's: the journal need not keep them.
+    slot.worker->set_durable_floor(journal_ ? journal_->last_seq() : 0);
+    slot.worker->launch();
+    slot.entry = std::make_shared<const config::ExporterConfig>(c.entry);
+    slot.added = true;
+    std::fprintf(stderr,
+                 "reload: exporter '%s' (type %s) added: it gets every record from now on (and "
+                 "first a RIB snapshot if it takes them)\n",
+                 c.entry.name.c_str(), c.entry.type.c_str());
+    exporters_.push_back(std::move(slot));
+  }
+  // Config order, as at a start (status.json lists them so).
+  const auto position = [&](const ExporterSlot& s) {
+    for (std::size_t i = 0; i < next.exporters.size(); ++i) {
+      if (next.exporters[i].name == s.entry->name) {
+        return i;
+      }
+    }
+    return next.exporters.size();
+  };
+  std::stable_sort(
+      exporters_.begin(), exporters_.end(),
+      [&](const ExporterSlot& a, const ExporterSlot& b) { return position(a) < position(b); });
+  config_.exporters = next.exporters;
+}
+
+void Collector::settle_exporters() {
+  for (auto it = exporters_.begin(); it != exporters_.end();) {
+    ExporterSlot& slot = *it;
+    if (slot.added) {
+      if (auto why = slot.worker->start_failed()) {
+        std::fprintf(stderr,
+                     "reload: exporter '%s' could not start: %s; it is not running (reload "
+                     "again to retry)\n",
+                     slot.entry->name.c_str(), why->c_str());
+        slot.worker->begin_stop();
+        retiring_.push_back(std::move(slot.worker));
+        it = exporters_.erase(it);
+        continue;
+      }
+    }
+    if (slot.switching_to) {
+      switch (slot.worker->take_switch_state()) {
+        case ExporterWorker::SwitchState::Switched:
+          slot.entry = std::move(slot.switching_to);
+          slot.switching_to.reset();
+          break;
+        case ExporterWorker::SwitchState::Reverted:  // the worker logged why
+          slot.switching_to.reset();
+          break;
+        case ExporterWorker::SwitchState::Idle:
+        case ExporterWorker::SwitchState::Pending:
+          break;
+      }
+    }
+    ++it;
+  }
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    if (!(*it)->stopped()) {
+      ++it;
+      continue;
+    }
+    (*it)->stop();  // both threads have ended: joins at once
+    const auto& s = (*it)->stats();
+    std::fprintf(stderr,
+                 "exporter %s stopped (removed by a reload): %llu records delivered, %llu left "
+                 "in its spool\n",
+                 (*it)->name().c_str(), static_cast<unsigned long long>(s.delivered.load()),
+                 static_cast<unsigned long long>(s.spool_bytes.load()));
+    it = retiring_.erase(it);
+  }
+}
+
 void Collector::reload(const config::CollectorConfig& next) {
   ++stats_.reloads;
-  // A config is applied whole or not at all: one whose exporters or listeners changed but that
-  // left them as they were would run something other than what its file says.
+  settle_exporters();
+  // A config is applied whole or not at all: one whose listeners changed but that left them as
+  // they were would run something other than what its file says.
   if (const auto changed = needs_restart(config_, next); !changed.empty()) {
     std::string list;
     for (const auto& c : changed) {
@@ -653,8 +906,14 @@ void Collector::reload(const config::CollectorConfig& next) {
     ++stats_.reloads_refused;
     std::fprintf(stderr,
                  "reload refused: %s changed, which needs a restart; nothing was applied (a "
-                 "reload applies changes to peers and status_interval)\n",
+                 "reload applies changes to peers, exporters and status_interval)\n",
                  list.c_str());
+    return;
+  }
+  ExporterPlan plan;
+  if (const auto why = plan_exporters(next, plan)) {
+    ++stats_.reloads_refused;
+    std::fprintf(stderr, "reload refused: %s; nothing was applied\n", why->c_str());
     return;
   }
   config_.status_interval = next.status_interval;
@@ -699,6 +958,7 @@ void Collector::reload(const config::CollectorConfig& next) {
   config_.peer_lines = next.peer_lines;
   std::fprintf(stderr, "reload: %zu peers added, %zu removed, %zu changed (restarted)\n", added,
                removed, changed);
+  apply_exporters(next, plan);
 }
 
 void Collector::push_snapshot(const std::vector<ExporterWorker*>& to) {
@@ -717,9 +977,9 @@ void Collector::push_snapshot(const std::vector<ExporterWorker*>& to) {
 
 void Collector::snapshot_now() {
   std::vector<ExporterWorker*> to;
-  for (auto& w : workers_) {
-    if (w->wants_snapshots()) {
-      to.push_back(w.get());
+  for (auto& slot : exporters_) {
+    if (slot.worker->wants_snapshots()) {
+      to.push_back(slot.worker.get());
     }
   }
   std::fprintf(stderr, "collector: RIB snapshot (%zu routes) to %zu exporters\n",
@@ -729,22 +989,28 @@ void Collector::snapshot_now() {
 
 void Collector::tick() {
   const auto now_s = unix_micros() / 1'000'000;
+  settle_exporters();
   release_journal();
   std::vector<ExporterWorker*> due;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (workers_[i]->take_snapshot_request()) {
-      due.push_back(workers_[i].get());  // asked for by the exporter itself
+  for (auto& slot : exporters_) {
+    auto& w = *slot.worker;
+    if (w.take_snapshot_request()) {
+      due.push_back(&w);  // asked for by the exporter itself
       continue;
     }
-    const auto interval = workers_[i]->snapshot_interval().count();
+    const auto interval = w.snapshot_interval().count();
+    if (interval != slot.snapshot_interval) {
+      slot.snapshot_interval = interval;  // new settings (a reload): a new schedule
+      slot.next_snapshot = 0;
+    }
     if (interval <= 0) {
       continue;
     }
-    if (next_snapshot_[i] == 0) {
-      next_snapshot_[i] = (now_s / interval + 1) * interval;  // the next aligned boundary
-    } else if (now_s >= next_snapshot_[i]) {
-      due.push_back(workers_[i].get());
-      next_snapshot_[i] = (now_s / interval + 1) * interval;
+    if (slot.next_snapshot == 0) {
+      slot.next_snapshot = (now_s / interval + 1) * interval;  // the next aligned boundary
+    } else if (now_s >= slot.next_snapshot) {
+      due.push_back(&w);
+      slot.next_snapshot = (now_s / interval + 1) * interval;
     }
   }
   push_snapshot(due);
@@ -817,22 +1083,23 @@ std::string Collector::status_json() const {
     total_alarms += js.not_journaled > 0 ? 1 : 0;
   }
   o << ",\"exporters\":[";
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const auto& s = workers_[i]->stats();
+  for (std::size_t i = 0; i < exporters_.size(); ++i) {
+    const auto& w = *exporters_[i].worker;
+    const auto& s = w.stats();
     o << (i ? "," : "") << "{\"name\":";
-    json_string(o, workers_[i]->name());
+    json_string(o, w.name());
     o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
       << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
       << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
       << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq << ",\"metrics\":{";
-    const auto metrics = workers_[i]->metrics();
+    const auto metrics = w.metrics();
     for (std::size_t m = 0; m < metrics.size(); ++m) {
       o << (m ? "," : "");
       json_string(o, metrics[m].name);
       o << ":" << json_number(metrics[m].value);
     }
     o << "},\"alarms\":[";
-    const auto alarms = workers_[i]->alarms();
+    const auto alarms = w.alarms();
     for (std::size_t a = 0; a < alarms.size(); ++a) {
       o << (a ? "," : "");
       json_string(o, alarms[a]);

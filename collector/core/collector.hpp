@@ -4,8 +4,9 @@
 //
 // Everything but the exporters runs on one io_context thread: sessions, the RIB, the schedule
 // of RIB snapshots, signals (SIGTERM/SIGINT: shut down; SIGHUP: reload; SIGUSR1: snapshot now)
-// and the status file. A session never waits for an exporter. Concrete exporters are built by
-// tools/main.cpp and handed in; the collector only knows the Exporter interface.
+// and the status file. A session never waits for an exporter. Concrete exporters are built
+// through tools/main.cpp's table (handed in, and an ExporterBuilder for reloads); the collector
+// only knows the Exporter interface.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -48,7 +50,11 @@ class Collector {
  public:
   // Loads a fresh config for SIGHUP; nullopt when it is refused (the loader logs why).
   using ConfigSource = std::function<std::optional<config::CollectorConfig>()>;
+  // Builds an exporter from its config entry, not started (tools/main.cpp's table of factories,
+  // through run.cpp). Throws ConfigError for a bad option or an unknown type.
+  using ExporterBuilder = std::function<exporters::ExporterPtr(const config::ExporterConfig&)>;
 
+  // `exporters` are built from config.exporters, in that order.
   Collector(config::CollectorConfig config, std::vector<exporters::ExporterPtr> exporters);
   ~Collector();
   Collector(const Collector&) = delete;
@@ -62,21 +68,27 @@ class Collector {
   void run();
   // Cease to every peer, then stop the loop. Safe from any thread.
   void shutdown();
-  // Applies a new config: peers added, removed or changed; the others are not touched.
-  // Changes that need a restart (collector section, listeners, dynamic ranges, exporters)
-  // are reported and ignored.
+  // Applies a new config whole, or refuses it whole (logged, nothing applied): peers added,
+  // removed or changed; exporters whose settings changed are switched to the new ones in their
+  // worker (ExporterWorker::replace), added ones started, removed ones drained and stopped;
+  // everything else is not touched. Refused: changes that need a restart (collector section,
+  // listeners, dynamic ranges), an exporter entry its factory refuses, an exporter that changes
+  // its type. docs/collector.md, "Reload".
   void reload(const config::CollectorConfig& next);
   // Queues a RIB snapshot to every exporter that takes them.
   void snapshot_now();
 
   void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
+  // Without a builder, a reload that changes the exporters is refused.
+  void set_exporter_builder(ExporterBuilder builder) { builder_ = std::move(builder); }
   [[nodiscard]] boost::asio::io_context& io() { return io_; }
   [[nodiscard]] Process& process() { return process_; }
   [[nodiscard]] const rib::AdjRibIn& rib() const { return rib_; }
   [[nodiscard]] const CollectorStats& stats() const { return stats_; }
-  [[nodiscard]] const std::vector<std::unique_ptr<ExporterWorker>>& workers() const {
-    return workers_;
-  }
+  // The worker of the exporter named `name` in the running config; nullptr if none.
+  [[nodiscard]] const ExporterWorker* worker(std::string_view name) const;
+  // The running exporters' names, in config order.
+  [[nodiscard]] std::vector<std::string> exporter_names() const;
   // The ports the listeners are bound to (in config order).
   [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return ports_; }
   // The status as JSON (also written to <state_directory>/status.json every second).
@@ -106,6 +118,20 @@ class Collector {
     std::string update_error;  // of the UPDATE being delivered (on_error comes before on_update)
   };
 
+  // One exporter of the running config: its worker, the entry it runs and its snapshot schedule.
+  // Entries are shared, never changed: a slot moves without copying YAML (whose assignment
+  // may throw).
+  using EntryPtr = std::shared_ptr<const config::ExporterConfig>;
+  struct ExporterSlot {
+    std::unique_ptr<ExporterWorker> worker;
+    EntryPtr entry;                      // never null
+    EntryPtr switching_to;               // a reload's, until the worker switched
+    bool added = false;                  // by a reload (started without waiting)
+    std::int64_t next_snapshot = 0;      // Unix seconds; 0 = not scheduled
+    std::int64_t snapshot_interval = 0;  // the interval next_snapshot was computed with
+  };
+  struct ExporterPlan;
+
   void attach(Peer& peer);
   PeerState& state_of(Peer& peer);
   void forget(std::unordered_map<const Peer*, PeerState>::iterator it);
@@ -120,6 +146,12 @@ class Collector {
   void write_status();
   void wait_signal();
   void remove(Peer& peer);
+  std::unique_ptr<ExporterWorker> make_worker(exporters::ExporterPtr exporter) const;
+  ExporterSlot* find_slot(const std::string& name);
+  std::optional<std::string> plan_exporters(const config::CollectorConfig& next,
+                                            ExporterPlan& plan);
+  void apply_exporters(const config::CollectorConfig& next, ExporterPlan& plan);
+  void settle_exporters();
 
   config::CollectorConfig config_;
   // Taken before the exporter workers pick up the spool segments found there.
@@ -128,8 +160,9 @@ class Collector {
   boost::asio::io_context io_;
   rib::AdjRibIn rib_;
   Process process_;
-  std::vector<std::unique_ptr<ExporterWorker>> workers_;
-  std::vector<std::int64_t> next_snapshot_;  // per worker, Unix seconds; 0 = not scheduled
+  std::vector<ExporterSlot> exporters_;
+  // Removed by a reload: delivering what they hold, then stopping (tick() ends them).
+  std::vector<std::unique_ptr<ExporterWorker>> retiring_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer stop_timer_;
@@ -143,6 +176,7 @@ class Collector {
   std::map<codec::bgp::IpAddress, std::uint32_t> ids_;
   std::uint32_t next_id_ = 1;
   ConfigSource config_source_;
+  ExporterBuilder builder_;
   CollectorStats stats_;
   LogBudget refused_log_;  // connections of dynamic ranges refused
   // All peers' malformed-input lines together (a storm from many addresses): 200 a minute.

@@ -16,11 +16,24 @@ using exporters::LogLevel;
 namespace {
 
 // Queue slots kept between batches (a table load's burst is let go).
-constexpr std::size_t kKeepCapacity = 64 * 1024;
+constexpr std::size_t kKeepCapacity = std::size_t{64} * 1024;
 
 std::size_t record_bytes(const Record& r) {
   return sizeof(Record) + r.message.size() + r.sent_open.size() + r.reason.size();
 }
+
+std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+// After a failed switch, how often the worker tries to start the previous settings again.
+constexpr auto kRestartRetry = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -49,19 +62,75 @@ ExporterWorker::~ExporterWorker() {
 }
 
 void ExporterWorker::start() {
-  thread_ = std::thread([this] { run(); });
+  spawn();
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [this] { return started_; });
   if (start_error_) {
     lock.unlock();
     thread_.join();
+    spool_thread_.join();  // run() ended it
     std::rethrow_exception(start_error_);
   }
+}
+
+void ExporterWorker::launch() {
+  launched_ = true;
+  spawn();
+}
+
+void ExporterWorker::spawn() {
   spool_thread_ = std::thread([this] { run_spool(); });
+  thread_ = std::thread([this] { run(); });
+}
+
+std::optional<std::string> ExporterWorker::start_failed() const {
+  std::lock_guard lock(mutex_);
+  if (started_ && start_error_) {
+    return start_error_text_;
+  }
+  return std::nullopt;
+}
+
+void ExporterWorker::replace(exporters::ExporterPtr next,
+                             std::function<exporters::ExporterPtr()> previous) {
+  {
+    std::lock_guard lock(mutex_);
+    next_ = std::move(next);
+    previous_ = std::move(previous);
+    switch_state_ = SwitchState::Pending;
+    switch_asked_ = true;
+  }
+  cv_.notify_all();
+}
+
+ExporterWorker::SwitchState ExporterWorker::take_switch_state() {
+  auto s = switch_state_.load();
+  if (s == SwitchState::Switched || s == SwitchState::Reverted) {
+    (void)switch_state_.compare_exchange_strong(s, SwitchState::Idle);
+  }
+  return s;
+}
+
+bool ExporterWorker::take_snapshot_request() {
+  bool asked = snapshot_carry_.exchange(false);
+  std::lock_guard lock(exporter_mutex_);
+  if (exporter_ && exporter_->take_snapshot_request()) {
+    asked = true;
+  }
+  return asked;
 }
 
 std::vector<std::string> ExporterWorker::alarms() const {
-  auto out = exporter_->alarms();
+  std::vector<std::string> out;
+  {
+    std::lock_guard lock(exporter_mutex_);
+    if (exporter_) {
+      out = exporter_->alarms();
+    }
+    if (!not_running_.empty()) {
+      out.push_back("not_running: " + not_running_);
+    }
+  }
   if (const auto n = stats_.dropped.load(); n > 0) {
     out.push_back("records_lost: " + std::to_string(n) +
                   " records lost (spool full or unwritable)");
@@ -141,6 +210,7 @@ void ExporterWorker::run_spool() {
   for (;;) {
     spool_cv_.wait(lock, [this] { return !overflow_.empty() || spool_stop_; });
     if (overflow_.empty()) {
+      ++threads_done_;
       return;  // stopping, and everything handed over is on disk
     }
     writing.swap(overflow_);
@@ -179,6 +249,12 @@ void ExporterWorker::log_loss() {
 }
 
 void ExporterWorker::deliver(Record& record) {
+  if (!exporter_) {
+    // A failed switch left nothing running and the collector stops: the journal gives the
+    // record again at the next start (from the exporter's position); counted, logged by run().
+    ++stats_.dropped;
+    return;
+  }
   if (record.seq != 0) {
     delivered_seq_ = record.seq;  // accepted or refused for good: either way, past it
   }
@@ -201,6 +277,9 @@ void ExporterWorker::deliver_all(Records& records) {
   // can lose) must not wait for its end. The clock is read every 256 records.
   std::size_t n = 0;
   for (auto& r : records) {
+    if (switch_asked_.load(std::memory_order_relaxed)) {
+      switch_exporter();  // between two records: the next one goes to the new instance
+    }
     deliver(r);
     if ((++n & 0xFF) == 0) {
       maybe_flush(false);
@@ -209,6 +288,9 @@ void ExporterWorker::deliver_all(Records& records) {
 }
 
 void ExporterWorker::maybe_flush(bool force) {
+  if (!exporter_) {
+    return;
+  }
   const auto now = Clock::now();
   if (!force && now - last_flush_ < std::chrono::milliseconds(100)) {
     return;
@@ -232,8 +314,112 @@ std::vector<exporters::Metric> ExporterWorker::metrics() const {
 }
 
 void ExporterWorker::note_durable() {
-  stats_.durable_seq.store(exporter_->durable_seq().value_or(delivered_seq_),
-                           std::memory_order_relaxed);
+  if (!exporter_) {
+    return;
+  }
+  // An instance that replaced another may know nothing of the records its predecessor made
+  // durable: those stay durable (durable_floor_).
+  stats_.durable_seq.store(
+      std::max(durable_floor_, exporter_->durable_seq().value_or(delivered_seq_)),
+      std::memory_order_relaxed);
+}
+
+bool ExporterWorker::start_exporter(exporters::ExporterPtr exporter, std::string& error) {
+  try {
+    exporter->start();
+  } catch (...) {
+    error = what_of(std::current_exception());
+    return false;  // `exporter` goes, and whatever its start() had taken with it
+  }
+  snapshot_interval_ = exporter->snapshot_interval().count();
+  wants_snapshots_ = exporter->wants_snapshots() || snapshot_interval_ > 0;
+  keeps_position_ = exporter->resume_after().has_value();
+  {
+    std::lock_guard lock(exporter_mutex_);
+    exporter_ = std::move(exporter);
+    not_running_.clear();
+    if (interrupted_) {
+      exporter_->interrupt();
+    }
+  }
+  note_durable();
+  return true;
+}
+
+void ExporterWorker::switch_exporter() {
+  exporters::ExporterPtr next;
+  std::function<exporters::ExporterPtr()> previous;
+  {
+    std::lock_guard lock(mutex_);
+    next = std::move(next_);
+    previous = std::move(previous_);
+    switch_asked_ = false;
+  }
+  if (!next) {
+    return;
+  }
+  // The running instance finishes as at a shutdown: flushed, stopped (its output complete and
+  // durable), then destroyed, which releases its directory locks for the next one.
+  maybe_flush(true);
+  if (exporter_) {
+    try {
+      exporter_->stop();
+    } catch (const std::exception& e) {
+      logf(LogLevel::Warning, "exporter " + name_, "stop failed: %s", e.what());
+    }
+    durable_floor_ = std::max(durable_floor_, exporter_->durable_seq().value_or(delivered_seq_));
+    stats_.durable_seq.store(durable_floor_, std::memory_order_relaxed);
+    if (exporter_->take_snapshot_request()) {
+      snapshot_carry_ = true;  // asked for, not yet taken: the new instance gets it
+    }
+  }
+  exporters::ExporterPtr old;
+  {
+    std::lock_guard lock(exporter_mutex_);
+    old = std::move(exporter_);
+  }
+  old.reset();
+  const auto delivered = static_cast<unsigned long long>(stats_.delivered.load());
+  std::string error;
+  if (start_exporter(std::move(next), error)) {
+    logf(LogLevel::Info, "exporter " + name_,
+         "new settings in effect after %llu records (the previous instance stopped with its "
+         "output complete)",
+         delivered);
+    switch_state_ = SwitchState::Switched;
+    return;
+  }
+  logf(LogLevel::Warning, "exporter " + name_,
+       "the new settings cannot start (%s): the previous settings run again", error.c_str());
+  for (;;) {
+    exporters::ExporterPtr again;
+    try {
+      again = previous ? previous() : nullptr;
+      if (!again) {
+        error = "nothing to go back to";
+      }
+    } catch (...) {
+      error = what_of(std::current_exception());
+    }
+    if (again && start_exporter(std::move(again), error)) {
+      switch_state_ = SwitchState::Reverted;
+      return;
+    }
+    logf(LogLevel::Warning, "exporter " + name_,
+         "the previous settings cannot start either (%s): trying again in %lld s; records wait "
+         "in the queue and the spool",
+         error.c_str(), static_cast<long long>(kRestartRetry.count()));
+    {
+      std::lock_guard lock(exporter_mutex_);
+      not_running_ = "cannot start (" + error + "); trying again every " +
+                     std::to_string(kRestartRetry.count()) + " s";
+    }
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, kRestartRetry, [this] { return stopping_; })) {
+      switch_state_ = SwitchState::Reverted;  // nothing runs; the collector stops anyway
+      return;
+    }
+  }
 }
 
 void ExporterWorker::discard_spool() {
@@ -260,15 +446,26 @@ void ExporterWorker::run() {
     snapshot_interval_ = exporter_->snapshot_interval().count();
     wants_snapshots_ = exporter_->wants_snapshots() || snapshot_interval_ > 0;
     resume_after_ = exporter_->resume_after();
-    delivered_seq_ = resume_after_.value_or(0);
+    keeps_position_ = resume_after_.has_value();
+    delivered_seq_ = std::max(resume_after_.value_or(0), durable_floor_);
     if (journaled_ && resume_after_) {
       discard_spool();
     }
   } catch (...) {
-    std::lock_guard lock(mutex_);
-    start_error_ = std::current_exception();
-    started_ = true;
+    {
+      std::lock_guard lock(mutex_);
+      start_error_ = std::current_exception();
+      start_error_text_ = what_of(start_error_);
+      started_ = true;
+      spool_stop_ = true;
+      if (launched_) {
+        overflow_.clear();  // for an exporter that never ran: nothing to keep for a next start
+        overflow_bytes_ = 0;
+      }
+    }
     cv_.notify_all();
+    spool_cv_.notify_all();
+    ++threads_done_;
     return;
   }
   {
@@ -276,6 +473,10 @@ void ExporterWorker::run() {
     started_ = true;
   }
   cv_.notify_all();
+  note_durable();
+  if (launched_ && wants_snapshots_) {
+    snapshot_carry_ = true;  // added while the collector runs: the table it joins at comes first
+  }
 
   std::vector<Record> batch;
   std::vector<Record> spooled;
@@ -284,8 +485,9 @@ void ExporterWorker::run() {
     bool stop_now = false;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, std::chrono::seconds(1),
-                   [this] { return !queue_.empty() || stopping_ || spooling_; });
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] {
+        return !queue_.empty() || stopping_ || spooling_ || switch_asked_.load();
+      });
       batch.swap(queue_);
       queue_bytes_ = 0;
       stats_.queued.store(0, std::memory_order_relaxed);
@@ -305,12 +507,27 @@ void ExporterWorker::run() {
       // at its front, so spooling it would break the order.
       stop_now = stopping_ && !segment && (!spooling_ || late) && (batch.empty() || late);
     }
+    if (switch_asked_.load()) {
+      switch_exporter();  // also when no record comes
+    }
     deliver_all(batch);
     batch.clear();
     if (batch.capacity() > kKeepCapacity) {
       std::vector<Record>().swap(batch);  // a burst's worth of slots goes back
     }
     note_durable();
+    if (!exporter_) {
+      // A failed switch left nothing running, and the collector stops: a segment taken stays on
+      // disk for the next start; the memory queue is lost (counted; the journal gives it again).
+      std::lock_guard lock(mutex_);
+      stats_.dropped += queue_.size();
+      queue_.clear();
+      logf(LogLevel::Warning, "exporter " + name_,
+           "stopping with no instance running: %llu records lost from memory (the journal gives "
+           "them again at the next start), the spool kept for it",
+           static_cast<unsigned long long>(stats_.dropped.load()));
+      break;
+    }
     if (segment) {
       spooled.clear();
       const auto bad = spool_.read_segment(*segment, spooled);
@@ -327,33 +544,48 @@ void ExporterWorker::run() {
     maybe_flush(false);
   }
   maybe_flush(true);
-  try {
-    exporter_->stop();
-  } catch (const std::exception& e) {
-    logf(LogLevel::Warning, "exporter " + name_, "stop failed: %s", e.what());
-  }
-}
-
-void ExporterWorker::stop() {
-  publish();  // called from the io thread, or after it ended
-  {
-    std::lock_guard lock(mutex_);
-    if (!thread_.joinable()) {
-      return;
+  if (exporter_) {
+    try {
+      exporter_->stop();
+    } catch (const std::exception& e) {
+      logf(LogLevel::Warning, "exporter " + name_, "stop failed: %s", e.what());
     }
-    stopping_ = true;
-    stop_deadline_ = Clock::now() + limits_.stop_timeout;
   }
-  // An accept() waiting for its sink would keep the thread from ever seeing stopping_.
-  exporter_->interrupt();
-  cv_.notify_all();
-  thread_.join();
   // What the worker had no time for is still handed to the spool: on disk for the next run.
   {
     std::lock_guard lock(mutex_);
     spool_stop_ = true;
   }
   spool_cv_.notify_all();
+  ++threads_done_;
+}
+
+void ExporterWorker::begin_stop() {
+  publish();  // called from the io thread, or after it ended
+  {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable() || stopping_) {
+      return;
+    }
+    stopping_ = true;
+    stop_deadline_ = Clock::now() + limits_.stop_timeout;
+  }
+  // An accept() waiting for its sink would keep the thread from ever seeing stopping_.
+  {
+    std::lock_guard lock(exporter_mutex_);
+    interrupted_ = true;
+    if (exporter_) {
+      exporter_->interrupt();
+    }
+  }
+  cv_.notify_all();
+}
+
+void ExporterWorker::stop() {
+  begin_stop();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
   if (spool_thread_.joinable()) {
     spool_thread_.join();
   }

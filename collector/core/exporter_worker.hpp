@@ -10,12 +10,18 @@
 // thread through a bounded buffer. Only a full buffer (the disk far behind), a full spool or a
 // failing disk lose records: they are counted and logged. The exporter is called only from the
 // worker thread (see exporters/api/exporter.hpp).
+//
+// A reload replaces the exporter in place (replace()): between two records the worker flushes
+// and stops the running instance and starts the new one, which takes over the queue, the spool
+// and the journal position; no record reaches both or neither (docs/exporters.md, "Reload").
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -51,8 +57,21 @@ class ExporterWorker {
 
   // Starts the thread and the exporter; rethrows what the exporter's start() threw.
   void start();
+  // Starts the threads without waiting for the exporter's start() (an exporter a reload adds:
+  // the io thread never waits for one). Records pushed meanwhile wait in the queue; if start()
+  // throws, start_failed() says why and nothing is delivered (stop the worker).
+  void launch();
+  [[nodiscard]] std::optional<std::string> start_failed() const;
   // After start(): where the exporter's durable data ends (Exporter::resume_after).
   [[nodiscard]] std::optional<std::uint64_t> resume_after() const { return resume_after_; }
+  // Whether the running exporter keeps a journal position (resume_after). Safe from any thread.
+  [[nodiscard]] bool keeps_position() const { return keeps_position_.load(); }
+  // Before start() or launch(): records up to journal number `seq` are not this worker's (an
+  // exporter added while the collector runs), so its durable_seq starts there.
+  void set_durable_floor(std::uint64_t seq) {
+    durable_floor_ = seq;
+    stats_.durable_seq.store(seq);
+  }
   // With a journal: once its exporter has started and tells its position, the spool segments
   // an earlier run left are dropped (the journal gives those records again, from that
   // position). Call before start().
@@ -69,6 +88,21 @@ class ExporterWorker {
   // Delivers what is queued and spooled (for at most stop_timeout), stops the exporter and
   // joins the thread. Rethrows nothing: errors are logged.
   void stop();
+  // The same without waiting (an exporter a reload removed): stopped() says when stop() will
+  // not wait any more. From the io thread, after its last stage().
+  void begin_stop();
+  [[nodiscard]] bool stopped() const { return threads_done_.load() == 2; }
+
+  // From the io thread (a reload changed the exporter's settings): after the record it is on,
+  // the worker flushes and stops the running exporter, destroys it (its directory locks go with
+  // it) and starts `next`, which gets every later record from the queue and the spool. Should
+  // `next` fail to start, `previous()` builds the running settings again and runs those (every
+  // 10 s until one starts, records waiting meanwhile as behind a stalled exporter). One at a
+  // time: call again only once take_switch_state() is no longer Pending.
+  void replace(exporters::ExporterPtr next, std::function<exporters::ExporterPtr()> previous);
+  enum class SwitchState : std::uint8_t { Idle, Pending, Switched, Reverted };
+  // How the last replace() went; Switched and Reverted are reported once, then Idle.
+  [[nodiscard]] SwitchState take_switch_state();
 
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] const WorkerStats& stats() const { return stats_; }
@@ -76,8 +110,9 @@ class ExporterWorker {
     return std::chrono::seconds(snapshot_interval_.load());
   }
   [[nodiscard]] bool wants_snapshots() const { return wants_snapshots_.load(); }
-  // The exporter asked for a snapshot (Exporter::request_snapshot); clears the request.
-  [[nodiscard]] bool take_snapshot_request() { return exporter_->take_snapshot_request(); }
+  // The exporter asked for a snapshot (Exporter::request_snapshot), or it was added by a reload
+  // and takes snapshots (the table it joins at); clears the request. Safe from any thread.
+  [[nodiscard]] bool take_snapshot_request();
   // The exporter's metrics as last reported on its thread (after a flush). Safe from any thread.
   [[nodiscard]] std::vector<exporters::Metric> metrics() const;
   // The exporter's alarms, and the worker's own: records lost (spool full) or refused. Safe
@@ -87,8 +122,11 @@ class ExporterWorker {
   [[nodiscard]] bool spooling() const;
 
  private:
+  void spawn();
   void run();
   void run_spool();
+  bool start_exporter(exporters::ExporterPtr exporter, std::string& error);
+  void switch_exporter();
   void deliver(exporters::Record& record);
   template <typename Records>
   void deliver_all(Records& records);
@@ -97,13 +135,29 @@ class ExporterWorker {
   void discard_spool();
   void log_loss();
 
+  // Changed only by the worker thread (replace()), under exporter_mutex_; other threads use it
+  // under that mutex too (alarms, snapshot requests, interrupt), the worker thread without.
   exporters::ExporterPtr exporter_;
+  mutable std::mutex exporter_mutex_;
+  bool interrupted_ = false;  // under exporter_mutex_: an exporter started later is interrupted too
+  std::string not_running_;   // under exporter_mutex_: why no exporter runs (a failed switch)
   std::string name_;
   QueueLimits limits_;
   Spool spool_;
   std::optional<std::uint64_t> resume_after_;
+  std::atomic<bool> keeps_position_{false};
   bool journaled_ = false;
+  bool launched_ = false;            // launch(): an added exporter asks for a first snapshot
   std::uint64_t delivered_seq_ = 0;  // worker thread only
+  std::uint64_t durable_floor_ = 0;  // worker thread only (after start): durable whatever the
+                                     // exporter says (an earlier instance's records)
+  std::atomic<bool> snapshot_carry_{false};  // a request the replaced instance had not handed on
+  // replace(): the instance to switch to and how to rebuild the running one, under mutex_.
+  exporters::ExporterPtr next_;
+  std::function<exporters::ExporterPtr()> previous_;
+  std::atomic<bool> switch_asked_{false};  // checked between records, without the lock
+  std::atomic<SwitchState> switch_state_{SwitchState::Idle};
+  std::atomic<int> threads_done_{0};  // the worker and spool threads that have ended
   std::thread thread_;
   std::thread spool_thread_;
   std::vector<exporters::Record> staged_;  // io thread only
@@ -124,6 +178,7 @@ class ExporterWorker {
   bool spool_stop_ = false;  // the worker is done: the spool thread ends once overflow_ is on disk
   bool started_ = false;
   std::exception_ptr start_error_;
+  std::string start_error_text_;
   std::chrono::steady_clock::time_point stop_deadline_{};
 
   std::chrono::steady_clock::time_point last_flush_{};

@@ -19,23 +19,35 @@ std::string known_types(const ExporterTable& table) {
   return s;
 }
 
+// Builds one exporter of the config through the table; throws ConfigError for an unknown type
+// or (the factory's) a bad option. The context holds what a reload cannot change.
+exporters::ExporterPtr build_exporter(const exporters::ExporterContext& base,
+                                      const config::ExporterConfig& e, const ExporterTable& table) {
+  auto it = table.find(e.type);
+  if (it == table.end()) {
+    throw exporters::ConfigError(
+        base.config_file, e.options["type"],
+        "unknown exporter type '" + e.type + "' (known: " + known_types(table) + ")");
+  }
+  exporters::ExporterContext ctx = base;
+  ctx.instance_name = e.name;
+  return it->second(ctx, e.options);
+}
+
+exporters::ExporterContext context_of(const config::CollectorConfig& cfg) {
+  exporters::ExporterContext ctx;
+  ctx.collector_name = cfg.name;
+  ctx.config_file = cfg.file;
+  ctx.state_directory = cfg.state_directory;
+  return ctx;
+}
+
 // Builds every exporter of the config, or throws ConfigError for the first bad one.
 std::vector<exporters::ExporterPtr> build_exporters(const config::CollectorConfig& cfg,
                                                     const ExporterTable& table) {
   std::vector<exporters::ExporterPtr> out;
   for (const auto& e : cfg.exporters) {
-    auto it = table.find(e.type);
-    if (it == table.end()) {
-      throw exporters::ConfigError(
-          cfg.file, e.options["type"],
-          "unknown exporter type '" + e.type + "' (known: " + known_types(table) + ")");
-    }
-    exporters::ExporterContext ctx;
-    ctx.instance_name = e.name;
-    ctx.collector_name = cfg.name;
-    ctx.config_file = cfg.file;
-    ctx.state_directory = cfg.state_directory;
-    out.push_back(it->second(ctx, e.options));
+    out.push_back(build_exporter(context_of(cfg), e, table));
   }
   return out;
 }
@@ -70,11 +82,16 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
   }
   try {
     Collector collector(cfg, std::move(exporters));
+    // The collector builds the exporters a reload changes or adds, and refuses the reload when
+    // a factory does. Collector name, file and state directory stay (a reload changing the
+    // first or the last is refused).
+    collector.set_exporter_builder(
+        [&table, base = context_of(cfg)](const config::ExporterConfig& e) {
+          return build_exporter(base, e, table);
+        });
     collector.set_config_source([&]() -> std::optional<config::CollectorConfig> {
       try {
-        auto next = config::load(options.config_file);
-        (void)build_exporters(next, table);  // refuse a reload whose exporters are bad too
-        return next;
+        return config::load(options.config_file);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "reload: config refused, keeping the running one: %s\n", e.what());
         return std::nullopt;

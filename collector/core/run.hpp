@@ -1,6 +1,6 @@
-// `bgpscribe run`: load the config, build the exporters through the caller's table, run the
-// collector until a signal ends it. tools/main.cpp owns the table (the only place that names
-// concrete exporters).
+// `bgpscribe run`: load the config, build the exporters through the caller's table (at start,
+// and those a reload changes or adds), run the collector until a signal ends it. tools/main.cpp
+// owns the table (the only place that names concrete exporters).
 #pragma once
 
 #include <map>

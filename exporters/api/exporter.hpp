@@ -14,7 +14,13 @@
 // - interrupt() is the one call from another thread: the collector is stopping, so an accept()
 //   waiting for its sink must stop waiting and keep the record another way.
 // - start() and the factory throw (ConfigError, std::runtime_error) to refuse to run; the
-//   collector then refuses the whole config.
+//   collector then refuses the whole config. The factory only reads options (no files,
+//   connections or threads): it also validates a reload, on the collector's thread.
+// - Reload: a changed config entry replaces the instance between two records: stop(), the
+//   destructor, then a new instance from the factory is start()ed in the same process and gets
+//   every later record. So stop() leaves the output durable, the destructor releases what
+//   start() took (directory locks, descriptors, threads), and start() reads back what an
+//   earlier instance left, as after a restart (docs/exporters.md, "Reload").
 // - Alarms: a problem the operator must see while it lasts (a batch set aside, a disk that
 //   refuses writes) is raised with set_alarm() from the exporter's thread and cleared the same
 //   way; the collector reads alarms() from its own thread into status.json.
@@ -109,7 +115,10 @@ class Exporter {
     std::vector<std::string> out;
     out.reserve(alarms_.size());
     for (const auto& [key, text] : alarms_) {
-      out.push_back(key + ": " + text);
+      std::string line = key;
+      line += ": ";
+      line += text;
+      out.push_back(std::move(line));
     }
     return out;
   }

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # End-to-end test of `bgpscribe run` with real data, on loopback only.
 #
-#   1. archive: replay a real RIB head (3 MRT peers) and a RIS update file into the collector
-#      (MRT exporters: BGP4MP_ET gzip and plain BGP4MP), ask for a RIB snapshot (SIGUSR1), and
+#   1. archive: replay a real RIB head (3 MRT peers) and a RIS update file (at 30 times its
+#      pace) into the collector (MRT exporters: BGP4MP_ET gzip and plain BGP4MP), switch the
+#      plain one to bzip2 mid-feed with a SIGHUP reload, ask for a RIB snapshot (SIGUSR1), and
 #      check that the archive holds exactly the updates replay sent (its --record file), per
-#      peer, prefix, path and attributes, read by our dump, by bgpdump and by mrtparse; and
+#      peer, prefix, path and attributes, read by our dump, by bgpdump and by mrtparse (the
+#      plain exporter's two files together: nothing lost or doubled across the switch); and
 #      that the RIB dump holds exactly the routes the sent stream leaves;
 #   2. slow exporter: a null exporter slowed to 1 ms per record behind a 100-record queue:
 #      records spool to disk, nothing is lost, no session drops; a SIGHUP reload adds a peer
-#      without touching the others, and one that changes an exporter is refused naming it;
+#      without touching the others; one that changes the exporter's delay (and summary file)
+#      switches it mid-stream, and every message reaches exactly one of the two instances; one
+#      with a bad option is refused with file:line:column;
 #   3. kill -9: the collector rotates files every 2 s and is killed mid-run; finished files
 #      are intact, the partial one is recovered at the next start, nothing written is lost;
 #   3b. dynamic peers: a full range takes new peers once sessions end; silent connections close;
@@ -72,12 +76,25 @@ grep -q "state directory '$d/state' is in use by process $cpid" "$d/second.log" 
 sed -e "s|state_directory: .*|state_directory: $d/state2|" -e "s|127.0.0.1:$port|127.0.0.1:$(free_port)|" "$d/c.yaml" >"$d/c2.yaml"
 timeout 20 "$bin" run -c "$d/c2.yaml" >"$d/second.log" 2>&1 && fail "archive: a second instance on the same MRT directory started"
 grep -q "directory '$d/et' is in use by process $cpid" "$d/second.log" || fail "archive: second MRT writer: $(cat "$d/second.log")"
-"$bin" replay --port "$port" --peers 3 --hold 30 --record "$d/sent.mrt" "$rib" "$updates" \
+"$bin" replay --port "$port" --peers 3 --speed 30 --hold 30 --record "$d/sent.mrt" "$rib" "$updates" \
   >"$d/replay.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
 wait_for 20 established "$d" 3 || fail "archive: 3 sessions did not come up"
-wait_for 30 quiet "$d" || fail "archive: the feed did not settle"
+# Mid-feed, the plain BGP4MP exporter changes its compression (and so its file name) on SIGHUP:
+# its worker finishes the file of the running instance after the record it is on, and the new
+# instance writes the rest into updates.bz2.
+classic_busy() { # the classic exporter has archived 2,000 messages
+  [ "$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exporters"][1]["metrics"].get("messages", 0))' "$d/state/status.json")" -gt 2000 ]
+}
+wait_for 20 classic_busy || fail "archive: the classic exporter archived nothing"
+sed -i -e 's/compression: none/compression: bzip2/' -e 's|updates_file: "{collector}/updates"$|updates_file: "{collector}/updates.bz2"|' "$d/c.yaml"
+kill -HUP "$cpid"
+wait_for 10 grep -q "reload: exporter 'classic': compression, updates_file changed" "$d/run.log" || fail "archive: the reload did not change the classic exporter: $(tail -2 "$d/run.log")"
+wait_for 10 grep -q 'exporter classic: new settings in effect after' "$d/run.log" || fail "archive: the classic exporter did not switch: $(tail -2 "$d/run.log")"
+# Settled: no new message for 3 s (the paced updates have gaps of about 30 ms).
+settled() { quiet "$1" && quiet "$1" && quiet "$1"; }
+wait_for 60 settled "$d" || fail "archive: the feed did not settle"
 kill -USR1 "$cpid"
 wait_for 20 bash -c "ls $d/et/e2e/bview.*.gz >/dev/null 2>&1" || fail "archive: no RIB dump"
 kill -TERM "$rpid"
@@ -93,7 +110,11 @@ route_lines "$d/sent.mrt" >"$d/sent"
 route_lines "$d/et/e2e/updates.gz" >"$d/et.ours"
 bgpdump -m "$d/et/e2e/updates.gz" 2>"$d/bgpdump.err" | grep -v '|STATE|' | cut -d'|' -f3- | sort >"$d/et.bgpdump"
 bgpdump -m "$d/sent.mrt" 2>/dev/null | cut -d'|' -f3- | sort >"$d/sent.bgpdump"
-route_lines "$d/classic/e2e/updates" >"$d/classic.ours"
+route_lines "$d/classic/e2e/updates" >"$d/classic.before"
+route_lines "$d/classic/e2e/updates.bz2" >"$d/classic.after"
+[ -s "$d/classic.before" ] && [ -s "$d/classic.after" ] ||
+  fail "archive: the switch to bzip2 was not mid-feed: $(wc -l <"$d/classic.before") route events before it, $(wc -l <"$d/classic.after") after"
+sort -m "$d/classic.before" "$d/classic.after" >"$d/classic.ours"
 n=$(wc -l <"$d/sent")
 [ "$n" -gt 20000 ] || fail "archive: only $n route events sent"
 cmp -s "$d/sent" "$d/et.ours" || fail "archive: BGP4MP_ET file differs from what was sent (our dump): $(diff "$d/sent" "$d/et.ours" | head -3)"
@@ -102,8 +123,10 @@ cmp -s "$d/sent.bgpdump" "$d/et.bgpdump" || fail "archive: bgpdump sees a differ
 if grep -qiE 'error|warn|corrupt' "$d/bgpdump.err"; then fail "archive: bgpdump reported: $(head -3 "$d/bgpdump.err")"; fi
 /usr/bin/python3 "$here/mrt_lines.py" "$d/sent.mrt" >"$d/sent.mrtparse" 2>"$d/mrtparse.err" || fail "archive: mrtparse failed on the sent file"
 /usr/bin/python3 "$here/mrt_lines.py" "$d/classic/e2e/updates" >"$d/classic.mrtparse" 2>>"$d/mrtparse.err" || fail "archive: mrtparse failed on our file"
+/usr/bin/python3 "$here/mrt_lines.py" "$d/classic/e2e/updates.bz2" >"$d/classic.bz2.mrtparse" 2>>"$d/mrtparse.err" || fail "archive: mrtparse failed on our bzip2 file"
 grep -q ' errors 0$' "$d/classic.mrtparse" || fail "archive: mrtparse errors: $(tail -1 "$d/classic.mrtparse")"
-if ! cmp -s <(grep -v '^records' "$d/sent.mrtparse" | sort) <(grep -v '^records' "$d/classic.mrtparse" | sort); then
+grep -q ' errors 0$' "$d/classic.bz2.mrtparse" || fail "archive: mrtparse errors in the bzip2 file: $(tail -1 "$d/classic.bz2.mrtparse")"
+if ! cmp -s <(grep -v '^records' "$d/sent.mrtparse" | sort) <(grep -hv '^records' "$d/classic.mrtparse" "$d/classic.bz2.mrtparse" | sort); then
   fail "archive: mrtparse sees different routes in our BGP4MP file"
 fi
 # The RIB dump is the state the sent stream leaves (per peer and prefix, every attribute).
@@ -130,13 +153,13 @@ for k in bad[:3]:
     print(" want", want.get(k), "\n got ", got.get(k))
 sys.exit(1 if bad or not want else 0)
 PY
-echo "archive: $n route events and the RIB dump checked by our dump, bgpdump and mrtparse"
+echo "archive: $n route events ($(wc -l <"$d/classic.after") after the switch to bzip2) and the RIB dump checked by our dump, bgpdump and mrtparse"
 
 # ---- 2. slow exporter, spool and reload ------------------------------------------------------
 d=$tmp/slow
 mkdir -p "$d"
 port=$(free_port)
-write_slow_config() { # write_slow_config EXTRA_PEERS
+write_slow_config() { # write_slow_config EXTRA_PEERS [DELAY [SUMMARY_FILE]]
   cat >"$d/c.yaml" <<YAML
 collector:
   name: slow
@@ -154,8 +177,8 @@ dynamic_peers:
 $1
 exporters:
   - type: "null"
-    delay: 1ms
-    summary_file: $d/summary
+    delay: ${2:-1ms}
+    summary_file: ${3:-$d/summary}
 YAML
 }
 write_slow_config ""
@@ -166,16 +189,27 @@ pids+=("$rpid")
 wait_for 20 established "$d" 3 || fail "slow: 3 sessions did not come up"
 wait_for 15 bash -c "[ \$(/usr/bin/python3 -c 'import json; print(json.load(open(\"$d/state/status.json\"))[\"exporters\"][0][\"spooled\"])') -gt 0 ]" \
   || fail "slow: the slow exporter never spooled"
-write_slow_config "peers:
+peer200="peers:
   - address: 127.0.0.200
     as: 64999"
+write_slow_config "$peer200"
 kill -HUP "$cpid"
 wait_for 10 grep -q 'reload: 1 peers added, 0 removed' "$d/run.log" || fail "slow: reload did not add the peer: $(tail -2 "$d/run.log")"
-# A change a reload cannot apply (an exporter's options) refuses the whole reload, saying what.
-sed -i 's/delay: 1ms/delay: 2ms/' "$d/c.yaml"
+# The exporter's settings change mid-stream (a faster delay, another summary file): its worker
+# stops the running instance after the record it is on (which writes its summary) and starts
+# one with the new settings, which takes over the queue and the spool.
+[ "$(exporter_field "$d" 0 delivered)" -lt "$(exporter_field "$d" 0 pushed)" ] || fail "slow: the exporter caught up before its settings changed"
+write_slow_config "$peer200" 200us "$d/summary.2"
 kill -HUP "$cpid"
-wait_for 10 grep -q 'reload refused: exporters changed, which needs a restart' "$d/run.log" || fail "slow: an exporter change was not refused: $(tail -2 "$d/run.log")"
-sed -i 's/delay: 2ms/delay: 1ms/' "$d/c.yaml"
+wait_for 10 grep -q "reload: exporter 'null': delay, summary_file changed" "$d/run.log" || fail "slow: the reload did not change the exporter: $(tail -2 "$d/run.log")"
+wait_for 10 grep -q 'exporter null: new settings in effect after' "$d/run.log" || fail "slow: the exporter did not switch: $(tail -2 "$d/run.log")"
+wait_for 10 test -s "$d/summary" || fail "slow: the first instance wrote no summary at its stop"
+# A bad option is refused, with file:line:column, and the running instance goes on.
+write_slow_config "$peer200" fast "$d/summary.3"
+kill -HUP "$cpid"
+line=$(grep -n 'delay: fast' "$d/c.yaml" | cut -d: -f1)
+wait_for 10 grep -q "reload refused: $d/c.yaml:$line:12: exporter 'null': 'delay'" "$d/run.log" || fail "slow: a bad exporter option was not refused: $(tail -2 "$d/run.log")"
+write_slow_config "$peer200" 200us "$d/summary.2"
 # The exporter needs about 1 ms per record; give it time well past the 9 s hold time.
 wait_for 120 bash -c "[ \$(/usr/bin/python3 -c 'import json; e=json.load(open(\"$d/state/status.json\"))[\"exporters\"][0]; print(int(e[\"delivered\"]==e[\"pushed\"] and e[\"spool_bytes\"]==0))') = 1 ]" \
   || fail "slow: the exporter did not catch up"
@@ -188,8 +222,13 @@ sleep 0.5
 stop_collector
 messages=$(status_field "$d" messages)
 [ "$(exporter_field "$d" 0 dropped)" = 0 ] || fail "slow: records dropped"
-grep -q "^message $messages\$" "$d/summary" || fail "slow: exporter got $(grep '^message ' "$d/summary") of $messages messages"
-echo "slow: $messages messages, $spooled through the spool, none lost, sessions stayed up, reload added a peer"
+# Every message reached the instance before the switch or the one after, never both.
+before=$(awk '$1 == "message" { print $2 }' "$d/summary")
+after=$(awk '$1 == "message" { print $2 }' "$d/summary.2")
+[ "${before:-0}" -gt 0 ] && [ "${after:-0}" -gt 0 ] || fail "slow: the switch was not mid-stream: ${before:-none} messages before it, ${after:-none} after"
+[ $((before + after)) = "$messages" ] || fail "slow: exporter got $before + $after of $messages messages"
+[ -e "$d/summary.3" ] && fail "slow: the refused settings ran"
+echo "slow: $messages messages, $spooled through the spool, none lost, sessions stayed up, reload added a peer and switched the exporter after $before of them"
 
 # ---- 3. kill -9 ------------------------------------------------------------------------------
 d=$tmp/kill
@@ -211,12 +250,14 @@ exporters:
     preset: none
     updates_file: "{collector}/updates.%Y%m%d.%H%M%S.gz"
     updates_interval: 2s
-    flush_interval: 100ms
+    flush_interval: 1s
     rib_file: ""
 YAML
 start_collector "$d"
-# A continuous feed: the update file replayed at its recorded pace x 60 (about 40 s).
-"$bin" replay --port "$port" --peers 3 --speed 60 --hold 30 "$updates" >"$d/replay.log" 2>&1 &
+# A continuous feed: the update file (300 s) replayed at its recorded pace x 30 (10 s), so that
+# the kill, 3 to 6 s in, falls mid-feed (at x 60 the feed had often ended), with up to a second
+# of records only in memory (flush_interval) for the journal to give again.
+"$bin" replay --port "$port" --peers 3 --speed 30 --hold 30 "$updates" >"$d/replay.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
 wait_for 20 established "$d" 1 || fail "kill: sessions did not come up"
