@@ -17,90 +17,13 @@ set -euo pipefail
 INJECT=${1:-${BGPSCRIBE_INJECT:-}}
 RELAY=${2:-${BGPSCRIBE_RELAY:-}}
 MONITOR=${3:-${BGPSCRIBE_MONITOR:-}}
-WAIT=${WAIT:-20}
 for b in "$INJECT" "$RELAY" "$MONITOR"; do
   [[ -x $b ]] || { echo "usage: $0 INJECT RELAY MONITOR (not executable: '$b')" >&2; exit 2; }
 done
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/bgpscribe-examples.XXXXXX")
-declare -A PIDS=()  # name -> pid
-START=$SECONDS
-
-log() { printf '[examples %3ss] %s\n' "$((SECONDS - START))" "$*"; }
-
-fail() {
-  log "FAIL: $*"
-  local f
-  for f in "$T"/*.out "$T"/*.err; do
-    [[ -s $f ]] || continue
-    echo "----- tail of $f" >&2
-    tail -n 15 "$f" >&2
-  done
-  exit 1
-}
-
-# stop_pid PID: TERM, up to 5 s, then KILL; reaps it.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$? name
-  trap - EXIT
-  for name in "${!PIDS[@]}"; do
-    stop_pid "${PIDS[$name]}"
-  done
-  if [[ ${KEEP:-0} == 1 ]]; then
-    echo "kept $T" >&2
-  else
-    rm -rf "$T"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME CMD...: runs CMD in the background, stdout in $T/NAME.out, stderr in $T/NAME.err.
-start() {
-  local name=$1
-  shift
-  "$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" &
-  PIDS[$name]=$!
-}
-
-stop() {
-  stop_pid "${PIDS[$1]}"
-  unset "PIDS[$1]"
-}
-
-# finish NAME: waits (bounded) for NAME to exit by itself; its exit status goes to RC.
-finish() {
-  local pid=${PIDS[$1]} deadline=$((SECONDS + WAIT))
-  while kill -0 "$pid" 2>/dev/null; do
-    ((SECONDS < deadline)) || fail "$1 did not exit within ${WAIT}s"
-    sleep 0.1
-  done
-  RC=0
-  wait "$pid" || RC=$?
-  unset "PIDS[$1]"
-}
-
-# wait_for WHAT CMD...: polls CMD until it succeeds, at most WAIT seconds.
-wait_for() {
-  local what=$1 deadline=$((SECONDS + WAIT))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || fail "timed out after ${WAIT}s waiting for $what"
-    sleep 0.1
-  done
-}
+TEST_NAME=examples
+# shellcheck source=../support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 
 # at_least N PATTERN FILE: at least N lines of FILE match the extended regex PATTERN.
 at_least() { (($(grep -cE "$2" "$3" || true) >= $1)); }

@@ -19,74 +19,13 @@ SRC=${2:?usage: $0 BUILD_DIR SOURCE_DIR CXX}
 CXX=${3:?usage: $0 BUILD_DIR SOURCE_DIR CXX}
 CXXFLAGS=${CXXFLAGS:-}
 LDFLAGS=${LDFLAGS:-}
-WAIT=${WAIT:-20}
 : "${LIBDIR:=lib}" "${BINDIR:=bin}" "${INCLUDEDIR:=include}" "${DATADIR:=share}"
 : "${DOCDIR:=share/doc/bgpscribe}"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/bgpscribe-install.XXXXXX")
+TEST_NAME=install
+# shellcheck source=../support/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 P=$T/prefix
-declare -A PIDS=()  # name -> pid
-START=$SECONDS
-
-log() { printf '[install %3ss] %s\n' "$((SECONDS - START))" "$*"; }
-
-fail() {
-  log "FAIL: $*"
-  local f
-  for f in "$T"/*.log "$T"/*.out "$T"/*.err; do
-    [[ -s $f ]] || continue
-    echo "----- tail of $f" >&2
-    tail -n 20 "$f" >&2
-  done
-  exit 1
-}
-
-# stop_pid PID: TERM, up to 5 s, then KILL; reaps it.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$? name
-  trap - EXIT
-  for name in "${!PIDS[@]}"; do
-    stop_pid "${PIDS[$name]}"
-  done
-  if [[ ${KEEP:-0} == 1 ]]; then
-    echo "kept $T" >&2
-  else
-    rm -rf "$T"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME CMD...: runs CMD in the background, stdout in $T/NAME.out, stderr in $T/NAME.err.
-start() {
-  local name=$1
-  shift
-  "$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" &
-  PIDS[$name]=$!
-}
-
-# wait_for WHAT CMD...: polls CMD every 0.1 s for up to WAIT seconds.
-wait_for() {
-  local what=$1 i
-  shift
-  for ((i = 0; i < WAIT * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "timed out after ${WAIT}s waiting for $what"
-}
 
 # ---- 1. install -----------------------------------------------------------------------------
 log "installing $BUILD into $P"

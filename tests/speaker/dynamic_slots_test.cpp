@@ -28,6 +28,9 @@
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/wire/writer.hpp"
 #include "speaker/process.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/io_loop.hpp"
+#include "tests/support/raw_bgp_connection.hpp"
 
 namespace bgpscribe::speaker {
 namespace {
@@ -37,53 +40,10 @@ namespace bgp = codec::bgp;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-bgp::IpAddress ip(const std::string& text) {
-  return *bgp::IpAddress::parse(text);
-}
-
-// Runs an io_context on its own thread until stop().
-class Loop {
- public:
-  Loop() : guard_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
-  ~Loop() { stop(); }
-  void stop() {
-    if (thread_.joinable()) {
-      guard_.reset();
-      io_.stop();
-      thread_.join();
-    }
-  }
-  asio::io_context& io() { return io_; }
-  template <class F>
-  auto call(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto fut = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return fut.get();
-  }
-  // Polls `pred` on the io thread every 10 ms until it holds or `timeout` passes.
-  bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
-    const auto until = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < until) {
-      if (call(pred)) {
-        return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return call(pred);
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
-};
-
-// Declared after the Processes of a test: stops the loop before they are destroyed.
-struct StopLoopFirst {
-  Loop& loop;
-  ~StopLoopFirst() { loop.stop(); }
-};
+constexpr auto* ip = &tests::address;
+using Loop = tests::IoLoop;
+using tests::StopLoopFirst;
+using RawConnection = tests::RawBgpConnection;
 
 PeerConfig router_config(std::uint32_t as, const std::string& address, std::uint16_t port) {
   PeerConfig c;
@@ -159,81 +119,6 @@ struct Fixture {
     std::lock_guard lock(mu);
     return refused;
   }
-};
-
-// A TCP connection from `local` to 127.0.0.1:port that sends only what the test says.
-class RawConnection {
- public:
-  RawConnection(const std::string& local, std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in l{};
-    l.sin_family = AF_INET;
-    ::inet_pton(AF_INET, local.c_str(), &l.sin_addr);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&l), sizeof l);
-    sockaddr_in r{};
-    r.sin_family = AF_INET;
-    r.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &r.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&r), sizeof r) == 0;
-  }
-  ~RawConnection() { close(); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-  void close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  [[nodiscard]] bool connected() const { return connected_; }
-  bool send(std::span<const std::uint8_t> b) {
-    return ::send(fd_, b.data(), b.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(b.size());
-  }
-  // Reads until EOF (or error) within `timeout`: the message types received, in order, and
-  // whether the connection was closed. A NOTIFICATION's code and subcode land in `notification`.
-  struct Ending {
-    std::vector<int> types;
-    bool closed = false;
-    std::optional<std::pair<int, int>> notification;
-  };
-  Ending read_to_end(std::chrono::milliseconds timeout) {
-    Ending e;
-    std::vector<std::uint8_t> buf;
-    const auto until = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < until) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::microseconds>(until - SteadyClock::now());
-      timeval tv{};
-      tv.tv_sec = static_cast<time_t>(left.count() / 1000000);
-      tv.tv_usec = static_cast<suseconds_t>(left.count() % 1000000);
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      std::uint8_t chunk[4096];
-      const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (got <= 0) {
-        e.closed = got == 0 || errno == ECONNRESET;
-        break;
-      }
-      buf.insert(buf.end(), chunk, chunk + got);
-      while (buf.size() >= 19) {
-        const std::size_t len = (std::size_t{buf[16]} << 8) | buf[17];
-        if (len < 19 || buf.size() < len) {
-          break;
-        }
-        e.types.push_back(buf[18]);
-        if (buf[18] == 3 && len >= 21) {
-          e.notification = std::pair<int, int>{buf[19], buf[20]};
-        }
-        buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(len));
-      }
-    }
-    return e;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
 };
 
 std::vector<std::uint8_t> open_of(std::uint32_t as, const std::string& address) {

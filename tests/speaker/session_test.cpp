@@ -29,6 +29,9 @@
 #include "codec/bgp/route_refresh.hpp"
 #include "codec/wire/writer.hpp"
 #include "speaker/process.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/io_loop.hpp"
+#include "tests/support/raw_bgp_connection.hpp"
 
 namespace bgpscribe::speaker {
 namespace {
@@ -36,47 +39,11 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-bgp::IpAddress ip(const char* text) {
-  return *bgp::IpAddress::parse(text);
-}
-bgp::Prefix pfx(const char* text) {
-  return *bgp::Prefix::parse(text);
-}
-
-// Runs an io_context on its own thread for the life of the object.
-class Loop {
- public:
-  Loop() : guard_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
-  ~Loop() { stop(); }
-  // Stops the thread; Processes must not be destroyed while it runs their handlers.
-  void stop() {
-    if (thread_.joinable()) {
-      guard_.reset();
-      io_.stop();
-      thread_.join();
-    }
-  }
-  asio::io_context& io() { return io_; }
-  // Runs `f` on the io thread and waits for it.
-  template <class F>
-  auto call(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto fut = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return fut.get();
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
-};
-
-// Declared after the Processes of a test, so that it is destroyed first and stops the loop.
-struct StopLoopFirst {
-  Loop& loop;
-  ~StopLoopFirst() { loop.stop(); }
-};
+constexpr auto* ip = &tests::address;
+constexpr auto* pfx = &tests::prefix;
+using Loop = tests::IoLoop;
+using tests::StopLoopFirst;
+using RawClient = tests::RawBgpConnection;
 
 // Events seen by callbacks, as text lines, plus a condition to wait on.
 class Recorder {
@@ -213,118 +180,6 @@ struct TwoSpeakers {
 };
 
 // ---- Raw client ------------------------------------------------------------------------------
-
-class RawClient {
- public:
-  // `rcvbuf` > 0 shrinks the receive buffer (and so the window) before connecting.
-  RawClient(const char* local, std::uint16_t port, int rcvbuf = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (rcvbuf > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    }
-    sockaddr_in l{};
-    l.sin_family = AF_INET;
-    ::inet_pton(AF_INET, local, &l.sin_addr);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&l), sizeof l);
-    sockaddr_in r{};
-    r.sin_family = AF_INET;
-    r.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &r.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&r), sizeof r) == 0;
-  }
-  ~RawClient() { close(); }
-  void close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  // Unblocks a send or recv in progress on another thread (unlike close, no race on fd_).
-  void shutdown() { ::shutdown(fd_, SHUT_RDWR); }
-  [[nodiscard]] bool connected() const { return connected_; }
-  bool send(std::span<const std::uint8_t> b) {
-    return ::send(fd_, b.data(), b.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(b.size());
-  }
-  // One whole message, or nullopt on EOF, error or timeout.
-  std::optional<std::vector<std::uint8_t>> read(std::chrono::milliseconds timeout = 5s) {
-    std::vector<std::uint8_t> msg(19);
-    if (!read_exact(msg.data(), 19, timeout)) {
-      return std::nullopt;
-    }
-    const std::size_t len = (std::size_t{msg[16]} << 8) | msg[17];
-    if (len < 19) {
-      return std::nullopt;
-    }
-    msg.resize(len);
-    if (!read_exact(msg.data() + 19, len - 19, timeout)) {
-      return std::nullopt;
-    }
-    return msg;
-  }
-  // Reads until a NOTIFICATION arrives; returns it.
-  std::optional<bgp::Notification> read_notification(std::chrono::milliseconds timeout = 5s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      auto m = read(std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now()));
-      if (!m) {
-        return std::nullopt;
-      }
-      if ((*m)[18] == 3) {
-        auto n = bgp::parse_notification(*m);
-        if (n) {
-          return *n;
-        }
-        return std::nullopt;
-      }
-    }
-    return std::nullopt;
-  }
-  // True when the server closes the connection (EOF) within `timeout` without sending data.
-  bool closed_without_data(std::chrono::milliseconds timeout) {
-    set_timeout(timeout);
-    std::uint8_t b = 0;
-    return ::recv(fd_, &b, 1, 0) == 0;
-  }
-  // Sends our OPEN and KEEPALIVE and reads the peer's OPEN and KEEPALIVE.
-  bool handshake(const bgp::Open& open) {
-    codec::wire::Writer w;
-    if (!bgp::encode_open(open, w)) {
-      return false;
-    }
-    bgp::encode_keepalive(w);
-    if (!send(w.bytes())) {
-      return false;
-    }
-    auto o = read();
-    auto k = read();
-    return o && k && (*o)[18] == 1 && (*k)[18] == 4;
-  }
-
- private:
-  void set_timeout(std::chrono::milliseconds t) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  bool read_exact(std::uint8_t* p, std::size_t n, std::chrono::milliseconds timeout) {
-    set_timeout(timeout);
-    while (n > 0) {
-      const ssize_t got = ::recv(fd_, p, n, 0);
-      if (got <= 0) {
-        return false;
-      }
-      p += got;
-      n -= static_cast<std::size_t>(got);
-    }
-    return true;
-  }
-  int fd_ = -1;
-  bool connected_ = false;
-};
 
 // A passive speaker on 127.0.0.1 with one peer at 127.0.0.3 (AS 65003), for raw clients.
 struct Server {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/provenance.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe::tests {
 namespace {
@@ -76,8 +77,7 @@ Buffer sll_ipv6(const Buffer& segment) {
 }
 
 std::filesystem::path write_capture(int link, const std::vector<Buffer>& frames,
-                                    const std::string& name) {
-  const auto path = std::filesystem::temp_directory_path() / name;
+                                    const std::filesystem::path& path) {
   pcap_t* dead = pcap_open_dead(link, 65535);
   pcap_dumper_t* d = pcap_dump_open(dead, path.c_str());
   for (const auto& f : frames) {
@@ -101,9 +101,9 @@ TEST(PcapStreams, ReordersDropsRetransmissionsAndSplitsDirections) {
       ethernet_ipv4(tcp(40000, 179, 1003, kAck, "lowo"), 1, 2),   // overlapping resend
       ethernet_ipv4(tcp(179, 40000, 5001, kAck, "reply"), 2, 1),
   };
-  const auto path = write_capture(DLT_EN10MB, frames, "bgpscribe_pcap_streams_test.pcap");
+  const TempDir dir("bgpscribe-pcap-test");
+  const auto path = write_capture(DLT_EN10MB, frames, dir / "ethernet.pcap");
   const Capture c = read_tcp_streams(path);
-  std::filesystem::remove(path);
   ASSERT_TRUE(c.error.empty()) << c.error;
   EXPECT_EQ(c.packets, 7U);
   EXPECT_EQ(c.undecoded_packets, 0U);
@@ -123,9 +123,9 @@ TEST(PcapStreams, Ipv6OverLinuxSllAndGaps) {
       sll_ipv6(tcp(1790, 5000, 0, 0x10, "cd")),
       sll_ipv6(tcp(1790, 5000, 10, 0x10, "zz")),  // 8 octets never captured
   };
-  const auto path = write_capture(DLT_LINUX_SLL, frames, "bgpscribe_pcap_streams_sll.pcap");
+  const TempDir dir("bgpscribe-pcap-test");
+  const auto path = write_capture(DLT_LINUX_SLL, frames, dir / "sll.pcap");
   const Capture c = read_tcp_streams(path);
-  std::filesystem::remove(path);
   ASSERT_TRUE(c.error.empty()) << c.error;
   ASSERT_EQ(c.streams.size(), 1U);
   EXPECT_EQ(c.streams[0].source.to_string(), "[2001::1]:1790");

@@ -16,6 +16,8 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tests/support/command.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe {
 namespace {
@@ -24,70 +26,21 @@ namespace bgp = codec::bgp;
 namespace mrt = codec::mrt;
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command, capturing stdout and stderr.
-Outcome run(const std::string& command) {
-  static int counter = 0;
-  const fs::path err_path =
-      fs::temp_directory_path() /
-      ("bgpscribe_dump_test_err_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  Outcome r;
-  std::FILE* p = popen((command + " 2>" + err_path.string()).c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  std::array<char, 65536> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    r.out.append(buf.data(), n);
-  }
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  fs::remove(err_path);
-  return r;
-}
+using Outcome = tests::CommandResult;
+using tests::run_command;
 
 std::string dump(const std::string& args) {
-  return run(std::string(BGPSCRIBE_BINARY) + " dump " + args).out;
+  return run_command(std::string(BGPSCRIBE_BINARY) + " dump " + args).out;
 }
 
 bool have_bgpdump() {
-  return std::system("command -v bgpdump >/dev/null 2>&1") == 0;
+  return tests::have_command("bgpdump");
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> v;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    v.push_back(line);
-  }
-  return v;
-}
+constexpr auto* lines = &tests::lines_of;
 
 class DumpTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bgpscribe_dump_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (std::getenv("BGPSCRIBE_KEEP_TEST_FILES") == nullptr) {
-      fs::remove_all(dir_);
-    }
-  }
-
   std::string write_file(const std::string& name, const codec::wire::Writer& w,
                          mrt::Compression c = mrt::Compression::None) {
     const std::string path = (dir_ / name).string();
@@ -100,7 +53,7 @@ class DumpTest : public ::testing::Test {
     return path;
   }
 
-  fs::path dir_;
+  tests::TempDir dir_{"bgpscribe-dump-test"};
 };
 
 mrt::Bgp4mpPeer peer_v4() {
@@ -149,7 +102,7 @@ TEST_F(DumpTest, PrintsEveryPrefixPastBgpdumps8192Cap) {
   const auto strict = lines(dump("-m --strict-bgpdump " + path));
   EXPECT_EQ(strict.size(), 8192U);
   if (have_bgpdump()) {
-    const auto ref = lines(run("bgpdump -m " + path).out);
+    const auto ref = lines(run_command("bgpdump -m " + path).out);
     EXPECT_EQ(ref.size(), 8192U) << "bgpdump no longer caps at 8192: update the README";
     EXPECT_EQ(ref, strict);
     EXPECT_TRUE(std::equal(ref.begin(), ref.end(), ours.begin()));
@@ -209,7 +162,7 @@ TEST_F(DumpTest, PrintsRibGenericAndMulticastRibs) {
   ASSERT_EQ(strict.size(), 1U);
   EXPECT_EQ(strict[0], ours[0]);
   if (have_bgpdump()) {
-    EXPECT_EQ(lines(run("bgpdump -m " + path).out), strict);
+    EXPECT_EQ(lines(run_command("bgpdump -m " + path).out), strict);
   }
   // JSON shows the family of every record.
   const auto json = lines(dump("--json " + path));
@@ -239,7 +192,7 @@ TEST_F(DumpTest, ReportsAndSkipsMalformedRecord) {
   ASSERT_TRUE(mrt::encode(s, mrt::Timestamp{1700000001, 0, false}, w));
   const auto path = write_file("bad.mrt", w);
 
-  const Outcome r = run(std::string(BGPSCRIBE_BINARY) + " dump -m " + path);
+  const Outcome r = run_command(std::string(BGPSCRIBE_BINARY) + " dump -m " + path);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(lines(r.out).size(), 2U);
   // The record's offset, then the offending field's (the 16-byte header plus 4 bytes in).
@@ -265,7 +218,7 @@ TEST_F(DumpTest, ReportsTruncatedFile) {
   cut.bytes(w.bytes().subspan(0, whole + 20));
   for (auto c : {mrt::Compression::None, mrt::Compression::Gzip, mrt::Compression::Bzip2}) {
     const auto path = write_file("cut.mrt", cut, c);
-    const Outcome r = run(std::string(BGPSCRIBE_BINARY) + " dump -m " + path);
+    const Outcome r = run_command(std::string(BGPSCRIBE_BINARY) + " dump -m " + path);
     EXPECT_EQ(r.status, 1);
     EXPECT_EQ(lines(r.out).size(), 3U);
     EXPECT_NE(r.err.find("record 1 at byte " + std::to_string(whole)), std::string::npos) << r.err;
@@ -283,12 +236,12 @@ TEST_F(DumpTest, ReadsStdinAndRefusesMissingFile) {
   s.new_state = 1;
   ASSERT_TRUE(mrt::encode(s, mrt::Timestamp{1700000000, 250, true}, w));
   const auto path = write_file("state.mrt.bz2", w, mrt::Compression::Bzip2);
-  const Outcome r = run("cat " + path + " | " + BGPSCRIBE_BINARY + " dump -m -");
+  const Outcome r = run_command("cat " + path + " | " + BGPSCRIBE_BINARY + " dump -m -");
   EXPECT_EQ(r.status, 0);
   // bgpdump's IPv6 text compresses a single zero group too.
   EXPECT_EQ(r.out, "BGP4MP_ET|1700000000.000250|STATE|2001:db8:0:1::1|65001|6|1\n");
   const Outcome missing =
-      run(std::string(BGPSCRIBE_BINARY) + " dump -m " + (dir_ / "nope").string());
+      run_command(std::string(BGPSCRIBE_BINARY) + " dump -m " + (dir_ / "nope").string());
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.err.find("nope"), std::string::npos);
 }
@@ -319,8 +272,8 @@ TEST_F(DumpTest, SurvivesGarbage) {
   for (auto c : {mrt::Compression::None, mrt::Compression::Gzip}) {
     const auto path = write_file("garbage", w, c);
     for (const char* mode : {"-m", "-M -l -u -p", "--json"}) {
-      const Outcome r = run(std::string("timeout 120 ") + BGPSCRIBE_BINARY + " dump -q " + mode +
-                            " " + path + " >/dev/null; echo $?");
+      const Outcome r = run_command(std::string("timeout 120 ") + BGPSCRIBE_BINARY + " dump -q " +
+                                    mode + " " + path + " >/dev/null; echo $?");
       EXPECT_EQ(r.out, "1\n") << mode;
     }
   }
@@ -333,7 +286,7 @@ std::string fixture(const std::string& name) {
 }
 
 Outcome dump_run(const std::string& args) {
-  return run(std::string(BGPSCRIBE_BINARY) + " dump " + args);
+  return run_command(std::string(BGPSCRIBE_BINARY) + " dump " + args);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -427,7 +380,7 @@ TEST_F(DumpTest, AddPathNlriUnderAPlainSubtypeAreDecodedWithAWarning) {
   const Outcome strict = dump_run("-m --strict-bgpdump " + path);
   EXPECT_TRUE(contains(strict.err, "warning: NLRI parse only")) << strict.err;
   if (have_bgpdump()) {
-    EXPECT_EQ(strict.out, run("bgpdump -m " + path).out);
+    EXPECT_EQ(strict.out, run_command("bgpdump -m " + path).out);
   }
 
   // The same in a RIB: RIB_IPV6_UNICAST entries with path ids.
@@ -588,7 +541,7 @@ TEST_F(DumpTest, ZebraShortStateChangesArePrinted) {
                                       "BGP4MP|2|1700000000|A|192.0.2.1|65001|203.0.113.0/24|65001 "
                                       "64496|IGP|192.0.2.1|0|0||NAG||"}));
   if (have_bgpdump()) {
-    EXPECT_EQ(r.out, run("bgpdump -m -p " + path).out);
+    EXPECT_EQ(r.out, run_command("bgpdump -m -p " + path).out);
   }
   const Outcome json = dump_run("--json " + path);
   EXPECT_EQ(json.status, 0);
@@ -619,7 +572,7 @@ TEST_F(DumpTest, EveryEntryOfATableDumpRecordIsPrinted) {
                        "record: --strict-bgpdump prints the first"))
       << strict.err;
   if (have_bgpdump()) {
-    EXPECT_EQ(strict.out, run("bgpdump -m " + path).out);
+    EXPECT_EQ(strict.out, run_command("bgpdump -m " + path).out);
   }
 }
 

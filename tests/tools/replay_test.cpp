@@ -34,6 +34,9 @@
 #include "speaker/peer_config.hpp"
 #include "speaker/process.hpp"
 #include "speaker/update.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
 #include "tools/replay.hpp"
 #include "tools/replay_packer.hpp"
 #include "tools/replay_scale.hpp"
@@ -54,9 +57,7 @@ using speaker::RawMessage;
 using speaker::State;
 using speaker::Update;
 
-bgp::Prefix pfx(const char* text) {
-  return *bgp::Prefix::parse(text);
-}
+constexpr auto* pfx = &tests::prefix;
 
 std::string shared_mrt(const char* relative) {
   return std::string(BGPSCRIBE_SHARED_DATA) + "/mrt/" + relative;
@@ -594,11 +595,7 @@ class Sink {
   }
   // Waits until every session of the Process is closed (the replay sent Cease), at most `d`.
   void wait_closed(std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < until &&
-           (open_.load() > 0 || established_.load() == 0)) {
-      std::this_thread::sleep_for(10ms);
-    }
+    tests::wait_until([this] { return open_.load() <= 0 && established_.load() != 0; }, d);
   }
 
   std::map<std::string, Rib> ribs;                                     // read after stop()
@@ -638,12 +635,6 @@ class Sink {
   std::thread thread_;
 };
 
-std::string temp_path(const char* name) {
-  return (std::filesystem::temp_directory_path() /
-          (std::string("replay_test_") + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
-
 // Replays `file` into a Sink and checks, per session, that the routes held at the end equal the
 // MRT peer's, and that the --record file holds exactly the UPDATEs the sink received.
 void replay_and_compare(const std::string& file, ReplayOptions options, std::size_t min_routes) {
@@ -654,7 +645,8 @@ void replay_and_compare(const std::string& file, ReplayOptions options, std::siz
   options.port = sink.port();
   options.hold = 1;  // --hold 0 can reset the connection before the sink has read it all (note)
   options.quiet = true;
-  options.record = temp_path("record.mrt");
+  const tests::TempDir tmp("bgpscribe-replay-test");
+  options.record = (tmp / "record.mrt").string();
   ReplayResult result;
   const int status = run_replay(options, &result);
   sink.wait_closed(5s);
@@ -716,7 +708,6 @@ void replay_and_compare(const std::string& file, ReplayOptions options, std::siz
       ASSERT_TRUE(r[i] == messages[i]) << "UPDATE " << i << " differs";
     }
   }
-  std::filesystem::remove(options.record);
 }
 
 TEST(ReplayEndToEnd, OpenBgpdRibWithIpv4AndIpv6) {
@@ -1087,10 +1078,7 @@ void replay_then_lose_the_collector(const std::function<void(std::unique_ptr<Sin
   std::thread replay([&] { status = run_replay(o); });
   // Both sessions sent their End-of-RIB for both families: replay is in --hold once its send
   // queues are empty, which they are by the time the sink has read the last message.
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (sink->end_of_ribs_.load() < 4 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(10ms);
-  }
+  tests::wait_until([&] { return sink->end_of_ribs_.load() >= 4; }, 10s);
   const bool all_sent = sink->end_of_ribs_.load() == 4;
   std::this_thread::sleep_for(300ms);
   const auto lost = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/bgp/text.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
@@ -50,19 +51,8 @@ Bytes encode(const AttributeBuilder& b) {
   return w.take();
 }
 
-Prefix pfx(const char* text) {
-  auto p = Prefix::parse(text);
-  EXPECT_TRUE(p.has_value()) << text;
-  return p.value_or(Prefix{});
-}
-
-std::vector<std::string> texts(const NlriBlock& block) {
-  std::vector<std::string> out;
-  for (const auto& n : block) {
-    out.push_back(n.raw_prefix().to_string());
-  }
-  return out;
-}
+constexpr auto* pfx = &tests::prefix;
+constexpr auto* texts = &tests::prefix_texts;
 
 // encode(from_block(parse(bytes).block)) == bytes, and the items match a direct copy.
 void expect_bytes_round_trip(const Bytes& block, const ParseContext& ctx = {}) {

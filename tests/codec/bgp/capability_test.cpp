@@ -9,6 +9,7 @@
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/notification_codes.hpp"
 #include "codec/bgp/open.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
@@ -194,13 +195,7 @@ TEST(Capability, EncodeRefusesValuesOver255) {
 
 // ---- negotiation ----------------------------------------------------------------------------
 
-Bytes from_hex(const std::string& hex) {
-  Bytes b;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    b.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return b;
-}
+using tests::from_hex;
 
 Open make_open(std::uint16_t my_as, std::uint32_t id, std::uint16_t hold) {
   Open o;

@@ -7,18 +7,14 @@
 #include <vector>
 
 #include "codec/bgp/notification_codes.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// Marker followed by the given octets.
-Bytes with_marker(std::initializer_list<std::uint8_t> rest) {
-  Bytes b(16, 0xFF);
-  b.insert(b.end(), rest);
-  return b;
-}
+using tests::with_marker;
 
 TEST(Message, FramesKeepalive) {
   const Bytes b = with_marker({

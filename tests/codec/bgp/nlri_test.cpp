@@ -8,25 +8,15 @@
 #include <vector>
 
 #include "codec/bgp/notification_codes.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Prefix pfx(const char* text) {
-  auto p = Prefix::parse(text);
-  EXPECT_TRUE(p.has_value()) << text;
-  return p.value_or(Prefix{});
-}
-
-std::vector<std::string> texts(const NlriBlock& block) {
-  std::vector<std::string> out;
-  for (const auto& n : block) {
-    out.push_back(n.raw_prefix().to_string());
-  }
-  return out;
-}
+constexpr auto* pfx = &tests::prefix;
+constexpr auto* texts = &tests::prefix_texts;
 
 Result<NlriBlock> parse(const Bytes& b, AfiSafi family, bool add_path, std::uint32_t base = 0) {
   wire::Reader r(b, base);

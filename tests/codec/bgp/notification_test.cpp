@@ -8,25 +8,15 @@
 #include <vector>
 
 #include "codec/bgp/notification_codes.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes from_hex(const std::string& hex) {
-  Bytes b;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    b.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return b;
-}
-
-Bytes with_marker(std::initializer_list<std::uint8_t> rest) {
-  Bytes b(16, 0xFF);
-  b.insert(b.end(), rest);
-  return b;
-}
+using tests::from_hex;
+using tests::with_marker;
 
 Bytes encode(const Notification& n, std::size_t max_size = kMaxMessageSize) {
   wire::Writer w;

@@ -18,6 +18,7 @@
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::bgp {
 namespace {
@@ -25,26 +26,9 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 using T = AttributeType;
 
-// Marker, then the given octets (length, type, body).
-Bytes with_marker(std::initializer_list<std::uint8_t> rest) {
-  Bytes b(16, 0xFF);
-  b.insert(b.end(), rest);
-  return b;
-}
-
-Prefix pfx(const char* text) {
-  auto p = Prefix::parse(text);
-  EXPECT_TRUE(p.has_value()) << text;
-  return p.value_or(Prefix{});
-}
-
-std::vector<std::string> texts(const NlriBlock& block) {
-  std::vector<std::string> out;
-  for (const auto& n : block) {
-    out.push_back(n.raw_prefix().to_string());
-  }
-  return out;
-}
+using tests::with_marker;
+constexpr auto* pfx = &tests::prefix;
+constexpr auto* texts = &tests::prefix_texts;
 
 ParseContext ctx_as2() {
   ParseContext c;

@@ -9,6 +9,7 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/body.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::mrt {
 namespace {
@@ -40,21 +41,11 @@ Buf bgp4mp_as4(const Buf& message) {
 
 // An UPDATE with ORIGIN, AS_PATH (4-octet 65001), NEXT_HOP and `nlri` in the NLRI field.
 Buf update_with_nlri(const Buf& nlri) {
-  Buf m(16, 0xff);
-  const std::size_t size = 19 + 2 + 2 + 20 + nlri.size();
-  m.push_back(static_cast<std::uint8_t>(size >> 8));
-  m.push_back(static_cast<std::uint8_t>(size));
-  m.push_back(0x02);                                     // UPDATE
-  const Buf body = {0x00, 0x00,                          // no withdrawn routes
-                    0x00, 0x14,                          // 20 octets of attributes
-                    0x40, 0x01, 0x01, 0x00,              // ORIGIN IGP
-                    0x40, 0x02, 0x06, 0x02, 0x01,        // AS_PATH: one AS_SEQUENCE of one
-                    0x00, 0x00, 0xfd, 0xe9,              //   65001
-                    0x40, 0x03, 0x04, 0xc0, 0x00, 0x02,  // NEXT_HOP 192.0.2.1
-                    0x01};
-  m.insert(m.end(), body.begin(), body.end());
-  m.insert(m.end(), nlri.begin(), nlri.end());
-  return m;
+  const Buf attributes = {0x40, 0x01, 0x01, 0x00,        // ORIGIN IGP
+                          0x40, 0x02, 0x06, 0x02, 0x01,  // AS_PATH: one AS_SEQUENCE of one
+                          0x00, 0x00, 0xfd, 0xe9,        //   65001
+                          0x40, 0x03, 0x04, 0xc0, 0x00, 0x02, 0x01};  // NEXT_HOP 192.0.2.1
+  return tests::update_message({}, attributes, nlri);
 }
 
 TEST(MrtCheck, CleanUpdateIsPrintedWithTheSubtypesContext) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codec/mrt/body.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe::codec::mrt {
 namespace {
@@ -175,13 +176,6 @@ std::uint64_t chunk_hash(const std::string& path, const ReaderOptions& options,
   return h;
 }
 
-fs::path temp_dir() {
-  const fs::path d =
-      fs::temp_directory_path() / ("bgpscribe_mrt_test_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
-
 void write_file(const fs::path& p, Bytes b, Compression c) {
   FileWriter w;
   ASSERT_TRUE(w.open(p.string(), {c}));
@@ -320,7 +314,8 @@ TEST(MrtFile, DamagedRealRecordsFailCleanly) {
 TEST(MrtFile, PlainGzipAndBzip2GiveTheSameRecords) {
   const auto files = shared_mrt_files();
   REQUIRE_SHARED_DATA(files);
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   for (const auto& path : files) {
     SCOPED_TRACE(path.string());
     const Buf raw = tool_decompress(path);
@@ -351,13 +346,13 @@ TEST(MrtFile, PlainGzipAndBzip2GiveTheSameRecords) {
     ASSERT_TRUE(check.open((dir / "plain").string()));
     EXPECT_EQ(check.compression(), Compression::None);
   }
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, ParallelBzip2MatchesSequentialLibbz2) {
   const auto files = shared_mrt_files();
   REQUIRE_SHARED_DATA(files);
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   std::vector<fs::path> bz2;
   for (const auto& p : files) {
     if (p.extension() == ".bz2") {
@@ -413,11 +408,11 @@ TEST(MrtFile, ParallelBzip2MatchesSequentialLibbz2) {
     EXPECT_EQ(raw.size(), seq_total);
     EXPECT_EQ(fnv(kFnvBasis, raw), seq_hash);
   }
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, CorruptBzip2BlockFallsBackAndReportsLikeLibbz2) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   // Three blocks of pseudo-random MRT-ish bytes at level 1 (100k blocks).
   Buf data(350000);
   std::uint32_t x = 12345;
@@ -465,11 +460,11 @@ TEST(MrtFile, CorruptBzip2BlockFallsBackAndReportsLikeLibbz2) {
   EXPECT_STREQ(e->message, "bzip2 data corrupt");
   EXPECT_EQ(par_total, seq_total);
   EXPECT_EQ(par_hash, seq_hash);
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, TruncatedBzip2MatchesLibbz2AtEveryKindOfCut) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   Buf data(250000);
   std::uint32_t x = 777;
   for (auto& b : data) {
@@ -508,11 +503,11 @@ TEST(MrtFile, TruncatedBzip2MatchesLibbz2AtEveryKindOfCut) {
     EXPECT_EQ(par_total, seq_total);
     EXPECT_EQ(par_hash, seq_hash);
   }
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, OversizedRecordIsReportedAndCanBeSkipped) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   wire::Writer w;
   const Buf small = {1, 2, 3};
   ASSERT_TRUE(encode_raw(Type::Ospfv2, 0, {}, small, w));
@@ -547,7 +542,6 @@ TEST(MrtFile, OversizedRecordIsReportedAndCanBeSkipped) {
     EXPECT_FALSE(r.next(rec));
     EXPECT_EQ(r.error(), nullptr);
   }
-  fs::remove_all(dir);
 }
 
 // A bzip2 block damaged from the start decompresses into bytes that are not MRT before its CRC
@@ -572,7 +566,8 @@ TEST(MrtFile, CorruptFirstBlockIsADecompressionErrorNotAFramingOne) {
 }
 
 TEST(MrtFile, TruncatedLastRecordIsAnErrorAfterTheWholeOnes) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   wire::Writer w;
   const Buf body(100, 7);
   for (int i = 0; i < 3; ++i) {
@@ -588,11 +583,11 @@ TEST(MrtFile, TruncatedLastRecordIsAnErrorAfterTheWholeOnes) {
     EXPECT_EQ(r.error.offset, 2 * 112U);
     EXPECT_STREQ(r.error.message, "MRT record truncated at end of file");
   }
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, ConcatenatedGzipMembersAreOneStream) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   wire::Writer a;
   wire::Writer b;
   const Buf body(50, 1);
@@ -607,12 +602,12 @@ TEST(MrtFile, ConcatenatedGzipMembersAreOneStream) {
   const ReadAll r = read_all((dir / "ab.gz").string());
   EXPECT_FALSE(r.failed);
   EXPECT_EQ(r.records, 2U);
-  fs::remove_all(dir);
 }
 
 // "-" reads stdin: a child process gets the file as its stdin and counts the records.
 TEST(MrtFile, ReadsStandardInput) {
-  const fs::path dir = temp_dir();
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
   wire::Writer w;
   const Buf body(300, 3);
   for (int i = 0; i < 1000; ++i) {
@@ -650,7 +645,6 @@ TEST(MrtFile, ReadsStandardInput) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0) << to_string(c);
   }
-  fs::remove_all(dir);
 }
 
 TEST(MrtFile, WriterReportsErrors) {

@@ -9,15 +9,14 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/body.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tests/support/bgp_bytes.hpp"
 
 namespace bgpscribe::codec::mrt {
 namespace {
 
 using Buf = std::vector<std::uint8_t>;
 
-bgp::IpAddress ip(const char* text) {
-  return *bgp::IpAddress::parse(text);
-}
+constexpr auto* ip = &tests::address;
 
 // A KEEPALIVE: the MRT layer does not look inside, any bytes would do.
 const Buf kKeepalive = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,

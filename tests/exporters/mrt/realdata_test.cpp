@@ -10,6 +10,7 @@
 
 #include "codec/mrt/bgp4mp.hpp"
 #include "tests/exporters/mrt/test_util.hpp"
+#include "tests/support/command.hpp"
 
 namespace bgpscribe::exporters::mrt::test {
 namespace {
@@ -170,30 +171,18 @@ TEST(MrtRealData, QuaggaMessagesOfManyFamiliesRoundTrip) {
 
 // --- other readers ------------------------------------------------------------------------------
 
-struct ToolRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using ToolRun = tests::CommandResult;
 
 ToolRun run(const std::string& command) {
-  ToolRun r;
-  TempDir tmp;
-  const std::string out = (tmp.path() / "out").string();
-  const std::string err = (tmp.path() / "err").string();
-  r.status = std::system((command + " >'" + out + "' 2>'" + err + "'").c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  r.out = slurp(out);
+  ToolRun r = tests::run_command(command);
   // bgpdump logs "[info] logging to syslog" on every run: keep only the other lines.
-  std::istringstream lines_in(slurp(err));
-  for (std::string line; std::getline(lines_in, line);) {
+  std::string err;
+  for (const auto& line : tests::lines_of(r.err)) {
     if (line.find("[info]") == std::string::npos) {
-      r.err += line + "\n";
+      err += line + "\n";
     }
   }
+  r.err = err;
   return r;
 }
 

@@ -1,5 +1,5 @@
-// Helpers of the MRT exporter tests: temporary directories, records, hand-built BGP messages,
-// a small RibSnapshot, and reading MRT files back with the codec.
+// Helpers of the MRT exporter tests: records, hand-built UPDATEs, a small RibSnapshot, and
+// reading MRT files back with the codec (temporary directories and BGP framing: tests/support).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,43 +17,17 @@
 #include "exporters/api/exporter.hpp"
 #include "exporters/api/rib_snapshot.hpp"
 #include "exporters/mrt/exporter.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/records.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe::exporters::mrt::test {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "bgpscribe-mrt-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-  [[nodiscard]] std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-// Every regular file under `dir`, as paths relative to it, sorted.
-inline std::vector<std::string> files_under(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file()) {
-      out.push_back(fs::relative(it->path(), dir).string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using tests::files_under;
+using tests::TempDir;
 
 struct ReadRecord {
   codec::mrt::Header header;
@@ -90,60 +64,12 @@ inline ReadResult read_mrt(const fs::path& path) {
   return out;
 }
 
-inline PeerInfoPtr make_peer(const std::string& peer_ip, std::uint32_t peer_as,
-                             const std::string& local_ip = "", std::uint32_t local_as = 64496,
-                             std::uint32_t peer_id = 0x0A000001, std::uint32_t id = 1) {
-  auto p = std::make_shared<PeerInfo>();
-  p->id = id;
-  p->name = peer_ip;
-  p->peer_address = *codec::bgp::IpAddress::parse(peer_ip);
-  if (!local_ip.empty()) {
-    p->local_address = *codec::bgp::IpAddress::parse(local_ip);
-  }
-  p->peer_as = peer_as;
-  p->local_as = local_as;
-  p->peer_bgp_id = peer_id;
-  p->local_bgp_id = 0xC0000201;  // 192.0.2.1
-  return p;
-}
+using tests::make_peer;
+using tests::message_record;
+using tests::state_record;
 
-inline Record message_record(std::int64_t time_us, PeerInfoPtr peer,
-                             const std::vector<std::uint8_t>& message, bool as4 = true) {
-  Record r;
-  r.type = RecordType::Message;
-  r.time_us = time_us;
-  r.peer = std::move(peer);
-  r.message = SharedBytes(message);
-  r.context.four_octet_as = as4;
-  return r;
-}
-
-inline Record state_record(std::int64_t time_us, PeerInfoPtr peer, SessionState from,
-                           SessionState to) {
-  Record r;
-  r.type = RecordType::StateChange;
-  r.time_us = time_us;
-  r.peer = std::move(peer);
-  r.old_state = from;
-  r.new_state = to;
-  return r;
-}
-
-// A BGP message: marker, length, type, body.
-inline std::vector<std::uint8_t> bgp_message(std::uint8_t type,
-                                             const std::vector<std::uint8_t>& body) {
-  std::vector<std::uint8_t> m(16, 0xFF);
-  const std::size_t len = 19 + body.size();
-  m.push_back(static_cast<std::uint8_t>(len >> 8));
-  m.push_back(static_cast<std::uint8_t>(len));
-  m.push_back(type);
-  m.insert(m.end(), body.begin(), body.end());
-  return m;
-}
-
-inline std::vector<std::uint8_t> keepalive() {
-  return bgp_message(4, {});
-}
+using tests::bgp_message;
+inline constexpr auto* keepalive = &tests::keepalive_message;
 
 // ORIGIN IGP, AS_PATH (one AS_SEQUENCE of `as`, 4 or 2 octets), NEXT_HOP 192.0.2.254.
 inline std::vector<std::uint8_t> ipv4_attributes(std::uint32_t as, bool as4 = true) {
@@ -166,16 +92,8 @@ inline std::vector<std::uint8_t> ipv4_attributes(std::uint32_t as, bool as4 = tr
 inline std::vector<std::uint8_t> ipv4_update(const std::vector<std::uint8_t>& nlri,
                                              const std::vector<std::uint8_t>& withdrawn = {},
                                              std::uint32_t as = 64500, bool as4 = true) {
-  std::vector<std::uint8_t> body;
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(withdrawn.size()));
-  body.insert(body.end(), withdrawn.begin(), withdrawn.end());
   const auto attrs = nlri.empty() ? std::vector<std::uint8_t>{} : ipv4_attributes(as, as4);
-  body.push_back(static_cast<std::uint8_t>(attrs.size() >> 8));
-  body.push_back(static_cast<std::uint8_t>(attrs.size()));
-  body.insert(body.end(), attrs.begin(), attrs.end());
-  body.insert(body.end(), nlri.begin(), nlri.end());
-  return bgp_message(2, body);
+  return tests::update_message(withdrawn, attrs, nlri);
 }
 
 // An UPDATE with MP_REACH_NLRI for IPv6 unicast (next hop 2001:db8::1) announcing `nlri`, plus

@@ -17,54 +17,18 @@
 
 #include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
+#include "tests/support/command.hpp"
 
 namespace bgpscribe {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return q + "'";
-}
+using Outcome = tests::CommandResult;
 
 // Runs `bgpscribe ARGS...`, capturing stdout, stderr and the exit status.
 Outcome run(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const fs::path err_path =
-      fs::temp_directory_path() /
-      ("bgpscribe_db_tool_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  std::string command = BGPSCRIBE_BINARY;
-  for (const auto& a : args) {
-    command += " " + shell_quote(a);
-  }
-  Outcome r;
-  std::FILE* p = popen((command + " 2>" + err_path.string()).c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  std::array<char, 65536> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    r.out.append(buf.data(), n);
-  }
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  fs::remove(err_path);
-  return r;
+  return tests::run_command(BGPSCRIBE_BINARY, args);
 }
 
 // A small archive: one collector, an IPv4 and an IPv6 peer, two attribute sets, four log rows

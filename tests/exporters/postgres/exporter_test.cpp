@@ -29,6 +29,9 @@
 #include "exporters/postgres/writer.hpp"
 #include "schema/migrations.hpp"
 #include "tests/exporters/postgres/test_database.hpp"
+#include "tests/support/records.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
 
 namespace bgpscribe::exporters::postgres {
 namespace {
@@ -47,16 +50,7 @@ std::string query_one(const std::string& dsn, const std::string& sql) {
 }
 
 PeerInfoPtr peer(const char* ip, std::uint32_t as, std::uint32_t id = 1) {
-  auto p = std::make_shared<PeerInfo>();
-  p->id = id;
-  p->name = ip;
-  p->peer_address = *bgp::IpAddress::parse(ip);
-  p->local_address = *bgp::IpAddress::parse("192.0.2.1");
-  p->peer_as = as;
-  p->local_as = 65000;
-  p->peer_bgp_id = 0x0A000001;
-  p->local_bgp_id = 0xC0000201;
-  return p;
+  return tests::make_peer(ip, as, "192.0.2.1", 65000, 0x0A000001, id);
 }
 
 // An UPDATE announcing `announce` with AS path {as, 15169} and next hop 192.0.2.254 (MED
@@ -85,24 +79,11 @@ std::vector<std::uint8_t> update(std::vector<const char*> announce,
 }
 
 Record message(std::int64_t t, PeerInfoPtr p, const std::vector<std::uint8_t>& bytes) {
-  Record r;
-  r.type = RecordType::Message;
-  r.time_us = t;
-  r.peer = std::move(p);
-  r.message = SharedBytes(bytes);
-  r.context.four_octet_as = true;
-  return r;
+  return tests::message_record(t, std::move(p), bytes);
 }
 
 Record state(std::int64_t t, PeerInfoPtr p, SessionState from, SessionState to) {
-  Record r;
-  r.type = RecordType::StateChange;
-  r.time_us = t;
-  r.peer = std::move(p);
-  r.old_state = from;
-  r.new_state = to;
-  r.reason = "test";
-  return r;
+  return tests::state_record(t, std::move(p), from, to, "test");
 }
 
 // ---- COPY encoding
@@ -680,8 +661,8 @@ TEST(PostgresBatch, ALaterPeerInfoOfThePeerFillsInWhatTheFirstDidNotKnow) {
 TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
   // No server (a socket that does not exist) and a spool limit the start batch already fills:
   // the next sealed batch waits for the database, until interrupt() says the collector stops.
-  const fs::path dir = fs::temp_directory_path() / ("pg_interrupt_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const tests::TempDir tmp("bgpscribe-pg-test");
+  const fs::path& dir = tmp.path();
   Options o;
   o.writer.dsn = "host=" + (dir / "no-socket").string() + " dbname=x";
   o.writer.collector_name = "test";
@@ -706,14 +687,13 @@ TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
   e.accept(message(kT0 + 1, p, update({"10.1.0.0/16"})));
   e.stop();
   EXPECT_EQ(BatchSpool(o.spool_directory).list().size(), 3U);
-  fs::remove_all(dir);
 }
 
 TEST(PostgresExporter, AnIdleWriterGetsABatchBeforeItIsFull) {
   BGPSCRIBE_REQUIRE_PG();
   tests::TestDatabase db("eager_batch");
-  const fs::path dir = fs::temp_directory_path() / ("pg_eager_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const tests::TempDir tmp("bgpscribe-pg-test");
+  const fs::path& dir = tmp.path();
   Options o;
   o.writer.dsn = db.dsn();
   o.writer.collector_name = "test";
@@ -723,9 +703,7 @@ TEST(PostgresExporter, AnIdleWriterGetsABatchBeforeItIsFull) {
   PostgresExporter e("sql", o);
   e.start();
   const auto spooled = [&] { return BatchSpool(o.spool_directory).list().size(); };
-  for (int i = 0; i < 250 && spooled() > 0; ++i) {  // the start batch
-    std::this_thread::sleep_for(20ms);
-  }
+  tests::wait_until([&] { return spooled() == 0; }, 5s, 20ms);  // the start batch
   ASSERT_EQ(spooled(), 0U);
   // The writer is idle: the batch is sealed at kEagerBatchRows rows. The rows after it wait (too
   // few to seal early, and the writer was busy while they came).
@@ -738,16 +716,13 @@ TEST(PostgresExporter, AnIdleWriterGetsABatchBeforeItIsFull) {
   }
   // accept() wrote the sealed batch into the spool before returning; its file goes once every
   // part has committed (reading the count earlier may see one part without the other).
-  for (int i = 0; i < 250 && spooled() > 0; ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
+  tests::wait_until([&] { return spooled() == 0; }, 5s, 20ms);
   ASSERT_EQ(spooled(), 0U);
   EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"),
             std::to_string(kEagerBatchRows));
   EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.rib"), std::to_string(kEagerBatchRows));
   e.stop();  // seals and applies the rest
   EXPECT_EQ(query_one(db.dsn(), "SELECT count(*) FROM bgp.updates"), std::to_string(routes));
-  fs::remove_all(dir);
 }
 
 // ---- Applier (the SQL, no threads)
@@ -814,12 +789,7 @@ class WriterTest : public ::testing::Test {
     }
     db_ = std::make_unique<tests::TestDatabase>(
         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    dir_ = fs::temp_directory_path() /
-           ("pg_writer_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   struct Counts {
     std::uint64_t batches = 0;
@@ -841,9 +811,7 @@ class WriterTest : public ::testing::Test {
     o.connections = static_cast<int>(parts_);
     Writer w(o, spool);
     w.start();
-    for (int i = 0; i < 200 && spool.files() > 0; ++i) {
-      std::this_thread::sleep_for(20ms);
-    }
+    tests::wait_until([&] { return spool.files() == 0; }, 4s, 20ms);
     EXPECT_TRUE(w.stop(5)) << w.last_error();
     return {w.stats().batches.load(), w.stats().skipped.load(), w.stats().quarantined.load()};
   }
@@ -866,7 +834,8 @@ class WriterTest : public ::testing::Test {
   void respool(const Batch& batch) { BatchSpool(dir_).write(batch); }
 
   std::unique_ptr<tests::TestDatabase> db_;
-  fs::path dir_;
+  tests::TempDir tmp_{"bgpscribe-pg-writer"};
+  fs::path dir_ = tmp_ / "spool";  // made by the spool
   std::uint32_t parts_ = 2;
 };
 
@@ -1318,16 +1287,12 @@ TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
   o.attempts_before_quarantine = 1000;  // this test lifts the refusal itself
   Writer w(o, spool);
   w.start();
-  for (int i = 0; i < 500 && w.stats().failures == 0; ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
+  tests::wait_until([&] { return w.stats().failures != 0; }, 10s, 20ms);
   ASSERT_GT(w.stats().failures, 0U);
   EXPECT_NE(w.last_error().find("refused by the test"), std::string::npos) << w.last_error();
   EXPECT_GE(spool.files(), 1U);  // batch 6 at least is still there
   q("UPDATE public.refuse SET on_ = false RETURNING 1");
-  for (int i = 0; i < 500 && spool.files() > 0; ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
+  tests::wait_until([&] { return spool.files() == 0; }, 10s, 20ms);
   EXPECT_TRUE(w.stop(5)) << w.last_error();
   EXPECT_EQ(w.stats().quarantined, 0U);
   EXPECT_EQ(q("SELECT count(*) FROM bgp.updates"), std::to_string(rows));

@@ -17,6 +17,10 @@
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/command.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe::codec::mrt {
 namespace {
@@ -24,9 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using Buf = std::vector<std::uint8_t>;
 
-bgp::IpAddress ip(const char* text) {
-  return *bgp::IpAddress::parse(text);
-}
+constexpr auto* ip = &tests::address;
+using tests::update_message;
 
 // --- hand-built BGP path attributes and UPDATEs (RFC 4271 section 4.3, RFC 4760) ------------
 
@@ -117,18 +120,6 @@ Buf cat(std::initializer_list<Buf> parts) {
   }
   return b;
 }
-Buf update(const Buf& withdrawn, const Buf& attrs, const Buf& nlri) {
-  Buf b(16, 0xff);
-  put16(b, static_cast<std::uint32_t>(19 + 2 + withdrawn.size() + 2 + attrs.size() + nlri.size()));
-  b.push_back(2);
-  put16(b, static_cast<std::uint32_t>(withdrawn.size()));
-  b.insert(b.end(), withdrawn.begin(), withdrawn.end());
-  put16(b, static_cast<std::uint32_t>(attrs.size()));
-  b.insert(b.end(), attrs.begin(), attrs.end());
-  b.insert(b.end(), nlri.begin(), nlri.end());
-  return b;
-}
-
 // --- the file ---------------------------------------------------------------------------------
 
 constexpr std::uint32_t kTime = 1700000000;
@@ -206,7 +197,7 @@ Files write_files(const fs::path& dir) {
   Buf nlri;
   prefix_nlri(nlri, "198.51.100.0/24");
   prefix_nlri(nlri, "203.0.113.0/25");
-  const Buf upd_v4 = update({}, rib_v4_a, nlri);
+  const Buf upd_v4 = update_message({}, rib_v4_a, nlri);
   Bgp4mpMessage m;
   m.subtype = Bgp4mpSubtype::MessageAs4;
   m.peer = v4_peer;
@@ -217,17 +208,17 @@ Files write_files(const fs::path& dir) {
 
   Buf withdrawn;
   prefix_nlri(withdrawn, "192.0.2.128/25");
-  const Buf upd_withdraw = update(withdrawn, {}, {});
+  const Buf upd_withdraw = update_message(withdrawn, {}, {});
   m.message = upd_withdraw;
   check_into(record(), [&](wire::Writer& out) {
     return encode(m, Timestamp{kTime + 3, 0, false}, out);
   });
 
-  const Buf upd_v6 =
-      update({},
-             cat({origin_igp(), as_path({4200000000U, 6939}), med(5),
-                  mp_reach_v6("2001:db8::1", {"2001:db8:10::/48", "2001:db8:30::/44"}, false)}),
-             {});
+  const Buf upd_v6 = update_message(
+      {},
+      cat({origin_igp(), as_path({4200000000U, 6939}), med(5),
+           mp_reach_v6("2001:db8::1", {"2001:db8:10::/48", "2001:db8:30::/44"}, false)}),
+      {});
   Bgp4mpMessage m6;
   m6.subtype = Bgp4mpSubtype::MessageAs4;
   m6.peer = v6_peer;
@@ -239,7 +230,7 @@ Files write_files(const fs::path& dir) {
   Buf ap_nlri;
   prefix_nlri(ap_nlri, "198.51.100.0/24", 11, true);
   prefix_nlri(ap_nlri, "198.51.100.0/24", 12, true);
-  const Buf upd_ap = update({}, rib_v4_b, ap_nlri);
+  const Buf upd_ap = update_message({}, rib_v4_b, ap_nlri);
   Bgp4mpMessage ap;
   ap.subtype = Bgp4mpSubtype::MessageAs4Addpath;
   ap.peer = {65551, 65000, 0, ip("192.0.2.3"), ip("192.0.2.100")};
@@ -251,7 +242,7 @@ Files write_files(const fs::path& dir) {
   // The last record is BGP4MP_ET: the no_et file is everything before it.
   Buf et_nlri;
   prefix_nlri(et_nlri, "203.0.113.128/25");
-  const Buf upd_et = update({}, rib_v4_a, et_nlri);
+  const Buf upd_et = update_message({}, rib_v4_a, et_nlri);
   m.message = upd_et;
   check_into(record(), [&](wire::Writer& out) {
     return encode(m, Timestamp{kTime + 6, 123456, true}, out);
@@ -270,37 +261,10 @@ Files write_files(const fs::path& dir) {
   return files;
 }
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* f = ::popen(cmd.c_str(), "r");
-  if (f == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    out.append(buf, n);
-  }
-  ::pclose(f);
-  return out;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class MrtReadback : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bgpscribe_readback_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    files_ = write_files(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  void SetUp() override { files_ = write_files(dir_.path()); }
+  tests::TempDir dir_{"bgpscribe-readback"};
   Files files_;
 };
 
@@ -310,7 +274,8 @@ TEST_F(MrtReadback, BgpdumpReadsEveryRecordBack) {
   }
   const fs::path err = dir_ / "bgpdump.stderr";
   const std::string out =
-      run("bgpdump -m -v '" + files_.all.string() + "' 2> '" + err.string() + "'");
+      tests::run_command("bgpdump -m -v '" + files_.all.string() + "' 2> '" + err.string() + "'")
+          .out;
   const std::string expected =
       "TABLE_DUMP2|1700000000|B|192.0.2.1|64496|198.51.100.0/24|64496 65551 4200000000|IGP|"
       "192.0.2.1|0|100|64496:100|NAG||\n"
@@ -342,7 +307,7 @@ TEST_F(MrtReadback, BgpdumpReadsEveryRecordBack) {
       "IGP|192.0.2.1|0|100|64496:100|NAG||\n";
   EXPECT_EQ(out, expected);
   // bgpdump exits 0 even when it reports problems: its log must hold none.
-  const std::string log = slurp(err);
+  const std::string log = tests::read_file(err);
   EXPECT_EQ(log.find("[error]"), std::string::npos) << log;
   EXPECT_EQ(log.find("[warn]"), std::string::npos) << log;
 }
@@ -406,8 +371,9 @@ TEST_F(MrtReadback, MrtparseReadsEveryRecordBack) {
     std::ofstream s(script);
     s << kMrtparseScript;
   }
-  const std::string out =
-      run("/usr/bin/python3 '" + script.string() + "' '" + files_.no_et.string() + "' 2>&1");
+  const std::string out = tests::run_command("/usr/bin/python3 '" + script.string() + "' '" +
+                                             files_.no_et.string() + "' 2>&1")
+                              .out;
   const std::string expected =
       "PEER|0|192.0.2.1|64496\n"
       "PEER|1|2001:db8::1|4200000000\n"
