@@ -7,8 +7,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -24,39 +22,11 @@
 #include "collector/core/spool.hpp"
 #include "exporters/api/config.hpp"
 #include "exporters/null/null_exporter.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
 
 namespace bgpscribe::collector {
 namespace {
-
-// TODO(reload): tests/support's TempDir and wait_until once they are in the tree (issue 17).
-namespace tests {
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) {
-    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-template <class Done>
-bool wait_until(Done&& done, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return static_cast<bool>(done());
-}
-}  // namespace tests
 
 using exporters::Record;
 using exporters::RecordType;
