@@ -66,8 +66,9 @@ def profile(k, daemon):
                 large=sorted(large), ext=sorted(ext), aggr=aggr, atomic=atomic)
 
 
-def ext_hex(asn, val):
-    return "0002%04x%08x" % (asn, val)
+def ext_text(asn, val):
+    """A two-octet-AS route target as the monitor prints it (examples/README.md, EXT)."""
+    return "rt:%d:%d" % (asn, val)
 
 
 def prefixes4(n):
@@ -118,7 +119,7 @@ class Gen:
              "" if p["med"] is None or self.a.strip_med else str(p["med"]),
              " ".join("%d:%d" % c for c in p["comms"]),
              " ".join("%d:%d:%d" % c for c in p["large"]),
-             " ".join(ext_hex(*e) for e in p["ext"]),
+             " ".join(ext_text(*e) for e in p["ext"]),
              "AG" if p["atomic"] else "",
              "%d %s" % p["aggr"] if p["aggr"] else ""]
         return "|".join(f)
