@@ -33,10 +33,9 @@ Result<AsPathView> AsPathView::parse(wire::Reader value, std::uint8_t as_size) {
                   error_code::kUpdateMessage, update_subcode::kMalformedAsPath,
                   Reaction::TreatAsWithdraw);
     }
-    for (std::size_t i = 0; i < *count; ++i) {
-      const std::uint32_t asn =
-          as_size == 4 ? wire::load_u32(*data, i * 4) : wire::load_u16(*data, i * 2);
-      if (asn == 0) {
+    const wire::BigEndianArray asns(*data, as_size);
+    for (std::size_t i = 0; i < asns.size(); ++i) {
+      if (asns[i] == 0) {
         // RFC 7607: AS 0 must not appear in AS_PATH.
         return fail(ErrorKind::BadValue, seg_offset + 2 + static_cast<std::uint32_t>(i * as_size),
                     "AS_PATH contains AS 0", error_code::kUpdateMessage,
@@ -104,9 +103,10 @@ AsPath AsPathView::to_owned() const {
   for_each_segment([&](const Segment& s) {
     AsSegment seg;
     seg.type = s.type;
-    seg.asns.reserve(s.count);
-    for (std::size_t i = 0; i < s.count; ++i) {
-      seg.asns.push_back(s.asn(i));
+    const wire::BigEndianArray asns = s.asns();
+    seg.asns.reserve(asns.size());
+    for (const std::uint32_t asn : asns) {
+      seg.asns.push_back(asn);
     }
     path.push_back(std::move(seg));
   });

@@ -48,9 +48,8 @@ class AsPathView {
     std::uint8_t count;
     std::span<const std::uint8_t> data;  // count * as_size bytes
     std::uint8_t as_size;
-    [[nodiscard]] std::uint32_t asn(std::size_t i) const {
-      return as_size == 4 ? wire::load_u32(data, i * 4) : wire::load_u16(data, i * 2);
-    }
+    [[nodiscard]] wire::BigEndianArray asns() const { return {data, as_size}; }
+    [[nodiscard]] std::uint32_t asn(std::size_t i) const { return asns()[i]; }
   };
 
   // Calls f(const Segment&) for each segment.

@@ -107,26 +107,26 @@ constexpr std::array<OctetText, 256> kOctets = make_octets();
 
 }  // namespace
 
-std::size_t format_u64(std::uint64_t v, char* out) {
-  const int n = digit_count(v);
-  char* p = out + n;
+std::size_t format_u64(std::uint64_t v, std::span<char> out) {
+  const auto n = static_cast<std::size_t>(digit_count(v));
+  std::size_t p = n;  // written backwards, from the last digit
   while (v >= 100) {
     const auto pair = static_cast<std::size_t>(v % 100) * 2;
     v /= 100;
-    *--p = kDigitPairs[pair + 1];
-    *--p = kDigitPairs[pair];
+    out[--p] = kDigitPairs[pair + 1];
+    out[--p] = kDigitPairs[pair];
   }
   if (v >= 10) {
     const auto pair = static_cast<std::size_t>(v) * 2;
-    *--p = kDigitPairs[pair + 1];
-    *--p = kDigitPairs[pair];
+    out[--p] = kDigitPairs[pair + 1];
+    out[--p] = kDigitPairs[pair];
   } else {
-    *--p = static_cast<char>('0' + v);
+    out[--p] = static_cast<char>('0' + v);
   }
-  return static_cast<std::size_t>(n);
+  return n;
 }
 
-std::size_t format_ipv4(std::uint32_t host_order, char* out) {
+std::size_t format_ipv4(std::uint32_t host_order, std::span<char> out) {
   std::size_t n = 0;
   for (int shift = 24; shift >= 0; shift -= 8) {
     const OctetText& o = kOctets[(host_order >> shift) & 0xFF];
@@ -141,7 +141,7 @@ std::size_t format_ipv4(std::uint32_t host_order, char* out) {
 
 namespace {
 
-std::size_t format_hex16(std::uint16_t v, char* out) {
+std::size_t format_hex16(std::uint16_t v, std::span<char> out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::size_t n = 0;
   bool started = false;
@@ -159,11 +159,10 @@ std::size_t format_hex16(std::uint16_t v, char* out) {
 
 // Mirrors glibc inet_ntop6: compress the longest (first on ties) run of >= 2 zero words; print
 // an embedded IPv4 tail for ::a.b.c.d and ::ffff:a.b.c.d.
-std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, char* out) {
+std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, std::span<char> out) {
   std::uint16_t words[8];
-  for (int i = 0; i < 8; ++i) {
-    const auto at = static_cast<std::size_t>(2 * i);
-    words[i] = static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
+  for (std::size_t i = 0; i < 8; ++i) {
+    words[i] = static_cast<std::uint16_t>((b[2 * i] << 8) | b[2 * i + 1]);
   }
   int best_base = -1;
   int best_len = 0;
@@ -206,10 +205,10 @@ std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, char* out) {
     if (i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
       std::uint32_t v4 = (std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) |
                          (std::uint32_t{b[14]} << 8) | std::uint32_t{b[15]};
-      n += format_ipv4(v4, out + n);
+      n += format_ipv4(v4, out.subspan(n));
       return n;
     }
-    n += format_hex16(words[i], out + n);
+    n += format_hex16(words[i], out.subspan(n));
   }
   if (best_base != -1 && best_base + best_len == 8) {
     out[n++] = ':';
@@ -217,7 +216,7 @@ std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, char* out) {
   return n;
 }
 
-std::size_t IpAddress::format(char* out) const {
+std::size_t IpAddress::format(std::span<char> out) const {
   if (is_v4()) {
     return format_ipv4(v4_host_order(), out);
   }
@@ -229,10 +228,10 @@ std::string IpAddress::to_string() const {
   return {buf, format(buf)};
 }
 
-std::size_t Prefix::format(char* out) const {
+std::size_t Prefix::format(std::span<char> out) const {
   std::size_t n = address.format(out);
   out[n++] = '/';
-  n += format_u64(length, out + n);
+  n += format_u64(length, out.subspan(n));
   return n;
 }
 

@@ -42,9 +42,9 @@ struct IpAddress {
     return true;
   }
 
-  // Appends the text form; returns the number of characters written into `out` (at least 46
-  // bytes of room are needed).
-  std::size_t format(char* out) const;
+  // Writes the text form at the start of `out`; returns the number of characters written (at
+  // least 46 bytes of room are needed).
+  std::size_t format(std::span<char> out) const;
   [[nodiscard]] std::string to_string() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
@@ -57,7 +57,7 @@ struct Prefix {
 
   [[nodiscard]] Afi family() const { return address.family; }
   // "192.0.2.0/24"; needs at least 50 bytes of room.
-  std::size_t format(char* out) const;
+  std::size_t format(std::span<char> out) const;
   [[nodiscard]] std::string to_string() const;
   static std::optional<Prefix> parse(std::string_view text);
 
@@ -66,9 +66,9 @@ struct Prefix {
 };
 
 // Dotted-quad text of a host-order IPv4 value (BGP identifiers, NEXT_HOP).
-std::size_t format_ipv4(std::uint32_t host_order, char* out);
-std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, char* out);
+std::size_t format_ipv4(std::uint32_t host_order, std::span<char> out);
+std::size_t format_ipv6(std::span<const std::uint8_t, 16> b, std::span<char> out);
 // Appends a decimal number; returns characters written (at most 20).
-std::size_t format_u64(std::uint64_t v, char* out);
+std::size_t format_u64(std::uint64_t v, std::span<char> out);
 
 }  // namespace bgpscribe::codec::bgp

@@ -378,9 +378,9 @@ std::string notification_text(std::uint8_t code, std::uint8_t subcode) {
 
 std::size_t format_community(std::uint32_t community, char* out) {
   const std::span<char> text(out, kCommunityTextMax);
-  std::size_t n = format_u64(community >> 16, text.data());
+  std::size_t n = format_u64(community >> 16, text);
   text[n++] = ':';
-  return n + format_u64(community & 0xFFFFU, text.subspan(n).data());
+  return n + format_u64(community & 0xFFFFU, text.subspan(n));
 }
 
 void append_community(std::string& out, std::uint32_t community) {
@@ -396,11 +396,11 @@ std::string community_text(std::uint32_t community) {
 
 std::size_t format_large_community(std::span<const std::uint8_t> octets, char* out) {
   const std::span<char> text(out, kLargeCommunityTextMax);
-  std::size_t n = format_u64(wire::load_u32(octets, 0), text.data());
+  std::size_t n = format_u64(wire::load_u32(octets, 0), text);
   text[n++] = ':';
-  n += format_u64(wire::load_u32(octets, 4), text.subspan(n).data());
+  n += format_u64(wire::load_u32(octets, 4), text.subspan(n));
   text[n++] = ':';
-  return n + format_u64(wire::load_u32(octets, 8), text.subspan(n).data());
+  return n + format_u64(wire::load_u32(octets, 8), text.subspan(n));
 }
 
 void append_large_community(std::string& out, std::span<const std::uint8_t> octets) {

@@ -322,18 +322,26 @@ void RibEntryIterator::load() {
   if (pos_ >= entries_.size()) {
     return;
   }
+  // Peer index, originated time, [path identifier,] attribute length: one check for them all.
+  std::size_t len = 0;
   std::size_t at = pos_;
-  current_.peer_index = wire::load_u16(entries_, at);
-  current_.originated_time = wire::load_u32(entries_, at + 2);
-  at += 6;
-  current_.path_id = 0;
   if (add_path_) {
-    current_.path_id = wire::load_u32(entries_, at);
-    at += 4;
+    const auto fixed = wire::fixed_span<12>(entries_, at);
+    current_.peer_index = wire::load_u16(fixed, 0);
+    current_.originated_time = wire::load_u32(fixed, 2);
+    current_.path_id = wire::load_u32(fixed, 6);
+    len = wire::load_u16(fixed, 10);
+    at += 12;
+  } else {
+    const auto fixed = wire::fixed_span<8>(entries_, at);
+    current_.peer_index = wire::load_u16(fixed, 0);
+    current_.originated_time = wire::load_u32(fixed, 2);
+    current_.path_id = 0;
+    len = wire::load_u16(fixed, 6);
+    at += 8;
   }
-  const std::size_t len = wire::load_u16(entries_, at);
-  current_.attributes = entries_.subspan(at + 2, len);
-  next_ = at + 2 + len;
+  current_.attributes = entries_.subspan(at, len);
+  next_ = at + len;
 }
 
 RibEntryIterator& RibEntryIterator::operator++() {
