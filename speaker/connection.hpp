@@ -50,7 +50,8 @@ class ConnectionHandler {
 };
 
 struct ConnectionLimits {
-  std::size_t receive_buffer = 256 * 1024;       // must hold at least one 65535-byte message
+  std::size_t receive_buffer =
+      std::size_t{256} * 1024;                   // must hold at least one 65535-byte message
   std::size_t max_send_queue = 16 << 20;         // bytes queued and not yet written
   std::chrono::milliseconds close_linger{3000};  // how long a graceful close may flush
 };

@@ -76,7 +76,7 @@ struct PeerConfig {
   // Limits.
   std::uint32_t max_prefix = 0;  // routes held from this peer; 0 = no limit (RFC 4486 6/1)
   std::size_t max_send_queue = 16 << 20;
-  std::size_t receive_buffer = 256 * 1024;
+  std::size_t receive_buffer = std::size_t{256} * 1024;
 
   [[nodiscard]] std::string label() const;
 };

@@ -84,14 +84,14 @@ int format_as_path(std::span<const std::uint8_t> data, std::size_t asn_len, Text
     }
     space = false;
     count += (seg_type == 2 || seg_type == 3) ? static_cast<int>(seg_len) : 1;
-    for (std::size_t i = 0; i < seg_len; ++i) {
+    const wire::BigEndianArray asns(data.subspan(pos + 2, seg_len * asn_len), asn_len);
+    for (const std::uint32_t asn : asns) {
       if (space) {
         out.put(marks.separator);
       } else {
         space = true;
       }
-      const std::size_t at = pos + 2 + i * asn_len;
-      out.u64(asn_len == 4 ? wire::load_u32(data, at) : wire::load_u16(data, at));
+      out.u64(asn);
       if (out.size() > 8000 - 100) {
         out.put("...");
         return count;
@@ -154,12 +154,11 @@ std::vector<std::uint8_t> merge_paths(std::span<const std::uint8_t> path, int pa
 void append_communities(Text& out, std::span<const std::uint8_t> list) {
   // bgpdump builds " a:b c:d" and prints it from the second character.
   bool first = true;
-  for (std::size_t i = 0; i + 4 <= list.size(); i += 4) {
+  for (const std::uint32_t c : wire::BigEndianArray(list, 4)) {
     if (!first) {
       out.put(' ');
     }
     first = false;
-    const std::uint32_t c = wire::load_u32(list, i);
     switch (c) {
       case kCommunityNoExport:
         out.put("no-export");

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -103,9 +104,7 @@ void add_run(CLI::App& app, bgpscribe::collector::RunOptions& opt) {
   run->add_flag("--check", opt.check_only, "validate the config and exit");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   CLI::App app{"bgpscribe: BGP route collector and MRT tools"};
   app.require_subcommand(1);
   DumpOptions dump_options;
@@ -149,4 +148,17 @@ int main(int argc, char** argv) {
     return bgpscribe::tools::run_db(db_args);
   }
   return 2;
+}
+
+}  // namespace
+
+// An exception that escapes a command (out of memory, a file system error the command does not
+// handle itself) ends the program with its message and status 1, instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bgpscribe: %s\n", e.what());
+    return 1;
+  }
 }

@@ -907,7 +907,7 @@ int run_replay(const ReplayOptions& options, ReplayResult* result_out) {
   }
   if (options.stats) {
     std::fprintf(stderr, "bgpscribe replay: %llu sessions to %s port %u\n",
-                 static_cast<unsigned long long>(options.clone * chosen.size()), options.to.c_str(),
+                 static_cast<unsigned long long>(options.clone) * chosen.size(), options.to.c_str(),
                  static_cast<unsigned>(options.port));
   }
   const int status = runner.run(result);

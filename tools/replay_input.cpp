@@ -206,9 +206,9 @@ bool ReplayInput::load(const std::string& path) {
     const bool has_nh = pa.has(bgp::AttributeType::NextHop);
     if (pa.has(bgp::AttributeType::MpReachNlri) && pa.mp_reach.next_hop.valid) {
       const auto raw = pa.mp_reach.next_hop.raw;
-      if (family == bgp::kIpv6Unicast && (raw.size() == 16 || raw.size() == 32)) {
-        nh = raw;
-      } else if (family == bgp::kIpv4Unicast && !has_nh && raw.size() == 4) {
+      const bool v6 = family == bgp::kIpv6Unicast && (raw.size() == 16 || raw.size() == 32);
+      const bool v4 = family == bgp::kIpv4Unicast && !has_nh && raw.size() == 4;
+      if (v6 || v4) {
         nh = raw;
       }
     }

@@ -1,10 +1,11 @@
 #include "tools/text.hpp"
 
-#include <cstring>
+#include <algorithm>
+#include <string_view>
 
 namespace bgpscribe::tools {
 
-std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, char* out) {
+std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, std::span<char> out) {
   std::size_t n = 0;
   bool zero12 = true;
   for (std::size_t i = 0; i < 10; ++i) {
@@ -15,10 +16,9 @@ std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> b, char* out) 
                              (std::uint32_t{b[14]} << 8) | b[15];
   const bool compat = zero12 && b[10] == 0 && b[11] == 0 && tail > 1;
   if (mapped || compat) {
-    const char* head = mapped ? "::ffff:" : "::";
-    const std::size_t head_len = mapped ? 7 : 2;
-    std::memcpy(out, head, head_len);
-    return head_len + codec::bgp::format_ipv4(tail, out + head_len);
+    const std::string_view head = mapped ? "::ffff:" : "::";
+    std::copy(head.begin(), head.end(), out.begin());
+    return head.size() + codec::bgp::format_ipv4(tail, out.subspan(head.size()));
   }
   std::uint16_t words[8];
   for (std::size_t i = 0; i < 8; ++i) {

@@ -43,7 +43,7 @@ inline void append_ipv6(std::string& out, std::span<const std::uint8_t, 16> byte
 }
 
 // The characters of bgpdump's IPv6 text (see append_ipv6_bgpdump); needs 46 bytes of room.
-std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes, char* out);
+std::size_t format_ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes, std::span<char> out);
 
 // IPv6 text as bgpdump prints it (its own fmt_ipv6, not inet_ntop): the longest run of zero
 // groups is compressed even when it is a single group (first run wins ties), and IPv4-mapped
@@ -74,7 +74,7 @@ inline void append_bgpdump_time(std::string& out, std::int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  append_padded(out, static_cast<std::uint64_t>(tm.tm_mon + 1), 2);
+  append_padded(out, static_cast<std::uint64_t>(tm.tm_mon) + 1, 2);
   out.push_back('/');
   append_padded(out, static_cast<std::uint64_t>(tm.tm_mday), 2);
   out.push_back('/');
@@ -106,12 +106,12 @@ class Text {
   }
   void put(std::string_view v) {
     room(v.size());
-    std::memcpy(data_.get() + len_, v.data(), v.size());
+    std::memcpy(free_space().data(), v.data(), v.size());
     len_ += v.size();
   }
   void u64(std::uint64_t v) {
     room(24);
-    len_ += codec::bgp::format_u64(v, data_.get() + len_);
+    len_ += codec::bgp::format_u64(v, free_space());
   }
   void i64(std::int64_t v) {
     if (v < 0) {
@@ -123,11 +123,11 @@ class Text {
   }
   void ipv4(std::uint32_t host_order) {
     room(16);
-    len_ += codec::bgp::format_ipv4(host_order, data_.get() + len_);
+    len_ += codec::bgp::format_ipv4(host_order, free_space());
   }
   void ipv6_bgpdump(std::span<const std::uint8_t, 16> bytes) {
     room(48);
-    len_ += format_ipv6_bgpdump(bytes, data_.get() + len_);
+    len_ += format_ipv6_bgpdump(bytes, free_space());
   }
   void hex(std::span<const std::uint8_t> bytes) {
     format(bytes.size() * 2, [bytes](char* p) { return codec::bgp::format_hex(bytes, p); });
@@ -137,11 +137,13 @@ class Text {
   template <class F>
   void format(std::size_t max, F&& f) {
     room(max);
-    len_ += f(data_.get() + len_);
+    len_ += f(free_space().data());
   }
 
  private:
   static constexpr std::size_t kInitial = std::size_t{1} << 16;
+  // The storage after the text, room() made large enough.
+  std::span<char> free_space() { return std::span<char>(data_.get(), cap_).subspan(len_); }
   void room(std::size_t n) {
     if (len_ + n > cap_) [[unlikely]] {
       grow(n);

@@ -1,7 +1,6 @@
 #include "collector/config/config.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -22,14 +21,13 @@ int line_of(const YAML::Node& n) {
 
 std::uint32_t parse_u32(const ConfigMap& m, const YAML::Node& n, const std::string& what,
                         std::uint64_t min = 0) {
-  std::uint64_t v = 0;
   const auto& s = n.Scalar();
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || v > 0xffffffffULL || v < min) {
+  const std::optional<std::uint64_t> v = exporters::parse_unsigned(s);
+  if (!v || *v > 0xffffffffULL || *v < min) {
     m.fail_at(n, what + " must be a number from " + std::to_string(min) + " to 4294967295, not '" +
                      s + "'");
   }
-  return static_cast<std::uint32_t>(v);
+  return static_cast<std::uint32_t>(*v);
 }
 
 // "64500", "AS64500", "64500.10" (asdot, RFC 5396) or a range "64500-64510".
@@ -57,23 +55,20 @@ std::vector<std::uint32_t> parse_as_list(ConfigMap& m, std::string_view key) {
       if (t.starts_with("AS") || t.starts_with("as")) {
         t = t.substr(2);
       }
-      std::uint64_t v = 0;
       if (auto dot = t.find('.'); dot != std::string::npos) {
-        std::uint64_t hi = 0;
-        std::uint64_t lo = 0;
-        auto [p1, e1] = std::from_chars(t.data(), t.data() + dot, hi);
-        auto [p2, e2] = std::from_chars(t.data() + dot + 1, t.data() + t.size(), lo);
-        if (e1 != std::errc{} || e2 != std::errc{} || p1 != t.data() + dot ||
-            p2 != t.data() + t.size() || hi > 0xffff || lo > 0xffff) {
+        const std::string_view whole(t);
+        const auto hi = exporters::parse_unsigned(whole.substr(0, dot));
+        const auto lo = exporters::parse_unsigned(whole.substr(dot + 1));
+        if (!hi || !lo || *hi > 0xffff || *lo > 0xffff) {
           m.fail_at(item, "'" + s + "' is not an AS number");
         }
-        return static_cast<std::uint32_t>(hi << 16 | lo);
+        return static_cast<std::uint32_t>(*hi << 16 | *lo);
       }
-      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-      if (ec != std::errc{} || p != t.data() + t.size() || v == 0 || v > 0xffffffffULL) {
+      const auto v = exporters::parse_unsigned(t);
+      if (!v || *v == 0 || *v > 0xffffffffULL) {
         m.fail_at(item, "'" + s + "' is not an AS number (1 to 4294967295)");
       }
-      return static_cast<std::uint32_t>(v);
+      return static_cast<std::uint32_t>(*v);
     };
     if (dash == std::string::npos) {
       out.push_back(one(s));
@@ -232,16 +227,15 @@ void apply_peer_options(ConfigMap& m, PeerConfig& c) {
 
 // The port of a listen address `whole`.
 std::uint16_t parse_port(const ConfigMap& m, const std::string& whole, const std::string& text) {
-  int port = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (ec != std::errc{} || p != text.data() + text.size() || port < 0 || port > 65535) {
+  const auto port = exporters::parse_unsigned(text);
+  if (!port || *port > 65535) {
     m.fail("listen", "bad port in listen address '" + whole + "'");
   }
-  if (port == 0) {
+  if (*port == 0) {
     // The kernel would pick a random port that no router is configured to reach.
     m.fail("listen", "port 0 in listen address '" + whole + "': give the port routers connect to");
   }
-  return static_cast<std::uint16_t>(port);
+  return static_cast<std::uint16_t>(*port);
 }
 
 void check_peer(const ConfigMap& m, const PeerConfig& c) {

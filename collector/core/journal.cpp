@@ -45,7 +45,8 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
     if (n <= 0) {
       break;
     }
-    data.insert(data.end(), buf, buf + n);
+    const auto got = std::span(buf).first(static_cast<std::size_t>(n));
+    data.insert(data.end(), got.begin(), got.end());
   }
   ::close(fd);
   return data;
@@ -242,11 +243,12 @@ std::uint64_t Journal::append(Record& record) {
   }
   // The body first, the length word last: an entry is there once its length is.
   const auto bytes = scratch_.bytes();
-  std::memcpy(mapped_ + used_ + 4, bytes.data() + 4, n - 4);
+  const std::span<std::uint8_t> segment(mapped_, mapped_size_);
+  std::memcpy(segment.subspan(used_ + 4).data(), bytes.subspan(4).data(), n - 4);
   std::atomic_thread_fence(std::memory_order_release);
   const auto length = static_cast<std::uint32_t>(n - 4);
   scratch_.patch_u32(at, length);
-  std::memcpy(mapped_ + used_, scratch_.bytes().data(), 4);
+  std::memcpy(segment.subspan(used_).data(), scratch_.bytes().data(), 4);
   used_ += n;
   if (segments_.back().first_seq == 0) {
     segments_.back().first_seq = seq;

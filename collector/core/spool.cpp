@@ -32,10 +32,6 @@ void put_string(codec::wire::Writer& w, std::span<const std::uint8_t> s) {
   w.bytes(s);
 }
 
-std::span<const std::uint8_t> as_bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT
-}
-
 struct Decoder {
   codec::wire::Reader r;
   bool ok = true;
@@ -119,7 +115,7 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
   if (record.peer) {
     const auto& p = *record.peer;
     w.u32(p.id);
-    put_string(w, as_bytes(p.name));
+    put_string(w, codec::wire::text_bytes(p.name));
     put_ip(w, p.peer_address);
     put_ip(w, p.local_address);
     w.u16(p.peer_port);
@@ -129,7 +125,7 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
     w.u32(p.peer_bgp_id);
     w.u32(p.local_bgp_id);
   }
-  put_string(w, as_bytes(record.reason));
+  put_string(w, codec::wire::text_bytes(record.reason));
   put_string(w, record.message.span());
   put_string(w, record.sent_open.span());
   w.u64(snapshot_id);

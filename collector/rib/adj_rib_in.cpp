@@ -257,7 +257,7 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
     // index prefetched a few routes ahead of its insert.
     keys_.clear();
     for (const auto& n : nlri) {
-      keys_.push_back({v4_key(n), n.path_id});
+      keys_.emplace_back(v4_key(n), n.path_id);
     }
     constexpr std::size_t kAhead = 8;
     auto& v4 = table.v4();

@@ -54,7 +54,8 @@ class AttrStore {
   static constexpr std::size_t kMaxChunks = std::size_t{1} << 20;  // 2^32 ids in all
 
   [[nodiscard]] Entry& entry(Id id) const {
-    Entry* chunk = chunks_[id >> kChunkBits].load(std::memory_order_acquire);
+    const std::span<Entry, kChunkSize> chunk(
+        chunks_[id >> kChunkBits].load(std::memory_order_acquire), kChunkSize);
     return chunk[id & (kChunkSize - 1)];
   }
   Id allocate();

@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <optional>
 #include <string>
@@ -126,7 +128,10 @@ inline speaker::PeerConfig parse_peer(const std::string& option, const std::stri
     } else if (key == "md5") {
       c.md5_password = value;
     } else if (!extra || !extra(key, value, c)) {
-      throw CLI::ValidationError(option, "unknown option '" + key + "' in " + spec);
+      std::string message = "unknown option '" + key;
+      message += "' in ";
+      message += spec;
+      throw CLI::ValidationError(option, message);
     }
   }
   return c;
@@ -139,6 +144,19 @@ inline std::uint32_t parse_router_id(const std::string& text) {
     throw CLI::ValidationError("--router-id", "must be a non-zero IPv4 address, got " + text);
   }
   return id->v4_host_order();
+}
+
+// Runs `program` as the body of main: an exception that escapes it (out of memory, an I/O
+// error of the io_context) is reported on stderr as "NAME: what" and ends the program with
+// status 1, instead of std::terminate.
+template <class Program>
+int guarded_main(const char* name, Program&& program) {
+  try {
+    return program();
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << '\n';
+    return 1;
+  }
 }
 
 }  // namespace bgpscribe::examples

@@ -121,6 +121,19 @@ class RoutesParser {
     throw RoutesFileError(path_ + ":" + std::to_string(line_) + ": " + message);
   }
 
+  // "KEY=VALUE: 'ITEM' WHAT": an item of a list value that is not valid.
+  static std::string item_error(std::string_view key, std::string_view value, std::string_view item,
+                                std::string_view what) {
+    std::string m(key);
+    m += '=';
+    m += value;
+    m += ": '";
+    m += item;
+    m += "' ";
+    m += what;
+    return m;
+  }
+
   std::uint32_t number(const std::string& key, const std::string& value) const {
     const auto v = ex::parse_number<std::uint32_t>(value);
     if (!v) {
@@ -173,7 +186,7 @@ class RoutesParser {
         for (const auto& asn : value.empty() ? std::vector<std::string>{} : ex::split(value, ',')) {
           const auto v = ex::parse_number<std::uint32_t>(asn);
           if (!v || *v == 0) {
-            fail("path=" + value + ": '" + asn + "' is not an AS number from 1 to 4294967295");
+            fail(item_error("path", value, asn, "is not an AS number from 1 to 4294967295"));
           }
           a.as_path.push_back(*v);
         }
@@ -200,7 +213,7 @@ class RoutesParser {
           const auto low =
               parts.size() == 2 ? ex::parse_number<std::uint16_t>(parts[1]) : std::nullopt;
           if (!high || !low) {
-            fail("comm=" + value + ": '" + c + "' is not A:B with A and B from 0 to 65535");
+            fail(item_error("comm", value, c, "is not A:B with A and B from 0 to 65535"));
           }
           a.communities.push_back((std::uint32_t{*high} << 16) | *low);
         }
@@ -215,7 +228,7 @@ class RoutesParser {
             lc[i] = v.value_or(0);
           }
           if (!ok) {
-            fail("lcomm=" + value + ": '" + c + "' is not A:B:C with each from 0 to 4294967295");
+            fail(item_error("lcomm", value, c, "is not A:B:C with each from 0 to 4294967295"));
           }
           a.large_communities.push_back(lc);
         }
@@ -483,9 +496,8 @@ class Injector {
   bool stopping_ = false;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The program; main reports what escapes it.
+int program(int argc, char** argv) {
   CLI::App app{"bgpscribe-inject: announce the routes of a file to BGP peers, withdraw them later"};
   std::uint32_t local_as = 0;
   std::string router_id;
@@ -576,4 +588,10 @@ int main(int argc, char** argv) {
   // Let the withdrawals and Cease messages go out.
   process.run_for(std::chrono::milliseconds(300));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return bgpscribe::examples::guarded_main("bgpscribe-inject", [&] { return program(argc, argv); });
 }

@@ -115,8 +115,17 @@ void print_update(Peer& p, const Update& u) {
   if (auto ag = u.aggregator()) {
     attrs += std::to_string(ag->asn) + " " + bgp::IpAddress::v4(ag->address).to_string();
   }
+  std::string line;
   for (const auto& r : announced) {
-    emit("A|" + head + "|" + r.prefix.to_string() + "|" + std::to_string(r.path_id) + "|" + attrs);
+    line = "A|";
+    line += head;
+    line += '|';
+    line += r.prefix.to_string();
+    line += '|';
+    line += std::to_string(r.path_id);
+    line += '|';
+    line += attrs;
+    emit(line);
   }
 }
 
@@ -241,9 +250,8 @@ void run_command(Process& process, const std::string& line) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The program; main reports what escapes it.
+int program(int argc, char** argv) {
   CLI::App app{"bgpscribe-monitor: print every BGP event of the given peers as a line"};
   std::uint32_t local_as = 0;
   std::string router_id;
@@ -314,4 +322,11 @@ int main(int argc, char** argv) {
   // Let the Cease messages of "quit" go out.
   process.run_for(std::chrono::milliseconds(200));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return bgpscribe::examples::guarded_main("bgpscribe-monitor",
+                                           [&] { return program(argc, argv); });
 }

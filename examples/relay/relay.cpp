@@ -83,7 +83,7 @@ class Relay {
         from_down();
       }
     });
-    to_.on_state_change([this](Peer& p, State old_state, State new_state, std::string_view why) {
+    to_.on_state_change([](Peer& p, State old_state, State new_state, std::string_view why) {
       state_changed(p, old_state, new_state, why);
     });
     to_.on_established([this](Peer& /*p*/) { to_up(); });
@@ -287,9 +287,8 @@ class Relay {
   std::uint64_t dropped_ = 0;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The program; main reports what escapes it.
+int program(int argc, char** argv) {
   CLI::App app{"bgpscribe-relay: forward the UPDATEs of one BGP peer to another, rewritten"};
   std::uint32_t local_as = 0;
   std::string router_id;
@@ -380,4 +379,10 @@ int main(int argc, char** argv) {
   process.run();
   process.run_for(std::chrono::milliseconds(300));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return bgpscribe::examples::guarded_main("bgpscribe-relay", [&] { return program(argc, argv); });
 }

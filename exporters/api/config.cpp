@@ -38,16 +38,27 @@ std::string join(std::initializer_list<std::string_view> choices) {
   return s;
 }
 
-std::optional<std::int64_t> to_int(std::string_view text) {
+}  // namespace
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
   std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || p != text.data() + text.size()) {
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc{} || p != end) {
     return std::nullopt;
   }
   return v;
 }
 
-}  // namespace
+std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc{} || p != end) {
+    return std::nullopt;
+  }
+  return v;
+}
 
 ConfigError::ConfigError(const std::string& file, int line, int column, const std::string& message)
     : std::runtime_error(where(file, line, column) + ": " + message),
@@ -67,14 +78,14 @@ std::optional<std::int64_t> parse_seconds(std::string_view text) {
       {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
   for (const auto& u : kUnits) {
     if (text.size() > u.suffix.size() && text.ends_with(u.suffix)) {
-      auto n = to_int(text.substr(0, text.size() - u.suffix.size()));
+      auto n = parse_integer(text.substr(0, text.size() - u.suffix.size()));
       if (!n || *n < 0 || *n > std::numeric_limits<std::int64_t>::max() / u.ms) {
         return std::nullopt;
       }
       return (*n * u.ms + 999) / 1000;
     }
   }
-  auto n = to_int(text);
+  auto n = parse_integer(text);
   if (!n || *n < 0) {
     return std::nullopt;
   }
@@ -102,7 +113,7 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
       text.remove_suffix(1);
     }
   }
-  auto n = to_int(text);
+  auto n = parse_integer(text);
   if (!n || *n < 0 ||
       static_cast<std::uint64_t>(*n) > std::numeric_limits<std::uint64_t>::max() / scale) {
     return std::nullopt;
@@ -110,8 +121,8 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
   return static_cast<std::uint64_t>(*n) * scale;
 }
 
-ConfigMap::ConfigMap(std::string file, YAML::Node node, std::string what)
-    : file_(std::move(file)), node_(std::move(node)), what_(std::move(what)) {
+ConfigMap::ConfigMap(std::string file, const YAML::Node& node, std::string what)
+    : file_(std::move(file)), node_(node), what_(std::move(what)) {
   if (!node_.IsMap()) {
     throw ConfigError(file_, node_, what_ + " must be a mapping of options");
   }
@@ -177,7 +188,7 @@ std::int64_t ConfigMap::integer(std::string_view key, std::int64_t min, std::int
     return *fallback;
   }
   auto n = required(key);
-  auto v = to_int(n.Scalar());
+  auto v = parse_integer(n.Scalar());
   if (!v || *v < min || *v > max) {
     fail_at(n, "'" + std::string(key) + "' must be an integer from " + std::to_string(min) +
                    " to " + std::to_string(max) + ", not '" + n.Scalar() + "'");

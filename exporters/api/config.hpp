@@ -35,7 +35,7 @@ class ConfigError : public std::runtime_error {
 class ConfigMap {
  public:
   // `what` names the mapping in messages ("exporter 'mrt'", "peer 192.0.2.1").
-  ConfigMap(std::string file, YAML::Node node, std::string what);
+  ConfigMap(std::string file, const YAML::Node& node, std::string what);
 
   [[nodiscard]] bool has(std::string_view key) const;
   [[nodiscard]] YAML::Node node(std::string_view key) const;  // undefined node when absent
@@ -73,6 +73,12 @@ class ConfigMap {
   std::vector<std::string> seen_;
 };
 
+// Parses a whole decimal integer ("300", "-12"); nullopt for anything else ("", "1x", "+1",
+// overflow). The one place of the config code that hands text to std::from_chars.
+std::optional<std::int64_t> parse_integer(std::string_view text);
+// Parses a whole unsigned decimal integer ("179"); nullopt for anything else ("", "-1", "+1",
+// "1x", overflow).
+std::optional<std::uint64_t> parse_unsigned(std::string_view text);
 // Parses "90", "90s", "500ms", "5m", "8h", "1d" into seconds (ms rounds up); nullopt if not.
 std::optional<std::int64_t> parse_seconds(std::string_view text);
 // Parses "1024", "64k", "64M", "2G" into bytes; nullopt if not.

@@ -16,10 +16,8 @@ namespace {
   throw std::system_error(error, std::generic_category(), what);
 }
 
-}  // namespace
-
-void replace_file(const fs::path& path, std::span<const std::uint8_t> bytes,
-                  Durability durability) {
+// Both public forms, as bytes (std::as_bytes: no cast).
+void replace_with(const fs::path& path, std::span<const std::byte> bytes, Durability durability) {
   const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -27,7 +25,7 @@ void replace_file(const fs::path& path, std::span<const std::uint8_t> bytes,
   }
   std::size_t at = 0;
   while (at < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+    const ssize_t n = ::write(fd, bytes.subspan(at).data(), bytes.size() - at);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -54,8 +52,15 @@ void replace_file(const fs::path& path, std::span<const std::uint8_t> bytes,
   }
 }
 
+}  // namespace
+
+void replace_file(const fs::path& path, std::span<const std::uint8_t> bytes,
+                  Durability durability) {
+  replace_with(path, std::as_bytes(bytes), durability);
+}
+
 void replace_file(const fs::path& path, std::string_view text, Durability durability) {
-  replace_file(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, durability);
+  replace_with(path, std::as_bytes(std::span(text)), durability);
 }
 
 bool sync_path(const fs::path& path) {

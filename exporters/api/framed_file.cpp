@@ -97,10 +97,6 @@ constexpr std::size_t kHeaderCrcAt = 12;
 // What a writer keeps before handing it to the kernel (FramedFileWriter).
 constexpr std::size_t kBufferBytes = std::size_t{16} << 10;
 
-std::span<const std::uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT
-}
-
 // `tag` for a message: its printable characters, others as '?'.
 std::string printable(std::span<const std::uint8_t> tag) {
   std::string s;
@@ -140,7 +136,7 @@ void put_framed_header(codec::wire::Writer& w, const FramedKind& kind) {
   assert(kind.tag.size() == 4);
   const std::size_t at = w.size();
   w.bytes(kBgps);
-  w.bytes(as_bytes(kind.tag).first(4));
+  w.bytes(codec::wire::text_bytes(kind.tag).first(4));
   w.u16(kind.version);
   w.u16(0);  // flags: none defined
   w.u32(crc32c(w.bytes().subspan(at, kHeaderCrcAt)));
@@ -275,7 +271,7 @@ FramedReader::FramedReader(std::span<const std::uint8_t> file, const FramedKind&
   assert(kind.tag.size() == 4);
   std::array<std::uint8_t, 8> magic{};
   std::copy(kBgps.begin(), kBgps.end(), magic.begin());
-  const auto tag = as_bytes(kind.tag).first(4);
+  const auto tag = codec::wire::text_bytes(kind.tag).first(4);
   std::copy(tag.begin(), tag.end(), magic.begin() + kTagAt);
   const std::string name = "bgpscribe \"" + std::string(kind.tag) + "\" file";
   if (file.size() < kFramedHeaderBytes) {

@@ -2,8 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <charconv>
-
 #include "codec/bgp/ip.hpp"
 #include "exporters/api/config.hpp"
 #include "exporters/api/exporter.hpp"
@@ -23,11 +21,11 @@ struct Preset {
 
 // RIPE RIS: rrcNN/YYYY.MM/updates.YYYYMMDD.HHMM.gz every 5 minutes, bview every 8 hours.
 constexpr Preset kRis{"{collector}/%Y.%m/updates.%Y%m%d.%H%M.gz", 300,
-                      "{collector}/%Y.%m/bview.%Y%m%d.%H%M.gz", 8 * 3600};
+                      "{collector}/%Y.%m/bview.%Y%m%d.%H%M.gz", std::int64_t{8} * 3600};
 // RouteViews: <collector>/YYYY.MM/UPDATES/updates.YYYYMMDD.HHMM.bz2 every 15 minutes, RIBS/
 // every 2 hours.
 constexpr Preset kRouteViews{"{collector}/%Y.%m/UPDATES/updates.%Y%m%d.%H%M.bz2", 900,
-                             "{collector}/%Y.%m/RIBS/rib.%Y%m%d.%H%M.bz2", 2 * 3600};
+                             "{collector}/%Y.%m/RIBS/rib.%Y%m%d.%H%M.bz2", std::int64_t{2} * 3600};
 
 const char* extension_of(Compression c) {
   switch (c) {
@@ -80,11 +78,7 @@ std::chrono::milliseconds parse_flush_interval(ConfigMap& map) {
   std::int64_t ms = -1;
   const std::string s = n.IsScalar() ? n.Scalar() : std::string();
   if (s.size() > 2 && s.ends_with("ms")) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 2, v);
-    if (ec == std::errc{} && p == s.data() + s.size() - 2) {
-      ms = v;
-    }
+    ms = parse_integer(std::string_view(s).substr(0, s.size() - 2)).value_or(-1);
   } else if (auto secs = parse_seconds(s)) {
     ms = *secs * 1000;
   }
@@ -135,7 +129,7 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
   check_template(map, "updates_file", o.updates_file);
   check_template(map, "rib_file", o.rib_file);
 
-  constexpr std::int64_t kWeek = 7 * 86400;
+  constexpr std::int64_t kWeek = std::int64_t{7} * 86400;
   o.updates_interval = map.seconds("updates_interval", p != nullptr ? p->updates_interval : 0);
   if (o.updates_interval > kWeek) {
     map.fail("updates_interval", "'updates_interval' must be at most 7d");
@@ -185,7 +179,7 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
                  : Format::Bgp4mpEt;
   o.flush_interval = parse_flush_interval(map);
   o.max_buffer = map.bytes("max_buffer", o.max_buffer);
-  if (o.max_buffer < 64 * 1024) {
+  if (o.max_buffer < std::uint64_t{64} * 1024) {
     map.fail("max_buffer", "'max_buffer' must be at least 64k");
   }
   o.state_changes = map.boolean("state_changes", true);

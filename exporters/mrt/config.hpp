@@ -34,9 +34,9 @@ struct Options {
   std::string collector_name;  // replaces {collector} in the templates; view name of RIB dumps
   std::string directory;       // every template is relative to it
   std::string updates_file;    // strftime template (UTC) with {collector}
-  std::int64_t updates_interval = 300;   // seconds; 0 = one file from the first record to stop
-  std::string rib_file;                  // empty: no RIB dumps at all
-  std::int64_t rib_interval = 8 * 3600;  // seconds; 0 = only on-demand snapshots
+  std::int64_t updates_interval = 300;  // seconds; 0 = one file from the first record to stop
+  std::string rib_file;                 // empty: no RIB dumps at all
+  std::int64_t rib_interval = std::int64_t{8} * 3600;  // seconds; 0 = only on-demand snapshots
   codec::mrt::Compression updates_compression = codec::mrt::Compression::Gzip;
   codec::mrt::Compression rib_compression = codec::mrt::Compression::Gzip;
   int gzip_level = kDefaultGzipLevel;  // 1-9

@@ -86,7 +86,7 @@ RibDumpResult write_rib(const RibSnapshot& snapshot, const std::string& view_nam
         size += entry_size(entries[last], add_path);
         ++last;
       }
-      const std::span<const codec::mrt::RibEntry> part(entries.data() + first, last - first);
+      const auto part = std::span<const codec::mrt::RibEntry>(entries).subspan(first, last - first);
       if (!codec::mrt::encode_rib(subtype, sequence++, prefix, part, timestamp, stream.buffer())) {
         ok = false;  // attributes longer than 65535: cannot happen for received routes
         return;

@@ -1,6 +1,8 @@
 #include "exporters/mrt/subtype.hpp"
 
+#include <algorithm>
 #include <array>
+#include <utility>
 
 #include "codec/bgp/attribute_types.hpp"
 #include "codec/bgp/message_types.hpp"
@@ -138,19 +140,20 @@ UpdateFamily update_family(std::span<const std::uint8_t> message) {
     add(s.mp_unreach_family);
   }
 
+  // The family it goes by: the first of these, in this order, that the UPDATE has.
+  const std::array<std::pair<bool, AfiSafi>, 6> order = {{
+      {s.mp_reach_routes, s.mp_reach_family},
+      {s.classic_nlri, codec::bgp::kIpv4Unicast},
+      {s.mp_unreach_routes, s.mp_unreach_family},
+      {s.classic_withdrawn, codec::bgp::kIpv4Unicast},
+      {s.mp_unreach, s.mp_unreach_family},
+      {s.mp_reach, s.mp_reach_family},
+  }};
+  const auto first =
+      std::find_if(order.begin(), order.end(), [](const auto& o) { return o.first; });
   out.known = true;
-  if (s.mp_reach_routes) {
-    out.family = s.mp_reach_family;
-  } else if (s.classic_nlri) {
-    out.family = codec::bgp::kIpv4Unicast;
-  } else if (s.mp_unreach_routes) {
-    out.family = s.mp_unreach_family;
-  } else if (s.classic_withdrawn) {
-    out.family = codec::bgp::kIpv4Unicast;
-  } else if (s.mp_unreach) {
-    out.family = s.mp_unreach_family;
-  } else if (s.mp_reach) {
-    out.family = s.mp_reach_family;
+  if (first != order.end()) {
+    out.family = first->second;
   } else if (out.malformed) {
     out.known = false;  // nothing seen before the break: no family to go by
   }

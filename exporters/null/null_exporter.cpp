@@ -1,6 +1,5 @@
 #include "exporters/null/null_exporter.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
@@ -53,9 +52,9 @@ ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
     const bool micros = s.size() > 2 && s.ends_with("us");
     const bool millis = s.size() > 2 && s.ends_with("ms");
     if (micros || millis) {
-      std::int64_t n = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 2, n);
-      if (ec != std::errc{} || p != s.data() + s.size() - 2 || n < 0) {
+      const std::int64_t n =
+          parse_integer(std::string_view(s).substr(0, s.size() - 2)).value_or(-1);
+      if (n < 0) {
         map.fail_at(delay, "'delay' must be a duration such as 250us, 2ms or 1s, not '" + s + "'");
       }
       options.delay = micros ? std::chrono::microseconds(n) : std::chrono::milliseconds(n);

@@ -46,7 +46,7 @@ void map_peer(std::span<std::uint8_t> data,
     throw std::runtime_error("batch COPY data names peer " + std::to_string(local));
   }
   const auto id = static_cast<std::uint32_t>(ids[local]);
-  std::uint8_t* p = data.data() + fields[field].first;
+  const auto p = data.subspan(fields[field].first, 4);
   p[0] = static_cast<std::uint8_t>(id >> 24);
   p[1] = static_cast<std::uint8_t>(id >> 16);
   p[2] = static_cast<std::uint8_t>(id >> 8);
@@ -86,7 +86,7 @@ std::vector<std::uint8_t> rib_columns(std::span<std::uint8_t> stage) {
 // bgp.rib and of the log that no other part touches (schema version 4); version 2 batch files
 // keep the XXH3 split they were written with.
 std::uint32_t part_of(std::span<const std::uint8_t> value, std::uint32_t parts, PartSplit split) {
-  if (split == PartSplit::xxh3) {
+  if (split == PartSplit::Xxh3) {
     return static_cast<std::uint32_t>(XXH3_64bits(value.data(), value.size()) % parts);
   }
   const std::optional<std::uint64_t> h = cidr_partition_hash(value);

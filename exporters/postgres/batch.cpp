@@ -56,9 +56,7 @@ class Out {
     w_.u64(v.size());
     w_.bytes(v);
   }
-  void str(std::string_view s) {
-    bytes({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  }
+  void str(std::string_view s) { bytes(codec::wire::text_bytes(s)); }
   void strs(const std::vector<std::string>& v) {
     w_.u32(static_cast<std::uint32_t>(v.size()));
     for (const auto& s : v) {
@@ -313,7 +311,7 @@ std::optional<Batch> parse_legacy(std::span<const std::uint8_t> file, int versio
   b.restart_us = in.i64();
   b.last_seq = version >= 4 ? in.u64() : 0;
   b.parts = version >= 2 ? in.u32() : 1;
-  b.split = version == 2 ? PartSplit::xxh3 : PartSplit::partition_hash;
+  b.split = version == 2 ? PartSplit::Xxh3 : PartSplit::PartitionHash;
   b.update_rows = in.u64();
   b.rib_rows = in.u64();
   b.attr_rows = in.u64();
@@ -345,7 +343,7 @@ std::vector<std::uint8_t> Batch::serialize() const {
   o.i64(restart_us);
   o.u64(last_seq);
   o.u32(parts);
-  o.u8(split == PartSplit::xxh3 ? 1 : 0);
+  o.u8(split == PartSplit::Xxh3 ? 1 : 0);
   o.u64(update_rows);
   o.u64(rib_rows);
   o.u64(attr_rows);
@@ -416,7 +414,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
   b.last_seq = head.u64();
   b.parts = head.u32();
   const bool xxh3 = head.flag();
-  b.split = xxh3 ? PartSplit::xxh3 : PartSplit::partition_hash;
+  b.split = xxh3 ? PartSplit::Xxh3 : PartSplit::PartitionHash;
   b.update_rows = head.u64();
   b.rib_rows = head.u64();
   b.attr_rows = head.u64();
@@ -774,20 +772,20 @@ Batch BatchBuilder::seal(std::uint64_t sequence) {
   if (!row_refs_.empty()) {
     // The same bytes in another order: the header, every row once, the trailer.
     b.updates = std::vector<std::uint8_t>(updates.size());
-    std::uint8_t* out = b.updates.data();
-    std::memcpy(out, updates.data(), header_end);
-    out += header_end;
+    std::span<std::uint8_t> out(b.updates);
+    std::memcpy(out.data(), updates.data(), header_end);
+    out = out.subspan(header_end);
     for (std::size_t i = 0; i < row_refs_.size(); ++i) {
       // The rows are read in prefix order, i.e. from all over the buffer: fetching a few rows
       // ahead hides the cache misses that otherwise are most of this loop's time.
       if (i + kPrefetchAhead < row_refs_.size()) {
-        __builtin_prefetch(updates.data() + row_refs_[i + kPrefetchAhead].offset);
+        __builtin_prefetch(&updates[row_refs_[i + kPrefetchAhead].offset]);
       }
       const RowRef& r = row_refs_[i];
-      std::memcpy(out, updates.data() + r.offset, r.size);
-      out += r.size;
+      std::memcpy(out.data(), &updates[r.offset], r.size);
+      out = out.subspan(r.size);
     }
-    std::memcpy(out, updates.data() + updates.size() - 2, 2);  // trailer
+    std::memcpy(out.data(), updates.last(2).data(), 2);  // trailer
   }
   // The RIB rows in key order, for the same reason (the primary key leads with the prefix).
   struct RibRow {

@@ -97,7 +97,7 @@ constexpr std::uint32_t parts_for(int connections) {
 // How a batch's rows are split into parts by prefix. Files written by this version use
 // PostgreSQL's own hash partitioning (the parts then match the partitions of bgp.rib and of the
 // log, schema version 4); version 2 files keep the XXH3 split they were first applied with.
-enum class PartSplit : std::uint8_t { partition_hash, xxh3 };
+enum class PartSplit : std::uint8_t { PartitionHash, Xxh3 };
 
 // A sealed batch, as read back from its file. The COPY data is mutable: the writer replaces
 // batch-local peer numbers with database ids in place.
@@ -115,7 +115,7 @@ struct Batch {
   // Parts the rows are applied in, each on a connection of its own (split by prefix, see
   // Writer); fixed when the batch is sealed so that a retry after a crash splits it the same way.
   std::uint32_t parts = 1;
-  PartSplit split = PartSplit::partition_hash;  // the file's version says which
+  PartSplit split = PartSplit::PartitionHash;  // the file's version says which
   std::vector<BatchPeer> peers;
   std::vector<BatchEvent> events;
   std::vector<BatchDown> downs;

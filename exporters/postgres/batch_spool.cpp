@@ -122,7 +122,8 @@ std::vector<std::uint8_t> BatchSpool::read(std::uint64_t sequence) const {
   std::vector<std::uint8_t> bytes(::fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0);
   std::size_t at = 0;
   while (at < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + at, bytes.size() - at);
+    const auto rest = std::span(bytes).subspan(at);
+    const ssize_t n = ::read(fd, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -176,7 +177,7 @@ std::uint64_t BatchSpool::position() const {
 fs::path BatchSpool::quarantine(std::uint64_t sequence) {
   const fs::path from = path_of(sequence);
   fs::create_directories(dir_ / "failed");
-  const fs::path to = dir_ / "failed" / from.filename();
+  fs::path to = dir_ / "failed" / from.filename();
   std::error_code ec;
   const auto size = fs::file_size(from, ec);
   fs::rename(from, to);

@@ -53,11 +53,12 @@ constexpr void final_mix(std::uint32_t& a, std::uint32_t& b, std::uint32_t& c) {
   c -= rot(b, 24);
 }
 
-// The little-endian 32-bit word at k (the server reads words in its own byte order, and every
-// platform PostgreSQL runs on for us is little-endian; the test against the server checks it).
-std::uint32_t word(const std::uint8_t* k) {
-  return static_cast<std::uint32_t>(k[0]) | static_cast<std::uint32_t>(k[1]) << 8 |
-         static_cast<std::uint32_t>(k[2]) << 16 | static_cast<std::uint32_t>(k[3]) << 24;
+// The little-endian 32-bit word at k[at] (the server reads words in its own byte order, and
+// every platform PostgreSQL runs on for us is little-endian; the test against the server checks
+// it).
+std::uint32_t word(std::span<const std::uint8_t> k, std::size_t at) {
+  return static_cast<std::uint32_t>(k[at]) | static_cast<std::uint32_t>(k[at + 1]) << 8 |
+         static_cast<std::uint32_t>(k[at + 2]) << 16 | static_cast<std::uint32_t>(k[at + 3]) << 24;
 }
 
 }  // namespace
@@ -73,23 +74,21 @@ std::uint64_t pg_hash_bytes_extended(std::span<const std::uint8_t> key, std::uin
     b += static_cast<std::uint32_t>(seed);
     mix(a, b, c);
   }
-  const std::uint8_t* k = key.data();
-  std::uint32_t rest = len;
-  while (rest >= 12) {
-    a += word(k);
-    b += word(k + 4);
-    c += word(k + 8);
+  std::span<const std::uint8_t> k = key;
+  while (k.size() >= 12) {
+    a += word(k, 0);
+    b += word(k, 4);
+    c += word(k, 8);
     mix(a, b, c);
-    k += 12;
-    rest -= 12;
+    k = k.subspan(12);
   }
   // The last 0 to 11 octets, as words of a zero-padded block, except that c takes its octets
   // one place up: lookup3 keeps the lowest octet of c for the length.
   std::array<std::uint8_t, 12> tail{};
-  std::copy_n(k, rest, tail.begin());
-  a += word(tail.data());
-  b += word(tail.data() + 4);
-  c += word(tail.data() + 8) << 8;
+  std::copy(k.begin(), k.end(), tail.begin());
+  a += word(tail, 0);
+  b += word(tail, 4);
+  c += word(tail, 8) << 8;
   final_mix(a, b, c);
   return static_cast<std::uint64_t>(b) << 32 | c;
 }

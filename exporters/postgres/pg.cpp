@@ -161,8 +161,10 @@ std::uint64_t PgConnection::copy_in(const std::string& sql, std::span<const std:
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t at = 0; at < data.size(); at += kChunk) {
     const std::size_t n = std::min(kChunk, data.size() - at);
-    if (PQputCopyData(conn_, reinterpret_cast<const char*>(data.data() + at),
-                      static_cast<int>(n)) != 1) {
+    // libpq takes the bytes as char.
+    const auto* chunk = reinterpret_cast<const char*>(  // NOLINT(*-reinterpret-cast)
+        data.subspan(at, n).data());
+    if (PQputCopyData(conn_, chunk, static_cast<int>(n)) != 1) {
       fail(sql.substr(0, 60));
     }
   }

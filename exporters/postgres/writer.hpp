@@ -155,7 +155,7 @@ class Writer {
   std::uint32_t applying_ = 0;                       // part numbers being applied (bits)
   std::uint64_t dispatched_ = 0;  // the last batch dispatched (0 after a failure: list again)
   std::uint32_t last_parts_ = 0;  // the split of the last batch dispatched to the lanes
-  PartSplit last_split_ = PartSplit::partition_hash;
+  PartSplit last_split_ = PartSplit::PartitionHash;
   std::exception_ptr lane_error_;  // the first failure of a lane (a lost connection preferred)
   bool lane_error_lost_ = false;
   std::uint64_t lane_error_sequence_ = 0;  // the batch of lane_error_

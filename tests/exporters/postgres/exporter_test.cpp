@@ -389,7 +389,7 @@ TEST(PostgresBatch, FilesOfVersionsOneToFiveAreStillRead) {
     EXPECT_EQ(back->first_us, batch.first_us);
     EXPECT_EQ(back->last_us, batch.last_us);
     EXPECT_EQ(back->parts, version == 1 ? 1U : 2U);
-    EXPECT_EQ(back->split, version == 2 ? PartSplit::xxh3 : PartSplit::partition_hash);
+    EXPECT_EQ(back->split, version == 2 ? PartSplit::Xxh3 : PartSplit::PartitionHash);
     EXPECT_EQ(back->last_seq, version >= 4 ? 77U : 0U);
     EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)),
               version >= 4 ? 77U : 0U);
