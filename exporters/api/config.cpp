@@ -38,10 +38,10 @@ std::string join(std::initializer_list<std::string_view> choices) {
   return s;
 }
 
-}  // namespace
-
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-  std::int64_t v = 0;
+// The whole of `text` as a decimal T, or nullopt.
+template <class T>
+std::optional<T> parse_whole(std::string_view text) {
+  T v = 0;
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
   if (ec != std::errc{} || p != end) {
@@ -50,14 +50,14 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return v;
 }
 
+}  // namespace
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  return parse_whole<std::int64_t>(text);
+}
+
 std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
-  std::uint64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc{} || p != end) {
-    return std::nullopt;
-  }
-  return v;
+  return parse_whole<std::uint64_t>(text);
 }
 
 ConfigError::ConfigError(const std::string& file, int line, int column, const std::string& message)
