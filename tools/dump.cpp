@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -14,8 +16,10 @@
 #include <span>
 #include <thread>
 
+#include "codec/bmp/message.hpp"
 #include "codec/mrt/file.hpp"
 #include "codec/mrt/table_dump.hpp"
+#include "tools/bmp_input.hpp"
 #include "tools/json_format.hpp"
 
 namespace bgpscribe::tools {
@@ -118,6 +122,14 @@ struct Batch {
     std::size_t size = 0;
     std::uint64_t index = 0;
     std::uint64_t offset = 0;
+    // What offsets inside the record count from in the stream: `offset` for MRT; for a record
+    // made from a BMP message, where the record would start if its BGP message sat where the
+    // BMP message has it (modulo 2^64), so that field offsets name stream bytes.
+    std::uint64_t base = 0;
+    // BMP: members added to each JSON line of the record (in Batch::annotations).
+    std::size_t annotation_begin = 0;
+    std::size_t annotation_size = 0;
+    bool line = false;  // the bytes are a finished JSON line, not a record
   };
   struct Problem {
     std::uint64_t index = 0;
@@ -135,6 +147,7 @@ struct Batch {
   };
   std::vector<std::uint8_t> bytes;
   std::vector<Item> items;
+  std::string annotations;
   std::shared_ptr<const mrt::PeerIndexTable> peers;
   std::string host;  // RIS Live's `host`
   Text text;
@@ -151,18 +164,55 @@ std::string host_of(const std::string& file) {
   return file == "-" ? "stdin" : std::filesystem::path(file).filename().string();
 }
 
+// Adds `members` (",\"bmp\":{...}") at the end of every JSON line from `from` on.
+void annotate(std::string& json, std::size_t from, std::string_view members, std::string& scratch) {
+  scratch.assign(json, from, std::string::npos);
+  json.resize(from);
+  std::size_t start = 0;
+  while (start < scratch.size()) {
+    std::size_t end = scratch.find('\n', start);
+    if (end == std::string::npos) {
+      end = scratch.size();
+    }
+    if (end > start && scratch[end - 1] == '}') {
+      json.append(scratch, start, end - 1 - start);
+      json += members;
+      json += '}';
+    } else {
+      json.append(scratch, start, end - start);
+    }
+    if (end < scratch.size()) {
+      json += '\n';
+    }
+    start = end + 1;
+  }
+}
+
 void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text, JsonFormatter& json,
                   RisLiveFormatter& ris) {
+  std::string scratch;
   for (const auto& item : b.items) {
+    if (item.line) {
+      b.json.append(b.bytes.begin() + static_cast<std::ptrdiff_t>(item.begin),
+                    b.bytes.begin() + static_cast<std::ptrdiff_t>(item.begin + item.size));
+      continue;
+    }
     auto record =
         mrt::parse_record(std::span<const std::uint8_t>(b.bytes).subspan(item.begin, item.size));
     codec::Status st = record ? codec::Status{} : codec::Status{fail(record.error())};
     const mrt::RecordCheck* check = nullptr;
     if (record) {
       if (options.format == DumpFormat::Json) {
-        json.set_record_offset(item.offset);
+        json.set_record_offset(item.base);
+        const std::size_t before = b.json.size();
         st = json.format(*record, b.json);
         check = &json.check();
+        if (item.annotation_size > 0) {
+          annotate(
+              b.json, before,
+              std::string_view(b.annotations).substr(item.annotation_begin, item.annotation_size),
+              scratch);
+        }
       } else if (options.format == DumpFormat::RisLive) {
         ris.set_record(item.index, b.host);
         st = ris.format(*record, b.json);
@@ -175,9 +225,9 @@ void format_batch(Batch& b, const DumpOptions& options, BgpdumpFormatter& text, 
     // Every format follows the one mrt::check_record decision, so the reports agree too.
     if (!st) {
       b.problems.push_back(
-          {item.index, item.offset, item.offset + st.error().offset, st.error().message, false});
+          {item.index, item.offset, item.base + st.error().offset, st.error().message, false});
     } else if (check->verdict == mrt::Verdict::Warning) {
-      b.problems.push_back({item.index, item.offset, item.offset + check->problem.offset,
+      b.problems.push_back({item.index, item.offset, item.base + check->problem.offset,
                             check->problem.message, true});
     } else if (check->verdict == mrt::Verdict::Unsupported) {
       if (b.unsupported.count++ == 0) {
@@ -258,6 +308,26 @@ class FormatPool {
   std::vector<std::thread> threads_;
 };
 
+// The first uncompressed bytes of `file` start a BMP message (looks_like_bmp). Reads a few
+// kilobytes on the caller's thread; a file that cannot be read is left for the real open to
+// report.
+bool detect_bmp(const std::string& file) {
+  mrt::ChunkReader probe;
+  mrt::ReaderOptions o;
+  o.threaded = false;
+  o.parallel_bzip2 = false;
+  o.chunk_size = 4096;
+  if (!probe.open(file, o)) {
+    return false;
+  }
+  std::vector<std::uint8_t> head;
+  mrt::Bytes chunk;
+  while (head.size() < codec::bmp::kCommonHeaderSize && probe.next(chunk)) {
+    head.insert(head.end(), chunk.begin(), chunk.end());
+  }
+  return looks_like_bmp(head);
+}
+
 }  // namespace
 
 bool parse_dump_format(std::string_view name, DumpFormat& format) {
@@ -267,6 +337,17 @@ bool parse_dump_format(std::string_view name, DumpFormat& format) {
     format = DumpFormat::Json;
   } else if (name == "ris-live") {
     format = DumpFormat::RisLive;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool parse_dump_input(std::string_view name, DumpInput& input) {
+  if (name == "mrt") {
+    input = DumpInput::Mrt;
+  } else if (name == "bmp") {
+    input = DumpInput::Bmp;
   } else {
     return false;
   }
@@ -308,12 +389,16 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
   // has its own decompression thread.
   FormatPool pool(options, 2);
   for (const auto& file : options.files) {
+    const bool bmp_input = options.input == DumpInput::Bmp ||
+                           (options.input == DumpInput::Auto && file != "-" && detect_bmp(file));
     mrt::FileReader reader;
+    mrt::ChunkReader chunks;  // a BMP stream's bytes
     // Chunks of 256 KiB keep the reader's ring small (a 1 MiB ring costs a few milliseconds of
     // page faults, which is the whole run for a small file) and still amortise each read.
     mrt::ReaderOptions reader_options;
     reader_options.chunk_size = std::size_t{1} << 18;
-    if (auto st = reader.open(file, reader_options); !st) {
+    if (auto st = bmp_input ? chunks.open(file, reader_options) : reader.open(file, reader_options);
+        !st) {
       progress.done();
       std::fprintf(stderr, "bgpscribe dump: %s: %s%s%s\n", file.c_str(), st.error().message,
                    errno != 0 ? ": " : "", errno != 0 ? std::strerror(errno) : "");
@@ -326,7 +411,8 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
     const bool parallel = !options.bgpdump.packet_index;
     std::uint64_t total = 0;
     std::error_code size_error;
-    if (file != "-" && reader.compression() == mrt::Compression::None) {
+    if (file != "-" &&
+        (bmp_input ? chunks.compression() : reader.compression()) == mrt::Compression::None) {
       total = std::filesystem::file_size(file, size_error);
     }
     std::uint64_t file_bytes = 0;
@@ -371,6 +457,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       progress.update(file, file_bytes, file_records, total);
       done->bytes.clear();
       done->items.clear();
+      done->annotations.clear();
       done->problems.clear();
       done->peers.reset();
       spare.push_back(std::move(done));
@@ -394,8 +481,115 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       }
       batch = new_batch();
     };
+    if (bmp_input) {
+      // A BMP stream: messages framed here (bmp::frame), each turned into the MRT record of its
+      // monitored peer on this thread (peer state is sequential), formatted in batches.
+      BmpConverter converter(options.format == DumpFormat::Json);
+      BmpConversion conversion;
+      std::string line;
+      std::vector<std::uint8_t> pending;
+      std::size_t pos = 0;
+      std::uint64_t offset = 0;  // of pending[pos] in the stream
+      std::uint64_t index = 0;
+      bool broken = false;
+      // Messages per BMP type (index 7: the others), for --summary.
+      std::array<std::uint64_t, 8> per_type{};
+      mrt::Bytes chunk;
+      while (!io_failure && !broken) {
+        if (!chunks.next(chunk)) {
+          if (const mrt::StreamError* e = chunks.error()) {
+            submit();
+            drain(0);
+            report(file, index, offset, e->message, e->detail, offset);
+            io_failure = e->system_error != 0;
+            broken = true;
+          }
+          break;
+        }
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pos));
+        pos = 0;
+        pending.insert(pending.end(), chunk.begin(), chunk.end());
+        while (pos < pending.size()) {
+          const auto rest = mrt::Bytes(pending).subspan(pos);
+          const auto f = codec::bmp::frame(rest);
+          if (f.status == codec::bgp::FrameStatus::NeedMore) {
+            break;
+          }
+          if (f.status == codec::bgp::FrameStatus::Broken) {
+            // No length to trust: the rest of the file cannot be framed.
+            submit();
+            drain(0);
+            report(file, index, offset, "broken BMP stream, the rest of the file is not read",
+                   f.error.message, offset + f.error.offset);
+            broken = true;
+            break;
+          }
+          const auto message = rest.subspan(0, f.size);
+          ++per_type[std::min<std::size_t>(static_cast<std::size_t>(f.header.type), 7)];
+          ++stats.records;
+          ++file_records;
+          stats.bytes += f.size;
+          file_bytes += f.size;
+          line.clear();
+          const std::size_t begin = batch->bytes.size();
+          converter.convert(message, batch->bytes, line, conversion);
+          if (conversion.has_problem) {
+            report(file, index, offset, conversion.problem.message, "",
+                   offset + conversion.problem.offset, conversion.warning);
+          }
+          if (conversion.kind == BmpConversion::Kind::Record) {
+            Batch::Item item;
+            item.begin = begin;
+            item.size = batch->bytes.size() - begin;
+            item.index = index;
+            item.offset = offset;
+            item.base = offset + conversion.bmp_message_at - conversion.record_message_at;
+            if (!conversion.json_members.empty()) {
+              item.annotation_begin = batch->annotations.size();
+              item.annotation_size = conversion.json_members.size();
+              batch->annotations += conversion.json_members;
+            }
+            batch->items.push_back(item);
+          } else if (conversion.kind == BmpConversion::Kind::Line) {
+            Batch::Item item;
+            item.begin = begin;
+            item.size = line.size();
+            item.index = index;
+            item.offset = offset;
+            item.base = offset;
+            item.line = true;
+            batch->bytes.insert(batch->bytes.end(), line.begin(), line.end());
+            batch->items.push_back(item);
+          }
+          pos += f.size;
+          offset += f.size;
+          ++index;
+          if (batch->bytes.size() >= kBatchBytes) {
+            submit();
+          }
+        }
+      }
+      if (!broken && !io_failure && pos < pending.size()) {
+        submit();
+        drain(0);
+        report(file, index, offset, "BMP stream ends inside a message", "", offset);
+      }
+      if (options.summary) {
+        submit();
+        drain(0);
+        progress.done();
+        std::string counts;
+        for (std::size_t t = 0; t < per_type.size(); ++t) {
+          const char* name =
+              t < 7 ? codec::bmp::to_string(static_cast<codec::bmp::MessageType>(t)) : "other";
+          counts += std::string(t == 0 ? "" : ", ") + name + " " + std::to_string(per_type[t]);
+        }
+        std::fprintf(stderr, "bgpscribe dump: %s: %llu BMP messages: %s\n", file.c_str(),
+                     static_cast<unsigned long long>(index), counts.c_str());
+      }
+    }
     mrt::FileRecord rec;
-    while (!io_failure) {
+    while (!io_failure && !bmp_input) {
       if (!reader.next(rec)) {
         const mrt::StreamError* e = reader.error();
         if (e == nullptr) {
@@ -417,7 +611,8 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       const auto bytes = rec.record.bytes;
       stats.bytes += bytes.size();
       file_bytes += bytes.size();
-      batch->items.push_back({batch->bytes.size(), bytes.size(), rec.index, rec.offset});
+      batch->items.push_back(
+          {batch->bytes.size(), bytes.size(), rec.index, rec.offset, rec.offset, 0, 0, false});
       batch->bytes.insert(batch->bytes.end(), bytes.begin(), bytes.end());
       if (rec.record.header.type == mrt::Type::TableDumpV2 &&
           rec.record.header.subtype ==

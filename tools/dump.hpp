@@ -1,6 +1,8 @@
-// `bgpscribe dump`: MRT files to text, bgpdump-compatible (-m/-M), JSON lines or RIS Live lines.
+// `bgpscribe dump`: MRT files and raw BMP streams to text, bgpdump-compatible (-m/-M), JSON
+// lines or RIS Live lines.
 //
-// Reads plain, gzip and bzip2 files and stdin through the codec's streaming reader. A malformed
+// Reads plain, gzip and bzip2 files and stdin through the codec's streaming reader; BMP route
+// messages are shown as the MRT records of the monitored peers (tools/bmp_input.hpp). A malformed
 // record is reported on stderr with file, record index and byte offset, skipped when its
 // length still frames the next record, and counted; the exit status says whether any error
 // occurred. Output is buffered in large blocks.
@@ -18,11 +20,19 @@ namespace bgpscribe::tools {
 
 enum class DumpFormat { Bgpdump, Json, RisLive };
 
+// What the files hold: MRT records or a raw BMP stream (tools/bmp_input.hpp); Auto decides
+// per file by its first uncompressed bytes (stdin is MRT unless told).
+enum class DumpInput { Auto, Mrt, Bmp };
+
 // `--format NAME`: "bgpdump" (-m/-M), "json" or "ris-live"; false for other names.
 bool parse_dump_format(std::string_view name, DumpFormat& format);
 
+// `--input NAME`: "mrt" or "bmp"; false for other names.
+bool parse_dump_input(std::string_view name, DumpInput& input);
+
 struct DumpOptions {
   DumpFormat format = DumpFormat::Bgpdump;
+  DumpInput input = DumpInput::Auto;
   BgpdumpOptions bgpdump;
   std::vector<std::string> files;
   std::string output = "-";  // "-" for stdout

@@ -23,7 +23,9 @@ using bgpscribe::tools::DumpOptions;
 void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool& json,
               std::string& time_type, std::string& format) {
   auto* dump = app.add_subcommand(
-      "dump", "Print MRT files (plain, .gz, .bz2 or - for stdin) as bgpdump -m/-M lines or JSON");
+      "dump",
+      "Print MRT files or BMP streams (plain, .gz, .bz2 or - for stdin) as bgpdump -m/-M "
+      "lines or JSON");
   dump->add_flag("-m", machine, "one line per route or event, Unix time (bgpdump -m)");
   dump->add_flag("-M", human, "one line per route or event, MM/DD/YY HH:MM:SS (bgpdump -M)");
   dump->add_flag("--json", json, "one JSON object per line (docs/dump.md)");
@@ -42,7 +44,12 @@ void add_dump(CLI::App& app, DumpOptions& opt, bool& human, bool& machine, bool&
   dump->add_flag(
       "--no-progress", [&opt](std::int64_t) { opt.progress = false; },
       "no progress line on a terminal");
-  dump->add_option("FILE", opt.files, "MRT files")->required();
+  dump->add_option_function<std::string>(
+          "--input",
+          [&opt](const std::string& v) { bgpscribe::tools::parse_dump_input(v, opt.input); },
+          "mrt or bmp (a raw BMP stream); default: by the file's first bytes")
+      ->check(CLI::IsMember({"mrt", "bmp"}));
+  dump->add_option("FILE", opt.files, "MRT files or BMP streams")->required();
 }
 
 void add_replay(CLI::App& app, bgpscribe::tools::ReplayOptions& opt) {
