@@ -492,7 +492,7 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
       std::uint64_t offset = 0;  // of pending[pos] in the stream
       std::uint64_t index = 0;
       bool broken = false;
-      // Messages per BMP type (index 7: the others), for --summary.
+      // Messages per BMP type (index 7: other types and versions), for --summary.
       std::array<std::uint64_t, 8> per_type{};
       mrt::Bytes chunk;
       while (!io_failure && !broken) {
@@ -525,7 +525,10 @@ int run_dump(const DumpOptions& options, DumpStats* stats_out) {
             break;
           }
           const auto message = rest.subspan(0, f.size);
-          ++per_type[std::min<std::size_t>(static_cast<std::size_t>(f.header.type), 7)];
+          // The draft version 4 is kept raw whatever its type: "other".
+          ++per_type[f.header.version == codec::bmp::kVersion
+                         ? std::min<std::size_t>(static_cast<std::size_t>(f.header.type), 7)
+                         : 7];
           ++stats.records;
           ++file_records;
           stats.bytes += f.size;

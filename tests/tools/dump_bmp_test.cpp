@@ -290,5 +290,26 @@ TEST_F(DumpBmpTest, BadBodySkipsOneMessage) {
   EXPECT_NE(r.err.find("2 records, 1 errors"), std::string::npos) << r.err;
 }
 
+// A message of the draft version 4 (draft-ietf-grow-bmp-tlv) is framed and kept raw: counted as
+// "other", shown in JSON as bmp_unsupported, not printed in -m. A stream that starts with one
+// is not recognised as BMP without --input bmp.
+TEST_F(DumpBmpTest, DraftVersion4IsKeptRaw) {
+  const auto peer = peer_header("192.0.2.7", 64500, 0);
+  Stream s;
+  s.add_raw({4, 0, 0, 0, 6, 0});  // version 4, length 6, Route Monitoring, no body
+  s.add(bmp::RouteMonitoring{peer, ipv4_update(false, 4), {}});
+  const auto path = s.write(dir_, "v4.bmp");
+  auto r = dump("-m -q --summary --input bmp " + path);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lines_of(r.out).size(), 3U);
+  EXPECT_NE(r.err.find(": 2 BMP messages: route-monitoring 1, "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", other 1\n"), std::string::npos) << r.err;
+  r = dump("--json -q --input bmp " + path);
+  EXPECT_NE(r.out.find("\"kind\":\"bmp_unsupported\",\"bmp_version\":4,\"bmp_type\":0}"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(dump("-m -q " + path).status, 1);  // read as MRT
+}
+
 }  // namespace
 }  // namespace bgpscribe
