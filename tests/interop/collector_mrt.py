@@ -257,14 +257,6 @@ def cmd_subtypes(argv):
     return 1 if errors else 0
 
 
-def ext(c):
-    """`rt:ASN:N` (dump --json) as routes.py's hex form; other forms unchanged."""
-    parts = c.split(":")
-    if parts[0] == "rt" and len(parts) == 3 and int(parts[1]) < 65536:
-        return "0002%04x%08x" % (int(parts[1]), int(parts[2]))
-    return c
-
-
 def routes_of(path):
     """The routes of an MRT file decoded here: `A|peer|prefix|path_id|next_hop`,
     `W|peer|prefix|path_id` (UPDATEs, file order), `R|peer|prefix|path_id|next_hop` (RIB
@@ -311,7 +303,7 @@ def json_lines(binary, path):
                   j.get("mp_next_hop", j.get("next_hop", "")), "",
                   str(j["med"]) if "med" in j else "",
                   " ".join(j.get("communities", [])), " ".join(j.get("large_communities", [])),
-                  " ".join(sorted(ext(c) for c in j.get("extended_communities", []))),
+                  " ".join(sorted(j.get("extended_communities", []))),
                   "AG" if j.get("atomic_aggregate") else "",
                   "%d %s" % (aggr["asn"], aggr["address"]) if aggr else ""]
         out.append("|".join(f))
