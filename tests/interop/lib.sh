@@ -61,7 +61,8 @@ stop_pid() {
 start_bg() {
   local name=$1
   shift
-  "$@" >"$T/$name.log" 2>&1 &
+  : >"$T/$name.log"  # emptied before the fork: a check right after a restart reads no old lines
+  "$@" >>"$T/$name.log" 2>&1 &
   PIDS[$name]=$!
   log "started $name (pid ${PIDS[$name]}): $*"
 }

@@ -60,7 +60,11 @@ trap 'exit 130' INT TERM
 start() {
   local name=$1
   shift
-  "$@" </dev/null >"$T/$name.out" 2>"$T/$name.err" &
+  # Emptied here, not by the child's redirection: that happens after the fork, so a check right
+  # after a restart under the same name could still read the previous run's lines.
+  : >"$T/$name.out"
+  : >"$T/$name.err"
+  "$@" </dev/null >>"$T/$name.out" 2>>"$T/$name.err" &
   PIDS[$name]=$!
 }
 
