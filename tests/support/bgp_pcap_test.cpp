@@ -34,26 +34,6 @@ const std::set<std::string> kKnownMalformed = {
     "bgp-pcap/tcpdump/tests/bgp-infinite-loop.pcap",
 };
 
-std::vector<std::string> bgp_captures() {
-  std::vector<std::string> out;
-  for (const auto& f : list_files(kData / "bgp-pcap")) {
-    out.push_back(std::filesystem::relative(f, kData).string());
-  }
-  if (out.empty()) {
-    out.emplace_back();  // one empty parameter, so the test can report the skip
-  }
-  return out;
-}
-
-std::string test_name(const testing::TestParamInfo<std::string>& info) {
-  std::string name = std::to_string(info.index) + "_";
-  const std::string base = std::filesystem::path(info.param).filename().string();
-  for (char c : base) {
-    name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
-  }
-  return name;
-}
-
 bool same(Span a, const std::vector<std::uint8_t>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
@@ -218,7 +198,8 @@ TEST_P(BgpPcap, EveryMessageFramesAndParses) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedData, BgpPcap, testing::ValuesIn(bgp_captures()), test_name);
+INSTANTIATE_TEST_SUITE_P(SharedData, BgpPcap, testing::ValuesIn(shared_captures(kData, "bgp-pcap")),
+                         [](const auto& p) { return capture_test_name(p.index, p.param); });
 
 }  // namespace
 }  // namespace bgpscribe::tests

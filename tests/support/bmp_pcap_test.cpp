@@ -40,26 +40,6 @@ const std::set<std::string> kDraftVersion4 = {
     "vpnv4-stateless-with-withdraw.pcap",
 };
 
-std::vector<std::string> bmp_captures() {
-  std::vector<std::string> out;
-  for (const auto& f : list_files(kData / "bmp-pcap")) {
-    out.push_back(std::filesystem::relative(f, kData).string());
-  }
-  if (out.empty()) {
-    out.emplace_back();
-  }
-  return out;
-}
-
-std::string test_name(const testing::TestParamInfo<std::string>& info) {
-  std::string name = std::to_string(info.index) + "_";
-  const std::string base = std::filesystem::path(info.param).filename().string();
-  for (char c : base) {
-    name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
-  }
-  return name;
-}
-
 // PROVENANCE names BMP types as tshark does.
 const char* provenance_name(bmp::MessageType t) {
   switch (t) {
@@ -205,7 +185,8 @@ TEST_P(BmpPcap, EveryMessageFramesAndParses) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedData, BmpPcap, testing::ValuesIn(bmp_captures()), test_name);
+INSTANTIATE_TEST_SUITE_P(SharedData, BmpPcap, testing::ValuesIn(shared_captures(kData, "bmp-pcap")),
+                         [](const auto& p) { return capture_test_name(p.index, p.param); });
 
 }  // namespace
 }  // namespace bgpscribe::tests

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <optional>
@@ -402,6 +403,26 @@ std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir) 
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> shared_captures(const std::filesystem::path& data,
+                                         const std::string& folder) {
+  std::vector<std::string> out;
+  for (const auto& f : list_files(data / folder)) {
+    out.push_back(std::filesystem::relative(f, data).string());
+  }
+  if (out.empty()) {
+    out.emplace_back();
+  }
+  return out;
+}
+
+std::string capture_test_name(std::size_t index, const std::string& path) {
+  std::string name = std::to_string(index) + "_";
+  for (char c : std::filesystem::path(path).filename().string()) {
+    name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+  }
+  return name;
 }
 
 }  // namespace bgpscribe::tests

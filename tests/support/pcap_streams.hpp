@@ -58,4 +58,13 @@ Capture read_tcp_streams(const std::filesystem::path& file);
 // Every regular file below `dir`, sorted; empty when `dir` does not exist.
 std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir);
 
+// The captures below `data / folder` ("bgp-pcap", "bmp-pcap"), relative to `data`, sorted: the
+// parameters of a test over the shared data set. One empty name when there are none, so that
+// the test still runs and can report the skip.
+std::vector<std::string> shared_captures(const std::filesystem::path& data,
+                                         const std::string& folder);
+// A test name for the capture `path`: "INDEX_" then its file name with every character other
+// than a letter or digit as '_'.
+std::string capture_test_name(std::size_t index, const std::string& path);
+
 }  // namespace bgpscribe::tests

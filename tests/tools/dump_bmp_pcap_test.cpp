@@ -28,25 +28,6 @@ namespace {
 
 const std::filesystem::path kData = BGPSCRIBE_SHARED_DATA;
 
-std::vector<std::string> bmp_captures() {
-  std::vector<std::string> out;
-  for (const auto& f : list_files(kData / "bmp-pcap")) {
-    out.push_back(std::filesystem::relative(f, kData).string());
-  }
-  if (out.empty()) {
-    out.emplace_back();
-  }
-  return out;
-}
-
-std::string test_name(const testing::TestParamInfo<std::string>& info) {
-  std::string name = std::to_string(info.index) + "_";
-  for (char c : std::filesystem::path(info.param).filename().string()) {
-    name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
-  }
-  return name;
-}
-
 // "rm", "announce AFI SAFI", "withdraw AFI SAFI" (prefixes of the unicast and multicast
 // families) and "announce-blocks AFI SAFI", "withdraw-blocks AFI SAFI" (NLRI blocks of the
 // families the codec keeps raw) to their counts.
@@ -185,7 +166,9 @@ TEST_P(DumpBmpPcap, CountsAgreeWithTshark) {
   EXPECT_GT(ours["rm"], 0U);
 }
 
-INSTANTIATE_TEST_SUITE_P(Captures, DumpBmpPcap, testing::ValuesIn(bmp_captures()), test_name);
+INSTANTIATE_TEST_SUITE_P(Captures, DumpBmpPcap,
+                         testing::ValuesIn(shared_captures(kData, "bmp-pcap")),
+                         [](const auto& p) { return capture_test_name(p.index, p.param); });
 
 }  // namespace
 }  // namespace bgpscribe::tests
