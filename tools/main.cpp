@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "collector/core/run.hpp"
+#include "exporters/bmp/exporter.hpp"
 #include "exporters/mrt/exporter.hpp"
 #include "exporters/null/null_exporter.hpp"
 #include "exporters/postgres/exporter.hpp"
@@ -98,6 +99,7 @@ void add_replay(CLI::App& app, bgpscribe::tools::ReplayOptions& opt) {
 // Every exporter the collector can run, by config `type`.
 bgpscribe::collector::ExporterTable exporter_table() {
   return {
+      {"bmp", bgpscribe::exporters::bmp::make},
       {"mrt", bgpscribe::exporters::mrt::make},
       {"null", bgpscribe::exporters::null::make},
       {"postgres", bgpscribe::exporters::postgres::make},

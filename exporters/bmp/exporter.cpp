@@ -1,0 +1,302 @@
+#include "exporters/bmp/exporter.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include "codec/bgp/message_types.hpp"
+#include "codec/bgp/update.hpp"
+#include "exporters/api/config.hpp"
+#include "exporters/api/log.hpp"
+
+#ifndef BGPSCRIBE_VERSION
+#define BGPSCRIBE_VERSION "unknown"
+#endif
+
+namespace bgpscribe::exporters::bmp {
+
+namespace bgp = codec::bgp;
+
+namespace {
+
+constexpr std::chrono::milliseconds kStopDrain{5000};
+constexpr std::uint8_t kUpdateType = 2;  // RFC 4271 section 4.1
+
+SharedMessage share(const codec::wire::Writer& w) {
+  return std::make_shared<const std::vector<std::uint8_t>>(w.bytes().begin(), w.bytes().end());
+}
+
+}  // namespace
+
+BmpExporter::BmpExporter(std::string name, Options options)
+    : name_(std::move(name)), options_(std::move(options)) {}
+
+BmpExporter::~BmpExporter() {
+  stations_.clear();  // each joins its thread
+}
+
+void BmpExporter::start() {
+  codec::wire::Writer w;
+  encode_initiation(options_.collector_name, std::string("bgpscribe ") + BGPSCRIBE_VERSION, w);
+  for (const auto& a : options_.stations) {
+    stations_.push_back(std::make_unique<Station>(
+        a, options_, std::vector<std::uint8_t>(w.bytes().begin(), w.bytes().end()),
+        [this] { request_snapshot(); }));
+  }
+  for (auto& s : stations_) {
+    s->start();
+  }
+}
+
+void BmpExporter::push_live() {
+  ++live_messages_;
+  const auto shared = share(writer_);
+  for (auto& s : stations_) {
+    s->push_live(shared);
+  }
+}
+
+void BmpExporter::accept(const Record& record) {
+  switch (record.type) {
+    case RecordType::PeerUp: {
+      if (!record.peer) {
+        return;
+      }
+      auto& p = peers_[record.peer->id];
+      p = Peer{record.peer, record.message, record.sent_open, record.context, record.time_us};
+      writer_.clear();
+      const auto h = per_peer_header(*p.info, p.context.four_octet_as, record.time_us);
+      if (!encode_peer_up(h, *p.info, p.sent_open.span(), p.received_open.span(), writer_)) {
+        ++encode_errors_;
+        return;
+      }
+      push_live();
+      return;
+    }
+    case RecordType::PeerDown: {
+      if (!record.peer) {
+        return;
+      }
+      const auto it = peers_.find(record.peer->id);
+      if (it == peers_.end()) {
+        return;  // never up for us
+      }
+      writer_.clear();
+      const auto h =
+          per_peer_header(*record.peer, it->second.context.four_octet_as, record.time_us);
+      peers_.erase(it);
+      if (!encode_peer_down(h, record, writer_)) {
+        ++encode_errors_;
+        return;
+      }
+      push_live();
+      return;
+    }
+    case RecordType::Message: {
+      const auto bytes = record.message.span();
+      if (!record.peer || bytes.size() < bgp::kHeaderSize || bytes[18] != kUpdateType) {
+        return;
+      }
+      if (!peers_.contains(record.peer->id)) {
+        return;  // an UPDATE before Established cannot be (RFC 4271), nothing to show
+      }
+      writer_.clear();
+      const auto h = per_peer_header(*record.peer, record.context.four_octet_as, record.time_us);
+      if (!encode_route_monitoring(h, bytes, writer_)) {
+        ++encode_errors_;
+        return;
+      }
+      push_live();
+      return;
+    }
+    case RecordType::RibSnapshot:
+      if (record.snapshot) {
+        on_snapshot(record);
+      }
+      return;
+    case RecordType::Start:
+      peers_.clear();  // the sessions of earlier runs are over
+      return;
+    case RecordType::StateChange:
+    case RecordType::StaleEnd:
+      return;
+  }
+}
+
+void BmpExporter::on_snapshot(const Record& record) {
+  const auto& snap = *record.snapshot;
+  std::vector<Station*> waiting;
+  for (auto& s : stations_) {
+    if (s->waiting_table()) {
+      waiting.push_back(s.get());
+    }
+  }
+  if (waiting.empty() && !stats_due_) {
+    return;
+  }
+  const bool build = !waiting.empty();
+  // The snapshot's peer index to our established peer (null: not established, e.g. routes
+  // kept stale for a graceful restart after the Peer Down the stations were sent).
+  std::vector<const Peer*> by_index;
+  by_index.reserve(snap.peers().size());
+  for (const auto& rp : snap.peers()) {
+    const auto it = rp.info ? peers_.find(rp.info->id) : peers_.end();
+    by_index.push_back(it == peers_.end() ? nullptr : &it->second);
+  }
+  std::map<std::uint32_t, PeerCounts> counts;
+  for (const auto& [id, p] : peers_) {
+    counts[id];
+  }
+  codec::wire::Writer table;
+  std::uint64_t messages = 0;
+  if (build) {
+    for (const auto& [id, p] : peers_) {
+      const auto h = per_peer_header(*p.info, p.context.four_octet_as, p.up_us);
+      if (encode_peer_up(h, *p.info, p.sent_open.span(), p.received_open.span(), table)) {
+        ++messages;
+      } else {
+        ++encode_errors_;
+      }
+    }
+  }
+  auto families = snap.families();
+  if (std::find(families.begin(), families.end(), bgp::kIpv4Unicast) == families.end()) {
+    families.insert(families.begin(), bgp::kIpv4Unicast);
+  }
+  for (const auto family : families) {
+    std::map<std::uint32_t, TablePacker> packers;
+    snap.for_each_prefix(family, [&](const bgp::Prefix& prefix, std::span<const RibRoute> routes) {
+      for (const auto& route : routes) {
+        const Peer* p = route.peer_index < by_index.size() ? by_index[route.peer_index] : nullptr;
+        if (p == nullptr) {
+          routes_skipped_ += build ? 1 : 0;
+          continue;
+        }
+        counts[p->info->id].add(family, 1);
+        if (!build) {
+          continue;
+        }
+        auto it = packers.find(p->info->id);
+        if (it == packers.end()) {
+          const auto h = per_peer_header(*p->info, p->context.four_octet_as, snap.time_us());
+          it = packers
+                   .try_emplace(p->info->id, family, p->context,
+                                [this, h, &table, &messages](std::span<const std::uint8_t> u) {
+                                  if (encode_route_monitoring(h, u, table)) {
+                                    ++messages;
+                                  } else {
+                                    ++encode_errors_;
+                                  }
+                                })
+                   .first;
+        }
+        it->second.add(prefix, route.path_id, route.attributes);
+        ++table_routes_;
+      }
+    });
+    for (auto& [id, packer] : packers) {
+      packer.finish();
+      routes_too_large_ += packer.too_large();
+    }
+  }
+  if (build) {
+    codec::wire::Writer eor;
+    for (const auto& [id, p] : peers_) {
+      const auto h = per_peer_header(*p.info, p.context.four_octet_as, snap.time_us());
+      for (const auto family : families) {
+        eor.clear();
+        if (bgp::UpdateMessage::end_of_rib(family).encode(eor) &&
+            encode_route_monitoring(h, eor.bytes(), table)) {
+          ++messages;
+        } else {
+          ++encode_errors_;
+        }
+      }
+    }
+    ++tables_built_;
+    const auto shared = share(table);
+    for (auto* s : waiting) {
+      (void)s->push_table(shared, messages);
+    }
+  }
+  if (stats_due_) {
+    stats_due_ = false;
+    send_statistics(snap.time_us(), counts);
+  }
+}
+
+void BmpExporter::send_statistics(std::int64_t time_us,
+                                  const std::map<std::uint32_t, PeerCounts>& counts) {
+  for (const auto& [id, c] : counts) {
+    const auto it = peers_.find(id);
+    if (it == peers_.end()) {
+      continue;
+    }
+    writer_.clear();
+    const auto h = per_peer_header(*it->second.info, it->second.context.four_octet_as, time_us);
+    if (!encode_statistics(h, c, writer_)) {
+      ++encode_errors_;
+      continue;
+    }
+    ++statistics_reports_;
+    push_live();
+  }
+}
+
+void BmpExporter::flush(std::int64_t now_us) {
+  if (options_.stats_interval.count() <= 0) {
+    return;
+  }
+  const std::int64_t interval_us = options_.stats_interval.count() * 1'000'000;
+  if (next_stats_us_ == 0) {
+    next_stats_us_ = now_us + interval_us;
+  } else if (now_us >= next_stats_us_) {
+    next_stats_us_ = now_us + interval_us;
+    stats_due_ = true;
+    request_snapshot();  // the counts come from the next snapshot, a point of the stream
+  }
+}
+
+void BmpExporter::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  codec::wire::Writer w;
+  encode_termination(w);
+  const auto termination = share(w);
+  for (auto& s : stations_) {
+    s->stop(termination, kStopDrain);
+  }
+}
+
+void BmpExporter::metrics(std::vector<Metric>& out) const {
+  const auto c = [&](std::string name, std::uint64_t v, bool counter, std::string help) {
+    out.push_back({std::move(name), static_cast<double>(v), counter, std::move(help)});
+  };
+  c("live_messages", live_messages_, true, "BMP messages encoded for live stations");
+  c("tables_built", tables_built_, true, "snapshots sent as a table to connecting stations");
+  c("table_routes", table_routes_, true, "routes sent in those tables");
+  c("table_routes_skipped", routes_skipped_, true, "snapshot routes of peers not established");
+  c("table_routes_too_large", routes_too_large_, true, "routes whose UPDATE would be too large");
+  c("encode_errors", encode_errors_, true, "messages that could not be encoded");
+  c("statistics_reports", statistics_reports_, true, "Statistics Reports sent");
+  c("peers", peers_.size(), false, "established peers");
+  for (std::size_t i = 0; i < stations_.size(); ++i) {
+    const auto k = stations_[i]->counters();
+    const auto station = stations_[i]->address().text();
+    const auto pre = "station" + std::to_string(i) + "_";
+    c(pre + "connected", k.connected ? 1 : 0, false, station + ": connected now");
+    c(pre + "messages_sent", k.messages_sent, true, station + ": BMP messages sent");
+    c(pre + "bytes_sent", k.bytes_sent, true, station + ": bytes sent");
+    c(pre + "connects", k.connects, true, station + ": connections made");
+    c(pre + "disconnects", k.disconnects, true, station + ": connections lost or dropped");
+    c(pre + "overflows", k.overflows, true, station + ": dropped because its queue was full");
+    c(pre + "tables_sent", k.tables_sent, true, station + ": tables queued");
+    c(pre + "queued", k.queued, false, station + ": messages waiting");
+  }
+}
+
+ExporterPtr make(const ExporterContext& context, const YAML::Node& node) {
+  return std::make_unique<BmpExporter>(context.instance_name, parse_options(context, node));
+}
+
+}  // namespace bgpscribe::exporters::bmp

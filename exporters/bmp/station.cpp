@@ -1,0 +1,225 @@
+#include "exporters/bmp/station.hpp"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <algorithm>
+#include <cerrno>
+
+#include "exporters/api/log.hpp"
+
+namespace bgpscribe::exporters::bmp {
+
+namespace {
+
+constexpr int kPollSliceMs = 200;
+constexpr int kConnectTimeoutMs = 10000;
+
+}  // namespace
+
+Station::Station(StationAddress address, Options options, std::vector<std::uint8_t> initiation,
+                 std::function<void()> want_table)
+    : address_(std::move(address)),
+      options_(std::move(options)),
+      initiation_(std::move(initiation)),
+      want_table_(std::move(want_table)) {}
+
+Station::~Station() {
+  if (thread_.joinable()) {
+    stop(nullptr, std::chrono::milliseconds(0));
+  }
+}
+
+void Station::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Station::stop(const SharedMessage& termination, std::chrono::milliseconds drain) {
+  {
+    std::lock_guard lock(mutex_);
+    if (termination && state_ != State::Disconnected) {
+      queue_.push_back({termination, 1});
+      counters_.queued = queue_.size();
+    }
+    drain_until_ = std::chrono::steady_clock::now() + drain;
+    stopping_.store(true);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Station::push_live(const SharedMessage& message) {
+  std::lock_guard lock(mutex_);
+  if (state_ != State::Live) {
+    return;
+  }
+  if (queue_.size() >= options_.queue) {
+    // Too slow for the feed: drop it; it gets the whole table again after reconnecting.
+    queue_.clear();
+    counters_.queued = 0;
+    ++counters_.overflows;
+    state_ = State::Disconnected;
+    drop_ = true;
+    if (fd_ >= 0) {
+      ::shutdown(fd_, SHUT_RDWR);  // a send blocked on the station returns
+    }
+    wake_.notify_all();
+    return;
+  }
+  queue_.push_back({message, 1});
+  counters_.queued = queue_.size();
+  wake_.notify_all();
+}
+
+bool Station::waiting_table() const {
+  std::lock_guard lock(mutex_);
+  return state_ == State::WaitingTable;
+}
+
+bool Station::push_table(const SharedMessage& table, std::uint64_t messages) {
+  std::lock_guard lock(mutex_);
+  if (state_ != State::WaitingTable) {
+    return false;
+  }
+  queue_.push_back({table, messages});
+  counters_.queued = queue_.size();
+  ++counters_.tables_sent;
+  state_ = State::Live;
+  wake_.notify_all();
+  return true;
+}
+
+Station::Counters Station::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+void Station::run() {
+  auto backoff = options_.backoff_initial;
+  while (!stopping_.load()) {
+    const int fd = connect_once();
+    if (fd >= 0) {
+      backoff = options_.backoff_initial;
+      serve(fd);
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, backoff, [&] { return stopping_.load(); });
+    if (fd < 0) {
+      backoff = std::min(backoff * 2, options_.backoff_max);
+    }
+  }
+}
+
+int Station::connect_once() {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(address_.host.c_str(), address_.port.c_str(), &hints, &found) != 0) {
+    return -1;
+  }
+  int fd = -1;
+  for (addrinfo* ai = found; ai != nullptr && fd < 0 && !stopping_.load(); ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      continue;
+    }
+    bool ok = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (!ok && errno == EINPROGRESS) {
+      // Wait in slices so that stop() is not held up by a station that does not answer.
+      for (int waited = 0; waited < kConnectTimeoutMs && !stopping_.load();
+           waited += kPollSliceMs) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, kPollSliceMs) > 0) {
+          int err = 0;
+          socklen_t len = sizeof err;
+          ok = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+          break;
+        }
+      }
+    }
+    if (!ok) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(found);
+  if (fd >= 0) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    timeval tv{1, 0};  // a blocked send wakes up to see stop()
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  return fd;
+}
+
+void Station::serve(int fd) {
+  {
+    std::lock_guard lock(mutex_);
+    fd_ = fd;
+    drop_ = false;
+    queue_.clear();
+    queue_.push_back({std::make_shared<const std::vector<std::uint8_t>>(initiation_), 1});
+    counters_.queued = queue_.size();
+    counters_.connected = true;
+    ++counters_.connects;
+    state_ = State::WaitingTable;
+  }
+  logf(LogLevel::Info, "bmp", "station %s connected", address_.text().c_str());
+  want_table_();
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return !queue_.empty() || stopping_.load() || drop_; });
+    if (drop_ || queue_.empty()) {
+      break;  // overflow, or stopping with nothing left to send
+    }
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    counters_.queued = queue_.size();
+    lock.unlock();
+    if (!send_all(fd, *item.bytes)) {
+      break;
+    }
+    lock.lock();
+    counters_.messages_sent += item.messages;
+    counters_.bytes_sent += item.bytes->size();
+  }
+  std::lock_guard lock(mutex_);
+  ::close(fd);
+  fd_ = -1;
+  queue_.clear();
+  counters_.queued = 0;
+  counters_.connected = false;
+  ++counters_.disconnects;
+  state_ = State::Disconnected;
+  if (!stopping_.load()) {
+    logf(LogLevel::Warning, "bmp", "station %s disconnected%s", address_.text().c_str(),
+         drop_ ? " (queue full)" : "");
+  }
+}
+
+bool Station::send_all(int fd, std::span<const std::uint8_t> bytes) {
+  while (!bytes.empty()) {
+    const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      // Send timeout: go on unless stopping past the drain deadline, or dropped.
+      std::lock_guard lock(mutex_);
+      if (drop_ || (stopping_.load() && std::chrono::steady_clock::now() >= drain_until_)) {
+        return false;
+      }
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace bgpscribe::exporters::bmp

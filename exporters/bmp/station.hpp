@@ -1,0 +1,94 @@
+// One BMP station the exporter connects to: its thread, its TCP connection and its bounded
+// queue of encoded BMP messages.
+//
+// The exporter's thread only pushes shared, already encoded bytes and never waits for the
+// network. The station's thread connects (backoff 1 s doubling to 30 s), sends the Initiation,
+// asks for a table (want_table) and then sends what the exporter queues. A station whose queue
+// overflows is disconnected and, once connected again, gets the whole table again.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/bmp/config.hpp"
+
+namespace bgpscribe::exporters::bmp {
+
+using SharedMessage = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+class Station {
+ public:
+  enum class State : std::uint8_t {
+    Disconnected,
+    WaitingTable,  // connected, Initiation queued; live messages are not for it until the table
+    Live,
+  };
+  struct Counters {
+    bool connected = false;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t connects = 0;
+    std::uint64_t disconnects = 0;
+    std::uint64_t overflows = 0;  // disconnected because the queue was full
+    std::uint64_t tables_sent = 0;
+    std::uint64_t queued = 0;  // messages waiting now
+  };
+
+  Station(StationAddress address, Options options, std::vector<std::uint8_t> initiation,
+          std::function<void()> want_table);
+  ~Station();
+  Station(const Station&) = delete;
+  Station& operator=(const Station&) = delete;
+
+  void start();
+  // Queues `termination` if connected, sends what is queued (at most `drain` long), closes and
+  // joins the thread.
+  void stop(const SharedMessage& termination, std::chrono::milliseconds drain);
+
+  // Exporter thread. A live message for a Live station; on overflow the station is dropped.
+  void push_live(const SharedMessage& message);
+  [[nodiscard]] bool waiting_table() const;
+  // Queues the table (`messages` BMP messages in one buffer) if the station still waits for
+  // one, then makes it Live. Returns whether it was queued.
+  bool push_table(const SharedMessage& table, std::uint64_t messages);
+
+  [[nodiscard]] Counters counters() const;
+  [[nodiscard]] const StationAddress& address() const { return address_; }
+
+ private:
+  struct Item {
+    SharedMessage bytes;
+    std::uint64_t messages = 1;
+  };
+  void run();
+  int connect_once();  // a connected socket, or -1
+  void serve(int fd);
+  bool send_all(int fd, std::span<const std::uint8_t> bytes);
+
+  StationAddress address_;
+  Options options_;
+  std::vector<std::uint8_t> initiation_;
+  std::function<void()> want_table_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  State state_ = State::Disconnected;
+  bool drop_ = false;  // overflow: close the connection
+  int fd_ = -1;
+  Counters counters_;
+  std::atomic<bool> stopping_{false};
+  std::chrono::steady_clock::time_point drain_until_{};
+  std::thread thread_;
+};
+
+}  // namespace bgpscribe::exporters::bmp

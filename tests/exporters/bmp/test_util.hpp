@@ -1,0 +1,331 @@
+// Helpers of the BMP exporter tests: records, OPENs, a small RibSnapshot, a loopback BMP
+// station that keeps what it reads per connection, and a reader of BMP streams (codec only).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "codec/bgp/capability.hpp"
+#include "codec/bgp/open.hpp"
+#include "codec/bmp/message.hpp"
+#include "exporters/api/rib_snapshot.hpp"
+#include "exporters/bmp/exporter.hpp"
+#include "tests/support/bgp_bytes.hpp"
+#include "tests/support/records.hpp"
+#include "tests/support/wait.hpp"
+
+namespace bgpscribe::exporters::bmp::test {
+
+namespace bgp = codec::bgp;
+namespace cbmp = codec::bmp;
+using tests::ByteVector;
+
+// 2026-12-04 04:15:00 UTC in microseconds.
+inline constexpr std::int64_t kT0 = 1796357700LL * 1'000'000;
+
+// An OPEN from AS `as` (AS_TRANS in My AS above 65535) with capability 65 when `as4`, and
+// ADD-PATH send and receive for IPv4 unicast when `add_path`.
+inline ByteVector open_message(std::uint32_t as, std::uint32_t id, bool as4,
+                               bool add_path = false) {
+  bgp::Open o;
+  o.my_as = static_cast<std::uint16_t>(as > 0xFFFF ? 23456 : as);
+  o.hold_time = 90;
+  o.bgp_identifier = id;
+  if (as4) {
+    o.add_capability(bgp::Capability::of(bgp::FourOctetAsCapability{as}));
+  }
+  if (add_path) {
+    o.add_capability(
+        bgp::Capability::of(bgp::AddPathCapability{{{bgp::kIpv4Unicast, bgp::AddPathMode::Both}}}));
+  }
+  codec::wire::Writer w;
+  EXPECT_TRUE(bgp::encode_open(o, w));
+  return w.take();
+}
+
+inline Record peer_up_record(std::int64_t time_us, PeerInfoPtr peer, bool as4,
+                             bool add_path = false) {
+  Record r;
+  r.type = RecordType::PeerUp;
+  r.time_us = time_us;
+  r.message = SharedBytes(open_message(peer->peer_as, peer->peer_bgp_id, as4, add_path));
+  r.sent_open = SharedBytes(open_message(peer->local_as, peer->local_bgp_id, as4, add_path));
+  r.context.four_octet_as = as4;
+  if (add_path) {
+    r.context.set_add_path(bgp::kIpv4Unicast, true);
+  }
+  r.peer = std::move(peer);
+  return r;
+}
+
+inline Record peer_down_record(std::int64_t time_us, PeerInfoPtr peer, const ByteVector& message,
+                               bool local) {
+  Record r;
+  r.type = RecordType::PeerDown;
+  r.time_us = time_us;
+  r.peer = std::move(peer);
+  if (!message.empty()) {
+    r.message = SharedBytes(message);
+  }
+  r.local_notification = local;
+  return r;
+}
+
+// ORIGIN IGP, AS_PATH (one AS_SEQUENCE of 4-octet `as`), NEXT_HOP 192.0.2.254 (IPv4) or an
+// abbreviated MP_REACH_NLRI with 2001:db8::1 (IPv6): the TABLE_DUMP_V2 form.
+inline ByteVector rib_attributes(std::uint32_t as, bool ipv6) {
+  ByteVector a = {0x40,
+                  1,
+                  1,
+                  0,
+                  0x40,
+                  2,
+                  6,
+                  2,
+                  1,
+                  static_cast<std::uint8_t>(as >> 24),
+                  static_cast<std::uint8_t>(as >> 16),
+                  static_cast<std::uint8_t>(as >> 8),
+                  static_cast<std::uint8_t>(as)};
+  if (ipv6) {
+    a.insert(a.end(),
+             {0x80, 14, 17, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  } else {
+    a.insert(a.end(), {0x40, 3, 4, 192, 0, 2, 254});
+  }
+  return a;
+}
+
+// An UPDATE announcing IPv4 `prefix` from 4-octet `as` with `padding` octets of an unknown
+// optional transitive attribute.
+inline ByteVector ipv4_update(const std::string& prefix, std::uint32_t as = 64500,
+                              std::size_t padding = 0) {
+  auto attrs = rib_attributes(as, false);
+  if (padding > 0) {
+    attrs.insert(attrs.end(), {0xD0, 250, static_cast<std::uint8_t>(padding >> 8),
+                               static_cast<std::uint8_t>(padding)});
+    attrs.insert(attrs.end(), padding, 0x55);
+  }
+  codec::wire::Writer w;
+  bgp::encode_nlri(w, tests::prefix(prefix), 0, false);
+  return tests::update_message({}, attrs, {w.bytes().begin(), w.bytes().end()});
+}
+
+inline ByteVector notification_message(std::uint8_t code, std::uint8_t subcode) {
+  return tests::bgp_message(3, {code, subcode});
+}
+
+// A small in-memory RibSnapshot.
+class TestSnapshot : public RibSnapshot {
+ public:
+  explicit TestSnapshot(std::int64_t time_us) : time_us_(time_us) {}
+  [[nodiscard]] std::int64_t time_us() const override { return time_us_; }
+  [[nodiscard]] const std::vector<RibPeer>& peers() const override { return peers_; }
+  [[nodiscard]] std::vector<bgp::AfiSafi> families() const override {
+    std::vector<bgp::AfiSafi> out;
+    for (const auto& f : tables_) {
+      out.push_back(f.first);
+    }
+    return out;
+  }
+  [[nodiscard]] std::size_t route_count() const override {
+    std::size_t n = 0;
+    for (const auto& f : tables_) {
+      for (const auto& p : f.second) {
+        n += p.second.size();
+      }
+    }
+    return n;
+  }
+  void for_each_prefix(
+      bgp::AfiSafi family,
+      const std::function<void(const bgp::Prefix&, std::span<const RibRoute>)>& f) const override {
+    for (const auto& t : tables_) {
+      if (t.first == family) {
+        for (const auto& [prefix, routes] : t.second) {
+          f(prefix, routes);
+        }
+      }
+    }
+  }
+  std::uint16_t add_peer(PeerInfoPtr info) {
+    peers_.push_back({std::move(info), {}});
+    return static_cast<std::uint16_t>(peers_.size() - 1);
+  }
+  void add_route(bgp::AfiSafi family, const std::string& prefix, std::uint16_t peer,
+                 std::uint32_t path_id, ByteVector attributes) {
+    storage_.push_back(std::make_unique<ByteVector>(std::move(attributes)));
+    auto it = std::find_if(tables_.begin(), tables_.end(),
+                           [&](const auto& t) { return t.first == family; });
+    if (it == tables_.end()) {
+      tables_.push_back({family, {}});
+      it = tables_.end() - 1;
+    }
+    it->second[tests::prefix(prefix)].push_back({peer, path_id, 1700000000, *storage_.back()});
+  }
+
+ private:
+  std::int64_t time_us_;
+  std::vector<RibPeer> peers_;
+  std::vector<std::pair<bgp::AfiSafi, std::map<bgp::Prefix, std::vector<RibRoute>>>> tables_;
+  std::vector<std::unique_ptr<ByteVector>> storage_;
+};
+
+inline Record snapshot_record(std::shared_ptr<const RibSnapshot> s) {
+  Record r;
+  r.type = RecordType::RibSnapshot;
+  r.time_us = s->time_us();
+  r.snapshot = std::move(s);
+  return r;
+}
+
+// A BMP station on 127.0.0.1: accepts one connection at a time and keeps each one's bytes.
+// While paused it reads nothing (the kernel buffers fill, then the exporter's queue).
+class LoopbackStation {
+ public:
+  LoopbackStation() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);  // NOLINT
+    EXPECT_EQ(::listen(listen_fd_, 4), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);  // NOLINT
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~LoopbackStation() {
+    stop_.store(true);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  LoopbackStation(const LoopbackStation&) = delete;
+  LoopbackStation& operator=(const LoopbackStation&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  void pause(bool on) { paused_.store(on); }
+  // Connections so far; `closed` counts those the exporter closed (EOF seen).
+  [[nodiscard]] std::size_t connections() const {
+    std::lock_guard lock(mutex_);
+    return streams_.size();
+  }
+  [[nodiscard]] std::size_t closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+  [[nodiscard]] ByteVector stream(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return i < streams_.size() ? streams_[i] : ByteVector{};
+  }
+
+ private:
+  void run() {
+    while (!stop_.load()) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) {
+        continue;
+      }
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) {
+        continue;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        streams_.emplace_back();
+      }
+      std::vector<std::uint8_t> buf(65536);
+      while (!stop_.load()) {
+        if (paused_.load()) {
+          pollfd none{-1, 0, 0};
+          ::poll(&none, 1, 10);
+          continue;
+        }
+        pollfd q{fd, POLLIN, 0};
+        if (::poll(&q, 1, 20) <= 0) {
+          continue;
+        }
+        const auto n = ::read(fd, buf.data(), buf.size());
+        if (n <= 0) {
+          std::lock_guard lock(mutex_);
+          ++closed_;
+          break;
+        }
+        std::lock_guard lock(mutex_);
+        streams_.back().insert(streams_.back().end(), buf.begin(), buf.begin() + n);
+      }
+      ::close(fd);
+    }
+  }
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
+  mutable std::mutex mutex_;
+  std::vector<ByteVector> streams_;
+  std::size_t closed_ = 0;
+  std::thread thread_;
+};
+
+// Every message of a BMP stream, framed and parsed (the bytes stay in `bytes`).
+struct Stream {
+  ByteVector bytes;
+  std::vector<cbmp::Message> messages;
+  bool clean = true;
+};
+inline std::unique_ptr<Stream> parse_stream(ByteVector bytes) {
+  auto s = std::make_unique<Stream>();
+  s->bytes = std::move(bytes);
+  std::span<const std::uint8_t> rest = s->bytes;
+  while (!rest.empty()) {
+    const auto f = cbmp::frame(rest);
+    if (f.status != bgp::FrameStatus::Message) {
+      s->clean = false;
+      break;
+    }
+    auto m = cbmp::parse_message(rest.first(f.size));
+    if (!m) {
+      s->clean = false;
+      break;
+    }
+    s->messages.push_back(*m);
+    rest = rest.subspan(f.size);
+  }
+  return s;
+}
+
+inline std::vector<cbmp::MessageType> types_of(const Stream& s) {
+  std::vector<cbmp::MessageType> out;
+  for (const auto& m : s.messages) {
+    out.push_back(cbmp::type_of(m));
+  }
+  return out;
+}
+
+// An exporter with one station at `port`.
+inline std::unique_ptr<BmpExporter> make_exporter(std::uint16_t port, std::size_t queue = 100000) {
+  ExporterContext ctx;
+  ctx.instance_name = "bmp";
+  ctx.collector_name = "rrc99";
+  ctx.config_file = "test.yaml";
+  auto o = parse_options(
+      ctx, YAML::Load("type: bmp\nstations: [\"127.0.0.1:" + std::to_string(port) +
+                      "\"]\nstats_interval: 0\nqueue: " + std::to_string(queue) + "\n"));
+  return std::make_unique<BmpExporter>("bmp", o);
+}
+
+}  // namespace bgpscribe::exporters::bmp::test
