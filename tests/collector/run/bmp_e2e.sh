@@ -9,6 +9,7 @@
 #   2. table: the station restarts; the exporter notices (its Statistics Reports fail), connects
 #      again and sends Initiation, Peer Up, the whole table and End-of-RIB: its routes are exactly
 #      those of the MRT RIB dump taken at that point (SIGUSR1).
+#   3. tshark's BMP dissector reads both streams (as pcaps) without a malformed packet.
 # Every process started here is stopped by PID on exit; every wait is bounded.
 # Skips (77) when the shared data is missing.
 set -uo pipefail
@@ -104,6 +105,20 @@ r=$(wc -l <"$d/rib.lines")
 [ "$r" -gt 10000 ] || fail "table: only $r routes in the RIB dump"
 cmp -s "$d/rib.lines" "$d/table.lines" ||
   fail "table: the table differs from the RIB dump ($r routes): $(diff "$d/rib.lines" "$d/table.lines" | head -4)"
+# tshark's BMP dissector (when installed) decodes both streams, counting the Route Monitoring
+# messages our dump counts, with no malformed packet and no expert warning or error.
+if command -v tshark >/dev/null; then
+  for f in station.0 again.0; do
+    /usr/bin/python3 "$here/bmp_station.py" pcap "$d/$f" "$d/$f.pcap"
+    t=$(tshark -n -r "$d/$f.pcap" -d tcp.port==1790,bmp -T fields -e bmp.type 2>/dev/null | tr ',' '\n' | grep -cx 0)
+    o=$("$bin" dump --input bmp --summary -m "$d/$f" 2>&1 >/dev/null | sed -n 's/.*route-monitoring \([0-9]*\).*/\1/p')
+    [ "$t" = "$o" ] && [ "$t" -gt 1000 ] || fail "tshark: $f: $t Route Monitoring messages, our dump $o"
+    bad=$(tshark -n -r "$d/$f.pcap" -d tcp.port==1790,bmp -Y '_ws.malformed || _ws.expert.severity >= 6291456' 2>/dev/null | wc -l)
+    [ "$bad" -eq 0 ] || fail "tshark: $f: $bad packets malformed or with expert warnings"
+  done
+else
+  echo "bmp_e2e: tshark not installed, its check skipped"
+fi
 echo "bmp_e2e: $n route lines live, $r routes in the table"
 [ "$failures" -eq 0 ] || exit 1
 echo "bmp_e2e: ok"
