@@ -264,7 +264,10 @@ void BmpExporter::stop() {
   encode_termination(w);
   const auto termination = share(w);
   for (auto& s : stations_) {
-    s->stop(termination, kStopDrain);
+    s->request_stop(termination, kStopDrain);
+  }
+  for (auto& s : stations_) {
+    s->join();
   }
 }
 

@@ -29,7 +29,8 @@ Station::Station(StationAddress address, Options options, std::vector<std::uint8
 
 Station::~Station() {
   if (thread_.joinable()) {
-    stop(nullptr, std::chrono::milliseconds(0));
+    request_stop(nullptr, std::chrono::milliseconds(0));
+    join();
   }
 }
 
@@ -37,7 +38,7 @@ void Station::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Station::stop(const SharedMessage& termination, std::chrono::milliseconds drain) {
+void Station::request_stop(const SharedMessage& termination, std::chrono::milliseconds drain) {
   {
     std::lock_guard lock(mutex_);
     if (termination && state_ != State::Disconnected) {
@@ -48,6 +49,9 @@ void Station::stop(const SharedMessage& termination, std::chrono::milliseconds d
     stopping_.store(true);
   }
   wake_.notify_all();
+}
+
+void Station::join() {
   if (thread_.joinable()) {
     thread_.join();
   }

@@ -50,9 +50,10 @@ class Station {
   Station& operator=(const Station&) = delete;
 
   void start();
-  // Queues `termination` if connected, sends what is queued (at most `drain` long), closes and
-  // joins the thread.
-  void stop(const SharedMessage& termination, std::chrono::milliseconds drain);
+  // Queues `termination` if connected and tells the thread to send what is queued (at most
+  // `drain` long) and close; join() waits for it. Stations of one exporter drain side by side.
+  void request_stop(const SharedMessage& termination, std::chrono::milliseconds drain);
+  void join();
 
   // Exporter thread. A live message for a Live station; on overflow the station is dropped.
   void push_live(const SharedMessage& message);
