@@ -358,7 +358,7 @@ rc=$?
 grep -q "c.yaml:8:16: peer: hold_time must be 0 or at least 3" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 sed -i 's/hold_time: 2/hold_time: 30/; s/type: mrt/type: mrtt/' "$d/c.yaml"
 "$bin" run -c "$d/c.yaml" >"$d/out" 2>&1
-grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: mrt, null, postgres)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
+grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: bmp, mrt, null, postgres)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 [ -e "$d/mrt" ] && fail "bad config: something was started"
 echo "bad config: refused with file:line and what to fix"
 
