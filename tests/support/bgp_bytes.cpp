@@ -13,6 +13,11 @@ void put_u16(ByteVector& b, std::size_t v) {
   b.push_back(static_cast<std::uint8_t>(v));
 }
 
+void put_u32(ByteVector& b, std::uint32_t v) {
+  put_u16(b, v >> 16);
+  put_u16(b, v & 0xFFFFU);
+}
+
 }  // namespace
 
 ByteVector from_hex(const std::string& hex) {
@@ -71,6 +76,23 @@ std::vector<std::string> prefix_texts(const codec::bgp::NlriBlock& block) {
     out.push_back(n.raw_prefix().to_string());
   }
   return out;
+}
+
+ByteVector rib_attributes(std::uint32_t as, bool ipv6, std::size_t padding) {
+  ByteVector a = {0x40, 1, 1, 0, 0x40, 2, 6, 2, 1};
+  put_u32(a, as);
+  if (ipv6) {
+    a.insert(a.end(),
+             {0x80, 14, 17, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  } else {
+    a.insert(a.end(), {0x40, 3, 4, 192, 0, 2, 254});
+  }
+  if (padding > 0) {
+    a.insert(a.end(), {0xD0, 250});
+    put_u16(a, padding);
+    a.insert(a.end(), padding, 0x55);
+  }
+  return a;
 }
 
 }  // namespace bgpscribe::tests

@@ -30,6 +30,11 @@ ByteVector keepalive_message();
 ByteVector update_message(const ByteVector& withdrawn, const ByteVector& attributes,
                           const ByteVector& nlri);
 
+// TABLE_DUMP_V2 attributes: ORIGIN, 4-octet AS_PATH [as], and NEXT_HOP 192.0.2.254 (IPv4) or
+// abbreviated MP_REACH_NLRI 2001:db8::1 (IPv6, RFC 6396 section 4.3.4); `padding` > 0 adds an
+// optional transitive attribute of unknown type 250 with that many octets.
+ByteVector rib_attributes(std::uint32_t as, bool ipv6, std::size_t padding = 0);
+
 // Parsed from text, which the test expects to be valid (a failure is a test failure).
 codec::bgp::Prefix prefix(std::string_view text);
 codec::bgp::IpAddress address(std::string_view text);

@@ -85,30 +85,7 @@ inline Record peer_down_record(std::int64_t time_us, PeerInfoPtr peer, const Byt
   return r;
 }
 
-// ORIGIN IGP, AS_PATH (one AS_SEQUENCE of 4-octet `as`), NEXT_HOP 192.0.2.254 (IPv4) or an
-// abbreviated MP_REACH_NLRI with 2001:db8::1 (IPv6): the TABLE_DUMP_V2 form.
-inline ByteVector rib_attributes(std::uint32_t as, bool ipv6) {
-  ByteVector a = {0x40,
-                  1,
-                  1,
-                  0,
-                  0x40,
-                  2,
-                  6,
-                  2,
-                  1,
-                  static_cast<std::uint8_t>(as >> 24),
-                  static_cast<std::uint8_t>(as >> 16),
-                  static_cast<std::uint8_t>(as >> 8),
-                  static_cast<std::uint8_t>(as)};
-  if (ipv6) {
-    a.insert(a.end(),
-             {0x80, 14, 17, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
-  } else {
-    a.insert(a.end(), {0x40, 3, 4, 192, 0, 2, 254});
-  }
-  return a;
-}
+using bgpscribe::tests::rib_attributes;
 
 // An UPDATE announcing IPv4 `prefix` from 4-octet `as` with `padding` octets of an unknown
 // optional transitive attribute.

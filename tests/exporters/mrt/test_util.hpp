@@ -189,37 +189,7 @@ class TestSnapshot : public RibSnapshot {
   std::vector<std::unique_ptr<std::vector<std::uint8_t>>> storage_;
 };
 
-// TABLE_DUMP_V2 attributes: ORIGIN, 4-octet AS_PATH, and NEXT_HOP (IPv4) or abbreviated
-// MP_REACH_NLRI (IPv6, RFC 6396 section 4.3.4).
-inline std::vector<std::uint8_t> rib_attributes(std::uint32_t as, bool ipv6,
-                                                std::size_t padding = 0) {
-  std::vector<std::uint8_t> a = {0x40,
-                                 1,
-                                 1,
-                                 0,
-                                 0x40,
-                                 2,
-                                 6,
-                                 2,
-                                 1,
-                                 static_cast<std::uint8_t>(as >> 24),
-                                 static_cast<std::uint8_t>(as >> 16),
-                                 static_cast<std::uint8_t>(as >> 8),
-                                 static_cast<std::uint8_t>(as)};
-  if (ipv6) {
-    a.insert(a.end(),
-             {0x80, 14, 17, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
-  } else {
-    a.insert(a.end(), {0x40, 3, 4, 192, 0, 2, 254});
-  }
-  if (padding > 0) {
-    // An optional transitive attribute of unknown type 250 (kept raw by every reader).
-    a.insert(a.end(), {0xD0, 250, static_cast<std::uint8_t>(padding >> 8),
-                       static_cast<std::uint8_t>(padding)});
-    a.insert(a.end(), padding, 0x55);
-  }
-  return a;
-}
+using bgpscribe::tests::rib_attributes;
 
 inline Record snapshot_record(std::shared_ptr<const RibSnapshot> s) {
   Record r;
