@@ -26,6 +26,7 @@
 #include "exporters/bmp/exporter.hpp"
 #include "tests/support/bgp_bytes.hpp"
 #include "tests/support/records.hpp"
+#include "tests/support/test_snapshot.hpp"
 #include "tests/support/wait.hpp"
 
 namespace bgpscribe::exporters::bmp::test {
@@ -106,61 +107,7 @@ inline ByteVector notification_message(std::uint8_t code, std::uint8_t subcode) 
   return tests::bgp_message(3, {code, subcode});
 }
 
-// A small in-memory RibSnapshot.
-class TestSnapshot : public RibSnapshot {
- public:
-  explicit TestSnapshot(std::int64_t time_us) : time_us_(time_us) {}
-  [[nodiscard]] std::int64_t time_us() const override { return time_us_; }
-  [[nodiscard]] const std::vector<RibPeer>& peers() const override { return peers_; }
-  [[nodiscard]] std::vector<bgp::AfiSafi> families() const override {
-    std::vector<bgp::AfiSafi> out;
-    for (const auto& f : tables_) {
-      out.push_back(f.first);
-    }
-    return out;
-  }
-  [[nodiscard]] std::size_t route_count() const override {
-    std::size_t n = 0;
-    for (const auto& f : tables_) {
-      for (const auto& p : f.second) {
-        n += p.second.size();
-      }
-    }
-    return n;
-  }
-  void for_each_prefix(
-      bgp::AfiSafi family,
-      const std::function<void(const bgp::Prefix&, std::span<const RibRoute>)>& f) const override {
-    for (const auto& t : tables_) {
-      if (t.first == family) {
-        for (const auto& [prefix, routes] : t.second) {
-          f(prefix, routes);
-        }
-      }
-    }
-  }
-  std::uint16_t add_peer(PeerInfoPtr info) {
-    peers_.push_back({std::move(info), {}});
-    return static_cast<std::uint16_t>(peers_.size() - 1);
-  }
-  void add_route(bgp::AfiSafi family, const std::string& prefix, std::uint16_t peer,
-                 std::uint32_t path_id, ByteVector attributes) {
-    storage_.push_back(std::make_unique<ByteVector>(std::move(attributes)));
-    auto it = std::find_if(tables_.begin(), tables_.end(),
-                           [&](const auto& t) { return t.first == family; });
-    if (it == tables_.end()) {
-      tables_.push_back({family, {}});
-      it = tables_.end() - 1;
-    }
-    it->second[tests::prefix(prefix)].push_back({peer, path_id, 1700000000, *storage_.back()});
-  }
-
- private:
-  std::int64_t time_us_;
-  std::vector<RibPeer> peers_;
-  std::vector<std::pair<bgp::AfiSafi, std::map<bgp::Prefix, std::vector<RibRoute>>>> tables_;
-  std::vector<std::unique_ptr<ByteVector>> storage_;
-};
+using bgpscribe::tests::TestSnapshot;
 
 inline Record snapshot_record(std::shared_ptr<const RibSnapshot> s) {
   Record r;

@@ -21,6 +21,7 @@
 #include "tests/support/files.hpp"
 #include "tests/support/records.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_snapshot.hpp"
 
 namespace bgpscribe::exporters::mrt::test {
 
@@ -125,69 +126,7 @@ inline std::vector<std::uint8_t> ipv6_end_of_rib() {
   return bgp_message(2, {0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1});
 }
 
-// A small in-memory RibSnapshot.
-class TestSnapshot : public RibSnapshot {
- public:
-  explicit TestSnapshot(std::int64_t time_us) : time_us_(time_us) {}
-  [[nodiscard]] std::int64_t time_us() const override { return time_us_; }
-  [[nodiscard]] const std::vector<RibPeer>& peers() const override { return peers_; }
-  [[nodiscard]] std::vector<codec::bgp::AfiSafi> families() const override {
-    std::vector<codec::bgp::AfiSafi> out;
-    for (const auto& f : tables_) {
-      out.push_back(f.first);
-    }
-    return out;
-  }
-  [[nodiscard]] std::size_t route_count() const override {
-    std::size_t n = 0;
-    for (const auto& f : tables_) {
-      for (const auto& p : f.second) {
-        n += p.second.size();
-      }
-    }
-    return n;
-  }
-  void for_each_prefix(codec::bgp::AfiSafi family,
-                       const std::function<void(const codec::bgp::Prefix&,
-                                                std::span<const RibRoute>)>& f) const override {
-    for (const auto& t : tables_) {
-      if (t.first == family) {
-        for (const auto& [prefix, routes] : t.second) {
-          f(prefix, routes);
-        }
-      }
-    }
-  }
-
-  std::uint16_t add_peer(PeerInfoPtr info, std::vector<codec::bgp::AfiSafi> add_path = {}) {
-    peers_.push_back({std::move(info), std::move(add_path)});
-    return static_cast<std::uint16_t>(peers_.size() - 1);
-  }
-  // Keeps `attributes` alive as long as the snapshot.
-  void add_route(codec::bgp::AfiSafi family, const std::string& prefix, std::uint16_t peer,
-                 std::uint32_t path_id, std::vector<std::uint8_t> attributes,
-                 std::uint32_t originated = 1700000000) {
-    storage_.push_back(std::make_unique<std::vector<std::uint8_t>>(std::move(attributes)));
-    auto it = std::find_if(tables_.begin(), tables_.end(),
-                           [&](const auto& t) { return t.first == family; });
-    if (it == tables_.end()) {
-      tables_.push_back({family, {}});
-      it = tables_.end() - 1;
-    }
-    auto& routes = it->second[*codec::bgp::Prefix::parse(prefix)];
-    routes.push_back({peer, path_id, originated, *storage_.back()});
-    std::sort(routes.begin(), routes.end(), [](const RibRoute& a, const RibRoute& b) {
-      return a.peer_index != b.peer_index ? a.peer_index < b.peer_index : a.path_id < b.path_id;
-    });
-  }
-
- private:
-  std::int64_t time_us_;
-  std::vector<RibPeer> peers_;
-  std::vector<std::pair<codec::bgp::AfiSafi, std::map<codec::bgp::Prefix, std::vector<RibRoute>>>>
-      tables_;
-  std::vector<std::unique_ptr<std::vector<std::uint8_t>>> storage_;
-};
+using bgpscribe::tests::TestSnapshot;
 
 using bgpscribe::tests::rib_attributes;
 
