@@ -111,7 +111,8 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
   }
   w.u16(static_cast<std::uint16_t>(record.old_state));
   w.u16(static_cast<std::uint16_t>(record.new_state));
-  w.u8(record.peer ? 1 : 0);
+  // 1: a peer; 2: a peer with the BMP source fields after the session's.
+  w.u8(!record.peer ? 0 : record.peer->from_bmp() ? 2 : 1);
   if (record.peer) {
     const auto& p = *record.peer;
     w.u32(p.id);
@@ -124,6 +125,13 @@ void Spool::encode_body(const Record& record, std::uint64_t snapshot_id, codec::
     w.u32(p.local_as);
     w.u32(p.peer_bgp_id);
     w.u32(p.local_bgp_id);
+    if (p.from_bmp()) {
+      put_string(w, codec::wire::text_bytes(p.router));
+      put_ip(w, p.router_address);
+      w.u8(p.bmp_peer_type);
+      w.u64(p.distinguisher);
+      w.u8(p.post_policy ? 1 : 0);
+    }
   }
   put_string(w, codec::wire::text_bytes(record.reason));
   put_string(w, record.message.span());
@@ -175,10 +183,10 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
   r.old_state = static_cast<exporters::SessionState>(d.u(2));
   r.new_state = static_cast<exporters::SessionState>(d.u(2));
   const auto has_peer = d.u(1);
-  if (has_peer > 1) {
+  if (has_peer > 2) {
     return std::nullopt;
   }
-  if (has_peer == 1) {
+  if (has_peer != 0) {
     auto p = std::make_shared<exporters::PeerInfo>();
     p->id = static_cast<std::uint32_t>(d.u(4));
     auto name = d.bytes();
@@ -191,6 +199,18 @@ std::optional<Record> Spool::decode(std::span<const std::uint8_t> bytes,
     p->local_as = static_cast<std::uint32_t>(d.u(4));
     p->peer_bgp_id = static_cast<std::uint32_t>(d.u(4));
     p->local_bgp_id = static_cast<std::uint32_t>(d.u(4));
+    if (has_peer == 2) {
+      auto router = d.bytes();
+      p->router.assign(router.begin(), router.end());
+      p->router_address = d.ip();
+      p->bmp_peer_type = static_cast<std::uint8_t>(d.u(1));
+      p->distinguisher = d.u(8);
+      const auto post = d.u(1);
+      if (p->router.empty() || post > 1) {
+        return std::nullopt;  // never written so: damaged
+      }
+      p->post_policy = post == 1;
+    }
     r.peer = std::move(p);
   }
   auto reason = d.bytes();

@@ -35,7 +35,19 @@ struct PeerInfo {
   std::uint32_t local_as = 0;
   std::uint32_t peer_bgp_id = 0;  // host order, from the peer's OPEN; 0 while unknown
   std::uint32_t local_bgp_id = 0;
+  // A peer that a BMP router reports to the collector's BMP station input (RFC 7854): the
+  // router (its configured name, never empty then; empty for the collector's own sessions),
+  // the per-peer header's peer type and distinguisher, and whether the routes are the
+  // router's post-policy Adj-RIB-In (L flag). Pre- and post-policy of one monitored peer are
+  // two sources, each with its own id and Adj-RIB-In. The addresses, ports, ASes and BGP
+  // identifiers above are the monitored session's, from the Peer Up.
+  std::string router;
+  codec::bgp::IpAddress router_address{};
+  std::uint8_t bmp_peer_type = 0;
+  std::uint64_t distinguisher = 0;
+  bool post_policy = false;
 
+  [[nodiscard]] bool from_bmp() const { return !router.empty(); }
   friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
 };
 using PeerInfoPtr = std::shared_ptr<const PeerInfo>;

@@ -245,5 +245,35 @@ TEST(SpoolSegments, ASegmentOfANewerBgpscribeIsLeftInPlace) {
             "bgpscribe: this one reads version 2");
 }
 
+TEST(SpoolRecords, APeerOfABmpRouterKeepsItsSourceFields) {
+  Record r = message(7);
+  auto p = std::make_shared<exporters::PeerInfo>(*r.peer);
+  p->router = "edge1";
+  p->router_address = *codec::bgp::IpAddress::parse("2001:db8::1");
+  p->bmp_peer_type = 1;
+  p->distinguisher = 0x0001'0002'0003'0004;
+  p->post_policy = true;
+  r.peer = p;
+  codec::wire::Writer w;
+  Spool::encode_body(r, 0, w);
+  const auto bytes = w.take();
+  std::uint64_t snapshot = 0;
+  const auto back = Spool::decode(bytes, snapshot);
+  ASSERT_TRUE(back);
+  ASSERT_TRUE(back->peer);
+  EXPECT_EQ(*back->peer, *p);
+
+  // A direct session's peer is written as before (no BMP fields): older readers take it.
+  Record direct = message(8);
+  codec::wire::Writer w2;
+  Spool::encode_body(direct, 0, w2);
+  const auto direct_bytes = w2.take();
+  const auto direct_back = Spool::decode(direct_bytes, snapshot);
+  ASSERT_TRUE(direct_back);
+  EXPECT_FALSE(direct_back->peer->from_bmp());
+  EXPECT_EQ(*direct_back->peer, *direct.peer);
+  EXPECT_LT(direct_bytes.size(), bytes.size());
+}
+
 }  // namespace
 }  // namespace bgpscribe::collector
