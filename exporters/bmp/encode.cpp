@@ -46,10 +46,26 @@ std::size_t nlri_size(const bgp::Prefix& p, bool add_path) {
 cbmp::PerPeerHeader per_peer_header(const PeerInfo& peer, bool four_octet_as,
                                     std::int64_t time_us) {
   cbmp::PerPeerHeader h;
-  h.peer_type = cbmp::PeerType::GlobalInstance;
+  if (peer.from_bmp()) {
+    // A peer a BMP router reported: as that router's header said (its raw type, unknown ones
+    // included), so that a station tells its instances and pre- and post-policy apart.
+    h.peer_type = static_cast<cbmp::PeerType>(peer.bmp_peer_type);
+    for (std::size_t i = 0; i < h.distinguisher.size(); ++i) {
+      h.distinguisher[i] = static_cast<std::uint8_t>(peer.distinguisher >> (56 - 8 * i));
+    }
+  }
   h.set_peer_address(peer.peer_address);
-  if (!four_octet_as) {
-    h.flags |= cbmp::peer_flag::kLegacyAsPath;
+  if (h.is_loc_rib()) {
+    // RFC 9069 section 4.1: only F is defined for Loc-RIB (0x80, which V would collide with),
+    // and we have no filtered Loc-RIB to say; the PDUs are 4-octet AS.
+    h.flags = 0;
+  } else {
+    if (!four_octet_as) {
+      h.flags |= cbmp::peer_flag::kLegacyAsPath;
+    }
+    if (peer.post_policy) {
+      h.flags |= cbmp::peer_flag::kPostPolicy;
+    }
   }
   h.peer_as = peer.peer_as;
   h.bgp_identifier = peer.peer_bgp_id;

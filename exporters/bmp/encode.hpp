@@ -21,8 +21,10 @@
 
 namespace bgpscribe::exporters::bmp {
 
-// RFC 7854 section 4.2: peer type 0 (global instance), distinguisher 0, V from the peer
-// address, A when the session is not 4-octet AS, L = 0 (pre-policy), timestamp `time_us`.
+// RFC 7854 section 4.2: V from the peer address, A when the session is not 4-octet AS,
+// timestamp `time_us`. The collector's own sessions: peer type 0 (global instance),
+// distinguisher 0, L = 0 (pre-policy). A peer a BMP router reported (PeerInfo::from_bmp):
+// that router's peer type, distinguisher and L flag (no flags for Loc-RIB, RFC 9069).
 codec::bmp::PerPeerHeader per_peer_header(const PeerInfo& peer, bool four_octet_as,
                                           std::int64_t time_us);
 

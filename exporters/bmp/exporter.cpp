@@ -2,7 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
+#include "codec/bgp/capability.hpp"
 #include "codec/bgp/message_types.hpp"
+#include "codec/bgp/open.hpp"
 #include "codec/bgp/update.hpp"
 #include "exporters/api/config.hpp"
 #include "exporters/api/log.hpp"
@@ -22,6 +26,30 @@ constexpr std::uint8_t kUpdateType = 2;  // RFC 4271 section 4.1
 
 SharedMessage share(const codec::wire::Writer& w) {
   return std::make_shared<const std::vector<std::uint8_t>>(w.bytes().begin(), w.bytes().end());
+}
+
+// The families both OPENs list (RFC 4760 section 8: without capability 1, IPv4 unicast only)
+// that the collector keeps routes of, in kRecordFamilies order. Families it does not keep get
+// no End-of-RIB: a table cannot hold their routes, so it would claim a table never sent.
+// OPENs that do not parse (none the collector accepted) count as IPv4 unicast only.
+std::vector<bgp::AfiSafi> negotiated_families(const SharedBytes& sent,
+                                              const SharedBytes& received) {
+  const auto a = bgp::parse_open(sent.span());
+  const auto b = bgp::parse_open(received.span());
+  std::vector<bgp::AfiSafi> out;
+  if (!a || !b) {
+    out.push_back(bgp::kIpv4Unicast);
+    return out;
+  }
+  const auto ours = bgp::advertised_families(*a);
+  const auto theirs = bgp::advertised_families(*b);
+  for (const auto f : kRecordFamilies) {
+    if (std::find(ours.begin(), ours.end(), f) != ours.end() &&
+        std::find(theirs.begin(), theirs.end(), f) != theirs.end()) {
+      out.push_back(f);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -61,7 +89,9 @@ void BmpExporter::accept(const Record& record) {
         return;
       }
       auto& p = peers_[record.peer->id];
-      p = Peer{record.peer, record.message, record.sent_open, record.context, record.time_us};
+      p = Peer{record.peer,      record.message,
+               record.sent_open, record.context,
+               record.time_us,   negotiated_families(record.sent_open, record.message)};
       writer_.clear();
       const auto h = per_peer_header(*p.info, p.context.four_octet_as, record.time_us);
       if (!encode_peer_up(h, *p.info, p.sent_open.span(), p.received_open.span(), writer_)) {
@@ -157,11 +187,7 @@ void BmpExporter::on_snapshot(const Record& record) {
       }
     }
   }
-  auto families = snap.families();
-  if (std::find(families.begin(), families.end(), bgp::kIpv4Unicast) == families.end()) {
-    families.insert(families.begin(), bgp::kIpv4Unicast);
-  }
-  for (const auto family : families) {
+  for (const auto family : snap.families()) {
     std::map<std::uint32_t, TablePacker> packers;
     snap.for_each_prefix(family, [&](const bgp::Prefix& prefix, std::span<const RibRoute> routes) {
       for (const auto& route : routes) {
@@ -198,9 +224,17 @@ void BmpExporter::on_snapshot(const Record& record) {
     }
   }
   if (build) {
+    // End-of-RIB (RFC 4724 section 2) for every family the session negotiated, and for any
+    // other family it has routes of, as a router ends its initial table.
     codec::wire::Writer eor;
     for (const auto& [id, p] : peers_) {
       const auto h = per_peer_header(*p.info, p.context.four_octet_as, snap.time_us());
+      auto families = p.families;
+      for (const auto& [family, n] : counts[id].per_family) {
+        if (n > 0 && std::find(families.begin(), families.end(), family) == families.end()) {
+          families.push_back(family);
+        }
+      }
       for (const auto family : families) {
         eor.clear();
         if (bgp::UpdateMessage::end_of_rib(family).encode(eor) &&

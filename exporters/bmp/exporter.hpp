@@ -49,6 +49,9 @@ class BmpExporter final : public Exporter {
     SharedBytes sent_open;      // ours
     codec::bgp::ParseContext context{};
     std::int64_t up_us = 0;
+    // What both OPENs list in capability 1 (IPv4 unicast without one), among the families
+    // the collector keeps routes of: each gets an End-of-RIB after a table.
+    std::vector<codec::bgp::AfiSafi> families;
   };
   void push_live();  // writer_'s bytes to every live station
   void on_snapshot(const Record& record);

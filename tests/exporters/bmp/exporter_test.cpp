@@ -2,6 +2,7 @@
 // how the table and the live records join.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <set>
 
@@ -44,11 +45,11 @@ std::vector<std::string> routes_of(const Stream& s) {
       out.push_back(peer + " eor " + std::to_string(static_cast<int>(u->end_of_rib_family.afi)));
       continue;
     }
-    for (const auto& p : tests::prefix_texts(u->nlri)) {
-      out.push_back(peer + " " + p);
-    }
-    for (const auto& p : tests::prefix_texts(u->attributes.mp_reach.nlri)) {
-      out.push_back(peer + " " + p);
+    for (const auto* nlri : {&u->nlri, &u->attributes.mp_reach.nlri}) {
+      for (const auto& p : tests::prefix_texts(*nlri)) {
+        out.push_back(peer);
+        out.back().append(" ").append(p);
+      }
     }
   }
   return out;
@@ -88,15 +89,15 @@ TEST(BmpExporter, StationGetsPeerUpTableEndOfRibLiveAndPeerDown) {
   const std::vector<MessageType> expected = {
       MessageType::Initiation,      MessageType::PeerUp,          MessageType::PeerUp,
       MessageType::RouteMonitoring, MessageType::RouteMonitoring,  // A's two routes, B's one
-      MessageType::RouteMonitoring, MessageType::RouteMonitoring,  // End-of-RIB x 2 families
-      MessageType::RouteMonitoring, MessageType::RouteMonitoring,  // x 2 peers
+      MessageType::RouteMonitoring,                                // End-of-RIB: A IPv4,
+      MessageType::RouteMonitoring, MessageType::RouteMonitoring,  // B IPv4 and IPv6
       MessageType::RouteMonitoring,                                // live
       MessageType::PeerDown,        MessageType::PeerDown,        MessageType::Termination};
   EXPECT_EQ(types_of(*s), expected);
   const std::vector<std::string> routes = {
-      "10.0.0.1 192.0.2.0/24", "10.0.0.1 198.51.100.0/24", "2001:db8::2 2001:db8:1::/48",
-      "10.0.0.1 eor 1",        "10.0.0.1 eor 2",           "2001:db8::2 eor 1",
-      "2001:db8::2 eor 2",     "10.0.0.1 203.0.113.0/24"};
+      "10.0.0.1 192.0.2.0/24",  "10.0.0.1 198.51.100.0/24", "2001:db8::2 2001:db8:1::/48",
+      "10.0.0.1 eor 1",         "2001:db8::2 eor 1",        "2001:db8::2 eor 2",
+      "10.0.0.1 203.0.113.0/24"};
   EXPECT_EQ(routes_of(*s), routes);
 
   const auto& init = std::get<cbmp::Initiation>(s->messages[0]);
@@ -118,19 +119,19 @@ TEST(BmpExporter, StationGetsPeerUpTableEndOfRibLiveAndPeerDown) {
   EXPECT_EQ(u->attributes.as_path.origin_as(), 23456U);
   EXPECT_EQ(u->attributes.as4_path.origin_as(), 4200000001U);
   // The live UPDATE is the received one, byte for byte, with the record's time.
-  const auto& live = std::get<cbmp::RouteMonitoring>(s->messages[9]);
+  const auto& live = std::get<cbmp::RouteMonitoring>(s->messages[8]);
   EXPECT_TRUE(cbmp::same_bytes(live.update, ipv4_update("203.0.113.0/24")));
   EXPECT_EQ(live.peer.timestamp_seconds, static_cast<std::uint32_t>(kT0 / 1'000'000));
   EXPECT_EQ(live.peer.timestamp_microseconds, 5U);
   EXPECT_FALSE(live.peer.ipv6());
   EXPECT_FALSE(live.peer.legacy_as_path());
-  const auto& down_b = std::get<cbmp::PeerDown>(s->messages[10]);
+  const auto& down_b = std::get<cbmp::PeerDown>(s->messages[9]);
   EXPECT_EQ(down_b.reason, cbmp::PeerDownReason::RemoteNotification);
   ASSERT_TRUE(down_b.notification);
   EXPECT_EQ(down_b.notification->code, 6);
-  EXPECT_EQ(std::get<cbmp::PeerDown>(s->messages[11]).reason,
+  EXPECT_EQ(std::get<cbmp::PeerDown>(s->messages[10]).reason,
             cbmp::PeerDownReason::RemoteNoNotification);
-  EXPECT_EQ(std::get<cbmp::Termination>(s->messages[12]).reason(),
+  EXPECT_EQ(std::get<cbmp::Termination>(s->messages[11]).reason(),
             cbmp::TerminationReason::AdministrativelyClosed);
 
   std::vector<Metric> metrics;
@@ -143,9 +144,122 @@ TEST(BmpExporter, StationGetsPeerUpTableEndOfRibLiveAndPeerDown) {
     }
     return -1.0;
   };
-  EXPECT_EQ(value("station0_messages_sent"), 13);
+  EXPECT_EQ(value("station0_messages_sent"), 12);
   EXPECT_EQ(value("table_routes"), 3);
   EXPECT_EQ(value("station0_tables_sent"), 1);
+}
+
+// A table, End-of-RIB, a live UPDATE and a Peer Down of one peer, on a fresh station.
+std::unique_ptr<Stream> one_peer_stream(const PeerInfoPtr& p,
+                                        const std::vector<bgp::AfiSafi>& families,
+                                        const std::vector<std::string>& v4_routes) {
+  LoopbackStation station;
+  auto exporter = make_exporter(station.port());
+  exporter->start();
+  exporter->accept(peer_up_record(kT0, p, true, false, families));
+  EXPECT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  auto snap = std::make_shared<TestSnapshot>(kT0 + 1);
+  const auto i = snap->add_peer(p);
+  for (const auto& r : v4_routes) {
+    snap->add_route(bgp::kIpv4Unicast, r, i, 0, rib_attributes(p->peer_as, false));
+  }
+  exporter->accept(snapshot_record(snap));
+  exporter->accept(message_record(kT0 + 2, p, ipv4_update("203.0.113.0/24")));
+  exporter->accept(peer_down_record(kT0 + 3, p, {}, false));
+  exporter->stop();
+  EXPECT_TRUE(wait_until([&] { return station.closed() == 1; }, 10s));
+  auto s = parse_stream(station.stream(0));
+  EXPECT_TRUE(s->clean);
+  return s;
+}
+
+// Every per-peer header the exporter sends, in order.
+std::vector<cbmp::PerPeerHeader> headers_of(const Stream& s) {
+  std::vector<cbmp::PerPeerHeader> out;
+  for (const auto& m : s.messages) {
+    std::visit(
+        [&](const auto& x) {
+          if constexpr (requires { x.peer.peer_as; }) {
+            out.push_back(x.peer);
+          }
+        },
+        m);
+  }
+  return out;
+}
+
+TEST(BmpExporter, PeerOfABmpRouterKeepsItsPeerTypeDistinguisherAndLFlag) {
+  auto info = std::make_shared<PeerInfo>(*make_peer("10.0.0.7", 64507, "10.0.0.254"));
+  info->router = "r1";
+  info->router_address = *bgp::IpAddress::parse("192.0.2.99");
+  info->bmp_peer_type = 1;                   // RD instance
+  info->distinguisher = 0x0001FDE800000064;  // RD 0:65000:100
+  info->post_policy = true;
+  const auto s = one_peer_stream(info, {}, {"192.0.2.0/24"});
+  const std::vector<MessageType> expected = {
+      MessageType::Initiation,      MessageType::PeerUp,          MessageType::RouteMonitoring,
+      MessageType::RouteMonitoring, MessageType::RouteMonitoring, MessageType::PeerDown,
+      MessageType::Termination};
+  EXPECT_EQ(types_of(*s), expected);
+  const auto headers = headers_of(*s);
+  ASSERT_EQ(headers.size(), 5U);  // Peer Up, table route, End-of-RIB, live, Peer Down
+  const std::array<std::uint8_t, 8> rd = {0x00, 0x01, 0xFD, 0xE8, 0x00, 0x00, 0x00, 0x64};
+  for (const auto& h : headers) {
+    EXPECT_EQ(h.peer_type, cbmp::PeerType::RdInstance);
+    EXPECT_EQ(h.distinguisher, rd);
+    EXPECT_TRUE(h.post_policy());
+    EXPECT_FALSE(h.ipv6());
+    EXPECT_FALSE(h.legacy_as_path());
+    EXPECT_EQ(h.peer_as, 64507U);
+  }
+
+  // The collector's own session: global instance, distinguisher 0, pre-policy.
+  const auto own = one_peer_stream(make_peer("10.0.0.8", 64508), {}, {"192.0.2.0/24"});
+  for (const auto& h : headers_of(*own)) {
+    EXPECT_EQ(h.peer_type, cbmp::PeerType::GlobalInstance);
+    EXPECT_EQ(h.distinguisher, (std::array<std::uint8_t, 8>{}));
+    EXPECT_FALSE(h.post_policy());
+  }
+
+  // Loc-RIB (RFC 9069): no V, A or L; 0x80 would be F.
+  auto loc = std::make_shared<PeerInfo>(*make_peer("2001:db8::9", 64509, "2001:db8::fe"));
+  loc->router = "r1";
+  loc->bmp_peer_type = 3;
+  loc->post_policy = true;
+  const auto l = one_peer_stream(loc, {}, {});
+  for (const auto& h : headers_of(*l)) {
+    EXPECT_EQ(h.peer_type, cbmp::PeerType::LocRibInstance);
+    EXPECT_EQ(h.flags, 0);
+  }
+}
+
+TEST(BmpExporter, EndOfRibForEveryNegotiatedFamily) {
+  // Both OPENs list IPv4 and IPv6 unicast and IPv4 multicast; routes only in IPv4 unicast.
+  const auto s = one_peer_stream(make_peer("10.0.0.1", 64500),
+                                 {bgp::kIpv4Unicast, bgp::kIpv6Unicast, bgp::kIpv4Multicast},
+                                 {"192.0.2.0/24"});
+  const std::vector<std::string> routes = {"10.0.0.1 192.0.2.0/24", "10.0.0.1 eor 1",
+                                           "10.0.0.1 eor 1", "10.0.0.1 eor 2",
+                                           "10.0.0.1 203.0.113.0/24"};
+  EXPECT_EQ(routes_of(*s), routes);
+  // The End-of-RIB families exactly: IPv4 unicast, IPv4 multicast, IPv6 unicast.
+  std::vector<bgp::AfiSafi> eors;
+  for (const auto& m : s->messages) {
+    if (const auto* rm = std::get_if<cbmp::RouteMonitoring>(&m)) {
+      const auto u = bgp::parse_update(rm->update, bgp::ParseContext{});
+      if (u && u->end_of_rib) {
+        eors.push_back(u->end_of_rib_family);
+      }
+    }
+  }
+  const std::vector<bgp::AfiSafi> expected = {bgp::kIpv4Unicast, bgp::kIpv4Multicast,
+                                              bgp::kIpv6Unicast};
+  EXPECT_EQ(eors, expected);
+
+  // No table routes at all: still one End-of-RIB per negotiated family (IPv4 unicast here).
+  const auto empty = one_peer_stream(make_peer("10.0.0.2", 64501), {}, {});
+  const std::vector<std::string> none = {"10.0.0.2 eor 1", "10.0.0.2 203.0.113.0/24"};
+  EXPECT_EQ(routes_of(*empty), none);
 }
 
 TEST(BmpExporter, StationDroppedForAFullQueueGetsTheTableAgain) {

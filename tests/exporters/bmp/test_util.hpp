@@ -38,14 +38,18 @@ using tests::ByteVector;
 // 2026-12-04 04:15:00 UTC in microseconds.
 inline constexpr std::int64_t kT0 = 1796357700LL * 1'000'000;
 
-// An OPEN from AS `as` (AS_TRANS in My AS above 65535) with capability 65 when `as4`, and
-// ADD-PATH send and receive for IPv4 unicast when `add_path`.
-inline ByteVector open_message(std::uint32_t as, std::uint32_t id, bool as4,
-                               bool add_path = false) {
+// An OPEN from AS `as` (AS_TRANS in My AS above 65535) with capability 65 when `as4`,
+// ADD-PATH send and receive for IPv4 unicast when `add_path`, and capability 1 for each of
+// `families` (none: no capability 1, IPv4 unicast only).
+inline ByteVector open_message(std::uint32_t as, std::uint32_t id, bool as4, bool add_path = false,
+                               const std::vector<bgp::AfiSafi>& families = {}) {
   bgp::Open o;
   o.my_as = static_cast<std::uint16_t>(as > 0xFFFF ? 23456 : as);
   o.hold_time = 90;
   o.bgp_identifier = id;
+  for (const auto f : families) {
+    o.add_capability(bgp::Capability::of(bgp::MultiprotocolCapability{f}));
+  }
   if (as4) {
     o.add_capability(bgp::Capability::of(bgp::FourOctetAsCapability{as}));
   }
@@ -58,13 +62,16 @@ inline ByteVector open_message(std::uint32_t as, std::uint32_t id, bool as4,
   return w.take();
 }
 
+// `families`: what both OPENs list in capability 1 (see open_message).
 inline Record peer_up_record(std::int64_t time_us, PeerInfoPtr peer, bool as4,
-                             bool add_path = false) {
+                             bool add_path = false,
+                             const std::vector<bgp::AfiSafi>& families = {}) {
   Record r;
   r.type = RecordType::PeerUp;
   r.time_us = time_us;
-  r.message = SharedBytes(open_message(peer->peer_as, peer->peer_bgp_id, as4, add_path));
-  r.sent_open = SharedBytes(open_message(peer->local_as, peer->local_bgp_id, as4, add_path));
+  r.message = SharedBytes(open_message(peer->peer_as, peer->peer_bgp_id, as4, add_path, families));
+  r.sent_open =
+      SharedBytes(open_message(peer->local_as, peer->local_bgp_id, as4, add_path, families));
   r.context.four_octet_as = as4;
   if (add_path) {
     r.context.set_add_path(bgp::kIpv4Unicast, true);
