@@ -2,9 +2,13 @@
 # shellcheck source-path=SCRIPTDIR
 # Interop: the collector's BMP exporter (issue 18) feeding pmacct's pmbmpd as a BMP station.
 # `bgpscribe replay` sends a real RIB head (RouteViews, 2014) from two ADD-PATH peers (10 % of
-# the routes also as IPv6, 4-octet AS sessions) into `bgpscribe run`, which archives them with an
-# MRT exporter and sends them to pmbmpd with a BMP exporter. Then:
-#   1. live: pmbmpd logged Initiation (sysName = the collector's name), a Peer Up per peer, and
+# the routes also as IPv6, 4-octet AS sessions) into `bgpscribe run`, and pmbmpd_check.py's
+# small speaker two more sessions: one over IPv6 (::1, IPv6 unicast routes, 4-octet AS) and one
+# 2-octet AS session (no capability 65: the A flag, 2-octet AS_PATHs in the live UPDATEs and in
+# the table rebuilt from the RIB). The collector archives them with an MRT exporter and sends
+# them to pmbmpd with a BMP exporter. Then:
+#   1. live: pmbmpd logged Initiation (sysName = the collector's name), a Peer Up per peer (the
+#      2-octet session's with the A flag, the IPv6 one with V), and
 #      every route of the MRT archive, as Route Monitoring, exactly (peer, prefix, path id, AS
 #      path, next hop, communities; pmbmpd_check.py routes), and Statistics Reports whose
 #      Adj-RIB-In count (type 7) reaches the routes each peer sent;
@@ -47,12 +51,13 @@ collector:
   name: pmbmpd-interop
   local_as: 65000
   bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$PORT"]
+  listen: ["127.0.0.1:$PORT", "[::1]:$PORT"]
   state_directory: $T/state
   status_interval: 1
 dynamic_peers:
   - range: 127.0.0.0/8
     add_path: [ipv4-unicast, ipv6-unicast]
+  - range: ::1/128
 exporters:
   - type: mrt
     name: mrt
@@ -76,10 +81,21 @@ check "live: Peer Up per peer, every route as Route Monitoring, Statistics Repor
 start_bg replay "$BGPSCRIBE" replay --port "$PORT" --peers 2 --add-path --ipv6-from-ipv4 10 \
   --hold 30 --stats "$RIB"
 wait_for "grep -c 'routes held' '$T/replay.log' | grep -qx 2" "$WAIT" "the replay sends its tables"
+# The IPv6 session (4-octet AS) and the 2-octet AS one: 400 prefixes each, 4 per attribute set,
+# once pmbmpd has its (empty) table: live here, in the table after the restart below.
+V6=::1
+AS2=127.0.0.250
+start_bg speak6 "$PY" "$CHECK" speak ::1 "$PORT" "$V6" 4200000010 10.0.0.10 ipv6 1 400
+start_bg speak2 "$PY" "$CHECK" speak 127.0.0.1 "$PORT" "$AS2" 65010 10.0.0.11 ipv4 0 400
+for s in speak6 speak2; do
+  wait_for "grep -q 'prefixes sent' '$T/$s.log'" "$WAIT" "$s sends its routes"
+done
 declare -A SENT
 while read -r peer n; do SENT[$peer]=$n; done < <(
   sed -n 's/^bgpscribe replay: \([0-9.]*\): \([0-9]*\) prefixes, .*/\1 \2/p' "$T/replay.log")
 ((${#SENT[@]} == 2)) || fail "replay: expected 2 peers in its statistics"
+SENT[$V6]=400
+SENT[$AS2]=400
 total=0
 for peer in "${!SENT[@]}"; do
   total=$((total + SENT[$peer]))
@@ -88,7 +104,7 @@ for peer in "${!SENT[@]}"; do
     "pmbmpd's Adj-RIB-In count (stat 7) for $peer reaches ${SENT[$peer]}"
 done
 wait_for "[[ \$(count pm1 route_monitor) -ge $total ]]" "$WAIT" "$total Route Monitoring routes at pmbmpd"
-log "ok: $total routes sent by 2 peers; pmbmpd's stat 7 matches for each"
+log "ok: $total routes sent by 4 peers; pmbmpd's stat 7 matches for each"
 
 check "table: a restarted pmbmpd gets Peer Up and the whole table again"
 stop_bg pm1 3
@@ -100,6 +116,8 @@ wait_for "[[ \$(count pm2 route_monitor) -ge $total ]]" "$WAIT" "$total routes i
 
 check "peer down: the sessions end with a NOTIFICATION"
 stop_bg replay
+stop_bg speak6
+stop_bg speak2
 for peer in "${!SENT[@]}"; do
   wait_for "[[ \$(count pm2 peer_down $peer) -eq 1 ]]" "$WAIT" "pmbmpd logs the Peer Down of $peer"
 done
@@ -110,6 +128,9 @@ stop_bg pm2 3
 
 "$BGPSCRIBE" dump --json "$T/mrt/updates" >"$T/archive.json"
 for run in pm1 pm2; do
+  "$PY" "$CHECK" sessions "$T/$run.json" "$AS2" "$V6" >"$T/$run-sessions.txt" ||
+    fail "$run: the IPv6 or 2-octet AS session at pmbmpd: $(cat "$T/$run-sessions.txt")"
+  log "ok: $run: $(cat "$T/$run-sessions.txt")"
   "$PY" "$CHECK" routes "$T/$run.json" "$T/archive.json" >"$T/$run-check.txt" ||
     fail "$run: pmbmpd's routes differ from the archive: $(cat "$T/$run-check.txt")"
   log "ok: $run: $(tail -n1 "$T/$run-check.txt")"
