@@ -16,22 +16,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-bool contains(const codec::bgp::Prefix& range, const codec::bgp::IpAddress& a) {
-  if (range.family() != a.family) {
-    return false;
-  }
-  std::uint8_t bits = range.length;
-  for (std::size_t i = 0; i < a.size() && bits > 0; ++i) {
-    const std::uint8_t take = std::min<std::uint8_t>(bits, 8);
-    const auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
-    if ((a.bytes[i] & mask) != (range.address.bytes[i] & mask)) {
-      return false;
-    }
-    bits = static_cast<std::uint8_t>(bits - take);
-  }
-  return true;
-}
-
 // An IPv4 address as the IPv4-mapped IPv6 address a dual-stack socket sees.
 codec::bgp::IpAddress mapped(const codec::bgp::IpAddress& v4) {
   std::array<std::uint8_t, 16> b{};
@@ -190,7 +174,7 @@ std::size_t Process::dynamic_range_for(const codec::bgp::IpAddress& address) con
   // The most specific range wins.
   std::size_t best = dynamic_.size();
   for (std::size_t i = 0; i < dynamic_.size(); ++i) {
-    if (contains(dynamic_[i].range, address) &&
+    if (dynamic_[i].range.contains(address) &&
         (best == dynamic_.size() || dynamic_[i].range.length > dynamic_[best].range.length)) {
       best = i;
     }

@@ -235,6 +235,22 @@ std::size_t Prefix::format(std::span<char> out) const {
   return n;
 }
 
+bool Prefix::contains(const IpAddress& a) const {
+  if (family() != a.family) {
+    return false;
+  }
+  std::uint8_t bits = length;
+  for (std::size_t i = 0; i < a.size() && bits > 0; ++i) {
+    const std::uint8_t take = std::min<std::uint8_t>(bits, 8);
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
+    if ((a.bytes[i] & mask) != (address.bytes[i] & mask)) {
+      return false;
+    }
+    bits = static_cast<std::uint8_t>(bits - take);
+  }
+  return true;
+}
+
 std::string Prefix::to_string() const {
   char buf[64];
   return {buf, format(buf)};

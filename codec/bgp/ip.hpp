@@ -60,6 +60,8 @@ struct Prefix {
   std::size_t format(std::span<char> out) const;
   [[nodiscard]] std::string to_string() const;
   static std::optional<Prefix> parse(std::string_view text);
+  // Whether `a` (of the same family) lies inside this prefix.
+  [[nodiscard]] bool contains(const IpAddress& a) const;
 
   friend bool operator==(const Prefix&, const Prefix&) = default;
   friend auto operator<=>(const Prefix&, const Prefix&) = default;

@@ -226,16 +226,88 @@ void apply_peer_options(ConfigMap& m, PeerConfig& c) {
 }
 
 // The port of a listen address `whole`.
-std::uint16_t parse_port(const ConfigMap& m, const std::string& whole, const std::string& text) {
+std::uint16_t parse_port(const ConfigMap& m, const YAML::Node& n, const std::string& whole,
+                         const std::string& text) {
   const auto port = exporters::parse_unsigned(text);
   if (!port || *port > 65535) {
-    m.fail("listen", "bad port in listen address '" + whole + "'");
+    m.fail_at(n, "bad port in listen address '" + whole + "'");
   }
   if (*port == 0) {
     // The kernel would pick a random port that no router is configured to reach.
-    m.fail("listen", "port 0 in listen address '" + whole + "': give the port routers connect to");
+    m.fail_at(n, "port 0 in listen address '" + whole + "': give the port routers connect to");
   }
   return static_cast<std::uint16_t>(*port);
+}
+
+// A listen address: "address", "address:port", "[v6]:port" or "v6" alone; without a port,
+// `default_port` (0: a port must be given).
+ListenAddress parse_listen(const ConfigMap& m, const YAML::Node& n, std::uint16_t default_port) {
+  if (!n.IsScalar()) {
+    m.fail_at(n, "a listen address must be a string such as 192.0.2.1:179 or [2001:db8::1]:179");
+  }
+  const std::string& s = n.Scalar();
+  ListenAddress l;
+  l.port = default_port;
+  std::string addr = s;
+  if (s.starts_with("[")) {
+    auto close = s.find(']');
+    if (close == std::string::npos) {
+      m.fail_at(n, "bad listen address '" + s + "'");
+    }
+    addr = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') {
+        m.fail_at(n, "bad listen address '" + s + "'");
+      }
+      l.port = parse_port(m, n, s, s.substr(close + 2));
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    auto colon = s.find(':');
+    addr = s.substr(0, colon);
+    l.port = parse_port(m, n, s, s.substr(colon + 1));
+  }
+  auto a = bgp::IpAddress::parse(addr);
+  if (!a) {
+    m.fail_at(n, "'" + s + "' is not an address or address:port ([v6]:port for IPv6)");
+  }
+  if (l.port == 0) {
+    m.fail_at(n, "'" + s + "' needs a port (address:port, [v6]:port for IPv6)");
+  }
+  l.address = *a;
+  return l;
+}
+
+// The list of listen addresses under `key` (one string, or a list of them).
+std::vector<ListenAddress> parse_listen_list(ConfigMap& m, std::string_view key,
+                                             std::uint16_t default_port) {
+  std::vector<ListenAddress> out;
+  auto node = m.node(key);
+  if (!node) {
+    return out;
+  }
+  if (node.IsScalar()) {
+    out.push_back(parse_listen(m, node, default_port));
+  } else if (node.IsSequence()) {
+    for (const auto& i : node) {
+      out.push_back(parse_listen(m, i, default_port));
+    }
+  } else {
+    m.fail_at(node, "'" + std::string(key) + "' must be a list of addresses such as 127.0.0.1:" +
+                        std::to_string(default_port == 0 ? 11019 : default_port));
+  }
+  return out;
+}
+
+// A prefix without host bits, for `what`.
+bgp::Prefix parse_range(const ConfigMap& m, const std::string& key, const std::string& range) {
+  auto prefix = bgp::Prefix::parse(range);
+  if (!prefix) {
+    m.fail(key, "'" + range + "' is not a prefix such as 192.0.2.0/24 or 2001:db8::/32");
+  }
+  if (bgp::IpAddress::parse(range.substr(0, range.find('/'))) != prefix->address) {
+    m.fail(key, "'" + range + "' has host bits set: did you mean " + prefix->to_string() + "?");
+  }
+  return *prefix;
 }
 
 void check_peer(const ConfigMap& m, const PeerConfig& c) {
@@ -301,34 +373,7 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
     c.fail_at(cnode, "collector: missing 'bgp_id' (an IPv4 address such as 192.0.2.1)");
   }
   cfg.bgp_id = parse_router_id(c, c.node("bgp_id"));
-  for (const auto& s : c.strings("listen")) {
-    // "address", "address:port", "[v6]:port" or "v6" alone.
-    ListenAddress l;
-    std::string addr = s;
-    if (s.starts_with("[")) {
-      auto close = s.find(']');
-      if (close == std::string::npos) {
-        c.fail("listen", "bad listen address '" + s + "'");
-      }
-      addr = s.substr(1, close - 1);
-      if (close + 1 < s.size()) {
-        if (s[close + 1] != ':') {
-          c.fail("listen", "bad listen address '" + s + "'");
-        }
-        l.port = parse_port(c, s, s.substr(close + 2));
-      }
-    } else if (std::count(s.begin(), s.end(), ':') == 1) {
-      auto colon = s.find(':');
-      addr = s.substr(0, colon);
-      l.port = parse_port(c, s, s.substr(colon + 1));
-    }
-    auto a = bgp::IpAddress::parse(addr);
-    if (!a) {
-      c.fail("listen", "'" + s + "' is not an address or address:port ([v6]:port for IPv6)");
-    }
-    l.address = *a;
-    cfg.listen.push_back(l);
-  }
+  cfg.listen = parse_listen_list(c, "listen", 179);
   if (cfg.listen.empty()) {
     cfg.listen.push_back(ListenAddress{*bgp::IpAddress::parse("::"), 179});
   }
@@ -405,16 +450,8 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
       ConfigMap m(file, dn, "dynamic peer range");
       DynamicRange r;
       r.line = line_of(dn);
-      auto range = m.string("range");
-      auto prefix = bgp::Prefix::parse(range);
-      if (!prefix) {
-        m.fail("range", "'" + range + "' is not a prefix such as 192.0.2.0/24 or 2001:db8::/32");
-      }
-      r.range = *prefix;
-      if (bgp::IpAddress::parse(range.substr(0, range.find('/'))) != r.range.address) {
-        m.fail("range",
-               "'" + range + "' has host bits set: did you mean " + r.range.to_string() + "?");
-      }
+      const auto range = m.string("range");
+      r.range = parse_range(m, "range", range);
       for (const auto& other : cfg.dynamic_peers) {
         if (other.range == r.range) {
           m.fail("range", "range " + range + " is listed twice (the first, line " +
@@ -436,6 +473,55 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
       check_peer(m, r.peer_template);
       cfg.dynamic_peers.push_back(std::move(r));
     }
+  }
+
+  cfg.bmp_listen = parse_listen_list(top, "bmp_listen", 0);
+  if (auto routers = top.node("bmp_routers")) {
+    if (!routers.IsSequence()) {
+      throw ConfigError(file, routers,
+                        "'bmp_routers' must be a list of routers (- prefix: ..., name: ...)");
+    }
+    std::set<std::string> router_names;
+    for (const auto& rn : routers) {
+      ConfigMap m(file, rn, "BMP router");
+      config::BmpRouter r;
+      r.line = line_of(rn);
+      if (!m.has("prefix")) {
+        m.fail_at(rn, "BMP router: missing 'prefix' (the addresses it connects from)");
+      }
+      const auto prefix = m.string("prefix");
+      // A single address is a prefix of its full length.
+      const auto as_address = bgp::IpAddress::parse(prefix);
+      r.prefix = as_address ? bgp::Prefix{*as_address,
+                                          static_cast<std::uint8_t>(
+                                              as_address->family == bgp::Afi::Ipv4 ? 32 : 128)}
+                            : parse_range(m, "prefix", prefix);
+      r.name = m.string("name", std::string());
+      if (r.name.find_first_of(" /\t\n") != std::string::npos) {
+        m.fail("name", "BMP router name '" + r.name + "' must not contain blanks or '/'");
+      }
+      if (!r.name.empty() && !router_names.insert(r.name).second) {
+        m.fail("name", "two BMP routers are named '" + r.name + "'");
+      }
+      for (const auto& other : cfg.bmp_routers) {
+        if (other.prefix == r.prefix) {
+          m.fail("prefix",
+                 "prefix " + prefix + " is listed twice (line " + std::to_string(other.line) + ")");
+        }
+      }
+      m.check_unknown();
+      cfg.bmp_routers.push_back(std::move(r));
+    }
+  }
+  if (!cfg.bmp_listen.empty() && cfg.bmp_routers.empty()) {
+    throw ConfigError(file, top.node("bmp_listen"),
+                      "'bmp_listen' without 'bmp_routers': no router would be allowed to connect "
+                      "(add - prefix: <router address>)");
+  }
+  if (cfg.bmp_listen.empty() && !cfg.bmp_routers.empty()) {
+    throw ConfigError(file, top.node("bmp_routers"),
+                      "'bmp_routers' without 'bmp_listen': routers have nowhere to connect "
+                      "(add bmp_listen: [127.0.0.1:11019])");
   }
 
   std::set<std::string> names;

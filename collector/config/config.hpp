@@ -39,6 +39,18 @@ struct DynamicRange {
   int line = 0;
 };
 
+// Routers allowed to connect to the BMP station input (RFC 7854), by address.
+struct BmpRouter {
+  codec::bgp::Prefix prefix{};
+  // The router's name in the archive. Empty: its address. For a prefix wider than one address,
+  // each router is named "<name>[<address>]".
+  std::string name;
+  int line = 0;
+  friend bool operator==(const BmpRouter& a, const BmpRouter& b) {
+    return a.prefix == b.prefix && a.name == b.name;
+  }
+};
+
 struct ExporterConfig {
   std::string name;  // unique; defaults to the type
   std::string type;
@@ -64,6 +76,9 @@ struct CollectorConfig {
   std::vector<PeerConfig> peers;
   std::vector<int> peer_lines;  // line of each peer's entry, for later messages
   std::vector<DynamicRange> dynamic_peers;
+  // The BMP station input: where routers connect in, and which may (collector/bmp/).
+  std::vector<ListenAddress> bmp_listen;
+  std::vector<BmpRouter> bmp_routers;
   std::vector<ExporterConfig> exporters;
 };
 

@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collector/bmp/router.hpp"
+#include "collector/bmp/station.hpp"
 #include "collector/config/config.hpp"
 #include "collector/core/exporter_worker.hpp"
 #include "collector/core/journal.hpp"
@@ -46,7 +48,9 @@ struct CollectorStats {
   std::uint64_t attributes_discarded = 0;  // UPDATEs with an attribute discarded (RFC 7606)
 };
 
-class Collector {
+// Private base RouterEvents: the sources of the BMP station input (collector/bmp/) go through
+// the same RIB and fan-out as the BGP sessions.
+class Collector : private bmp::RouterEvents {
  public:
   // Loads a fresh config for SIGHUP; nullopt when it is refused (the loader logs why).
   using ConfigSource = std::function<std::optional<config::CollectorConfig>()>;
@@ -56,7 +60,7 @@ class Collector {
 
   // `exporters` are built from config.exporters, in that order.
   Collector(config::CollectorConfig config, std::vector<exporters::ExporterPtr> exporters);
-  ~Collector();
+  ~Collector() override;
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
@@ -91,6 +95,8 @@ class Collector {
   [[nodiscard]] std::vector<std::string> exporter_names() const;
   // The ports the listeners are bound to (in config order).
   [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return ports_; }
+  // The ports the BMP station input is bound to (in config order of bmp_listen).
+  [[nodiscard]] const std::vector<std::uint16_t>& bmp_ports() const { return bmp_ports_; }
   // The status as JSON (also written to <state_directory>/status.json every second).
   [[nodiscard]] std::string status_json() const;
 
@@ -132,6 +138,15 @@ class Collector {
   };
   struct ExporterPlan;
 
+  // bmp::RouterEvents: the sources of BMP routers.
+  std::uint32_t source_id(const exporters::PeerInfo& info) override;
+  void source_up(const bmp::Source& source, std::int64_t time_us) override;
+  void route_monitoring(const bmp::Source& source, std::span<const std::uint8_t> update,
+                        const codec::bgp::ParseContext& context, std::int64_t time_us) override;
+  void source_down(const bmp::Source& source, std::int64_t time_us, const std::string& reason,
+                   std::span<const std::uint8_t> notification, bool local) override;
+  void log_source(const exporters::PeerInfo& info, const char* what, const std::string& details);
+
   void attach(Peer& peer);
   PeerState& state_of(Peer& peer);
   void forget(std::unordered_map<const Peer*, PeerState>::iterator it);
@@ -167,6 +182,11 @@ class Collector {
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer stop_timer_;
   std::vector<std::uint16_t> ports_;
+  std::unique_ptr<bmp::Station> bmp_station_;
+  std::vector<std::uint16_t> bmp_ports_;
+  // Ids of BMP sources, by router, peer type, distinguisher, address and policy.
+  std::map<std::string, std::uint32_t> bmp_ids_;
+  codec::bgp::Update bmp_update_;  // the UPDATE of the Route Monitoring being applied
   StatusFile status_file_;
   std::unordered_map<const Peer*, PeerState> peers_;
   // The last peer state_of() found: every UPDATE asks twice in a row (raw message, then the

@@ -140,6 +140,45 @@ TEST(Config, MistakesAreRefusedWithFileLineAndWhatToFix) {
   }
 }
 
+TEST(Config, ReadsTheBmpStationInput) {
+  const auto cfg = parse(with("exporters:", R"(bmp_listen: ["127.0.0.1:11019", "[::1]:11019"]
+bmp_routers:
+  - prefix: 192.0.2.9
+    name: edge1
+  - prefix: 10.0.0.0/8
+    name: lab
+  - prefix: 2001:db8::/32
+exporters:)"),
+                         "c.yaml");
+  ASSERT_EQ(cfg.bmp_listen.size(), 2U);
+  EXPECT_EQ(cfg.bmp_listen[0].address, *codec::bgp::IpAddress::parse("127.0.0.1"));
+  EXPECT_EQ(cfg.bmp_listen[1].port, 11019);
+  ASSERT_EQ(cfg.bmp_routers.size(), 3U);
+  EXPECT_EQ(cfg.bmp_routers[0].prefix.to_string(), "192.0.2.9/32");
+  EXPECT_EQ(cfg.bmp_routers[0].name, "edge1");
+  EXPECT_EQ(cfg.bmp_routers[1].prefix.to_string(), "10.0.0.0/8");
+  EXPECT_EQ(cfg.bmp_routers[2].name, "");
+
+  const std::pair<std::string, std::string> mistakes[] = {
+      {"bmp_listen: [\"127.0.0.1\"]\nbmp_routers:\n  - prefix: 192.0.2.9\n",
+       "'127.0.0.1' needs a port"},
+      {"bmp_listen: [\"127.0.0.1:11019\"]\n", "'bmp_listen' without 'bmp_routers'"},
+      {"bmp_routers:\n  - prefix: 192.0.2.9\n", "'bmp_routers' without 'bmp_listen'"},
+      {"bmp_listen: 127.0.0.1:11019\nbmp_routers:\n  - prefix: 10.1.0.0/8\n",
+       "'10.1.0.0/8' has host bits set"},
+      {"bmp_listen: 127.0.0.1:11019\nbmp_routers:\n  - name: x\n", "missing 'prefix'"},
+      {"bmp_listen: 127.0.0.1:11019\nbmp_routers:\n  - prefix: 192.0.2.9\n    name: a b\n",
+       "must not contain blanks"},
+      {"bmp_listen: 127.0.0.1:11019\nbmp_routers:\n  - prefix: 192.0.2.9\n  - prefix: "
+       "192.0.2.9/32\n",
+       "prefix 192.0.2.9/32 is listed twice"},
+  };
+  for (const auto& [text, want] : mistakes) {
+    const auto e = error_of(with("exporters:", text + "exporters:"));
+    EXPECT_NE(e.find(want), std::string::npos) << "want: " << want << "\n got: " << e;
+  }
+}
+
 TEST(Config, MissingFileIsAClearError) {
   try {
     (void)load("/nonexistent/collector.yaml");
