@@ -259,4 +259,36 @@ void TablePacker::emit_range(std::size_t from, std::size_t to) {
   emit_range(mid, to);
 }
 
+void TableGrouper::add(std::uint16_t peer_index, std::span<const std::uint8_t> attributes,
+                       const bgp::Prefix& prefix, std::uint32_t path_id) {
+  const auto [it, added] = index_.try_emplace(Key{attributes.data(), attributes.size(), peer_index},
+                                              static_cast<std::uint32_t>(groups_.size()));
+  if (added) {
+    groups_.push_back({peer_index, attributes, 0});
+  }
+  ++groups_[it->second].routes;
+  entries_.push_back({it->second, path_id, prefix});
+}
+
+void TableGrouper::sort() {
+  // Counting sort by group: each group's first slot, then every entry in its place.
+  std::vector<std::size_t> next(groups_.size());
+  std::size_t at = 0;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    next[g] = at;
+    at += groups_[g].routes;
+  }
+  sorted_.resize(entries_.size());
+  for (const auto& e : entries_) {
+    sorted_[next[e.group]++] = e;
+  }
+}
+
+void TableGrouper::clear() {
+  index_.clear();
+  groups_.clear();
+  entries_.clear();
+  sorted_.clear();
+}
+
 }  // namespace bgpscribe::exporters::bmp

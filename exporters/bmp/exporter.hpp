@@ -6,9 +6,10 @@
 // Statistics Reports and a Termination at stop. The snapshot is a point of the record stream,
 // so the table and the live messages join without a gap or a duplicate.
 //
-// accept() encodes each message once and hands the shared bytes to every station's queue; it
-// never waits for a station (station.hpp). Nothing is spooled to disk: a station that falls
-// behind is dropped and gets the whole table again when it reconnects.
+// accept() encodes each message once into a batch that, when full or at flush(), goes to
+// every station's queue as one shared buffer; it never waits for a station (station.hpp). Nothing
+// is spooled to disk: a station that falls behind is dropped and gets the whole table again when it
+// reconnects.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +54,10 @@ class BmpExporter final : public Exporter {
     // the collector keeps routes of: each gets an End-of-RIB after a table.
     std::vector<codec::bgp::AfiSafi> families;
   };
-  void push_live();  // writer_'s bytes to every live station
+  // writer_'s message (encoded alone: it may fail half-way) into the live batch.
+  void push_live();
+  // The live batch to every live station (before a table, a flush, a stop).
+  void send_live();
   void on_snapshot(const Record& record);
   void send_statistics(std::int64_t time_us, const std::map<std::uint32_t, PeerCounts>& counts);
 
@@ -62,6 +66,8 @@ class BmpExporter final : public Exporter {
   std::vector<std::unique_ptr<Station>> stations_;
   std::map<std::uint32_t, Peer> peers_;  // established, by PeerInfo::id
   codec::wire::Writer writer_;
+  codec::wire::Writer live_;        // live messages not yet handed to the stations
+  std::uint64_t live_batched_ = 0;  // how many
   std::int64_t next_stats_us_ = 0;
   bool stats_due_ = false;
   bool stopped_ = false;

@@ -46,8 +46,7 @@ void Station::request_stop(const SharedMessage& termination, std::chrono::millis
   {
     std::lock_guard lock(mutex_);
     if (termination && state_ != State::Disconnected) {
-      queue_.push_back({termination, 1});
-      counters_.queued = queue_.size();
+      queue_.push_back({termination, 1, false});
     }
     drain_until_ = std::chrono::steady_clock::now() + drain;
     stopping_.store(true);
@@ -61,14 +60,15 @@ void Station::join() {
   }
 }
 
-void Station::push_live(const SharedMessage& message) {
+void Station::push_live(const SharedMessage& batch, std::uint64_t messages) {
   std::lock_guard lock(mutex_);
   if (state_ != State::Live) {
     return;
   }
-  if (queue_.size() >= options_.queue) {
+  if (queued_live_ > 0 && queued_live_ + messages > options_.queue) {
     // Too slow for the feed: drop it; it gets the whole table again after reconnecting.
     queue_.clear();
+    queued_live_ = 0;
     counters_.queued = 0;
     ++counters_.overflows;
     state_ = State::Disconnected;
@@ -79,25 +79,31 @@ void Station::push_live(const SharedMessage& message) {
     wake_.notify_all();
     return;
   }
-  queue_.push_back({message, 1});
-  counters_.queued = queue_.size();
-  wake_.notify_all();
-}
-
-bool Station::waiting_table() const {
-  std::lock_guard lock(mutex_);
-  return state_ == State::WaitingTable;
-}
-
-bool Station::push_table(const SharedMessage& table, std::uint64_t messages) {
-  std::lock_guard lock(mutex_);
-  if (state_ != State::WaitingTable) {
-    return false;
+  const bool was_empty = queue_.empty();
+  queue_.push_back({batch, messages, true});
+  queued_live_ += messages;
+  counters_.queued = queued_live_;
+  if (was_empty) {
+    wake_.notify_all();  // a thread with work queued is not waiting
   }
-  queue_.push_back({table, messages});
-  counters_.queued = queue_.size();
-  ++counters_.tables_sent;
-  state_ = State::Live;
+}
+
+std::uint64_t Station::waiting_table() const {
+  std::lock_guard lock(mutex_);
+  return state_ == State::WaitingTable ? connection_ : 0;
+}
+
+bool Station::push_table(std::uint64_t connection, const SharedMessage& chunk,
+                         std::uint64_t messages, bool last) {
+  std::lock_guard lock(mutex_);
+  if (state_ != State::WaitingTable || connection != connection_) {
+    return false;  // dropped meanwhile: a new connection asks for a table of its own
+  }
+  queue_.push_back({chunk, messages, false});
+  if (last) {
+    ++counters_.tables_sent;
+    state_ = State::Live;
+  }
   wake_.notify_all();
   return true;
 }
@@ -170,18 +176,21 @@ void Station::serve(int fd) {
     std::lock_guard lock(mutex_);
     fd_ = fd;
     drop_ = false;
+    ++connection_;
     queue_.clear();
-    queue_.push_back({std::make_shared<const std::vector<std::uint8_t>>(initiation_), 1});
-    counters_.queued = queue_.size();
+    queued_live_ = 0;
+    queue_.push_back({std::make_shared<const std::vector<std::uint8_t>>(initiation_), 1, false});
+    counters_.queued = 0;
     counters_.connected = true;
     ++counters_.connects;
     state_ = State::WaitingTable;
   }
   logf(LogLevel::Info, "bmp", "station %s connected", address_.text().c_str());
   want_table_();
-  // Live messages are small (one UPDATE each): they go out gathered into one send of up to
-  // kBatchBytes, so that a feed costs one syscall and one lock round trip per batch, not per
-  // message. A big item (a table) goes out alone, without a copy.
+  // The exporter queues live messages in batches and a table in chunks; small items (a batch
+  // cut short by a flush, a Peer Up) go out gathered into one send of up to kBatchBytes, so
+  // that a slow feed too costs one syscall and one lock round trip per batch. A big item goes
+  // out alone, without a copy.
   std::vector<std::uint8_t> batch;
   batch.reserve(kBatchBytes);
   for (;;) {
@@ -195,10 +204,11 @@ void Station::serve(int fd) {
     batch.clear();
     while (!queue_.empty()) {
       Item& next = queue_.front();
-      if (next.bytes->size() >= kBatchBytes) {
+      if (next.bytes->size() >= kBatchBytes / 2) {
         if (batch.empty()) {
           big = std::move(next);
           messages = big.messages;
+          queued_live_ -= big.live ? big.messages : 0;
           queue_.pop_front();
         }
         break;
@@ -208,9 +218,10 @@ void Station::serve(int fd) {
       }
       batch.insert(batch.end(), next.bytes->begin(), next.bytes->end());
       messages += next.messages;
+      queued_live_ -= next.live ? next.messages : 0;
       queue_.pop_front();
     }
-    counters_.queued = queue_.size();
+    counters_.queued = queued_live_;
     lock.unlock();
     const std::span<const std::uint8_t> out = big.bytes ? std::span<const std::uint8_t>(*big.bytes)
                                                         : std::span<const std::uint8_t>(batch);
@@ -225,6 +236,7 @@ void Station::serve(int fd) {
   ::close(fd);
   fd_ = -1;
   queue_.clear();
+  queued_live_ = 0;
   counters_.queued = 0;
   counters_.connected = false;
   ++counters_.disconnects;

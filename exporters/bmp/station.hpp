@@ -1,10 +1,11 @@
 // One BMP station the exporter connects to: its thread, its TCP connection and its bounded
 // queue of encoded BMP messages.
 //
-// The exporter's thread only pushes shared, already encoded bytes and never waits for the
-// network. The station's thread connects (backoff 1 s doubling to 30 s), sends the Initiation,
-// asks for a table (want_table) and then sends what the exporter queues. A station whose queue
-// overflows is disconnected and, once connected again, gets the whole table again.
+// The exporter's thread only pushes shared, already encoded bytes (batches of live messages,
+// chunks of a table) and never waits for the network. The station's thread connects (backoff
+// 1 s doubling to 30 s), sends the Initiation, asks for a table (want_table) and then sends
+// what the exporter queues. A station whose queue overflows is disconnected and, once
+// connected again, gets the whole table again.
 #pragma once
 
 #include <atomic>
@@ -40,7 +41,7 @@ class Station {
     std::uint64_t disconnects = 0;
     std::uint64_t overflows = 0;  // disconnected because the queue was full
     std::uint64_t tables_sent = 0;
-    std::uint64_t queued = 0;  // messages waiting now
+    std::uint64_t queued = 0;  // live messages waiting now
   };
 
   Station(StationAddress address, Options options, std::vector<std::uint8_t> initiation,
@@ -55,12 +56,16 @@ class Station {
   void request_stop(const SharedMessage& termination, std::chrono::milliseconds drain);
   void join();
 
-  // Exporter thread. A live message for a Live station; on overflow the station is dropped.
-  void push_live(const SharedMessage& message);
-  [[nodiscard]] bool waiting_table() const;
-  // Queues the table (`messages` BMP messages in one buffer) if the station still waits for
-  // one, then makes it Live. Returns whether it was queued.
-  bool push_table(const SharedMessage& table, std::uint64_t messages);
+  // Exporter thread. `messages` live BMP messages in one buffer, for a Live station. When
+  // more than `queue` messages would wait (and some already do), the station is dropped.
+  void push_live(const SharedMessage& batch, std::uint64_t messages = 1);
+  // The connection waiting for a table (its number, counted from 1), or 0 when none waits.
+  [[nodiscard]] std::uint64_t waiting_table() const;
+  // Queues one chunk of a table (`messages` BMP messages) if `connection` still waits for it;
+  // the last chunk makes the station Live. Returns whether it was queued. A table need not fit
+  // in one buffer: the station sends its first chunks while the rest is built.
+  bool push_table(std::uint64_t connection, const SharedMessage& chunk, std::uint64_t messages,
+                  bool last);
 
   [[nodiscard]] Counters counters() const;
   [[nodiscard]] const StationAddress& address() const { return address_; }
@@ -69,6 +74,7 @@ class Station {
   struct Item {
     SharedMessage bytes;
     std::uint64_t messages = 1;
+    bool live = true;  // counts against options_.queue
   };
   void run();
   int connect_once();  // a connected socket, or -1
@@ -84,7 +90,9 @@ class Station {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   State state_ = State::Disconnected;
-  bool drop_ = false;  // overflow: close the connection
+  bool drop_ = false;              // overflow: close the connection
+  std::uint64_t connection_ = 0;   // connections made so far (the current one's number)
+  std::uint64_t queued_live_ = 0;  // live messages in queue_
   int fd_ = -1;
   Counters counters_;
   std::atomic<bool> stopping_{false};

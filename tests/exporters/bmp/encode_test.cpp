@@ -117,6 +117,41 @@ TEST(BmpEncode, TableUpdatesSplitAtTheMessageSize) {
   EXPECT_EQ(n, 1000U);
 }
 
+TEST(BmpEncode, TableGrouperGathersRoutesByPeerAndAttributeSet) {
+  const ByteVector x = rib_attributes(64500, false);
+  const ByteVector y = rib_attributes(64501, false);
+  const ByteVector x_copy = x;  // equal bytes elsewhere: a set of its own
+  TableGrouper g(100);
+  const auto p = [](const char* s) { return *bgp::Prefix::parse(s); };
+  g.add(0, x, p("10.0.0.0/24"), 0);
+  g.add(0, y, p("10.0.1.0/24"), 0);
+  g.add(1, x, p("10.0.2.0/24"), 0);  // another peer, same set: another group
+  g.add(0, x, p("10.0.3.0/24"), 7);
+  g.add(0, x_copy, p("10.0.4.0/24"), 0);
+  g.add(0, y, p("10.0.5.0/24"), 0);
+  EXPECT_FALSE(g.full());
+  std::vector<std::string> out;
+  g.drain([&](const TableGrouper::Group& grp, const TableGrouper::Entry& e) {
+    out.push_back(std::to_string(grp.peer_index) +
+                  (grp.attributes.data() == x.data()   ? " x "
+                   : grp.attributes.data() == y.data() ? " y "
+                                                       : " x' ") +
+                  e.prefix.to_string() + "/" + std::to_string(e.path_id));
+  });
+  const std::vector<std::string> expected = {"0 x 10.0.0.0/24/0", "0 x 10.0.3.0/24/7",
+                                             "0 y 10.0.1.0/24/0", "0 y 10.0.5.0/24/0",
+                                             "1 x 10.0.2.0/24/0", "0 x' 10.0.4.0/24/0"};
+  EXPECT_EQ(out, expected);
+  // Empty after a drain, and full at its capacity.
+  std::size_t n = 0;
+  g.drain([&](const auto&, const auto&) { ++n; });
+  EXPECT_EQ(n, 0U);
+  TableGrouper small(2);
+  small.add(0, x, p("10.0.0.0/24"), 0);
+  small.add(0, x, p("10.0.1.0/24"), 0);
+  EXPECT_TRUE(small.full());
+}
+
 TEST(BmpEncode, StatisticsReport) {
   PeerCounts c;
   c.add(bgp::kIpv4Unicast, 3);

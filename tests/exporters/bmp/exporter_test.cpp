@@ -262,6 +262,40 @@ TEST(BmpExporter, EndOfRibForEveryNegotiatedFamily) {
   EXPECT_EQ(routes_of(*empty), none);
 }
 
+TEST(BmpExporter, ALargeTableGoesOutInChunksThenLiveJoins) {
+  // 60,000 routes with attribute sets of their own: one message each, ~7 MB, two chunks.
+  LoopbackStation station;
+  auto exporter = make_exporter(station.port());
+  auto a = make_peer("10.0.0.1", 64500);
+  exporter->start();
+  exporter->accept(peer_up_record(kT0, a, true));
+  ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  auto snap = std::make_shared<TestSnapshot>(kT0 + 1);
+  const auto ia = snap->add_peer(a);
+  constexpr int kRoutes = 60000;
+  for (int i = 0; i < kRoutes; ++i) {
+    const auto prefix = "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24";
+    snap->add_route(bgp::kIpv4Unicast, prefix, ia, 0,
+                    rib_attributes(100000 + static_cast<std::uint32_t>(i), false));
+  }
+  exporter->accept(snapshot_record(snap));
+  for (int i = 0; i < 3; ++i) {
+    exporter->accept(message_record(kT0 + 2, a, ipv4_update("203.0.113.0/24")));
+  }
+  exporter->stop();
+  ASSERT_TRUE(wait_until([&] { return station.closed() == 1; }, 20s));
+  const auto s = parse_stream(station.stream(0));
+  ASSERT_TRUE(s->clean);
+  ASSERT_EQ(s->messages.size(), 1U + 1 + kRoutes + 1 + 3 + 1);
+  const auto routes = routes_of(*s);
+  ASSERT_EQ(routes.size(), static_cast<std::size_t>(kRoutes + 1 + 3));
+  EXPECT_EQ(routes[0], "10.0.0.1 10.0.0.0/24");
+  EXPECT_EQ(routes[kRoutes - 1], "10.0.0.1 10.234.95.0/24");
+  EXPECT_EQ(routes[kRoutes], "10.0.0.1 eor 1");
+  EXPECT_EQ(routes.back(), "10.0.0.1 203.0.113.0/24");
+  EXPECT_GT(s->bytes.size(), std::size_t{4} << 20);
+}
+
 TEST(BmpExporter, StationDroppedForAFullQueueGetsTheTableAgain) {
   LoopbackStation station;
   auto exporter = make_exporter(station.port(), 16);
