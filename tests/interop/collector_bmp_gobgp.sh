@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Interop: GoBGP as a BMP client of `bgpscribe run` (issue 18, the BMP station input).
+# gobgpd (127.0.0.4) has a [[bmp-servers]] entry for the collector's bmp_listen (router
+# `gobgp1`, 127.0.0.1/32), route-monitoring-policy pre-policy. `bgpscribe replay` sends the two
+# biggest peers of a real RIB head (RouteViews 2014: AS8492 and AS293 from 127.0.0.20/.21, 20 %
+# of the routes also as IPv6) into gobgpd over BGP and records what it sent. The collector
+# archives the Route Monitoring with an MRT exporter (and a postgres one when PostgreSQL and the
+# bmp migration are there). Then:
+#   1. routes: the MRT archive holds, per monitored peer, exactly the routes replay sent (prefix
+#      set, AS path, next hop, communities, every attribute), with the peer's AS and gobgpd's
+#      local address and AS from the Peer Up; bgp.rib the same, with the router named;
+#   2. peer down: replay stops (Cease): the archive records each peer's session going down.
+# GoBGP 3.10 sends no Route Monitoring at all with route-monitoring-policy "both", and with
+# "all" a Loc-RIB Route Monitoring without a Peer Up: pre-policy is what this test can use.
+# Skips (77) without gobgpd or the shared data.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/gobgp_lib.sh"
+BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/tools/bgpscribe}
+case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
+need "$BGPSCRIBE"
+CHECK=$INTEROP_DIR/bmp_in_check.py
+RIB=$REPO_ROOT/../shared/data/mrt/pyasn/data/rib.20140523.0600_firstMB.bz2
+[[ -f $RIB ]] || { log "SKIP: shared MRT data not found ($RIB)"; exit 77; }
+
+ROUTER=gobgp1
+GOBGP=127.0.0.4
+PEERS=(127.0.0.20 127.0.0.21) # replay's sessions (--source-base, --peers 2) ...
+PEER_AS=(8492 293)            # ... and their ASes (the RIB head's two biggest MRT peers)
+PORT=$(free_port)             # the collector's BGP listener (unused here)
+BMPPORT=$(free_port)
+GOBGPPORT=$(free_port)
+
+# SQL: with psql and PostgreSQL's server, once the migration naming BMP routers is there
+# (NO_SQL=1: without).
+SQL=0
+if [[ ${NO_SQL:-0} != 1 ]] && command -v psql >/dev/null && grep -qsl 'router' "$REPO_ROOT"/schema/sql/*bmp*.sql; then
+  SQL=1
+  chmod 711 "$T" # run as root, the server runs as postgres and must reach $T/pg
+  DSN=$("$REPO_ROOT/scripts/pg-cluster" start "$T/pg") || fail "cannot start PostgreSQL"
+  trap 'rc=$?; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
+  sql() { psql "$DSN" -XAtqc "$1"; }
+else
+  log "no SQL part: NO_SQL=1, or psql or a schema/sql migration for BMP routers is missing"
+fi
+
+cat >"$T/c.yaml" <<YAML
+collector:
+  name: bmp-gobgp-interop
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$PORT"]
+  state_directory: $T/state
+  status_interval: 1
+bmp_listen:
+  - "127.0.0.1:$BMPPORT"
+bmp_routers:
+  - {prefix: 127.0.0.1/32, name: $ROUTER}
+exporters:
+  - {type: mrt, name: mrt, directory: $T/mrt, preset: none, compression: none,
+     updates_file: updates, rib_file: ""}
+YAML
+((SQL)) && echo "  - {type: postgres, name: sql, dsn: \"$DSN\", batch_interval_ms: 200}" >>"$T/c.yaml"
+
+{
+  cat <<TOML
+[global.config]
+  as = $GOBGP_AS
+  router-id = "$GOBGP"
+  port = $GOBGPPORT
+  local-address-list = ["$GOBGP"]
+
+[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = $BMPPORT
+    route-monitoring-policy = "pre-policy"
+    sys-name = "bmp-gobgp"
+TOML
+  for i in "${!PEERS[@]}"; do
+    cat <<TOML
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${PEERS[$i]}"
+    peer-as = ${PEER_AS[$i]}
+  [neighbors.transport.config]
+    local-address = "$GOBGP"
+    passive-mode = true
+$(gobgp_afi_safis "")
+TOML
+  done
+} >"$T/gobgpd.toml"
+
+# col_routes N: the collector's status.json counts N routes and its exporters are idle
+col_routes() {
+  [[ $("$PY" "$INTEROP_DIR/collector_mrt.py" status "$T/state/status.json") =~ ^$1\ [0-9]+\ 1$ ]]
+}
+
+start_bg collector "$BGPSCRIBE" run -c "$T/c.yaml"
+wait_for "ss -ltn 'sport = :$BMPPORT' | grep -q LISTEN" "$WAIT" "the collector's bmp_listen on $BMPPORT"
+gobgp_start gobgpd "$T/gobgpd.toml"
+wait_for "grep -q 'bmp router $ROUTER (127.0.0.1)' '$T/collector.log'" "$WAIT" \
+  "the collector logs router $ROUTER"
+
+check "routes: replay feeds gobgpd, gobgpd reports them, the collector archives them"
+start_bg replay "$BGPSCRIBE" replay --to "$GOBGP" --port "$GOBGPPORT" --source-base "${PEERS[0]}" \
+  --peers 2 --ipv6-from-ipv4 20 --hold -1 --stats --record "$T/sent.mrt" "$RIB"
+wait_for "grep -c 'routes held, sent at' '$T/replay.log' | grep -qx 2" "$WAIT" "replay sends its tables"
+total=0
+for p in "${PEERS[@]}"; do
+  n=$(sed -n "s/^bgpscribe replay: $p: \([0-9]*\) prefixes, .*/\1/p" "$T/replay.log")
+  [[ -n $n ]] || fail "replay: no count for $p"
+  log "replay: $p sent $n prefixes"
+  total=$((total + n))
+done
+wait_for "col_routes $total" "$WAIT" "the collector: $total routes, its exporters idle"
+log "the collector holds the $total routes"
+
+if ((SQL)); then
+  check "SQL: bgp.rib holds every route of router $ROUTER's peers"
+  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == $total ]]" \
+    "$WAIT" "bgp.rib: $total routes of router $ROUTER"
+  sql "SELECT router, host(router_address), host(address), asn, host(local_address), local_as,
+       post_policy FROM bgp.peers WHERE router <> '' ORDER BY 3, 7" >"$T/sql-peers.txt"
+  log "bgp.peers: $(tr '\n' ';' <"$T/sql-peers.txt")"
+  [[ $(wc -l <"$T/sql-peers.txt") == "${#PEERS[@]}" ]] ||
+    fail "bgp.peers: not ${#PEERS[@]} rows of router $ROUTER: $(cat "$T/sql-peers.txt")"
+  # compared once replay has written what it sent (at its exit)
+  for p in "${PEERS[@]}"; do
+    sql "SELECT r.prefix, a.origin, a.as_path_text, host(a.next_hop), a.med,
+           array_to_string(a.communities, ' '), array_to_string(a.large_communities, ' '),
+           a.atomic_aggregate, a.aggregator_as, host(a.aggregator_address)
+         FROM bgp.rib r JOIN bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)
+         WHERE p.router = '$ROUTER' AND host(p.address) = '$p'" >"$T/sql-$p.txt"
+  done
+fi
+
+check "peer down: replay ends its sessions"
+stop_bg replay
+wait_for "[[ \$(grep -c ': down (BMP): ' '$T/collector.log') == ${#PEERS[@]} ]]" "$WAIT" \
+  "the collector logs the Peer Down of every source"
+"$BGPSCRIBE" dump --json "$T/sent.mrt" >"$T/sent.json"
+if ((SQL)); then
+  for p in "${PEERS[@]}"; do
+    "$PY" "$CHECK" sql "$T/sent.json" "$T/sql-$p.txt" --peer "$p" >"$T/sql-check.txt" ||
+      fail "bgp.rib of $p: $(cat "$T/sql-check.txt")"
+    log "ok: $(cat "$T/sql-check.txt")"
+  done
+fi
+if ((SQL)); then
+  # every source down in bgp.peer_events, its routes withdrawn from bgp.rib
+  down="SELECT count(*) FROM bgp.peer_events e JOIN bgp.peers p USING (peer_id)
+        WHERE p.router = '$ROUTER' AND e.old_state = 'Established'"
+  wait_for "[[ \$(sql \"$down\") == ${#PEERS[@]} ]]" "$WAIT" "bgp.peer_events: ${#PEERS[@]} sources down"
+  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == 0 ]]" \
+    "$WAIT" "bgp.rib: no route of router $ROUTER left"
+  log "bgp.peer_events: $(sql "SELECT DISTINCT e.new_state || ' ' || e.reason FROM bgp.peer_events e
+    JOIN bgp.peers p USING (peer_id) WHERE p.router = '$ROUTER' AND e.old_state = 'Established'")"
+fi
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["bmp"]["routers"]
+for x in r: print("bmp router %(name)s: %(messages)d messages, %(route_monitoring)d Route Monitoring" % x)' \
+  "$T/state/status.json" | while read -r l; do log "$l"; done
+stop_bg gobgpd
+kill -TERM "${PIDS[collector]}"
+wait_for "! kill -0 ${PIDS[collector]}" 30 "the collector to exit after SIGTERM"
+unset "PIDS[collector]"
+
+"$BGPSCRIBE" dump --json "$T/mrt/updates" >"$T/archive.json"
+"$PY" "$CHECK" routes "$T/sent.json" "$T/archive.json" --peer "${PEERS[@]}" --local-ip "$GOBGP" \
+  --local-as "$GOBGP_AS" >"$T/routes-check.txt" ||
+  fail "the archive differs from what replay sent: $(cat "$T/routes-check.txt")"
+log "ok: $(cat "$T/routes-check.txt")"
+for p in "${PEERS[@]}"; do
+  states=$("$PY" "$CHECK" states "$T/archive.json" --peer "$p" | tr '\n' ' ')
+  log "$p: state changes: $states"
+  [[ $(grep -o '>Established' <<<"$states" | wc -l) == 1 ]] ||
+    fail "$p: not one state change to Established (Peer Up): $states"
+  [[ $(grep -o 'Established>' <<<"$states" | wc -l) == 1 ]] ||
+    fail "$p: not one state change from Established (Peer Down): $states"
+done
+pass
