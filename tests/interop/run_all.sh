@@ -11,7 +11,7 @@ logdir=${LOGDIR:-$root/build/interop-logs}
 mkdir -p "$logdir"
 all=(bird frr gobgp exabgp bird_addpath frr_addpath gobgp_addpath exabgp_addpath
   bird_gr frr_gr gobgp_gr bird_md5 frr_md5 gobgp_md5
-  collector_bird_addpath collector_gobgp_addpath)
+  collector_bird_addpath collector_gobgp_addpath collector_bmp_frr collector_bmp_gobgp)
 tests=("$@")
 [[ $# -gt 0 ]] || tests=("${all[@]}")
 passed=0 failed=0 skipped=0
