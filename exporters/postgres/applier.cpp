@@ -225,19 +225,37 @@ std::vector<std::int32_t> Applier::upsert_peers(PgConnection& db, const Batch& b
   std::vector<std::int32_t> ids;
   for (const auto& p : batch.peers) {
     const std::string address = p.address.to_string();
+    // The source, beside address and AS, in bgp.peers' key (schema version 7): $1 to $5 of
+    // every statement below, the collector's own sessions with '', 0, 0 and false.
+    const auto source = [&] {
+      PgParams params;
+      params.integer(collector_id_)
+          .text(p.router)
+          .integer(p.bmp_peer_type)
+          .integer(static_cast<std::int64_t>(p.distinguisher))  // the 8 octets, as bigint
+          .text(p.post_policy ? "true" : "false");
+      return params;
+    };
     if (p.asn == 0) {
-      // A transition before the OPEN told the AS: the latest peer with this address.
+      // A transition before the OPEN told the AS: the latest peer of this source with this
+      // address.
       const auto r = db.exec(
-          "SELECT peer_id FROM bgp.peers WHERE collector_id = $1 AND address = $2 "
+          "SELECT peer_id FROM bgp.peers WHERE collector_id = $1 AND router = $2 AND "
+          "bmp_peer_type = $3 AND distinguisher = $4 AND post_policy = $5 AND address = $6 "
           "ORDER BY last_seen DESC LIMIT 1",
-          PgParams().integer(collector_id_).text(address));
+          source().text(address));
       if (r.rows() > 0) {
         ids.push_back(static_cast<std::int32_t>(r.integer(0, 0)));
         continue;
       }
     }
-    PgParams params;
-    params.integer(collector_id_).text(address).integer(p.asn).text(p.name);
+    PgParams params = source();
+    if (p.router_address.is_unspecified()) {
+      params.null();
+    } else {
+      params.text(p.router_address.to_string());
+    }
+    params.text(address).integer(p.asn).text(p.name);
     if (auto id = nonzero_id(p.bgp_id)) {
       params.text(*id);
     } else {
@@ -263,12 +281,15 @@ std::vector<std::int32_t> Applier::upsert_peers(PgConnection& db, const Batch& b
     }
     params.integer(p.first_us).integer(p.last_us);
     const auto r = db.exec(
-        "INSERT INTO bgp.peers AS p (collector_id, address, asn, name, bgp_id, local_address, "
-        "local_as, local_bgp_id, capabilities_sent, capabilities_received, open_sent, "
-        "open_received, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-        "$11, $12, timestamptz 'epoch' + $13 * interval '1 microsecond', "
-        "timestamptz 'epoch' + $14 * interval '1 microsecond') "
-        "ON CONFLICT (collector_id, address, asn) DO UPDATE SET name = EXCLUDED.name, "
+        "INSERT INTO bgp.peers AS p (collector_id, router, bmp_peer_type, distinguisher, "
+        "post_policy, router_address, address, asn, name, bgp_id, local_address, local_as, "
+        "local_bgp_id, capabilities_sent, capabilities_received, open_sent, open_received, "
+        "first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+        "$14, $15, $16, $17, timestamptz 'epoch' + $18 * interval '1 microsecond', "
+        "timestamptz 'epoch' + $19 * interval '1 microsecond') "
+        "ON CONFLICT (collector_id, router, bmp_peer_type, distinguisher, post_policy, address, "
+        "asn) DO UPDATE SET name = EXCLUDED.name, "
+        "router_address = coalesce(EXCLUDED.router_address, p.router_address), "
         "bgp_id = coalesce(EXCLUDED.bgp_id, p.bgp_id), "
         "local_address = coalesce(EXCLUDED.local_address, p.local_address), "
         "local_as = EXCLUDED.local_as, "
@@ -283,18 +304,22 @@ std::vector<std::int32_t> Applier::upsert_peers(PgConnection& db, const Batch& b
     const auto id = static_cast<std::int32_t>(r.integer(0, 0));
     if (p.asn != 0 && r.get(0, 1) == "t") {
       // The first row of a peer with its AS: a dynamic peer's transitions before its OPEN (in
-      // an earlier batch, when the OPEN came late) were written under AS 0; they are this
-      // peer's, so they move here and the AS 0 row goes (it never holds routes).
-      const auto moved = PgParams().integer(collector_id_).text(address).integer(id);
-      db.exec(
-          "UPDATE bgp.peer_events e SET peer_id = $3 FROM bgp.peers p WHERE p.peer_id = "
-          "e.peer_id AND p.collector_id = $1 AND p.address = $2 AND p.asn = 0",
-          moved);
-      db.exec(
-          "DELETE FROM bgp.peers p WHERE p.collector_id = $1 AND p.address = $2 AND p.asn = 0 "
-          "AND NOT EXISTS (SELECT 1 FROM bgp.peer_events e WHERE e.peer_id = p.peer_id) AND $3 "
-          "<> p.peer_id",
-          moved);
+      // an earlier batch, when the OPEN came late) were written under AS 0 (of the same
+      // source); they are this peer's, so they move here and the AS 0 row goes (it never
+      // holds routes).
+      const auto moved = source().text(address).integer(id);
+      const std::string same_peer =
+          "p.collector_id = $1 AND p.router = $2 AND p.bmp_peer_type = $3 AND "
+          "p.distinguisher = $4 AND p.post_policy = $5 AND p.address = $6 AND p.asn = 0";
+      const std::string move_events =
+          "UPDATE bgp.peer_events e SET peer_id = $7 FROM bgp.peers p WHERE p.peer_id = "
+          "e.peer_id AND " +
+          same_peer;
+      const std::string drop_peer = "DELETE FROM bgp.peers p WHERE " + same_peer +
+                                    " AND NOT EXISTS (SELECT 1 FROM bgp.peer_events e WHERE "
+                                    "e.peer_id = p.peer_id) AND $7 <> p.peer_id";
+      db.exec(move_events, moved);
+      db.exec(drop_peer, moved);
     }
     ids.push_back(id);
   }

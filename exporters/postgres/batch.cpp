@@ -21,10 +21,13 @@ namespace bgp = codec::bgp;
 
 namespace {
 
-// Version 6 (written): a framed file (exporters/api/framed_file.hpp, kind PGBT) of five
+// Versions 6 and 7 (written): a framed file (exporters/api/framed_file.hpp, kind PGBT) of five
 // entries: the head (fixed size, kHeadBytes), the sessions (peers, events, downs), then the
 // attribute, log and RIB rows' COPY data, each with its own CRC-32C. The head carries the part
-// split, so a version 2 batch rewritten keeps its XXH3 split. Layout: docs/formats.md.
+// split, so a version 2 batch rewritten keeps its XXH3 split. Layout: docs/formats.md. Version
+// 7 adds each peer's BMP source (router, router address, peer type, distinguisher,
+// post-policy) after its OPENs. A batch without a peer that a BMP router reports is written as
+// version 6, byte for byte as before, so the bgpscribe before version 7 still reads it.
 //
 // Versions 1 to 5 (read): an 8-byte magic "BGPSPGB<digit>", the fields below, a CRC-32 (zlib)
 // of everything before it. Version 2 added `parts`; version 1 files read as one part. Version 3
@@ -33,7 +36,7 @@ namespace {
 // journal number of the batch's last record (Batch::last_seq) after restart_us; version 3 files
 // read with last_seq 0. Version 5: a session down says what a graceful restart keeps, and its
 // end is a "down" too.
-constexpr FramedKind kBatchKind{"PGBT", 6, 6};
+constexpr FramedKind kBatchKind{"PGBT", 7, 6};
 constexpr std::size_t kHeadBytes = std::size_t{6} * 8 + 4 + 1 + std::size_t{3} * 8;
 constexpr std::size_t kLastSeqInHead = std::size_t{5} * 8;
 constexpr std::size_t kEntries = 5;  // head, sessions, attrs, updates, rib
@@ -67,7 +70,9 @@ class Out {
     w_.u8(a.is_v4() ? 4 : 6);
     w_.bytes(a.bytes);
   }
-  void header() { put_framed_header(w_, kBatchKind); }
+  void header(std::uint16_t version) {
+    put_framed_header(w_, FramedKind{kBatchKind.tag, version, kBatchKind.oldest});
+  }
   std::size_t begin_entry() { return begin_framed_entry(w_); }
   void end_entry(std::size_t at) { end_framed_entry(w_, at); }
   void entry(std::span<const std::uint8_t> payload) { put_framed_entry(w_, payload); }
@@ -158,9 +163,10 @@ std::uint32_t crc_of(std::span<const std::uint8_t> b) {
       ::crc32(0L, b.data(), static_cast<uInt>(b.size())));  // batches stay far below 4 GiB
 }
 
-// The peers, events and session downs (version 6's second entry; inline before). `stale`: the
-// downs carry the graceful restart fields (version 5 on).
-void put_sessions(Out& o, const Batch& b) {
+// The peers, events and session downs (the second entry from version 6; inline before).
+// `stale`: the downs carry the graceful restart fields (version 5 on); `bmp`: the peers carry
+// their BMP source (version 7 on).
+void put_sessions(Out& o, const Batch& b, bool bmp) {
   o.u32(static_cast<std::uint32_t>(b.peers.size()));
   for (const auto& p : b.peers) {
     o.address(p.address);
@@ -177,6 +183,13 @@ void put_sessions(Out& o, const Batch& b) {
     o.strs(p.capabilities_received);
     o.bytes(p.open_sent);
     o.bytes(p.open_received);
+    if (bmp) {
+      o.str(p.router);
+      o.address(p.router_address);
+      o.u8(p.bmp_peer_type);
+      o.u64(p.distinguisher);
+      o.u8(p.post_policy ? 1 : 0);
+    }
   }
   o.u32(static_cast<std::uint32_t>(b.events.size()));
   for (const auto& e : b.events) {
@@ -203,7 +216,7 @@ void put_sessions(Out& o, const Batch& b) {
   }
 }
 
-void get_sessions(In& in, Batch& b, bool stale) {
+void get_sessions(In& in, Batch& b, bool stale, bool bmp) {
   const std::uint32_t peers = in.u32();
   for (std::uint32_t i = 0; i < peers && in.ok(); ++i) {
     BatchPeer p;
@@ -221,6 +234,13 @@ void get_sessions(In& in, Batch& b, bool stale) {
     p.capabilities_received = in.strs();
     p.open_sent = in.bytes();
     p.open_received = in.bytes();
+    if (bmp) {
+      p.router = in.str();
+      p.router_address = in.address();
+      p.bmp_peer_type = in.u8();
+      p.distinguisher = in.u64();
+      p.post_policy = in.flag();
+    }
     b.peers.push_back(std::move(p));
   }
   const std::uint32_t events = in.u32();
@@ -261,6 +281,15 @@ bool check(const Batch& b, std::string& error) {
             " allowed)";
     return false;
   }
+  for (std::size_t i = 0; i < b.peers.size(); ++i) {
+    const BatchPeer& p = b.peers[i];
+    // bgp.peers refuses such a row (peers_own_session_check): refused here, as damage.
+    if (!p.from_bmp() && (!p.router_address.is_unspecified() || p.bmp_peer_type != 0 ||
+                          p.distinguisher != 0 || p.post_policy)) {
+      error = "peer " + std::to_string(i) + " has BMP fields but no router";
+      return false;
+    }
+  }
   for (const auto& e : b.events) {
     if (e.peer >= b.peers.size()) {
       error =
@@ -278,8 +307,8 @@ bool check(const Batch& b, std::string& error) {
   return true;
 }
 
-// The version of a file of versions 1 to 5 from its magic ("BGPSPGB1" to "BGPSPGB5"; version
-// 6's header begins "BGPSPGBT"), 0 for any other.
+// The version of a file of versions 1 to 5 from its magic ("BGPSPGB1" to "BGPSPGB5"; the framed
+// header of version 6 on begins "BGPSPGBT"), 0 for any other.
 int legacy_version(std::span<const std::uint8_t> file) {
   if (file.size() < kLegacyMagicBytes ||
       !std::equal(kLegacyMagic.begin(), kLegacyMagic.end(), file.begin()) || file[7] < '1' ||
@@ -315,7 +344,7 @@ std::optional<Batch> parse_legacy(std::span<const std::uint8_t> file, int versio
   b.update_rows = in.u64();
   b.rib_rows = in.u64();
   b.attr_rows = in.u64();
-  get_sessions(in, b, version >= 5);
+  get_sessions(in, b, version >= 5, false);
   b.attrs = in.bytes();
   b.updates = in.bytes();
   b.rib = in.bytes();
@@ -334,7 +363,9 @@ std::optional<Batch> parse_legacy(std::span<const std::uint8_t> file, int versio
 std::vector<std::uint8_t> Batch::serialize() const {
   // The COPY data is nearly all of it: one allocation instead of doublings of tens of MB.
   Out o(attrs.size() + updates.size() + rib.size() + 4096);
-  o.header();
+  const bool bmp =
+      std::any_of(peers.begin(), peers.end(), [](const BatchPeer& p) { return p.from_bmp(); });
+  o.header(bmp ? kBatchKind.version : kBatchKind.oldest);
   auto at = o.begin_entry();
   o.u64(sequence);
   o.i64(first_us);
@@ -349,7 +380,7 @@ std::vector<std::uint8_t> Batch::serialize() const {
   o.u64(attr_rows);
   o.end_entry(at);
   at = o.begin_entry();
-  put_sessions(o, *this);
+  put_sessions(o, *this, bmp);
   o.end_entry(at);
   o.entry(attrs);
   o.entry(updates);
@@ -423,7 +454,7 @@ std::optional<Batch> Batch::parse(std::span<const std::uint8_t> file, std::strin
     return std::nullopt;
   }
   In sessions(entries[1]);
-  get_sessions(sessions, b, true);
+  get_sessions(sessions, b, true, reader.version() >= 7);
   if (!sessions.ok() || !sessions.at_end()) {
     error = "malformed peers, events or session downs";
     return std::nullopt;
@@ -468,15 +499,30 @@ std::uint32_t BatchBuilder::peer_index(const Record& r) {
     peers_[it->second].last_us = r.time_us;
     return it->second;
   }
-  // A peer is what bgp.peers keys on, (address, AS), not a PeerInfo object: records read back
-  // from the collector's disk spool each carry a PeerInfo of their own, and a batch that made a
-  // peer of each held one RIB row per copy for one key (the upsert then failed for good).
-  const PeerKey key{info->peer_address, info->peer_as};
-  auto [by_key, added] = peer_by_key_.try_emplace(key, static_cast<std::uint32_t>(peers_.size()));
+  // A peer is what bgp.peers keys on, (source, address, AS), not a PeerInfo object: records
+  // read back from the collector's disk spool each carry a PeerInfo of their own, and a batch
+  // that made a peer of each held one RIB row per copy for one key (the upsert then failed for
+  // good). The source keeps the peers that BMP routers report apart: two routers reporting one
+  // neighbour, or its pre- and post-policy routes, are two peers (PeerInfo::id differs too).
+  PeerKey key;
+  if (info->from_bmp()) {
+    key.router = info->router;
+    key.bmp_peer_type = info->bmp_peer_type;
+    key.distinguisher = info->distinguisher;
+    key.post_policy = info->post_policy;
+  }
+  key.address = info->peer_address;
+  key.asn = info->peer_as;
+  auto [by_key, added] =
+      peer_by_key_.try_emplace(std::move(key), static_cast<std::uint32_t>(peers_.size()));
   if (added) {
     BatchPeer p;
     p.address = info->peer_address;
     p.asn = info->peer_as;
+    p.router = by_key->first.router;
+    p.bmp_peer_type = by_key->first.bmp_peer_type;
+    p.distinguisher = by_key->first.distinguisher;
+    p.post_policy = by_key->first.post_policy;
     p.first_us = r.time_us;
     peers_.push_back(std::move(p));
   }
@@ -495,6 +541,9 @@ std::uint32_t BatchBuilder::peer_index(const Record& r) {
   }
   if (info->local_bgp_id != 0) {
     p.local_bgp_id = info->local_bgp_id;
+  }
+  if (info->from_bmp() && !info->router_address.is_unspecified()) {
+    p.router_address = info->router_address;
   }
   p.last_us = r.time_us;
   peer_of_.emplace(info, by_key->second);
@@ -728,19 +777,21 @@ constexpr std::size_t kPrefetchAhead = 8;
 
 Batch BatchBuilder::seal(std::uint64_t sequence) {
   // A dynamic peer's first transitions come before its OPEN told its AS (asn 0): when the
-  // batch also holds the same address with its AS, those transitions belong to that peer.
+  // batch also holds the same address of the same source with its AS, those transitions
+  // belong to that peer.
   for (auto& p : peers_) {
     if (p.asn != 0) {
       continue;
     }
     for (const auto& q : peers_) {
-      if (q.asn != 0 && q.address == p.address) {
+      if (q.asn != 0 && q.address == p.address && q.same_source(p)) {
         p.asn = q.asn;
         p.bgp_id = q.bgp_id;
         p.name = q.name;
         p.local_address = q.local_address;
         p.local_as = q.local_as;
         p.local_bgp_id = q.local_bgp_id;
+        p.router_address = q.router_address;
         break;
       }
     }

@@ -6,9 +6,10 @@
 // a small header, the peers it names (by batch-local number: database peer ids are assigned by
 // the writer, which may run long after the batch was sealed while the database was away), the
 // state events, the sessions that went down and a checkpoint request. The file (a framed file,
-// exporters/api/framed_file.hpp, version 6; versions 1 to 5 still read) carries its sequence
-// number and a CRC-32C per part, so a retry after a crash is recognised (writer_progress) and a
-// damaged file is refused instead of half-applied.
+// exporters/api/framed_file.hpp: version 7 when a peer comes from a BMP router, else version 6;
+// versions 1 to 5 still read) carries its sequence number and a CRC-32C per part, so a retry
+// after a crash is recognised (writer_progress) and a damaged file is refused instead of
+// half-applied.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -30,10 +31,17 @@
 namespace bgpscribe::exporters::postgres {
 
 // A peer as a batch names it: bgp.peers columns (a down session's OPEN-less transitions use
-// the address alone: asn 0 = the latest peer with that address, see Writer).
+// the address alone: asn 0 = the latest peer of the same source with that address, see
+// Writer). A peer a BMP router reports names its router (schema version 7); the collector's
+// own sessions leave the five BMP fields empty.
 struct BatchPeer {
   codec::bgp::IpAddress address{};
   std::uint32_t asn = 0;
+  std::string router;  // empty: the collector's own session
+  codec::bgp::IpAddress router_address{};
+  std::uint8_t bmp_peer_type = 0;
+  std::uint64_t distinguisher = 0;
+  bool post_policy = false;
   std::string name;
   std::uint32_t bgp_id = 0;
   codec::bgp::IpAddress local_address{};
@@ -46,6 +54,14 @@ struct BatchPeer {
   std::vector<std::string> capabilities_received;
   std::vector<std::uint8_t> open_sent;
   std::vector<std::uint8_t> open_received;
+
+  [[nodiscard]] bool from_bmp() const { return !router.empty(); }
+  // Whether `other` comes from the same source (the collector itself, or the same router's
+  // peer type, distinguisher and policy): the part of the key beside address and AS.
+  [[nodiscard]] bool same_source(const BatchPeer& other) const {
+    return router == other.router && bmp_peer_type == other.bmp_peer_type &&
+           distinguisher == other.distinguisher && post_policy == other.post_policy;
+  }
 };
 
 struct BatchEvent {
@@ -127,8 +143,9 @@ struct Batch {
   std::uint64_t rib_rows = 0;
   std::uint64_t attr_rows = 0;
 
-  // The file form (version 6); parse() reads it and versions 1 to 5 back (nullopt and `error`
-  // set when it is damaged, or of a newer version).
+  // The file form (version 7 when a peer comes from a BMP router, else version 6); parse()
+  // reads it and versions 1 to 5 back (nullopt and `error` set when it is damaged, or of a
+  // newer version).
   [[nodiscard]] std::vector<std::uint8_t> serialize() const;
   static std::optional<Batch> parse(std::span<const std::uint8_t> file, std::string& error);
   // last_seq from the first kHeaderBytes of a file (0 when it is of a version before 4, or
@@ -208,13 +225,19 @@ class BatchBuilder {
     std::uint32_t offset;
     std::uint32_t size;
   };
-  // bgp.peers' key within a collector.
+  // bgp.peers' key within a collector: the source (own session, or a BMP router's peer type,
+  // distinguisher and policy), the address and the AS.
   struct PeerKey {
+    std::string router;
+    std::uint8_t bmp_peer_type = 0;
+    std::uint64_t distinguisher = 0;
+    bool post_policy = false;
     codec::bgp::IpAddress address;
-    std::uint32_t asn;
+    std::uint32_t asn = 0;
     template <typename H>
     friend H AbslHashValue(H h, const PeerKey& k) {
-      return H::combine(std::move(h), k.address.bytes, k.address.family, k.asn);
+      return H::combine(std::move(h), k.router, k.bmp_peer_type, k.distinguisher, k.post_policy,
+                        k.address.bytes, k.address.family, k.asn);
     }
     friend bool operator==(const PeerKey&, const PeerKey&) = default;
   };

@@ -212,17 +212,17 @@ TEST_F(DbToolTest, MigrateAndStatus) {
   const Outcome first = run({"db", "migrate", "--dsn", fresh.dsn()});
   EXPECT_EQ(first.status, 0) << first.err;
   EXPECT_EQ(first.out,
-            "schema version 0 -> 6; applied:\n  1  0001_archive.sql\n"
+            "schema version 0 -> 7; applied:\n  1  0001_archive.sql\n"
             "  2  0002_queries.sql\n  3  0003_writer_parts.sql\n"
             "  4  0004_prefix_hash_partitions.sql\n  5  0005_update_causes.sql\n"
-            "  6  0006_graceful_restart.sql\n");
+            "  6  0006_graceful_restart.sql\n  7  0007_bmp_sources.sql\n");
   const Outcome again = run({"db", "migrate", "--dsn", fresh.dsn()});
   EXPECT_EQ(again.status, 0) << again.err;
-  EXPECT_EQ(again.out, "schema version 6: up to date, nothing applied\n");
+  EXPECT_EQ(again.out, "schema version 7: up to date, nothing applied\n");
 
   const Outcome status = run({"db", "status", "--dsn", db_->dsn()});
   EXPECT_EQ(status.status, 0) << status.err;
-  EXPECT_NE(status.out.find("schema version:  6 (this bgpscribe: 6)\n"), std::string::npos)
+  EXPECT_NE(status.out.find("schema version:  7 (this bgpscribe: 7)\n"), std::string::npos)
       << status.out;
   EXPECT_NE(status.out.find(" updates           |          1 | 2024-05-14 00:00:00+00 | "
                             "2024-05-15 00:00:00+00 |"),

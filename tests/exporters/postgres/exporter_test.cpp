@@ -53,6 +53,19 @@ PeerInfoPtr peer(const char* ip, std::uint32_t as, std::uint32_t id = 1) {
   return tests::make_peer(ip, as, "192.0.2.1", 65000, 0x0A000001, id);
 }
 
+// A peer at `ip` that BMP router `router` (at `router_ip`) reports: its pre- or post-policy
+// Adj-RIB-In, of the global instance or (a distinguisher) of an RD instance.
+PeerInfoPtr bmp_peer(const char* router, const char* router_ip, const char* ip, std::uint32_t as,
+                     std::uint32_t id, bool post_policy = false, std::uint64_t distinguisher = 0) {
+  auto p = std::make_shared<PeerInfo>(*tests::make_peer(ip, as, router_ip, 65000, 0x0A000001, id));
+  p->router = router;
+  p->router_address = *bgp::IpAddress::parse(router_ip);
+  p->bmp_peer_type = distinguisher != 0 ? 1 : 0;
+  p->distinguisher = distinguisher;
+  p->post_policy = post_policy;
+  return p;
+}
+
 // An UPDATE announcing `announce` with AS path {as, 15169} and next hop 192.0.2.254 (MED
 // `med`), withdrawing `withdraw`.
 std::vector<std::uint8_t> update(std::vector<const char*> announce,
@@ -180,12 +193,9 @@ TEST(PostgresCopy, EveryTypeReadsBackAsTheServerPrintsIt) {
 // ---- Batches
 // --------------------------------------------------------------------------------------
 
-// A batch file as bgpscribe wrote it before version 6 (versions 1 to 5), byte for byte: the
-// magic "BGPSPGB<version>", big-endian integers, strings and byte strings after a u64 length,
-// and a CRC-32 (zlib) of everything before it. Version 2 added the parts, version 4 the journal
-// number, version 5 a session down's graceful restart fields.
-std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
-  codec::wire::Writer w;
+// The peers, events and session downs of a batch file of versions 1 to 6: no BMP source of a
+// peer; a session down's graceful restart fields from version 5.
+void legacy_sessions(codec::wire::Writer& w, const Batch& b, int version) {
   const auto bytes = [&](std::span<const std::uint8_t> v) {
     w.u64(v.size());
     w.bytes(v);
@@ -203,24 +213,6 @@ std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
     w.u8(a.is_v4() ? 4 : 6);
     w.bytes(a.bytes);
   };
-  for (const char c : std::string("BGPSPGB")) {
-    w.u8(static_cast<std::uint8_t>(c));
-  }
-  w.u8(static_cast<std::uint8_t>('0' + version));
-  w.u64(b.sequence);
-  w.u64(static_cast<std::uint64_t>(b.first_us));
-  w.u64(static_cast<std::uint64_t>(b.last_us));
-  w.u64(static_cast<std::uint64_t>(b.checkpoint_us));
-  w.u64(static_cast<std::uint64_t>(b.restart_us));
-  if (version >= 4) {
-    w.u64(b.last_seq);
-  }
-  if (version >= 2) {
-    w.u32(b.parts);
-  }
-  w.u64(b.update_rows);
-  w.u64(b.rib_rows);
-  w.u64(b.attr_rows);
   w.u32(static_cast<std::uint32_t>(b.peers.size()));
   for (const auto& p : b.peers) {
     address(p.address);
@@ -263,6 +255,37 @@ std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
       w.u64(static_cast<std::uint64_t>(d.stale_since_us));
     }
   }
+}
+
+// A batch file as bgpscribe wrote it before version 6 (versions 1 to 5), byte for byte: the
+// magic "BGPSPGB<version>", big-endian integers, strings and byte strings after a u64 length,
+// and a CRC-32 (zlib) of everything before it. Version 2 added the parts, version 4 the journal
+// number, version 5 a session down's graceful restart fields.
+std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
+  codec::wire::Writer w;
+  const auto bytes = [&](std::span<const std::uint8_t> v) {
+    w.u64(v.size());
+    w.bytes(v);
+  };
+  for (const char c : std::string("BGPSPGB")) {
+    w.u8(static_cast<std::uint8_t>(c));
+  }
+  w.u8(static_cast<std::uint8_t>('0' + version));
+  w.u64(b.sequence);
+  w.u64(static_cast<std::uint64_t>(b.first_us));
+  w.u64(static_cast<std::uint64_t>(b.last_us));
+  w.u64(static_cast<std::uint64_t>(b.checkpoint_us));
+  w.u64(static_cast<std::uint64_t>(b.restart_us));
+  if (version >= 4) {
+    w.u64(b.last_seq);
+  }
+  if (version >= 2) {
+    w.u32(b.parts);
+  }
+  w.u64(b.update_rows);
+  w.u64(b.rib_rows);
+  w.u64(b.attr_rows);
+  legacy_sessions(w, b, version);
   bytes(b.attrs);
   bytes(b.updates);
   bytes(b.rib);
@@ -273,6 +296,27 @@ std::vector<std::uint8_t> legacy_batch_file(const Batch& b, int version) {
     file.push_back(static_cast<std::uint8_t>(crc >> shift));
   }
   return file;
+}
+
+// A batch file of version 6 as the bgpscribe before version 7 wrote it, byte for byte (framed,
+// as now): the peers without their BMP source.
+std::vector<std::uint8_t> version6_batch_file(const Batch& b) {
+  const auto file = b.serialize();
+  FramedReader reader(file, FramedKind{"PGBT", 7, 6});
+  std::vector<std::vector<std::uint8_t>> entries;
+  while (auto e = reader.next()) {
+    entries.emplace_back(e->payload.begin(), e->payload.end());
+  }
+  EXPECT_EQ(entries.size(), 5U);
+  codec::wire::Writer sessions;
+  legacy_sessions(sessions, b, 6);
+  entries.at(1) = sessions.take();
+  codec::wire::Writer w;
+  put_framed_header(w, FramedKind{"PGBT", 6, 6});
+  for (const auto& e : entries) {
+    put_framed_entry(w, e);
+  }
+  return w.take();
 }
 
 // A batch with a peer, a session down kept stale by a graceful restart, and rows.
@@ -292,10 +336,10 @@ Batch sample_batch() {
   return batch;
 }
 
-// The offsets of a version 6 file's entries.
+// The offsets of a framed file's entries.
 std::vector<std::uint64_t> entry_offsets(std::span<const std::uint8_t> file) {
   std::vector<std::uint64_t> at;
-  FramedReader r(file, FramedKind{"PGBT", 6, 6});
+  FramedReader r(file, FramedKind{"PGBT", 7, 6});
   while (auto e = r.next()) {
     at.push_back(e->offset);
   }
@@ -308,7 +352,7 @@ TEST(PostgresBatch, FileRoundTripAndDamage) {
   EXPECT_EQ(batch.rib_rows, 2U);
   EXPECT_EQ(batch.attr_rows, 1U);
   const auto file = batch.serialize();
-  // Version 6: the framed header of kind PGBT, then five entries.
+  // Version 6 (no peer from a BMP router): the framed header of kind PGBT, then five entries.
   const std::vector<std::uint8_t> header(file.begin(), file.begin() + 12);
   EXPECT_EQ(header,
             (std::vector<std::uint8_t>{'B', 'G', 'P', 'S', 'P', 'G', 'B', 'T', 0, 6, 0, 0}));
@@ -364,13 +408,13 @@ TEST(PostgresBatch, FileRoundTripAndDamage) {
 TEST(PostgresBatch, AFileOfANewerVersionIsRefusedAndSaysSo) {
   const auto file = sample_batch().serialize();
   codec::wire::Writer w;
-  put_framed_header(w, FramedKind{"PGBT", 7, 7});
+  put_framed_header(w, FramedKind{"PGBT", 8, 8});
   w.bytes(std::span(file).subspan(kFramedHeaderBytes));
   std::string error;
   EXPECT_FALSE(Batch::parse(w.bytes(), error));
   EXPECT_EQ(error,
-            "format version 7 of the bgpscribe \"PGBT\" file was written by a newer bgpscribe: "
-            "this one reads version 6");
+            "format version 8 of the bgpscribe \"PGBT\" file was written by a newer bgpscribe: "
+            "this one reads versions 6 to 7");
   std::vector<std::uint8_t> other(file);
   other[0] = 'X';
   EXPECT_FALSE(Batch::parse(other, error));
@@ -416,6 +460,30 @@ TEST(PostgresBatch, FilesOfVersionsOneToFiveAreStillRead) {
     EXPECT_EQ(rewritten->parts, back->parts);
     EXPECT_EQ(rewritten->serialize(), again);
   }
+}
+
+// A batch of the collector's own sessions only is still written as version 6, byte for byte as
+// the bgpscribe before version 7 wrote it (so that one still reads it); read back, its peers
+// are own sessions.
+TEST(PostgresBatch, OwnSessionsAreWrittenAsVersionSixAsBefore) {
+  const Batch batch = sample_batch();
+  const auto file = version6_batch_file(batch);
+  EXPECT_EQ(file[9], 6);  // the framed header's version
+  EXPECT_EQ(batch.serialize(), file);
+  std::string error;
+  auto back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->sequence, 7U);
+  EXPECT_EQ(back->last_seq, 77U);
+  EXPECT_EQ(Batch::last_seq_of(std::span(file).first(Batch::kHeaderBytes)), 77U);
+  ASSERT_EQ(back->peers.size(), 1U);
+  EXPECT_EQ(back->peers[0].address, batch.peers[0].address);
+  EXPECT_EQ(back->peers[0].open_received, batch.peers[0].open_received);
+  EXPECT_FALSE(back->peers[0].from_bmp());
+  ASSERT_EQ(back->downs.size(), 1U);
+  EXPECT_EQ(back->downs[0].stale_afis, kStaleIpv4);
+  EXPECT_EQ(back->updates, batch.updates);
+  EXPECT_EQ(back->rib, batch.rib);
 }
 
 TEST(PostgresBatch, PartsOutsideTheirRangeAreRefused) {
@@ -656,6 +724,70 @@ TEST(PostgresBatch, ALaterPeerInfoOfThePeerFillsInWhatTheFirstDidNotKnow) {
   EXPECT_EQ(batch.peers[0].local_address, before->local_address);
   EXPECT_EQ(batch.peers[0].first_us, kT0);
   EXPECT_EQ(batch.peers[0].last_us, kT0 + 1);
+}
+
+// The peers that BMP routers report: one neighbour (address and AS) seen directly, through two
+// routers, pre- and post-policy, and in a VRF is five peers with a RIB row each; records read
+// back from the spool (a PeerInfo per record) make no more; the file keeps every source.
+TEST(PostgresBatch, BmpSourcesOfOneNeighbourArePeersOfTheirOwn) {
+  constexpr std::uint64_t kRd = (std::uint64_t{65000} << 32) | 100;  // RD 65000:100, type 0
+  // A fresh PeerInfo per call, as records read back from the spool carry.
+  const auto sources = [] {
+    return std::vector<PeerInfoPtr>{
+        peer("192.0.2.10", 64500, 1), bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 2),
+        bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 3, true),
+        bmp_peer("r2", "198.51.100.2", "192.0.2.10", 64500, 4),
+        bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 5, false, kRd)};
+  };
+  BatchBuilder b;
+  for (int copy = 0; copy < 2; ++copy) {
+    const auto all = sources();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      b.add(message(kT0 + copy, all[i],
+                    update({"10.0.0.0/8"}, {}, 64500, static_cast<std::uint32_t>(i))));
+    }
+  }
+  // Transitions before the OPEN (AS 0) belong to a peer of the same source only: r1's
+  // pre-policy peer has the AS in the batch, r2's post-policy peer does not.
+  b.add(state(kT0 + 2, bmp_peer("r1", "198.51.100.1", "192.0.2.10", 0, 2), SessionState::Idle,
+              SessionState::Active));
+  b.add(state(kT0 + 2, bmp_peer("r2", "198.51.100.2", "192.0.2.10", 0, 6, true), SessionState::Idle,
+              SessionState::Active));
+  const Batch batch = b.seal(1);
+  ASSERT_EQ(batch.peers.size(), 7U);
+  EXPECT_EQ(batch.rib_rows, 5U);
+  EXPECT_EQ(batch.update_rows, 10U);
+  const auto describe = [](const BatchPeer& p) {
+    return p.router + " " + p.router_address.to_string() + " " + std::to_string(p.bmp_peer_type) +
+           " " + std::to_string(p.distinguisher) + " " + (p.post_policy ? "post" : "pre") + " " +
+           p.address.to_string() + " " + std::to_string(p.asn);
+  };
+  EXPECT_EQ(describe(batch.peers[0]), " 0.0.0.0 0 0 pre 192.0.2.10 64500");
+  EXPECT_FALSE(batch.peers[0].from_bmp());
+  EXPECT_EQ(describe(batch.peers[1]), "r1 198.51.100.1 0 0 pre 192.0.2.10 64500");
+  EXPECT_EQ(describe(batch.peers[2]), "r1 198.51.100.1 0 0 post 192.0.2.10 64500");
+  EXPECT_EQ(describe(batch.peers[3]), "r2 198.51.100.2 0 0 pre 192.0.2.10 64500");
+  EXPECT_EQ(describe(batch.peers[4]),
+            "r1 198.51.100.1 1 " + std::to_string(kRd) + " pre 192.0.2.10 64500");
+  EXPECT_EQ(describe(batch.peers[5]), "r1 198.51.100.1 0 0 pre 192.0.2.10 64500");
+  EXPECT_EQ(describe(batch.peers[6]), "r2 198.51.100.2 0 0 post 192.0.2.10 0");
+
+  const auto file = batch.serialize();
+  EXPECT_EQ(file[9], 7);  // the framed header's version: the peers carry their source
+  std::string error;
+  auto back = Batch::parse(file, error);
+  ASSERT_TRUE(back) << error;
+  ASSERT_EQ(back->peers.size(), batch.peers.size());
+  for (std::size_t i = 0; i < batch.peers.size(); ++i) {
+    EXPECT_EQ(describe(back->peers[i]), describe(batch.peers[i])) << i;
+  }
+  EXPECT_EQ(back->serialize(), file);
+
+  // A peer with BMP fields but no router is no source bgp.peers takes: refused as damage.
+  Batch odd = batch;
+  odd.peers[0].post_policy = true;
+  EXPECT_FALSE(Batch::parse(odd.serialize(), error));
+  EXPECT_EQ(error, "peer 0 has BMP fields but no router");
 }
 
 TEST(PostgresExporter, AFullSpoolStopsWaitingWhenTheCollectorStops) {
@@ -908,23 +1040,25 @@ TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
 }
 
 TEST_F(WriterTest, BatchesSpooledByAnOlderBgpscribeAreAppliedAfterAnUpgrade) {
-  // Files of versions 4 and 5 left in the spool by the bgpscribe before version 6, then one
-  // of this version: all applied in order, and the spool's position read from the last one.
+  // Files of versions 4 to 6 left in the spool by older bgpscribes, then one of version 7 (a
+  // peer from a BMP router): all applied in order, and the spool's position read from the last.
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500);
+  auto reported = bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 2);
   {
     BatchSpool spool(dir_);
-    for (int version = 4; version <= 6; ++version) {
+    for (int version = 4; version <= 7; ++version) {
       const std::string prefix = "10." + std::to_string(version) + ".0.0/16";
-      b.add(message(kT0 + version, p, update({prefix.c_str()})));
+      b.add(message(kT0 + version, version == 7 ? reported : p, update({prefix.c_str()})));
       Batch batch = b.seal(spool.next_sequence());
       batch.parts = parts_;
       batch.last_seq = static_cast<std::uint64_t>(100 + version);
-      if (version == 6) {
+      if (version == 7) {
         spool.write(batch);
         continue;
       }
-      const auto bytes = legacy_batch_file(batch, version);
+      const auto bytes =
+          version == 6 ? version6_batch_file(batch) : legacy_batch_file(batch, version);
       char name[40];
       std::snprintf(name, sizeof name, "%020llu.batch",
                     static_cast<unsigned long long>(batch.sequence));
@@ -933,13 +1067,16 @@ TEST_F(WriterTest, BatchesSpooledByAnOlderBgpscribeAreAppliedAfterAnUpgrade) {
                  static_cast<std::streamsize>(bytes.size()));
       EXPECT_EQ(BatchSpool(dir_).position(), 100U + static_cast<std::uint64_t>(version));
     }
-    EXPECT_EQ(spool.position(), 106U);
+    EXPECT_EQ(spool.position(), 107U);
   }
   const auto s = run({});
-  EXPECT_EQ(s.batches, 3U);
+  EXPECT_EQ(s.batches, 4U);
   EXPECT_EQ(s.quarantined, 0U);
   EXPECT_EQ(q("SELECT string_agg(prefix::text, ' ' ORDER BY prefix) FROM bgp.rib"),
-            "10.4.0.0/16 10.5.0.0/16 10.6.0.0/16");
+            "10.4.0.0/16 10.5.0.0/16 10.6.0.0/16 10.7.0.0/16");
+  EXPECT_EQ(q("SELECT string_agg(format('[%s] %s', router, prefix), ' ' ORDER BY prefix) FROM "
+              "bgp.rib JOIN bgp.peers USING (peer_id)"),
+            "[] 10.4.0.0/16 [] 10.5.0.0/16 [] 10.6.0.0/16 [r1] 10.7.0.0/16");
 }
 
 TEST_F(WriterTest, RecordsReadBackFromTheSpoolGiveTheSameSqlAsLiveOnes) {
@@ -1010,6 +1147,74 @@ TEST_F(WriterTest, ASessionDownWithdrawsWhatThePeerHeld) {
               "bgp.update_counts('2026-01-01', '2027-01-01', '400 days') c JOIN bgp.peers p USING "
               "(peer_id) WHERE p.asn = 64500"),
             "2 0 2");
+}
+
+TEST_F(WriterTest, BmpSourcesOfOneNeighbourKeepTheirOwnPeerRowsAndRoutes) {
+  // One neighbour, 192.0.2.10 AS64500: a session of the collector's own, and the neighbour as
+  // BMP routers r1 (pre- and post-policy) and r2 report it. Each announces 10.0.0.0/8 with a
+  // MED of its own; r1's pre-policy peer also 10.1.0.0/16, then its session goes down.
+  const PeerInfoPtr own = peer("192.0.2.10", 64500, 1);
+  const auto r1_pre = [] { return bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 2); };
+  const auto r1_post = [] { return bmp_peer("r1", "198.51.100.1", "192.0.2.10", 64500, 3, true); };
+  const auto r2_pre = [] { return bmp_peer("r2", "198.51.100.2", "192.0.2.10", 64500, 4); };
+  BatchBuilder b;
+  b.add(message(kT0, own, update({"10.0.0.0/8"}, {}, 64500, 1)));
+  b.add(message(kT0, r1_pre(), update({"10.0.0.0/8", "10.1.0.0/16"}, {}, 64500, 2)));
+  b.add(message(kT0, r1_post(), update({"10.0.0.0/8"}, {}, 64500, 3)));
+  b.add(message(kT0, r2_pre(), update({"10.0.0.0/8"}, {}, 64500, 4)));
+  std::vector<Batch> batches;
+  batches.push_back(b.seal(0));
+  const PeerInfoPtr down_peer = r1_pre();
+  b.add(state(kT0 + 10, down_peer, SessionState::Established, SessionState::Idle));
+  Record down;
+  down.type = RecordType::PeerDown;
+  down.time_us = kT0 + 10;
+  down.peer = down_peer;
+  EXPECT_TRUE(b.add(down));
+  batches.push_back(b.seal(0));
+  // A later batch of r2's peer, from a PeerInfo of its own (as read back from the spool).
+  b.add(message(kT0 + 20, r2_pre(), update({"10.2.0.0/16"}, {}, 64500, 4)));
+  batches.push_back(b.seal(0));
+  const auto s = run(std::move(batches));
+  EXPECT_EQ(s.batches, 3U);
+  EXPECT_EQ(s.quarantined, 0U);
+
+  // Four peer rows, the routers named; the own session's BMP columns empty.
+  EXPECT_EQ(q("SELECT string_agg(format('[%s] %s %s %s %s %s %s', router, "
+              "coalesce(host(router_address), '-'), bmp_peer_type, distinguisher, post_policy, "
+              "host(address), asn), '; ' ORDER BY router, post_policy) FROM bgp.peers"),
+            "[] - 0 0 f 192.0.2.10 64500; "
+            "[r1] 198.51.100.1 0 0 f 192.0.2.10 64500; "
+            "[r1] 198.51.100.1 0 0 t 192.0.2.10 64500; "
+            "[r2] 198.51.100.2 0 0 f 192.0.2.10 64500");
+  // Each source's routes are its own: the session down took r1's pre-policy routes only.
+  EXPECT_EQ(q("SELECT string_agg(format('[%s] %s %s %s', p.router, p.post_policy, r.prefix, "
+              "a.med), '; ' ORDER BY p.router, p.post_policy, r.prefix) FROM bgp.rib r JOIN "
+              "bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)"),
+            "[] f 10.0.0.0/8 1; [r1] t 10.0.0.0/8 3; [r2] f 10.0.0.0/8 4; "
+            "[r2] f 10.2.0.0/16 4");
+  EXPECT_EQ(q("SELECT string_agg(format('[%s] %s %s', p.router, u.prefix, u.cause), '; ' ORDER "
+              "BY u.prefix) FROM bgp.updates u JOIN bgp.peers p USING (peer_id) WHERE u.attr_id "
+              "IS NULL"),
+            "[r1] 10.0.0.0/8 session_down; [r1] 10.1.0.0/16 session_down");
+  EXPECT_EQ(q("SELECT string_agg(p.router || ':' || e.new_state, ',') FROM bgp.peer_events e "
+              "JOIN bgp.peers p USING (peer_id)"),
+            "r1:Idle");
+  // Before the session down, every source had its route to 10.0.0.0/8.
+  EXPECT_EQ(q("SELECT string_agg(format('[%s] %s', p.router, p.post_policy), ' ' ORDER BY "
+              "p.router, p.post_policy) FROM bgp.route_at('10.0.0.0/8', timestamptz 'epoch' + " +
+              std::to_string(kT0 + 5) +
+              " * interval '1 microsecond') r JOIN bgp.peers p USING (peer_id)"),
+            "[] f [r1] f [r1] t [r2] f");
+  // The routes of the peers that router r1 reports, as docs/sql.md asks for them.
+  EXPECT_EQ(q("SELECT string_agg(format('%s %s %s', host(peer_address), prefix, post_policy), "
+              "'; ') FROM bgp.rib_view WHERE router = 'r1'"),
+            "192.0.2.10 10.0.0.0/8 t");
+  EXPECT_EQ(q("SELECT string_agg(DISTINCT router, ',') FROM bgp.updates_view WHERE prefix = "
+              "'10.2.0.0/16'"),
+            "r2");
+  EXPECT_EQ(q("SELECT count(*) FROM bgp.peers_view WHERE collector = 'test' AND router = 'r1'"),
+            "2");
 }
 
 TEST_F(WriterTest, AGracefulRestartKeepsItsFamiliesStaleUntilEndOfRib) {

@@ -216,7 +216,9 @@ TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
   }
   const schema::MigrateResult r = schema::migrate(db.dsn());
   EXPECT_EQ(r.from, 3);
-  EXPECT_EQ(r.applied, (std::vector<int>{4, 5, 6}));
+  ASSERT_FALSE(r.applied.empty());
+  EXPECT_EQ(r.applied.front(), 4);
+  EXPECT_EQ(r.applied.back(), schema::latest_version());
 
   pqxx::connection c(db.dsn());
   pqxx::work tx(c);
@@ -257,6 +259,87 @@ TEST_F(SchemaMigrate, FromVersionThreeMovesTheRibIntoHashPartitions) {
                 .as<int>(),
             0);
   EXPECT_EQ(tx2.exec1("SELECT count(*) FROM bgp.updates")[0].as<int>(), 0);
+}
+
+// Version 7 keeps the peers that BMP routers report apart (router, peer type, distinguisher,
+// post-policy in the key): an archive of version 6 with rows in it keeps them, as the
+// collector's own sessions, and its RIB and views still work.
+TEST_F(SchemaMigrate, FromVersionSixPeersBecomeOwnSessionsAndRoutersSeparatePeers) {
+  tests::TestDatabase db("from_v6");
+  {
+    pqxx::connection c(db.dsn());
+    EXPECT_EQ(schema::migrate(c, 6).applied, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    pqxx::work tx(c);
+    tx.exec("SELECT bgp.ensure_partitions('2026-12-01', '2026-12-01')");
+    tx.exec0("INSERT INTO bgp.collectors (collector_id, name) VALUES (1, 'rrc-test')");
+    tx.exec0(
+        "INSERT INTO bgp.peers (collector_id, address, asn, name, first_seen, last_seen) VALUES "
+        "(1, '192.0.2.1', 64501, 'one', '2026-12-01', '2026-12-01'), "
+        "(1, '2001:db8::2', 64502, 'two', '2026-12-01', '2026-12-01')");
+    tx.exec0(
+        "INSERT INTO bgp.attr_sets (attr_id, as_path, as_path_text, origin_as, raw) "
+        "VALUES (42, '{64501,15169}', '64501 15169', 15169, '\\x40010100')");
+    tx.exec0(
+        "INSERT INTO bgp.rib (peer_id, prefix, path_id, attr_id, since, updated) SELECT peer_id, "
+        "'8.8.8.0/24', 0, 42, '2026-12-01 10:00', '2026-12-01 10:00' FROM bgp.peers");
+    tx.exec0(
+        "INSERT INTO bgp.updates (time, peer_id, prefix, attr_id) SELECT '2026-12-01 10:00', "
+        "peer_id, prefix, attr_id FROM bgp.rib");
+    tx.commit();
+  }
+  const schema::MigrateResult r = schema::migrate(db.dsn());
+  EXPECT_EQ(r.from, 6);
+  ASSERT_FALSE(r.applied.empty());
+  EXPECT_EQ(r.applied.front(), 7);
+  EXPECT_EQ(r.to, schema::latest_version());
+
+  pqxx::connection c(db.dsn());
+  {
+    pqxx::work tx(c);
+    const auto one = [&](const std::string& sql) { return tx.exec1(sql)[0].as<std::string>(); };
+    // The rows of version 6 are the collector's own sessions, with every route where it was.
+    EXPECT_EQ(one("SELECT string_agg(format('%s %s [%s] %s %s %s %s', address, asn, router, "
+                  "router_address IS NULL, bmp_peer_type, distinguisher, post_policy), '; ' "
+                  "ORDER BY peer_id) FROM bgp.peers"),
+              "192.0.2.1 64501 [] t 0 0 f; 2001:db8::2 64502 [] t 0 0 f");
+    EXPECT_EQ(one("SELECT count(*) FROM bgp.rib_view WHERE router = '' AND NOT post_policy"), "2");
+    EXPECT_EQ(one("SELECT count(*) FROM bgp.updates_view WHERE router = ''"), "2");
+    EXPECT_EQ(one("SELECT string_agg(collector || ' ' || name, ',' ORDER BY peer_id) FROM "
+                  "bgp.peers_view"),
+              "rrc-test one,rrc-test two");
+    EXPECT_EQ(one("SELECT count(*) FROM bgp.route_at('8.8.8.0/24', '2026-12-01 11:00')"), "2");
+    // The same neighbour reported by two routers, pre- and post-policy by one and in a VRF (RD
+    // 65000:100) by it: four more peers beside the own session with that address and AS.
+    tx.exec0(
+        "INSERT INTO bgp.peers (collector_id, router, router_address, bmp_peer_type, "
+        "distinguisher, post_policy, address, asn, first_seen, last_seen) VALUES "
+        "(1, 'r1', '198.51.100.1', 0, 0, false, '192.0.2.1', 64501, now(), now()), "
+        "(1, 'r1', '198.51.100.1', 0, 0, true, '192.0.2.1', 64501, now(), now()), "
+        "(1, 'r1', '198.51.100.1', 1, 279172874240100, false, '192.0.2.1', 64501, now(), now()), "
+        "(1, 'r2', '198.51.100.2', 0, 0, false, '192.0.2.1', 64501, now(), now())");
+    EXPECT_EQ(one("SELECT count(*) FROM bgp.peers WHERE address = '192.0.2.1'"), "5");
+    EXPECT_EQ(one("SELECT string_agg(DISTINCT host(router_address), ',') FROM bgp.peers_view "
+                  "WHERE router = 'r1'"),
+              "198.51.100.1");
+    tx.commit();
+  }
+  // Each source once: an own session or a router's peer again is refused.
+  const auto refused = [&](const std::string& values) {
+    pqxx::work tx(c);
+    tx.exec0(
+        "INSERT INTO bgp.peers (collector_id, router, bmp_peer_type, distinguisher, post_policy, "
+        "address, asn, first_seen, last_seen) VALUES " +
+        values);
+  };
+  EXPECT_THROW(refused("(1, '', 0, 0, false, '192.0.2.1', 64501, now(), now())"),
+               pqxx::unique_violation);
+  EXPECT_THROW(refused("(1, 'r1', 0, 0, true, '192.0.2.1', 64501, now(), now())"),
+               pqxx::unique_violation);
+  // An own session has no BMP fields.
+  EXPECT_THROW(refused("(1, '', 0, 0, true, '192.0.2.9', 64501, now(), now())"),
+               pqxx::check_violation);
+  EXPECT_THROW(refused("(1, '', 1, 7, false, '192.0.2.9', 64501, now(), now())"),
+               pqxx::check_violation);
 }
 
 // Two collectors starting at once: the advisory lock makes one wait, and every migration is
