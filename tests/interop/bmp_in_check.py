@@ -12,7 +12,9 @@ collector's MRT update file (Route Monitoring of the router, peer = the monitore
         aggregate, other attributes: every member but the time); every archived UPDATE
         carries the peer's AS and the router's local address and AS (from the Peer Up); each
         prefix is announced N times (default 1: once per source, e.g. 2 for pre- and
-        post-policy in one file). Prints one summary line per peer.
+        post-policy in one file). With --announced the archive's withdrawals are not applied
+        (a router that withdraws what it reported before its Peer Down); the summary counts
+        them. Prints one summary line per peer.
     bmp_in_check.py states ARCHIVE --peer IP
         The peer's state changes in ARCHIVE, one `OLD>NEW` line each, in order.
     bmp_in_check.py sql SENT SQL_LINES --peer IP
@@ -45,12 +47,14 @@ def canon_prefix(p):
     return str(ipaddress.ip_network(p, strict=False))
 
 
-def table(path, peers, problems=None, local=None):
-    """{peer: {prefix: attrs}} after every announcement and withdrawal of PATH, in order, and
-    {peer: Counter(prefix: announcements)}. With LOCAL (ip, as), UPDATE lines whose local end
-    differs are reported in PROBLEMS."""
+def table(path, peers, problems=None, local=None, announced=False):
+    """{peer: {prefix: attrs}} after every announcement and withdrawal of PATH, in order (with
+    ANNOUNCED: the announcements only), {peer: Counter(prefix: announcements)} and {peer:
+    withdrawals}. With LOCAL (ip, as), UPDATE lines whose local end differs are reported in
+    PROBLEMS."""
     rib = {p: {} for p in peers}
     count = {p: collections.Counter() for p in peers}
+    withdrawn = collections.Counter()
     for o in lines(path):
         peer = o.get("peer_ip")
         if peer not in rib or o["kind"] not in ("announce", "withdraw"):
@@ -64,18 +68,21 @@ def table(path, peers, problems=None, local=None):
             local = None  # once is enough
         prefix = canon_prefix(o["prefix"])
         if o["kind"] == "withdraw":
-            rib[peer].pop(prefix, None)
+            withdrawn[peer] += 1
+            if not announced:
+                rib[peer].pop(prefix, None)
             continue
         count[peer][prefix] += 1
         rib[peer][prefix] = {k: v for k, v in o.items() if k not in NOT_ROUTE}
         rib[peer][prefix]["peer_as"] = o.get("peer_as")
-    return rib, count
+    return rib, count, withdrawn
 
 
 def cmd_routes(a):
     problems = []
-    sent, _ = table(a.sent, a.peer)
-    got, count = table(a.archive, a.peer, problems, (a.local_ip, a.local_as))
+    sent, _, _ = table(a.sent, a.peer)
+    got, count, withdrawn = table(a.archive, a.peer, problems, (a.local_ip, a.local_as),
+                                  a.announced)
     summary = []
     for peer in a.peer:
         s, g = sent[peer], got[peer]
@@ -102,8 +109,9 @@ def cmd_routes(a):
                 peer, len(wrong), a.copies, wrong[:5]))
         fams = collections.Counter(ipaddress.ip_network(p).version for p in g)
         attrs = collections.Counter(k for r in g.values() for k in r)
-        summary.append("%s: %d routes (%d IPv4, %d IPv6) equal, %d announcements; %s" % (
-            peer, len(g), fams[4], fams[6], sum(count[peer].values()),
+        summary.append("%s: %d routes (%d IPv4, %d IPv6) equal, %d announcements, %d "
+                       "withdrawals; %s" % (
+            peer, len(g), fams[4], fams[6], sum(count[peer].values()), withdrawn[peer],
             ", ".join("%s %d" % kv for kv in sorted(attrs.items()) if kv[0] != "prefix")))
     print("\n".join(summary))
     if problems:
@@ -131,7 +139,7 @@ def sent_sql_line(prefix, r):
 
 
 def cmd_sql(a):
-    sent, _ = table(a.sent, [a.peer])
+    sent, _, _ = table(a.sent, [a.peer])
     want = sorted(sent_sql_line(p, r) for p, r in sent[a.peer].items())
     got = []
     with open(a.sql_lines) as f:
@@ -166,6 +174,7 @@ def main():
     r.add_argument("--local-ip", required=True)
     r.add_argument("--local-as", type=int, required=True)
     r.add_argument("--copies", type=int, default=1)
+    r.add_argument("--announced", action="store_true")
     s = sub.add_parser("states")
     s.add_argument("archive")
     s.add_argument("--peer", required=True)

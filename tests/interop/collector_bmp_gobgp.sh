@@ -7,12 +7,19 @@
 # of the routes also as IPv6) into gobgpd over BGP and records what it sent. The collector
 # archives the Route Monitoring with an MRT exporter (and a postgres one when PostgreSQL and the
 # bmp migration are there). Then:
-#   1. routes: the MRT archive holds, per monitored peer, exactly the routes replay sent (prefix
-#      set, AS path, next hop, communities, every attribute), with the peer's AS and gobgpd's
-#      local address and AS from the Peer Up; bgp.rib the same, with the router named;
-#   2. peer down: replay stops (Cease): the archive records each peer's session going down.
+#   1. routes: the collector holds them; bgp.peers has a row per peer with the router named,
+#      bgp.rib exactly the routes replay sent;
+#   2. reconnect, post-policy: `gobgp bmp del` ends the BMP session (Termination): every
+#      source goes down; `gobgp bmp add ... post` connects again: Peer Ups, and the whole table
+#      as post-policy Route Monitoring (L flag), a second source per peer; bgp.rib holds the
+#      routes as post-policy ones, exactly, and none as pre-policy;
+#   3. peer down: replay stops (Cease): bgp.peer_events has every source down, bgp.rib none of
+#      the routes; the MRT archive holds, per monitored peer, the routes replay sent exactly
+#      (prefix set and every attribute), twice (pre-, then post-policy), with gobgpd's local
+#      address and AS from the Peer Up, and the state changes up, down (disconnect), up (pre),
+#      up (post), down, down.
 # GoBGP 3.10 sends no Route Monitoring at all with route-monitoring-policy "both", and with
-# "all" a Loc-RIB Route Monitoring without a Peer Up: pre-policy is what this test can use.
+# "all" a Loc-RIB Route Monitoring without a Peer Up, hence one policy at a time.
 # Skips (77) without gobgpd or the shared data.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -118,66 +125,99 @@ done
 wait_for "col_routes $total" "$WAIT" "the collector: $total routes, its exporters idle"
 log "the collector holds the $total routes"
 
+# sql_routes PEER POST: bgp.rib lines of PEER's source (post_policy POST: f or t) for
+# bmp_in_check.py sql
+sql_routes() {
+  sql "SELECT r.prefix, a.origin, a.as_path_text, host(a.next_hop), a.med,
+         array_to_string(a.communities, ' '), array_to_string(a.large_communities, ' '),
+         a.atomic_aggregate, a.aggregator_as, host(a.aggregator_address)
+       FROM bgp.rib r JOIN bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)
+       WHERE p.router = '$ROUTER' AND host(p.address) = '$1' AND p.post_policy = '$2'"
+}
+rib_count() {
+  sql "SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id)
+       WHERE router = '$ROUTER' AND post_policy = '$1'"
+}
+downs() { grep -c ': down (BMP): ' "$T/collector.log" || true; }
+
 if ((SQL)); then
   check "SQL: bgp.rib holds every route of router $ROUTER's peers"
-  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == $total ]]" \
-    "$WAIT" "bgp.rib: $total routes of router $ROUTER"
+  wait_for "[[ \$(rib_count f) == $total ]]" "$WAIT" "bgp.rib: $total routes of router $ROUTER"
   sql "SELECT router, host(router_address), host(address), asn, host(local_address), local_as,
        post_policy FROM bgp.peers WHERE router <> '' ORDER BY 3, 7" >"$T/sql-peers.txt"
   log "bgp.peers: $(tr '\n' ';' <"$T/sql-peers.txt")"
   [[ $(wc -l <"$T/sql-peers.txt") == "${#PEERS[@]}" ]] ||
     fail "bgp.peers: not ${#PEERS[@]} rows of router $ROUTER: $(cat "$T/sql-peers.txt")"
   # compared once replay has written what it sent (at its exit)
-  for p in "${PEERS[@]}"; do
-    sql "SELECT r.prefix, a.origin, a.as_path_text, host(a.next_hop), a.med,
-           array_to_string(a.communities, ' '), array_to_string(a.large_communities, ' '),
-           a.atomic_aggregate, a.aggregator_as, host(a.aggregator_address)
-         FROM bgp.rib r JOIN bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)
-         WHERE p.router = '$ROUTER' AND host(p.address) = '$p'" >"$T/sql-$p.txt"
-  done
+  for p in "${PEERS[@]}"; do sql_routes "$p" f >"$T/sql-$p-f.txt"; done
+fi
+
+check "reconnect, post-policy: gobgpd's BMP session ends, a post-policy one reports the routes"
+gobgp_ bmp del "127.0.0.1:$BMPPORT"
+wait_for "[[ \$(downs) == ${#PEERS[@]} ]]" "$WAIT" "the collector: every source down at the disconnect"
+gobgp_ bmp add "127.0.0.1:$BMPPORT" post
+wait_for "[[ \$(grep -c ' post-policy AS[0-9]*: up (BMP)' '$T/collector.log') == ${#PEERS[@]} ]]" \
+  "$WAIT" "the collector: a post-policy source per peer"
+wait_for "col_routes $total" "$WAIT" "the collector: $total routes, its exporters idle"
+log "the collector holds the $total routes (post-policy)"
+if ((SQL)); then
+  wait_for "[[ \$(rib_count t) == $total && \$(rib_count f) == 0 ]]" "$WAIT" \
+    "bgp.rib: $total post-policy routes of router $ROUTER, no pre-policy one"
+  for p in "${PEERS[@]}"; do sql_routes "$p" t >"$T/sql-$p-t.txt"; done
 fi
 
 check "peer down: replay ends its sessions"
 stop_bg replay
-wait_for "[[ \$(grep -c ': down (BMP): ' '$T/collector.log') == ${#PEERS[@]} ]]" "$WAIT" \
+# gobgpd's Peer Down takes each peer's pre- and post-policy sources down
+wait_for "[[ \$(downs) == $((3 * ${#PEERS[@]})) ]]" "$WAIT" \
   "the collector logs the Peer Down of every source"
 "$BGPSCRIBE" dump --json "$T/sent.mrt" >"$T/sent.json"
+declare -A SENT
+while read -r p n; do SENT[$p]=$n; done < <(
+  sed -n 's/^bgpscribe replay: \([0-9.]*\): \([0-9]*\) prefixes, .*/\1 \2/p' "$T/replay.log")
 if ((SQL)); then
   for p in "${PEERS[@]}"; do
-    "$PY" "$CHECK" sql "$T/sent.json" "$T/sql-$p.txt" --peer "$p" >"$T/sql-check.txt" ||
-      fail "bgp.rib of $p: $(cat "$T/sql-check.txt")"
-    log "ok: $(cat "$T/sql-check.txt")"
+    for post in f t; do
+      "$PY" "$CHECK" sql "$T/sent.json" "$T/sql-$p-$post.txt" --peer "$p" >"$T/sql-check.txt" ||
+        fail "bgp.rib of $p (post_policy $post): $(cat "$T/sql-check.txt")"
+      log "ok: post_policy $post: $(cat "$T/sql-check.txt")"
+    done
   done
-fi
-if ((SQL)); then
   # every source down in bgp.peer_events, its routes withdrawn from bgp.rib
   down="SELECT count(*) FROM bgp.peer_events e JOIN bgp.peers p USING (peer_id)
         WHERE p.router = '$ROUTER' AND e.old_state = 'Established'"
-  wait_for "[[ \$(sql \"$down\") == ${#PEERS[@]} ]]" "$WAIT" "bgp.peer_events: ${#PEERS[@]} sources down"
-  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == 0 ]]" \
-    "$WAIT" "bgp.rib: no route of router $ROUTER left"
-  log "bgp.peer_events: $(sql "SELECT DISTINCT e.new_state || ' ' || e.reason FROM bgp.peer_events e
-    JOIN bgp.peers p USING (peer_id) WHERE p.router = '$ROUTER' AND e.old_state = 'Established'")"
+  wait_for "[[ \$(sql \"$down\") == $((3 * ${#PEERS[@]})) ]]" "$WAIT" \
+    "bgp.peer_events: $((3 * ${#PEERS[@]})) sources down"
+  wait_for "[[ \$(rib_count t) == 0 && \$(rib_count f) == 0 ]]" "$WAIT" \
+    "bgp.rib: no route of router $ROUTER left"
+  sql "SELECT DISTINCT e.new_state || ': ' || e.reason FROM bgp.peer_events e
+       JOIN bgp.peers p USING (peer_id) WHERE p.router = '$ROUTER' AND e.old_state = 'Established'" |
+    while read -r l; do log "bgp.peer_events: $l"; done
 fi
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["bmp"]["routers"]
 for x in r: print("bmp router %(name)s: %(messages)d messages, %(route_monitoring)d Route Monitoring" % x)' \
-  "$T/state/status.json" | while read -r l; do log "$l"; done
+  "$T/state/status.json" | while read -r l; do log "$l (this connection)"; done
 stop_bg gobgpd
 kill -TERM "${PIDS[collector]}"
 wait_for "! kill -0 ${PIDS[collector]}" 30 "the collector to exit after SIGTERM"
 unset "PIDS[collector]"
 
+# Each route twice (pre-policy, then post-policy after the reconnect). gobgpd withdrew none of
+# the post-policy routes at the Peer Down here, though it withdraws each when it monitored
+# post-policy from the start (seen with a plain listener).
 "$BGPSCRIBE" dump --json "$T/mrt/updates" >"$T/archive.json"
 "$PY" "$CHECK" routes "$T/sent.json" "$T/archive.json" --peer "${PEERS[@]}" --local-ip "$GOBGP" \
-  --local-as "$GOBGP_AS" >"$T/routes-check.txt" ||
+  --local-as "$GOBGP_AS" --copies 2 --announced >"$T/routes-check.txt" ||
   fail "the archive differs from what replay sent: $(cat "$T/routes-check.txt")"
 log "ok: $(cat "$T/routes-check.txt")"
 for p in "${PEERS[@]}"; do
+  # none, or (when it monitored post-policy from the start) every route
+  grep -Eq "^$p: .* (0|${SENT[$p]}) withdrawals;" "$T/routes-check.txt" ||
+    fail "$p: neither 0 nor ${SENT[$p]} withdrawals archived: $(grep "^$p:" "$T/routes-check.txt")"
   states=$("$PY" "$CHECK" states "$T/archive.json" --peer "$p" | tr '\n' ' ')
   log "$p: state changes: $states"
-  [[ $(grep -o '>Established' <<<"$states" | wc -l) == 1 ]] ||
-    fail "$p: not one state change to Established (Peer Up): $states"
-  [[ $(grep -o 'Established>' <<<"$states" | wc -l) == 1 ]] ||
-    fail "$p: not one state change from Established (Peer Down): $states"
+  # up (pre), down (disconnect), up (pre), up (post), down, down
+  [[ $states == "OpenConfirm>Established Established>Idle OpenConfirm>Established OpenConfirm>Established Established>Idle Established>Idle " ]] ||
+    fail "$p: not the state changes of Peer Up, disconnect, Peer Up (pre, post), Peer Down: $states"
 done
 pass
