@@ -19,6 +19,7 @@
 
 #include "codec/bgp/notification.hpp"
 #include "codec/bgp/update.hpp"
+#include "codec/wire/reader.hpp"
 #include "exporters/api/framed_file.hpp"
 #include "exporters/postgres/applier.hpp"
 #include "exporters/postgres/batch.hpp"
@@ -68,9 +69,9 @@ PeerInfoPtr bmp_peer(const char* router, const char* router_ip, const char* ip, 
 
 // An UPDATE announcing `announce` with AS path {as, 15169} and next hop 192.0.2.254 (MED
 // `med`), withdrawing `withdraw`.
-std::vector<std::uint8_t> update(std::vector<const char*> announce,
-                                 std::vector<const char*> withdraw = {}, std::uint32_t as = 64500,
-                                 std::uint32_t med = 0) {
+std::vector<std::uint8_t> update(const std::vector<const char*>& announce,
+                                 const std::vector<const char*>& withdraw = {},
+                                 std::uint32_t as = 64500, std::uint32_t med = 0) {
   bgp::UpdateMessage m;
   for (const char* p : withdraw) {
     m.withdrawn.push_back({*bgp::Prefix::parse(p), 0});
@@ -89,6 +90,13 @@ std::vector<std::uint8_t> update(std::vector<const char*> announce,
   codec::wire::Writer w;
   EXPECT_TRUE(m.encode(w));
   return w.take();
+}
+
+// Writes `bytes` into the file `path` (a batch file put into the spool by hand).
+void write_file(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),  // NOLINT: ostream takes chars
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 Record message(std::int64_t t, PeerInfoPtr p, const std::vector<std::uint8_t>& bytes) {
@@ -517,12 +525,11 @@ TEST(PostgresPartition, TheHashIsTheServersForEveryPrefixLength) {
   for (int round = 0; round < 12; ++round) {
     for (int length = 0; length <= 128; ++length) {
       const bool v4 = length <= 32 && round % 2 == 0;
-      char text[64];
+      bgp::IpAddress address;
       if (v4) {
-        const std::uint32_t a =
-            length == 0 ? 0 : static_cast<std::uint32_t>(random()) & ~((1ULL << (32 - length)) - 1);
-        std::snprintf(text, sizeof text, "%u.%u.%u.%u/%d", a >> 24, (a >> 16) & 255U,
-                      (a >> 8) & 255U, a & 255U, length);
+        address = bgp::IpAddress::v4(length == 0 ? 0
+                                                 : static_cast<std::uint32_t>(random()) &
+                                                       ~((1ULL << (32 - length)) - 1));
       } else {
         std::array<std::uint8_t, 16> a{};
         for (auto& o : a) {
@@ -531,13 +538,9 @@ TEST(PostgresPartition, TheHashIsTheServersForEveryPrefixLength) {
         for (int bit = length; bit < 128; ++bit) {
           a[static_cast<std::size_t>(bit / 8)] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
         }
-        int n = 0;
-        for (std::size_t i = 0; i < 16; i += 2) {
-          n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%s%x",
-                             i == 0 ? "" : ":", a[i] << 8 | a[i + 1]);
-        }
-        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "/%d", length);
+        address = bgp::IpAddress::v6(a);
       }
+      const std::string text = address.to_string() + "/" + std::to_string(length);
       prefixes.push_back(*bgp::Prefix::parse(text));
     }
   }
@@ -585,8 +588,7 @@ TEST(PostgresBatch, MessagesOfOneReadShareTheTimeAndCountOrd) {
   std::vector<std::pair<std::size_t, std::int32_t>> f;
   std::vector<int> ords;
   while (t.next(f)) {
-    const auto* v = batch.updates.data() + f[2].first;
-    ords.push_back((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3]);
+    ords.push_back(static_cast<int>(codec::wire::load_u32(batch.updates, f[2].first)));
   }
   EXPECT_EQ(ords, (std::vector<int>{0, 1, 0, 0}));
 }
@@ -655,7 +657,7 @@ std::vector<Record> churn(const std::function<PeerInfoPtr(int)>& who) {
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 40; ++i) {
       const std::string prefix = "10." + std::to_string(i) + ".0.0/16";
-      const std::int64_t t = kT0 + (round * 40 + i) * 1000;
+      const std::int64_t t = kT0 + std::int64_t{round * 40 + i} * 1000;
       const int peer = i % 2;
       if (round == 1 && i % 5 == 0) {
         out.push_back(message(t, who(peer), update({}, {prefix.c_str()})));
@@ -1028,9 +1030,7 @@ TEST_F(WriterTest, AnAppliedBatchIsNotAppliedTwiceAndADamagedOneIsSetAside) {
     char name[40];
     std::snprintf(name, sizeof name, "%020llu.batch",
                   static_cast<unsigned long long>(second.sequence));
-    std::ofstream(dir_ / "batches" / name, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
+    write_file(dir_ / "batches" / name, bytes);
   }
   const auto s = run({});
   EXPECT_EQ(s.skipped, 1U);
@@ -1052,7 +1052,7 @@ TEST_F(WriterTest, BatchesSpooledByAnOlderBgpscribeAreAppliedAfterAnUpgrade) {
       b.add(message(kT0 + version, version == 7 ? reported : p, update({prefix.c_str()})));
       Batch batch = b.seal(spool.next_sequence());
       batch.parts = parts_;
-      batch.last_seq = static_cast<std::uint64_t>(100 + version);
+      batch.last_seq = 100 + static_cast<std::uint64_t>(version);
       if (version == 7) {
         spool.write(batch);
         continue;
@@ -1062,9 +1062,7 @@ TEST_F(WriterTest, BatchesSpooledByAnOlderBgpscribeAreAppliedAfterAnUpgrade) {
       char name[40];
       std::snprintf(name, sizeof name, "%020llu.batch",
                     static_cast<unsigned long long>(batch.sequence));
-      std::ofstream(dir_ / "batches" / name, std::ios::binary)
-          .write(reinterpret_cast<const char*>(bytes.data()),  // NOLINT
-                 static_cast<std::streamsize>(bytes.size()));
+      write_file(dir_ / "batches" / name, bytes);
       EXPECT_EQ(BatchSpool(dir_).position(), 100U + static_cast<std::uint64_t>(version));
     }
     EXPECT_EQ(spool.position(), 107U);
@@ -1349,8 +1347,8 @@ TEST_F(WriterTest, AddPathIdsKeepRoutesApartInTheLogTheRibAndRouteAt) {
   // ADD-PATH (RFC 7911) for IPv4: two paths of one prefix, then one of them withdrawn.
   BatchBuilder b;
   auto p = peer("192.0.2.10", 64500);
-  const auto with_paths = [&](std::int64_t t, std::vector<std::uint32_t> announce,
-                              std::vector<std::uint32_t> withdraw) {
+  const auto with_paths = [&](std::int64_t t, const std::vector<std::uint32_t>& announce,
+                              const std::vector<std::uint32_t>& withdraw) {
     bgp::UpdateMessage m;
     m.add_path = true;
     const auto prefix = *bgp::Prefix::parse("10.0.0.0/8");
@@ -1468,16 +1466,16 @@ TEST_F(WriterTest, ALaneThatFailsLeavesEveryRowAppliedOnceAndTheRibInOrder) {
     BatchBuilder b;
     for (int j = 0; j < kShared; ++j) {
       const std::string prefix = "10.100." + std::to_string(j) + ".0/24";
-      b.add(message(kT0 + n * 1000 + j, p, update({prefix.c_str()}, {}, 64500, n)));
+      b.add(message(kT0 + std::int64_t{n} * 1000 + j, p, update({prefix.c_str()}, {}, 64500, n)));
       ++rows;
     }
     for (int j = 0; j < 16; ++j) {  // and prefixes of its own
       const std::string prefix = "10." + std::to_string(n) + "." + std::to_string(j) + ".0/24";
-      b.add(message(kT0 + n * 1000 + 100 + j, p, update({prefix.c_str()})));
+      b.add(message(kT0 + std::int64_t{n} * 1000 + 100 + j, p, update({prefix.c_str()})));
       ++rows;
     }
     if (n == 6) {
-      b.add(message(kT0 + n * 1000 + 200, p, update({"10.250.0.0/16"})));
+      b.add(message(kT0 + std::int64_t{n} * 1000 + 200, p, update({"10.250.0.0/16"})));
       ++rows;
     }
     Batch batch = b.seal(0);
