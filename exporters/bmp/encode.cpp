@@ -259,15 +259,49 @@ void TablePacker::emit_range(std::size_t from, std::size_t to) {
   emit_range(mid, to);
 }
 
+std::size_t TableGrouper::slot_of(std::uint16_t peer_index,
+                                  std::span<const std::uint8_t> attributes) const {
+  // Fibonacci hashing of the address (its low bits are alignment) and the peer.
+  const auto key = (std::hash<const void*>{}(attributes.data()) ^ (std::size_t{peer_index} << 48) ^
+                    attributes.size()) *
+                   std::size_t{0x9E3779B97F4A7C15};
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t at = (key >> 20) & mask;
+  for (;;) {
+    const auto g = slots_[at];
+    if (g == 0) {
+      return at;
+    }
+    const auto& group = groups_[g - 1];
+    if (group.peer_index == peer_index && group.attributes.data() == attributes.data() &&
+        group.attributes.size() == attributes.size()) {
+      return at;
+    }
+    at = (at + 1) & mask;
+  }
+}
+
+void TableGrouper::grow() {
+  slots_.assign(slots_.empty() ? std::size_t{1} << 16 : slots_.size() * 2, 0);
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    slots_[slot_of(groups_[g].peer_index, groups_[g].attributes)] =
+        static_cast<std::uint32_t>(g + 1);
+  }
+}
+
 void TableGrouper::add(std::uint16_t peer_index, std::span<const std::uint8_t> attributes,
                        const bgp::Prefix& prefix, std::uint32_t path_id) {
-  const auto [it, added] = index_.try_emplace(Key{attributes.data(), attributes.size(), peer_index},
-                                              static_cast<std::uint32_t>(groups_.size()));
-  if (added) {
-    groups_.push_back({peer_index, attributes, 0});
+  if (2 * (groups_.size() + 1) > slots_.size()) {
+    grow();
   }
-  ++groups_[it->second].routes;
-  entries_.push_back({it->second, path_id, prefix});
+  const auto at = slot_of(peer_index, attributes);
+  if (slots_[at] == 0) {
+    groups_.push_back({peer_index, attributes, 0});
+    slots_[at] = static_cast<std::uint32_t>(groups_.size());
+  }
+  const auto g = slots_[at] - 1;
+  ++groups_[g].routes;
+  entries_.push_back({g, path_id, prefix});
 }
 
 void TableGrouper::sort() {
@@ -285,7 +319,7 @@ void TableGrouper::sort() {
 }
 
 void TableGrouper::clear() {
-  index_.clear();
+  std::fill(slots_.begin(), slots_.end(), 0);
   groups_.clear();
   entries_.clear();
   sorted_.clear();

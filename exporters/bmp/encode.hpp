@@ -10,7 +10,6 @@
 #include <functional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "codec/bgp/afi_safi.hpp"
@@ -125,21 +124,15 @@ class TableGrouper {
   }
 
  private:
-  struct Key {
-    const std::uint8_t* data = nullptr;
-    std::size_t size = 0;
-    std::uint16_t peer_index = 0;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      return std::hash<const void*>{}(k.data) ^ (k.size << 16) ^ k.peer_index;
-    }
-  };
+  // An open-addressing index of the groups (a node-based map cost ~30 % of a 20-table join
+  // in allocation and cache misses): linear probing, at most half full, group + 1 (0: free).
   void sort();
   void clear();
+  void grow();
+  [[nodiscard]] std::size_t slot_of(std::uint16_t peer_index,
+                                    std::span<const std::uint8_t> attributes) const;
   std::size_t capacity_;
-  std::unordered_map<Key, std::uint32_t, KeyHash> index_;
+  std::vector<std::uint32_t> slots_;
   std::vector<Group> groups_;
   std::vector<Entry> entries_;
   std::vector<Entry> sorted_;

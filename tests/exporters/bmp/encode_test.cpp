@@ -146,6 +146,27 @@ TEST(BmpEncode, TableGrouperGathersRoutesByPeerAndAttributeSet) {
   std::size_t n = 0;
   g.drain([&](const auto&, const auto&) { ++n; });
   EXPECT_EQ(n, 0U);
+  // Past the index's first size (32,768 groups): 100,000 sets, two routes each, still grouped.
+  const ByteVector many(100000, 0);
+  TableGrouper big(1000000);
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < many.size(); ++i) {
+      big.add(0, std::span<const std::uint8_t>(many).subspan(i, 1), p("10.0.0.0/24"),
+              static_cast<std::uint32_t>(round));
+    }
+  }
+  std::size_t routes = 0;
+  bool grouped = true;
+  const std::uint8_t* last = nullptr;
+  big.drain([&](const TableGrouper::Group& grp, const TableGrouper::Entry& e) {
+    const bool first = routes % 2 == 0;
+    grouped = grouped && grp.routes == 2 && e.path_id == (first ? 0U : 1U) &&
+              (first ? grp.attributes.data() != last : grp.attributes.data() == last);
+    last = grp.attributes.data();
+    ++routes;
+  });
+  EXPECT_EQ(routes, 200000U);
+  EXPECT_TRUE(grouped);
   TableGrouper small(2);
   small.add(0, x, p("10.0.0.0/24"), 0);
   small.add(0, x, p("10.0.1.0/24"), 0);
