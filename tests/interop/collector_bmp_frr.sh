@@ -13,6 +13,8 @@
 #      path, next hop, communities, every attribute), with the peer's AS and bgpd's local
 #      address and AS from the Peer Up; bgp.rib the same, with the router named;
 #   2. peer down: replay stops (Cease): the archive records each peer's session going down.
+# bgpd also sends Statistics Reports every second: the collector counts them and keeps the
+# session.
 # FRR 8.4.4 encodes a pre-policy Route Monitoring as if it sent the route to that eBGP peer,
 # its own AS prepended, unless the neighbor has `attribute-unchanged as-path` (set below).
 # Skips (77) without bgpd's bmp module or the shared data.
@@ -98,6 +100,7 @@ CONF
   for af in ipv4 ipv6; do
     for pol in $POLICIES; do echo "  bmp monitor $af unicast $pol"; done
   done
+  echo "  bmp stats interval 1000"
   echo "  bmp connect 127.0.0.1 port $BMPPORT min-retry 100 max-retry 1000"
   printf ' exit\nexit\n'
 } >"$T/frr.conf"
@@ -107,6 +110,11 @@ bmp_sent() {
   vty frr 'show bmp' | awk -v r="127.0.0.1:$BMPPORT" '$1 == r && NF >= 8 { print $3 }'
 }
 
+# router_stat KEY: the collector's status.json count KEY of the BMP router
+router_stat() {
+  "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bmp"]["routers"][0][sys.argv[2]])' \
+    "$T/state/status.json" "$1"
+}
 # col_routes N: the collector's status.json counts N routes and its exporters are idle
 col_routes() {
   [[ $("$PY" "$INTEROP_DIR/collector_mrt.py" status "$T/state/status.json") =~ ^$1\ [0-9]+\ 1$ ]]
@@ -139,6 +147,11 @@ log "bgpd: $(bmp_sent) Route Monitoring sent"
 wait_for "col_routes $((COPIES * total))" "$WAIT" \
   "the collector: $((COPIES * total)) routes, its exporters idle"
 log "the collector holds the $((COPIES * total)) routes"
+# bgpd's Statistics Reports (every second) are counted, and do not end the BMP session
+wait_for "[[ \$(router_stat statistics) -ge $((2 * ${#PEERS[@]})) ]]" "$WAIT" \
+  "the collector counts bgpd's Statistics Reports"
+[[ $(grep -c "bmp router $ROUTER (127.0.0.1): connected" "$T/collector.log") == 1 ]] ||
+  fail "router $ROUTER connected more than once: $(grep "bmp router" "$T/collector.log")"
 
 if ((SQL)); then
   check "SQL: bgp.rib holds every route of router $ROUTER's peers"
