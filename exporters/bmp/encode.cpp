@@ -160,6 +160,8 @@ Status encode_statistics(const cbmp::PerPeerHeader& h, const PeerCounts& counts,
     m.stats.push_back(
         cbmp::Stat::per_afi_safi(cbmp::StatType::PerAfiSafiAdjRibInRoutes, family, n));
   }
+  m.stats.push_back(
+      cbmp::Stat::counter(cbmp::StatType::DuplicateUpdates, counts.duplicate_updates));
   return cbmp::encode(m, w);
 }
 

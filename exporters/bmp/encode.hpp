@@ -50,11 +50,13 @@ void encode_termination(codec::wire::Writer& w);
 // What Statistics Reports say of one peer.
 struct PeerCounts {
   std::vector<std::pair<codec::bgp::AfiSafi, std::uint64_t>> per_family;
+  // UPDATEs byte for byte equal to the peer's UPDATE before, since its Peer Up.
+  std::uint32_t duplicate_updates = 0;
   [[nodiscard]] std::uint64_t total() const;
   void add(codec::bgp::AfiSafi f, std::uint64_t n);
 };
 // RFC 7854 section 4.8: types 0 and 3-6 as 0 (a collector has no inbound policy and does no
-// loop detection), 7 (Adj-RIB-In routes) and 9 (per family).
+// loop detection), 7 (Adj-RIB-In routes), 9 (per family) and 13 (duplicate UPDATEs).
 [[nodiscard]] codec::Status encode_statistics(const codec::bmp::PerPeerHeader& h,
                                               const PeerCounts& counts, codec::wire::Writer& w);
 

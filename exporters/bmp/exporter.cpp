@@ -110,9 +110,13 @@ void BmpExporter::accept(const Record& record) {
         return;
       }
       auto& p = peers_[record.peer->id];
-      p = Peer{record.peer,      record.message,
-               record.sent_open, record.context,
-               record.time_us,   negotiated_families(record.sent_open, record.message)};
+      p = Peer{};
+      p.info = record.peer;
+      p.received_open = record.message;
+      p.sent_open = record.sent_open;
+      p.context = record.context;
+      p.up_us = record.time_us;
+      p.families = negotiated_families(record.sent_open, record.message);
       writer_.clear();
       const auto h = per_peer_header(*p.info, p.context.four_octet_as, record.time_us);
       if (!encode_peer_up(h, *p.info, p.sent_open.span(), p.received_open.span(), writer_)) {
@@ -146,9 +150,16 @@ void BmpExporter::accept(const Record& record) {
       if (!record.peer || bytes.size() < bgp::kHeaderSize || bytes[18] != kUpdateType) {
         return;
       }
-      if (!peers_.contains(record.peer->id)) {
+      const auto it = peers_.find(record.peer->id);
+      if (it == peers_.end()) {
         return;  // an UPDATE before Established cannot be (RFC 4271), nothing to show
       }
+      // Stat type 13: the same UPDATE again (a shared buffer: no copy kept).
+      auto& last = it->second.last_update;
+      if (last.size() == bytes.size() && std::ranges::equal(last.span(), bytes)) {
+        ++it->second.duplicate_updates;
+      }
+      last = record.message;
       // Straight into the batch: a Route Monitoring message cannot fail to encode.
       const auto h = per_peer_header(*record.peer, record.context.four_octet_as, record.time_us);
       (void)encode_route_monitoring(h, bytes, live_);
@@ -309,7 +320,9 @@ void BmpExporter::send_statistics(std::int64_t time_us,
     }
     writer_.clear();
     const auto h = per_peer_header(*it->second.info, it->second.context.four_octet_as, time_us);
-    if (!encode_statistics(h, c, writer_)) {
+    auto with_duplicates = c;
+    with_duplicates.duplicate_updates = it->second.duplicate_updates;
+    if (!encode_statistics(h, with_duplicates, writer_)) {
       ++encode_errors_;
       continue;
     }

@@ -53,6 +53,8 @@ class BmpExporter final : public Exporter {
     // What both OPENs list in capability 1 (IPv4 unicast without one), among the families
     // the collector keeps routes of: each gets an End-of-RIB after a table.
     std::vector<codec::bgp::AfiSafi> families;
+    SharedBytes last_update;  // the UPDATE before, for stat type 13
+    std::uint32_t duplicate_updates = 0;
   };
   // writer_'s message (encoded alone: it may fail half-way) into the live batch.
   void push_live();

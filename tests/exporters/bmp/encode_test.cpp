@@ -178,6 +178,7 @@ TEST(BmpEncode, StatisticsReport) {
   c.add(bgp::kIpv4Unicast, 3);
   c.add(bgp::kIpv6Unicast, 2);
   c.add(bgp::kIpv4Unicast, 1);
+  c.duplicate_updates = 5;
   codec::wire::Writer w;
   ASSERT_TRUE(encode_statistics(per_peer_header(*make_peer("10.0.0.1", 64500), true, kT0), c, w));
   ByteVector keep;
@@ -192,7 +193,8 @@ TEST(BmpEncode, StatisticsReport) {
   EXPECT_EQ(values[91], 4U);
   EXPECT_EQ(values[92], 2U);
   EXPECT_EQ(values[0], 0U);
-  EXPECT_EQ(r.stats.size(), 8U);  // 0, 3, 4, 5, 6, 7, 9 x 2
+  EXPECT_EQ(values[130], 5U);
+  EXPECT_EQ(r.stats.size(), 9U);  // 0, 3, 4, 5, 6, 7, 9 x 2, 13
 }
 
 Options options(const std::string& yaml) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "codec/bgp/update.hpp"
@@ -294,6 +295,51 @@ TEST(BmpExporter, ALargeTableGoesOutInChunksThenLiveJoins) {
   EXPECT_EQ(routes[kRoutes], "10.0.0.1 eor 1");
   EXPECT_EQ(routes.back(), "10.0.0.1 203.0.113.0/24");
   EXPECT_GT(s->bytes.size(), std::size_t{4} << 20);
+}
+
+TEST(BmpExporter, StatisticsCountDuplicateUpdates) {
+  LoopbackStation station;
+  auto exporter = make_exporter(station.port(), 100000, 1);
+  auto a = make_peer("10.0.0.1", 64500);
+  exporter->start();
+  exporter->accept(peer_up_record(kT0, a, true));
+  ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  auto snap = std::make_shared<TestSnapshot>(kT0 + 1);
+  const auto ia = snap->add_peer(a);
+  snap->add_route(bgp::kIpv4Unicast, "192.0.2.0/24", ia, 0, rib_attributes(64500, false));
+  exporter->accept(snapshot_record(snap));
+  // The same UPDATE three times in a row (2 duplicates), another, then the first again (not a
+  // duplicate: not the one right before).
+  for (const auto* p : {"203.0.113.0/24", "203.0.113.0/24", "203.0.113.0/24", "198.51.100.0/24",
+                        "203.0.113.0/24"}) {
+    exporter->accept(message_record(kT0 + 2, a, ipv4_update(p)));
+  }
+  exporter->flush(kT0 + 3);
+  exporter->flush(kT0 + 3 + 1'000'000);  // a Statistics Report is due: it asks for a snapshot
+  ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  auto stats_snap = std::make_shared<TestSnapshot>(kT0 + 1'000'004);
+  stats_snap->add_route(bgp::kIpv4Unicast, "192.0.2.0/24", stats_snap->add_peer(a), 0,
+                        rib_attributes(64500, false));
+  exporter->accept(snapshot_record(stats_snap));
+  exporter->stop();
+  ASSERT_TRUE(wait_until([&] { return station.closed() == 1; }, 10s));
+  const auto s = parse_stream(station.stream(0));
+  ASSERT_TRUE(s->clean);
+  const cbmp::StatisticsReport* report = nullptr;
+  for (const auto& m : s->messages) {
+    if (const auto* r = std::get_if<cbmp::StatisticsReport>(&m)) {
+      report = r;
+    }
+  }
+  ASSERT_NE(report, nullptr);
+  std::map<cbmp::StatType, std::uint64_t> values;
+  for (const auto& st : report->stats) {
+    if (st.kind != cbmp::StatKind::AfiSafiGauge64) {
+      values[st.type] = st.value;
+    }
+  }
+  EXPECT_EQ(values[cbmp::StatType::DuplicateUpdates], 2U);
+  EXPECT_EQ(values[cbmp::StatType::AdjRibInRoutes], 1U);
 }
 
 TEST(BmpExporter, StationDroppedForAFullQueueGetsTheTableAgain) {

@@ -248,14 +248,16 @@ inline std::vector<cbmp::MessageType> types_of(const Stream& s) {
 }
 
 // An exporter with one station at `port`.
-inline std::unique_ptr<BmpExporter> make_exporter(std::uint16_t port, std::size_t queue = 100000) {
+inline std::unique_ptr<BmpExporter> make_exporter(std::uint16_t port, std::size_t queue = 100000,
+                                                  int stats_interval = 0) {
   ExporterContext ctx;
   ctx.instance_name = "bmp";
   ctx.collector_name = "rrc99";
   ctx.config_file = "test.yaml";
-  auto o = parse_options(
-      ctx, YAML::Load("type: bmp\nstations: [\"127.0.0.1:" + std::to_string(port) +
-                      "\"]\nstats_interval: 0\nqueue: " + std::to_string(queue) + "\n"));
+  auto o =
+      parse_options(ctx, YAML::Load("type: bmp\nstations: [\"127.0.0.1:" + std::to_string(port) +
+                                    "\"]\nstats_interval: " + std::to_string(stats_interval) +
+                                    "\nqueue: " + std::to_string(queue) + "\n"));
   return std::make_unique<BmpExporter>("bmp", o);
 }
 
