@@ -1145,9 +1145,19 @@ void Collector::tick() {
     for (auto* p : process_.peers()) {
       up += p->state() == State::Established ? 1 : 0;
     }
+    std::string bmp;
+    if (bmp_station_) {
+      std::size_t monitored = 0;
+      const auto routers = bmp_station_->routers();
+      for (const auto& r : routers) {
+        monitored += r.peers_up;
+      }
+      bmp = ", " + std::to_string(routers.size()) + " BMP routers with " +
+            std::to_string(monitored) + " peers up";
+    }
     std::fprintf(stderr,
-                 "status: %zu/%zu peers up, %zu routes, %zu attribute sets, %llu messages\n", up,
-                 process_.peers().size(), rib_.route_count(), rib_.attributes().size(),
+                 "status: %zu/%zu peers up%s, %zu routes, %zu attribute sets, %llu messages\n", up,
+                 process_.peers().size(), bmp.c_str(), rib_.route_count(), rib_.attributes().size(),
                  static_cast<unsigned long long>(stats_.messages));
   }
   tick_timer_.expires_after(std::chrono::seconds(1));
