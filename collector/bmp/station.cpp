@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
+#include <span>
 #include <stdexcept>
 
 #include "codec/bmp/message.hpp"
@@ -156,30 +156,30 @@ void Station::accept(std::size_t listener) {
 
 void Station::read(const std::shared_ptr<Connection>& c) {
   auto& buf = c->buffer;
-  c->socket.async_read_some(asio::buffer(buf.data() + c->end, buf.size() - c->end),
-                            [this, c](const boost::system::error_code& ec, std::size_t n) {
-                              if (c->closed) {
-                                return;
-                              }
-                              if (ec) {
-                                end(*c,
-                                    ec == asio::error::eof
-                                        ? std::string("the router closed the connection")
-                                        : "read failed: " + ec.message(),
-                                    false);
-                                return;
-                              }
-                              c->end += n;
-                              stats_.bytes += n;
-                              if (drain(*c, unix_micros())) {
-                                read(c);
-                              }
-                            });
+  c->socket.async_read_some(
+      asio::buffer(std::span(buf).subspan(c->end).data(), buf.size() - c->end),
+      [this, c](const boost::system::error_code& ec, std::size_t n) {
+        if (c->closed) {
+          return;
+        }
+        if (ec) {
+          end(*c,
+              ec == asio::error::eof ? std::string("the router closed the connection")
+                                     : "read failed: " + ec.message(),
+              false);
+          return;
+        }
+        c->end += n;
+        stats_.bytes += n;
+        if (drain(*c, unix_micros())) {
+          read(c);
+        }
+      });
 }
 
 bool Station::drain(Connection& c, std::int64_t now_us) {
   for (;;) {
-    const std::span<const std::uint8_t> pending(c.buffer.data() + c.begin, c.end - c.begin);
+    const auto pending = std::span<const std::uint8_t>(c.buffer).subspan(c.begin, c.end - c.begin);
     const auto f = wire_bmp::frame(pending);
     if (f.status == codec::bgp::FrameStatus::Broken) {
       end(c,
@@ -192,7 +192,8 @@ bool Station::drain(Connection& c, std::int64_t now_us) {
     if (f.status == codec::bgp::FrameStatus::NeedMore) {
       // Keep the partial message at the front, and make room for the whole of it.
       if (c.begin > 0) {
-        std::memmove(c.buffer.data(), c.buffer.data() + c.begin, c.end - c.begin);
+        std::copy(c.buffer.begin() + static_cast<std::ptrdiff_t>(c.begin),
+                  c.buffer.begin() + static_cast<std::ptrdiff_t>(c.end), c.buffer.begin());
         c.end -= c.begin;
         c.begin = 0;
       }
