@@ -208,20 +208,39 @@ std::string parse_interval(std::string_view query, std::string_view arg) {
   return m[1].str() + " " + name;
 }
 
+// PEER: a peer id, an address, or ROUTER/ADDRESS[/pre|/post] for a peer a BMP router reports
+// (an empty ROUTER, /ADDRESS, names the collector's own sessions). Router names are split off at
+// the last '/' before the address, so a name may hold a '/' itself.
 struct PeerArg {
-  std::string id;       // a peer id, or
-  std::string address;  // an address to resolve in bgp.peers
+  std::string id;                     // a peer id, or
+  std::string address;                // an address to resolve in bgp.peers,
+  std::optional<std::string> router;  // of this router only ("": the collector's own sessions)
+  std::optional<bool> post_policy;    // of this Adj-RIB-In only (/pre, /post)
 };
 
 PeerArg parse_peer(std::string_view query, std::string_view arg) {
   if (const auto id = number(arg, 2147483647ULL)) {
-    return {std::to_string(*id), ""};
+    return {std::to_string(*id), "", std::nullopt, std::nullopt};
   }
-  if (const auto a = IpAddress::parse(arg)) {
-    return {"", a->to_string()};
+  PeerArg peer;
+  std::string_view rest = arg;
+  if (rest.ends_with("/pre") || rest.ends_with("/post")) {
+    peer.post_policy = rest.ends_with("/post");
+    rest.remove_suffix(*peer.post_policy ? 5 : 4);
   }
-  throw UsageError(std::string(query) + ": " + squote(arg) +
-                   " is not a peer (a peer id of bgp.peers, or the peer's address)");
+  const auto slash = rest.rfind('/');
+  if (slash != std::string_view::npos) {
+    peer.router = std::string(rest.substr(0, slash));
+    rest.remove_prefix(slash + 1);
+  }
+  const auto a = IpAddress::parse(rest);
+  if (!a || (peer.post_policy && !peer.router)) {
+    throw UsageError(std::string(query) + ": " + squote(arg) +
+                     " is not a peer (a peer id of bgp.peers, the peer's address, or "
+                     "ROUTER/ADDRESS[/pre|/post] for a peer a BMP router reports)");
+  }
+  peer.address = a->to_string();
+  return peer;
 }
 
 // ---- Queries ---------------------------------------------------------------------------------
@@ -271,8 +290,11 @@ constexpr QuerySpec kQueries[] = {
 };
 
 // The readable columns of a route row `r` of one of the route-returning functions.
+// A peer is shown with its router and policy beside its address: the peers BMP routers report
+// share addresses with each other and with the collector's own sessions ('' and f).
 constexpr std::string_view kRouteSelect =
-    "SELECT r.peer_id, p.address AS peer, p.asn AS peer_as, r.prefix, r.path_id, r.since, "
+    "SELECT r.peer_id, p.address AS peer, p.asn AS peer_as, p.router, p.post_policy, r.prefix, "
+    "r.path_id, r.since, "
     "a.as_path_text AS as_path, a.next_hop, "
     "array_to_string(a.communities || a.large_communities, ' ') AS communities FROM ";
 constexpr std::string_view kRouteJoins =
@@ -339,7 +361,8 @@ Sql build_query(const QueryOptions& q) {
     const std::string to =
         sql.add(a.size() > 2 ? parse_time(n, a[2], "time") : "infinity", "timestamptz");
     sql.text =
-        "SELECT h.time, h.peer_id, p.address AS peer, p.asn AS peer_as, h.prefix, h.path_id, "
+        "SELECT h.time, h.peer_id, p.address AS peer, p.asn AS peer_as, p.router, p.post_policy, "
+        "h.prefix, h.path_id, "
         "h.action, h.cause, h.as_path, h.next_hop, "
         "array_to_string(h.communities || h.large_communities, ' ') AS communities "
         "FROM bgp.prefix_history(" +
@@ -358,7 +381,8 @@ Sql build_query(const QueryOptions& q) {
       sql.peer_param = sql.params.size() - 1;
     }
     sql.text =
-        "SELECT c.bucket_start AS bucket, c.peer_id, p.address AS peer, c.announcements, "
+        "SELECT c.bucket_start AS bucket, c.peer_id, p.address AS peer, p.router, "
+        "p.post_policy, c.announcements, "
         "c.withdrawals, c.implicit_withdrawals FROM bgp.update_counts(" +
         from + ", " + to + ", " + bucket + peer +
         ") c LEFT JOIN bgp.peers p ON p.peer_id = c.peer_id ORDER BY 1, 2";
@@ -566,6 +590,66 @@ GROUP BY c.collector_id, c.name ORDER BY c.name)"),
   return 0;
 }
 
+// A peer given by address (and router, and policy): its id, or why there is not exactly one.
+struct ResolvedPeer {
+  std::string id;
+  std::string error;
+  explicit operator bool() const { return !id.empty(); }
+};
+
+ResolvedPeer resolve_peer(pqxx::transaction_base& tx, const PeerArg& peer) {
+  std::vector<std::string> params{peer.address};
+  std::string where = "address = $1::inet";
+  // Which peers are meant, in words: "peer", "pre-policy peer of router r1", "own session".
+  std::string policy;
+  std::string noun = "peer";
+  std::string of;
+  if (peer.router) {
+    params.push_back(*peer.router);
+    where += " AND router = $2::text";
+    if (peer.router->empty()) {
+      noun = "own session";
+      of = " of the collector";
+    } else {
+      of = " of router " + *peer.router;
+    }
+  }
+  if (peer.post_policy) {
+    params.emplace_back(*peer.post_policy ? "true" : "false");
+    where += " AND post_policy = $" + std::to_string(params.size()) + "::boolean";
+    policy = *peer.post_policy ? "post-policy " : "pre-policy ";
+  }
+  const pqxx::result peers = tx.exec_params(
+      "SELECT peer_id, asn, router, post_policy, distinguisher FROM bgp.peers WHERE " + where +
+          " ORDER BY 1",
+      pqxx::prepare::make_dynamic_params(params));
+  if (peers.size() == 1) {
+    return {peers[0][0].c_str(), ""};
+  }
+  if (peers.empty()) {
+    return {"", "no " + policy + noun + of + " has the address " + peer.address};
+  }
+  // Each id with what tells it apart: AS, router and policy (distinguisher when there is one).
+  std::string ids;
+  for (const auto& row : peers) {
+    std::string what = "AS" + std::string(row[1].c_str());
+    const std::string router = row[2].c_str();
+    if (router.empty()) {
+      what += ", own session";
+    } else {
+      what += ", router " + router + (row[3].as<bool>() ? ", post-policy" : ", pre-policy");
+      if (std::string_view(row[4].c_str()) != "0") {
+        what += ", distinguisher " + std::string(row[4].c_str());
+      }
+    }
+    ids += (ids.empty() ? "" : ", ") + std::string(row[0].c_str()) + " (" + what + ")";
+  }
+  return {"", "several " + policy + noun + "s" + of + " have the address " + peer.address +
+                  " (peer ids " + ids +
+                  "): give one id, or ROUTER/ADDRESS[/pre|/post] (/ADDRESS: the collector's "
+                  "own session)"};
+}
+
 int run_query(const std::string& dsn, const QueryOptions& q, bool csv, std::FILE* out,
               std::FILE* err) {
   Sql sql = build_query(q);  // usage errors before any connection
@@ -581,21 +665,12 @@ int run_query(const std::string& dsn, const QueryOptions& q, bool csv, std::FILE
   }
   pqxx::read_transaction tx(c);
   if (sql.peer && !sql.peer->address.empty()) {
-    const pqxx::result peers = tx.exec_params(
-        "SELECT peer_id FROM bgp.peers WHERE address = $1::inet ORDER BY 1", sql.peer->address);
-    if (peers.size() != 1) {
-      std::string ids;
-      for (const auto& row : peers) {
-        ids += (ids.empty() ? "" : ", ") + std::string(row[0].c_str());
-      }
-      std::fprintf(err, "bgpscribe db query %s: %s\n", q.name.c_str(),
-                   peers.empty() ? ("no peer has the address " + sql.peer->address).c_str()
-                                 : ("several peers have the address " + sql.peer->address +
-                                    " (peer ids " + ids + "): give one id")
-                                       .c_str());
+    const auto id = resolve_peer(tx, *sql.peer);
+    if (!id) {
+      std::fprintf(err, "bgpscribe db query %s: %s\n", q.name.c_str(), id.error.c_str());
       return 1;
     }
-    sql.params[sql.peer_param] = peers[0][0].c_str();
+    sql.params[sql.peer_param] = id.id;
   }
   const pqxx::result r = tx.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
   if (csv) {
@@ -613,6 +688,8 @@ std::string queries_help() {
     head.append(head.size() < 34 ? 34 - head.size() : 1, ' ');
     s += head + std::string(q.summary) + "\n";
   }
+  s += "PEER: a peer id, the peer's address, or ROUTER/ADDRESS[/pre|/post] for a peer that a "
+       "BMP router\nreports (/ADDRESS: the collector's own session).\n";
   s += "TIME: 2024-05-14, '2024-05-14 10:00', 2024-05-14T10:00:00Z, +02 offsets, Unix "
        "seconds or now;\nUTC unless it names a zone (or PGTZ is set). docs/sql.md has examples.";
   return s;

@@ -81,14 +81,14 @@ TEST_F(DbToolTest, RouteAtATimeAsTable) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out,
-            " peer_id |    peer     | peer_as |   prefix    | path_id |         since          |"
-            "     as_path      |  next_hop   |     communities\n"
-            "---------+-------------+---------+-------------+---------+------------------------+"
-            "------------------+-------------+---------------------\n"
-            "       1 | 192.0.2.1   |   64501 | 10.1.0.0/16 |       0 | 2024-05-14 10:00:00+00 |"
-            " 64501 3356 15169 | 192.0.2.1   | 65000:100 65000:1:2\n"
-            "       2 | 2001:db8::2 |   64502 | 10.1.0.0/16 |       0 | 2024-05-14 10:00:00+00 |"
-            " 64502 174 13335  | 2001:db8::2 |\n"
+            " peer_id |    peer     | peer_as | router | post_policy |   prefix    | path_id |"
+            "         since          |     as_path      |  next_hop   |     communities\n"
+            "---------+-------------+---------+--------+-------------+-------------+---------+"
+            "------------------------+------------------+-------------+---------------------\n"
+            "       1 | 192.0.2.1   |   64501 |        | f           | 10.1.0.0/16 |       0 |"
+            " 2024-05-14 10:00:00+00 | 64501 3356 15169 | 192.0.2.1   | 65000:100 65000:1:2\n"
+            "       2 | 2001:db8::2 |   64502 |        | f           | 10.1.0.0/16 |       0 |"
+            " 2024-05-14 10:00:00+00 | 64502 174 13335  | 2001:db8::2 |\n"
             "(2 rows)\n");
 }
 
@@ -97,8 +97,9 @@ TEST_F(DbToolTest, RouteNowAsCsv) {
   const Outcome r = query({"route", "10.1.0.0/16", "--format", "csv"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            "peer_id,peer,peer_as,prefix,path_id,since,as_path,next_hop,communities\n"
-            "1,192.0.2.1,64501,10.1.0.0/16,0,2024-05-14 10:00:00+00,64501 3356 15169,192.0.2.1,"
+            "peer_id,peer,peer_as,router,post_policy,prefix,path_id,since,as_path,next_hop,"
+            "communities\n"
+            "1,192.0.2.1,64501,,f,10.1.0.0/16,0,2024-05-14 10:00:00+00,64501 3356 15169,192.0.2.1,"
             "65000:100 65000:1:2\n");
 }
 
@@ -107,14 +108,15 @@ TEST_F(DbToolTest, HistoryWithMoreSpecifics) {
                            "--format", "csv"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            "time,peer_id,peer,peer_as,prefix,path_id,action,cause,as_path,next_hop,communities\n"
-            "2024-05-14 10:00:00+00,1,192.0.2.1,64501,10.1.0.0/16,0,announce,update,"
+            "time,peer_id,peer,peer_as,router,post_policy,prefix,path_id,action,cause,as_path,"
+            "next_hop,communities\n"
+            "2024-05-14 10:00:00+00,1,192.0.2.1,64501,,f,10.1.0.0/16,0,announce,update,"
             "64501 3356 15169,192.0.2.1,65000:100 65000:1:2\n"
-            "2024-05-14 10:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,announce,update,"
+            "2024-05-14 10:00:00+00,2,2001:db8::2,64502,,f,10.1.0.0/16,0,announce,update,"
             "64502 174 13335,2001:db8::2,\n"
-            "2024-05-14 11:00:00+00,1,192.0.2.1,64501,10.1.2.0/24,0,announce,update,"
+            "2024-05-14 11:00:00+00,1,192.0.2.1,64501,,f,10.1.2.0/24,0,announce,update,"
             "64501 3356 15169,192.0.2.1,65000:100 65000:1:2\n"
-            "2024-05-14 12:00:00+00,2,2001:db8::2,64502,10.1.0.0/16,0,withdraw,update,,,\n");
+            "2024-05-14 12:00:00+00,2,2001:db8::2,64502,,f,10.1.0.0/16,0,withdraw,update,,,\n");
   // Without --more-specifics the /24 is not there.
   const Outcome exact = query({"history", "10.1.0.0/16", "--format", "csv"});
   EXPECT_EQ(exact.status, 0) << exact.err;
@@ -125,15 +127,17 @@ TEST_F(DbToolTest, LookupOriginThroughCommunityCounts) {
   const Outcome lookup = query({"lookup", "10.1.2.3", "--format", "csv"});
   EXPECT_EQ(lookup.status, 0) << lookup.err;
   EXPECT_EQ(lookup.out,
-            "peer_id,peer,peer_as,prefix,path_id,since,as_path,next_hop,communities\n"
-            "1,192.0.2.1,64501,10.1.2.0/24,0,2024-05-14 11:00:00+00,64501 3356 15169,192.0.2.1,"
+            "peer_id,peer,peer_as,router,post_policy,prefix,path_id,since,as_path,next_hop,"
+            "communities\n"
+            "1,192.0.2.1,64501,,f,10.1.2.0/24,0,2024-05-14 11:00:00+00,64501 3356 15169,192.0.2.1,"
             "65000:100 65000:1:2\n");
   // At 11:30, from the log: peer 2's /16 is still there.
   const Outcome origin = query({"origin", "AS13335", "2024-05-14T11:30:00Z", "--format", "csv"});
   EXPECT_EQ(origin.status, 0) << origin.err;
   EXPECT_EQ(origin.out,
-            "peer_id,peer,peer_as,prefix,path_id,since,as_path,next_hop,communities\n"
-            "2,2001:db8::2,64502,10.1.0.0/16,0,2024-05-14 10:00:00+00,64502 174 13335,"
+            "peer_id,peer,peer_as,router,post_policy,prefix,path_id,since,as_path,next_hop,"
+            "communities\n"
+            "2,2001:db8::2,64502,,f,10.1.0.0/16,0,2024-05-14 10:00:00+00,64502 174 13335,"
             "2001:db8::2,\n");
   const Outcome through = query({"through", "3356"});
   EXPECT_EQ(through.status, 0) << through.err;
@@ -145,9 +149,10 @@ TEST_F(DbToolTest, LookupOriginThroughCommunityCounts) {
       query({"counts", "2024-05-14", "2024-05-15", "12h", "2001:db8::2", "--format", "csv"});
   EXPECT_EQ(counts.status, 0) << counts.err;
   EXPECT_EQ(counts.out,
-            "bucket,peer_id,peer,announcements,withdrawals,implicit_withdrawals\n"
-            "2024-05-14 00:00:00+00,2,2001:db8::2,1,0,0\n"
-            "2024-05-14 12:00:00+00,2,2001:db8::2,0,1,0\n");
+            "bucket,peer_id,peer,router,post_policy,announcements,withdrawals,"
+            "implicit_withdrawals\n"
+            "2024-05-14 00:00:00+00,2,2001:db8::2,,f,1,0,0\n"
+            "2024-05-14 12:00:00+00,2,2001:db8::2,,f,0,1,0\n");
 }
 
 TEST_F(DbToolTest, BadArgumentsExitTwoWithTheReason) {
@@ -161,6 +166,9 @@ TEST_F(DbToolTest, BadArgumentsExitTwoWithTheReason) {
       {{"route", "10.0.0.0/8", "2024-02-30"}, "route: '2024-02-30' is not a time"},
       {{"rib-at", "yesterday"}, "rib-at: 'yesterday' is not a time"},
       {{"rib-at", "now", "peer-one"}, "rib-at: 'peer-one' is not a peer"},
+      {{"rib-at", "now", "r1/10.0.0.300"}, "rib-at: 'r1/10.0.0.300' is not a peer"},
+      {{"rib-at", "now", "192.0.2.1/post"}, "rib-at: '192.0.2.1/post' is not a peer"},
+      {{"counts", "2024-05-14", "2024-05-15", "1h", "r1/"}, "counts: 'r1/' is not a peer"},
       {{"lookup", "10.0.0.300"}, "lookup: '10.0.0.300' is not an IP address"},
       {{"origin", "AS4294967296"}, "origin: 'AS4294967296' is not an AS number"},
       {{"community", "65536:1"}, "community: '65536:1' is not a community"},
@@ -186,6 +194,103 @@ TEST_F(DbToolTest, BadArgumentsExitTwoWithTheReason) {
   const Outcome offline =
       run({"db", "query", "route", "10.0.0.0/33", "--dsn", "host=/nonexistent"});
   EXPECT_EQ(offline.status, 2) << offline.err;
+}
+
+// The peers BMP routers report share addresses with each other and with the collector's own
+// sessions (schema version 7): ROUTER/ADDRESS[/pre|/post] picks one, and a refusal lists the ids
+// with what tells them apart.
+TEST_F(DbToolTest, PeersOfBmpRouters) {
+  {
+    pqxx::connection c(db_->dsn());
+    pqxx::work tx(c);
+    tx.exec0(
+        "INSERT INTO bgp.peers (peer_id, collector_id, address, asn, first_seen, last_seen, "
+        "router, router_address, bmp_peer_type, distinguisher, post_policy) VALUES "
+        "(3, 1, '192.0.2.1', 64501, '2024-05-14', '2024-05-14', 'r1', '198.51.100.7', 0, 0, "
+        "false), "
+        "(4, 1, '192.0.2.1', 64501, '2024-05-14', '2024-05-14', 'r1', '198.51.100.7', 0, 0, "
+        "true), "
+        "(5, 1, '192.0.2.1', 64501, '2024-05-14', '2024-05-14', 'lab/r2', '198.51.100.8', 1, "
+        "281470681743460, false)");
+    tx.exec0(
+        "INSERT INTO bgp.updates (time, peer_id, prefix, attr_id) VALUES "
+        "('2024-05-14 10:00+00', 3, '10.3.0.0/16', 101), "
+        "('2024-05-14 10:00+00', 4, '10.4.0.0/16', 101), "
+        "('2024-05-14 10:00+00', 5, '10.5.0.0/16', 101)");
+    tx.commit();
+  }
+  const auto rib_at = [this](const std::string& peer) {
+    return query({"rib-at", "2024-05-14 11:30", peer, "--format", "csv"});
+  };
+  const std::string header =
+      "peer_id,peer,peer_as,router,post_policy,prefix,path_id,since,as_path,next_hop,"
+      "communities\n";
+  const std::string attrs =
+      ",0,2024-05-14 10:00:00+00,64501 3356 15169,192.0.2.1,"
+      "65000:100 65000:1:2\n";
+
+  const Outcome ambiguous = rib_at("192.0.2.1");
+  EXPECT_EQ(ambiguous.status, 1);
+  EXPECT_EQ(ambiguous.out, "");
+  EXPECT_EQ(ambiguous.err,
+            "bgpscribe db query rib-at: several peers have the address 192.0.2.1 (peer ids "
+            "1 (AS64501, own session), 3 (AS64501, router r1, pre-policy), "
+            "4 (AS64501, router r1, post-policy), "
+            "5 (AS64501, router lab/r2, pre-policy, distinguisher 281470681743460)): give one id, "
+            "or ROUTER/ADDRESS[/pre|/post] (/ADDRESS: the collector's own session)\n");
+  const Outcome both = rib_at("r1/192.0.2.1");
+  EXPECT_EQ(both.status, 1);
+  EXPECT_NE(both.err.find("several peers of router r1 have the address 192.0.2.1 (peer ids "
+                          "3 (AS64501, router r1, pre-policy), 4 (AS64501, router r1, "
+                          "post-policy)): give one id"),
+            std::string::npos)
+      << both.err;
+
+  const Outcome post = rib_at("r1/192.0.2.1/post");
+  EXPECT_EQ(post.status, 0) << post.err;
+  EXPECT_EQ(post.out, header + "4,192.0.2.1,64501,r1,t,10.4.0.0/16" + attrs);
+  const Outcome pre = rib_at("r1/192.0.2.1/pre");
+  EXPECT_EQ(pre.status, 0) << pre.err;
+  EXPECT_EQ(pre.out, header + "3,192.0.2.1,64501,r1,f,10.3.0.0/16" + attrs);
+  // A router name with a '/' in it: split at the last one before the address.
+  const Outcome r2 = rib_at("lab/r2/192.0.2.1");
+  EXPECT_EQ(r2.status, 0) << r2.err;
+  EXPECT_EQ(r2.out, header + "5,192.0.2.1,64501,lab/r2,f,10.5.0.0/16" + attrs);
+  // An empty router: the collector's own session.
+  const Outcome own = rib_at("/192.0.2.1");
+  EXPECT_EQ(own.status, 0) << own.err;
+  EXPECT_EQ(own.out, header + "1,192.0.2.1,64501,,f,10.1.0.0/16" + attrs +
+                         "1,192.0.2.1,64501,,f,10.1.2.0/24,0,2024-05-14 11:00:00+00,"
+                         "64501 3356 15169,192.0.2.1,65000:100 65000:1:2\n");
+
+  const Outcome none = rib_at("r3/192.0.2.1");
+  EXPECT_EQ(none.status, 1);
+  EXPECT_EQ(none.err,
+            "bgpscribe db query rib-at: no peer of router r3 has the address 192.0.2.1\n");
+  const Outcome no_post = rib_at("lab/r2/192.0.2.1/post");
+  EXPECT_EQ(no_post.status, 1);
+  EXPECT_EQ(no_post.err,
+            "bgpscribe db query rib-at: no post-policy peer of router lab/r2 has the address "
+            "192.0.2.1\n");
+  const Outcome no_own = rib_at("/2001:db8::9");
+  EXPECT_EQ(no_own.status, 1);
+  EXPECT_EQ(no_own.err,
+            "bgpscribe db query rib-at: no own session of the collector has the address "
+            "2001:db8::9\n");
+
+  // counts takes the same PEER; the route queries show every source's router and policy.
+  const Outcome counts =
+      query({"counts", "2024-05-14", "2024-05-15", "1d", "r1/192.0.2.1/post", "--format", "csv"});
+  EXPECT_EQ(counts.status, 0) << counts.err;
+  EXPECT_EQ(counts.out,
+            "bucket,peer_id,peer,router,post_policy,announcements,withdrawals,"
+            "implicit_withdrawals\n"
+            "2024-05-14 00:00:00+00,4,192.0.2.1,r1,t,1,0,0\n");
+  const Outcome history = query({"history", "10.0.0.0/8", "--more-specifics", "--format", "csv"});
+  EXPECT_EQ(history.status, 0) << history.err;
+  EXPECT_NE(history.out.find("\n2024-05-14 10:00:00+00,5,192.0.2.1,64501,lab/r2,f,10.5.0.0/16,"),
+            std::string::npos)
+      << history.out;
 }
 
 TEST_F(DbToolTest, DatabaseErrorsExitOne) {
