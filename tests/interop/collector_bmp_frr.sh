@@ -49,7 +49,10 @@ if [[ ${NO_SQL:-0} != 1 ]] && command -v psql >/dev/null && grep -qsl 'router' "
   SQL=1
   chmod 711 "$T" # run as root, the server runs as postgres and must reach $T/pg
   DSN=$("$REPO_ROOT/scripts/pg-cluster" start "$T/pg") || fail "cannot start PostgreSQL"
-  trap 'rc=$?; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
+  # at exit: the collector first (it would retry the database), the cluster, then lib.sh's
+  # cleanup with the test's status (set +e: `(exit 1)` must not end the trap before it)
+  trap 'rc=$?; set +e; stop_bg collector 15; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1
+    (exit $rc); cleanup' EXIT
   sql() { psql "$DSN" -XAtqc "$1"; }
 else
   log "no SQL part: NO_SQL=1, or psql or a schema/sql migration for BMP routers is missing"
