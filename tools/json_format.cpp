@@ -337,11 +337,7 @@ void append_json_attributes(std::string& out, const bgp::PathAttributes& a,
   bgp::RawAttribute raw;
   bool first = true;
   while (it.next(raw)) {
-    const auto t = static_cast<T>(raw.type);
-    const bool shown = bgp::is_known_attribute(raw.type) && t != T::PmsiTunnel &&
-                       t != T::TunnelEncapsulation && t != T::Ipv6ExtendedCommunities &&
-                       t != T::BgpLs && t != T::BgpsecPath && t != T::PrefixSid && t != T::AttrSet;
-    if (shown) {
+    if (bgp::has_decoded_view(raw.type)) {
       continue;
     }
     if (first) {

@@ -122,6 +122,14 @@ std::optional<Aggregator> effective_aggregator(const PathAttributes& a, bool fou
   return a.aggregator;
 }
 
+bool has_decoded_view(std::uint8_t type) {
+  using T = AttributeType;
+  const auto t = static_cast<T>(type);
+  return is_known_attribute(type) && t != T::PmsiTunnel && t != T::TunnelEncapsulation &&
+         t != T::Ipv6ExtendedCommunities && t != T::BgpLs && t != T::BgpsecPath &&
+         t != T::PrefixSid && t != T::AttrSet;
+}
+
 bool is_known_attribute(std::uint8_t type) {
   return expected_flags(type) >= 0;
 }

@@ -139,6 +139,9 @@ struct PathAttributes {
 };
 
 bool is_known_attribute(std::uint8_t type);
+// Whether the decoded views (`dump --json`, the Protobuf events) spell out attributes of `type`
+// in fields of their own; the others they show raw, as "other attributes".
+bool has_decoded_view(std::uint8_t type);
 
 // RFC 6793 4.2.3, the values a 2-octet session's UPDATE really carries: AS_PATH merged with
 // AS4_PATH, and AS4_AGGREGATOR in place of an AS_TRANS aggregator (nullopt without
