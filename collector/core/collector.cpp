@@ -353,7 +353,8 @@ std::uint32_t Collector::source_id(const exporters::PeerInfo& info) {
   key += std::to_string(info.distinguisher);
   key += '\0';
   key += info.peer_address.to_string();
-  key += info.post_policy ? "\0post" : "\0pre";
+  key += '\0';
+  key += info.post_policy ? "post" : "pre";
   auto [it, inserted] = bmp_ids_.try_emplace(std::move(key), next_id_);
   if (inserted) {
     ++next_id_;

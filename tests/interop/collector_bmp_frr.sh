@@ -2,8 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Interop: FRR bgpd as a BMP client of `bgpscribe run` (issue 18, the BMP station input).
 # bgpd (-M bmp, 127.0.0.3) has a BMP target that connects to the collector's bmp_listen
-# (router `frr1`, 127.0.0.1/32) and monitors IPv4 and IPv6 unicast pre-policy (POLICIES=
-# "pre-policy post-policy" adds post-policy: each peer is then two sources, every route twice).
+# (router `frr1`, 127.0.0.1/32) and monitors IPv4 and IPv6 unicast pre- and post-policy (each
+# peer is then two sources, every route twice; POLICIES=pre-policy monitors one).
 # `bgpscribe replay` sends the two biggest peers of a real RIB head (RouteViews 2014, AS8492
 # and AS293 from 127.0.0.20/.21, 20 % of the routes also as IPv6) into bgpd over BGP and
 # records what it sent. The collector archives the Route Monitoring with an MRT exporter (and
@@ -36,10 +36,8 @@ PEERS=(127.0.0.20 127.0.0.21) # replay's sessions (--source-base, --peers 2)
 PORT=$(free_port)             # the collector's BGP listener (unused here)
 BMPPORT=$(free_port)
 FRRPORT=$(free_port)
-# POLICIES: what bgpd monitors; COPIES: how often the archive holds each route.
-# TODO(h14): post-policy by default once the collector's RIB keeps a peer's pre- and
-# post-policy sources apart (Collector::source_id gives both one id today) #18
-POLICIES=${POLICIES:-pre-policy}
+# POLICIES: what bgpd monitors; COPIES: how often the archive (and the RIB) holds each route.
+POLICIES=${POLICIES:-pre-policy post-policy}
 COPIES=$(wc -w <<<"$POLICIES")
 
 # SQL: with psql and PostgreSQL's server, once the migration naming BMP routers is there
