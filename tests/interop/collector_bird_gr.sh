@@ -29,7 +29,7 @@ ROUTES=$T/routes
 
 chmod 711 "$T" # run as root, the server runs as postgres and must reach $T/pg
 DSN=$("$REPO_ROOT/scripts/pg-cluster" start "$T/pg") || fail "cannot start PostgreSQL"
-trap 'rc=$?; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
 sql() { psql "$DSN" -XAtqc "$1"; }
 
 gen_routes bird "$ROUTES" --as "$AS" --nh4 192.0.2.2 --nh6 fd00:1ab::2 --peer "$P4" --peer "$P6" \
