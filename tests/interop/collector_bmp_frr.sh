@@ -23,56 +23,17 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/frr_lib.sh"
 compgen -G '/usr/lib/*/frr/modules/bgpd_bmp.so' >/dev/null ||
   { log "SKIP: FRR's bmp module (bgpd_bmp.so) is not installed"; exit 77; }
-BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/tools/bgpscribe}
-case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
-need "$BGPSCRIBE"
-CHECK=$INTEROP_DIR/bmp_in_check.py
-RIB=$REPO_ROOT/../shared/data/mrt/pyasn/data/rib.20140523.0600_firstMB.bz2
-[[ -f $RIB ]] || { log "SKIP: shared MRT data not found ($RIB)"; exit 77; }
 
 ROUTER=frr1
 FRR=127.0.0.3
 PEERS=(127.0.0.20 127.0.0.21) # replay's sessions (--source-base, --peers 2)
-PORT=$(free_port)             # the collector's BGP listener (unused here)
-BMPPORT=$(free_port)
 FRRPORT=$(free_port)
 # POLICIES: what bgpd monitors; COPIES: how often the archive (and the RIB) holds each route.
 POLICIES=${POLICIES:-pre-policy post-policy}
 COPIES=$(wc -w <<<"$POLICIES")
 
-# SQL: with psql and PostgreSQL's server, once the migration naming BMP routers is there
-# (NO_SQL=1: without).
-SQL=0
-if [[ ${NO_SQL:-0} != 1 ]] && command -v psql >/dev/null && grep -qsl 'router' "$REPO_ROOT"/schema/sql/*bmp*.sql; then
-  SQL=1
-  chmod 711 "$T" # run as root, the server runs as postgres and must reach $T/pg
-  DSN=$("$REPO_ROOT/scripts/pg-cluster" start "$T/pg") || fail "cannot start PostgreSQL"
-  # at exit: the collector first (it would retry the database), the cluster, then lib.sh's
-  # cleanup with the test's status (set +e: `(exit 1)` must not end the trap before it)
-  trap 'rc=$?; set +e; stop_bg collector 15; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1
-    (exit $rc); cleanup' EXIT
-  sql() { psql "$DSN" -XAtqc "$1"; }
-else
-  log "no SQL part: NO_SQL=1, or psql or a schema/sql migration for BMP routers is missing"
-fi
-
-cat >"$T/c.yaml" <<YAML
-collector:
-  name: bmp-frr-interop
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$PORT"]
-  state_directory: $T/state
-  status_interval: 1
-bmp_listen:
-  - "127.0.0.1:$BMPPORT"
-bmp_routers:
-  - {prefix: 127.0.0.1/32, name: $ROUTER}
-exporters:
-  - {type: mrt, name: mrt, directory: $T/mrt, preset: none, compression: none,
-     updates_file: updates, rib_file: ""}
-YAML
-((SQL)) && echo "  - {type: postgres, name: sql, dsn: \"$DSN\", batch_interval_ms: 200}" >>"$T/c.yaml"
+NAME=bmp-frr-interop
+source "$INTEROP_DIR/bmp_in_lib.sh"
 
 {
   cat <<CONF
@@ -111,15 +72,6 @@ bmp_sent() {
   vty frr 'show bmp' | awk -v r="127.0.0.1:$BMPPORT" '$1 == r && NF >= 8 { print $3 }'
 }
 
-# router_stat KEY: the collector's status.json count KEY of the BMP router
-router_stat() {
-  "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bmp"]["routers"][0][sys.argv[2]])' \
-    "$T/state/status.json" "$1"
-}
-# col_routes N: the collector's status.json counts N routes and its exporters are idle
-col_routes() {
-  [[ $("$PY" "$INTEROP_DIR/collector_mrt.py" status "$T/state/status.json") =~ ^$1\ [0-9]+\ 1$ ]]
-}
 
 start_bg collector "$BGPSCRIBE" run -c "$T/c.yaml"
 wait_for "ss -ltn 'sport = :$BMPPORT' | grep -q LISTEN" "$WAIT" "the collector's bmp_listen on $BMPPORT"
@@ -134,14 +86,7 @@ wait_for "grep -q 'bmp router $ROUTER (127.0.0.1)' '$T/collector.log'" "$WAIT" \
 check "routes: replay feeds bgpd, bgpd reports them, the collector archives them"
 start_bg replay "$BGPSCRIBE" replay --to "$FRR" --port "$FRRPORT" --source-base "${PEERS[0]}" \
   --peers 2 --ipv6-from-ipv4 20 --hold -1 --stats --record "$T/sent.mrt" "$RIB"
-wait_for "grep -c 'routes held, sent at' '$T/replay.log' | grep -qx 2" "$WAIT" "replay sends its tables"
-total=0
-for p in "${PEERS[@]}"; do
-  n=$(sed -n "s/^bgpscribe replay: $p: \([0-9]*\) prefixes, .*/\1/p" "$T/replay.log")
-  [[ -n $n ]] || fail "replay: no count for $p"
-  log "replay: $p sent $n prefixes"
-  total=$((total + n))
-done
+replay_total
 wait_for "[[ \$(bmp_sent) -ge $((COPIES * total)) ]]" "$WAIT" \
   "bgpd sends $((COPIES * total)) Route Monitoring ($COPIES per route)"
 log "bgpd: $(bmp_sent) Route Monitoring sent"
@@ -156,29 +101,20 @@ wait_for "[[ \$(router_stat statistics) -ge $((2 * ${#PEERS[@]})) ]]" "$WAIT" \
 
 if ((SQL)); then
   check "SQL: bgp.rib holds every route of router $ROUTER's peers"
-  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == $((COPIES * total)) ]]" \
-    "$WAIT" "bgp.rib: $((COPIES * total)) routes of router $ROUTER"
-  sql "SELECT router, host(router_address), host(address), asn, host(local_address), local_as,
-       post_policy FROM bgp.peers WHERE router <> '' ORDER BY 3, 7" >"$T/sql-peers.txt"
-  log "bgp.peers: $(tr '\n' ';' <"$T/sql-peers.txt")"
-  [[ $(wc -l <"$T/sql-peers.txt") == $((COPIES * ${#PEERS[@]})) ]] ||
-    fail "bgp.peers: not $((COPIES * ${#PEERS[@]})) rows of router $ROUTER: $(cat "$T/sql-peers.txt")"
+  wait_for "[[ \$(rib_count) == $((COPIES * total)) ]]" "$WAIT" \
+    "bgp.rib: $((COPIES * total)) routes of router $ROUTER"
+  sql_peers $((COPIES * ${#PEERS[@]}))
   # compared once replay has written what it sent (at its exit)
   for p in "${PEERS[@]}"; do
     for post in f t; do
-      sql "SELECT r.prefix, a.origin, a.as_path_text, host(a.next_hop), a.med,
-             array_to_string(a.communities, ' '), array_to_string(a.large_communities, ' '),
-             a.atomic_aggregate, a.aggregator_as, host(a.aggregator_address)
-           FROM bgp.rib r JOIN bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)
-           WHERE p.router = '$ROUTER' AND host(p.address) = '$p' AND p.post_policy = '$post'" \
-        >"$T/sql-$p-$post.txt"
+      sql_routes "$p" "$post" >"$T/sql-$p-$post.txt"
     done
   done
 fi
 
 check "peer down: replay ends its sessions"
 stop_bg replay
-wait_for "[[ \$(grep -c ': down (BMP): ' '$T/collector.log') == $((COPIES * ${#PEERS[@]})) ]]" "$WAIT" \
+wait_for "[[ \$(downs) == $((COPIES * ${#PEERS[@]})) ]]" "$WAIT" \
   "the collector logs the Peer Down of every source"
 "$BGPSCRIBE" dump --json "$T/sent.mrt" >"$T/sent.json"
 if ((SQL)); then
@@ -196,14 +132,11 @@ if ((SQL)); then
   down="SELECT count(*) FROM bgp.peer_events e JOIN bgp.peers p USING (peer_id)
         WHERE p.router = '$ROUTER' AND e.old_state = 'Established'"
   wait_for "[[ \$(sql \"$down\") == $((COPIES * ${#PEERS[@]})) ]]" "$WAIT" "bgp.peer_events: $((COPIES * ${#PEERS[@]})) sources down"
-  wait_for "[[ \$(sql \"SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id) WHERE router = '$ROUTER'\") == 0 ]]" \
-    "$WAIT" "bgp.rib: no route of router $ROUTER left"
+  wait_for "[[ \$(rib_count) == 0 ]]" "$WAIT" "bgp.rib: no route of router $ROUTER left"
   log "bgp.peer_events: $(sql "SELECT DISTINCT e.new_state || ' ' || e.reason FROM bgp.peer_events e
     JOIN bgp.peers p USING (peer_id) WHERE p.router = '$ROUTER' AND e.old_state = 'Established'")"
 fi
-"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["bmp"]["routers"]
-for x in r: print("bmp router %(name)s: %(messages)d messages, %(route_monitoring)d Route Monitoring" % x)' \
-  "$T/state/status.json" | while read -r l; do log "$l"; done
+log_router_status
 stop_bg frr
 kill -TERM "${PIDS[collector]}"
 wait_for "! kill -0 ${PIDS[collector]}" 30 "the collector to exit after SIGTERM"

@@ -24,54 +24,15 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gobgp_lib.sh"
-BGPSCRIBE=${BGPSCRIBE:-$REPO_ROOT/build/ci/tools/bgpscribe}
-case $BGPSCRIBE in /*) ;; *) BGPSCRIBE=$REPO_ROOT/$BGPSCRIBE ;; esac
-need "$BGPSCRIBE"
-CHECK=$INTEROP_DIR/bmp_in_check.py
-RIB=$REPO_ROOT/../shared/data/mrt/pyasn/data/rib.20140523.0600_firstMB.bz2
-[[ -f $RIB ]] || { log "SKIP: shared MRT data not found ($RIB)"; exit 77; }
 
 ROUTER=gobgp1
 GOBGP=127.0.0.4
 PEERS=(127.0.0.20 127.0.0.21) # replay's sessions (--source-base, --peers 2) ...
 PEER_AS=(8492 293)            # ... and their ASes (the RIB head's two biggest MRT peers)
-PORT=$(free_port)             # the collector's BGP listener (unused here)
-BMPPORT=$(free_port)
 GOBGPPORT=$(free_port)
 
-# SQL: with psql and PostgreSQL's server, once the migration naming BMP routers is there
-# (NO_SQL=1: without).
-SQL=0
-if [[ ${NO_SQL:-0} != 1 ]] && command -v psql >/dev/null && grep -qsl 'router' "$REPO_ROOT"/schema/sql/*bmp*.sql; then
-  SQL=1
-  chmod 711 "$T" # run as root, the server runs as postgres and must reach $T/pg
-  DSN=$("$REPO_ROOT/scripts/pg-cluster" start "$T/pg") || fail "cannot start PostgreSQL"
-  # at exit: the collector first (it would retry the database), the cluster, then lib.sh's
-  # cleanup with the test's status (set +e: `(exit 1)` must not end the trap before it)
-  trap 'rc=$?; set +e; stop_bg collector 15; "$REPO_ROOT/scripts/pg-cluster" stop "$T/pg" >/dev/null 2>&1
-    (exit $rc); cleanup' EXIT
-  sql() { psql "$DSN" -XAtqc "$1"; }
-else
-  log "no SQL part: NO_SQL=1, or psql or a schema/sql migration for BMP routers is missing"
-fi
-
-cat >"$T/c.yaml" <<YAML
-collector:
-  name: bmp-gobgp-interop
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$PORT"]
-  state_directory: $T/state
-  status_interval: 1
-bmp_listen:
-  - "127.0.0.1:$BMPPORT"
-bmp_routers:
-  - {prefix: 127.0.0.1/32, name: $ROUTER}
-exporters:
-  - {type: mrt, name: mrt, directory: $T/mrt, preset: none, compression: none,
-     updates_file: updates, rib_file: ""}
-YAML
-((SQL)) && echo "  - {type: postgres, name: sql, dsn: \"$DSN\", batch_interval_ms: 200}" >>"$T/c.yaml"
+NAME=bmp-gobgp-interop
+source "$INTEROP_DIR/bmp_in_lib.sh"
 
 {
   cat <<TOML
@@ -103,10 +64,6 @@ TOML
   done
 } >"$T/gobgpd.toml"
 
-# col_routes N: the collector's status.json counts N routes and its exporters are idle
-col_routes() {
-  [[ $("$PY" "$INTEROP_DIR/collector_mrt.py" status "$T/state/status.json") =~ ^$1\ [0-9]+\ 1$ ]]
-}
 
 start_bg collector "$BGPSCRIBE" run -c "$T/c.yaml"
 wait_for "ss -ltn 'sport = :$BMPPORT' | grep -q LISTEN" "$WAIT" "the collector's bmp_listen on $BMPPORT"
@@ -117,40 +74,15 @@ wait_for "grep -q 'bmp router $ROUTER (127.0.0.1)' '$T/collector.log'" "$WAIT" \
 check "routes: replay feeds gobgpd, gobgpd reports them, the collector archives them"
 start_bg replay "$BGPSCRIBE" replay --to "$GOBGP" --port "$GOBGPPORT" --source-base "${PEERS[0]}" \
   --peers 2 --ipv6-from-ipv4 20 --hold -1 --stats --record "$T/sent.mrt" "$RIB"
-wait_for "grep -c 'routes held, sent at' '$T/replay.log' | grep -qx 2" "$WAIT" "replay sends its tables"
-total=0
-for p in "${PEERS[@]}"; do
-  n=$(sed -n "s/^bgpscribe replay: $p: \([0-9]*\) prefixes, .*/\1/p" "$T/replay.log")
-  [[ -n $n ]] || fail "replay: no count for $p"
-  log "replay: $p sent $n prefixes"
-  total=$((total + n))
-done
+replay_total
 wait_for "col_routes $total" "$WAIT" "the collector: $total routes, its exporters idle"
 log "the collector holds the $total routes"
 
-# sql_routes PEER POST: bgp.rib lines of PEER's source (post_policy POST: f or t) for
-# bmp_in_check.py sql
-sql_routes() {
-  sql "SELECT r.prefix, a.origin, a.as_path_text, host(a.next_hop), a.med,
-         array_to_string(a.communities, ' '), array_to_string(a.large_communities, ' '),
-         a.atomic_aggregate, a.aggregator_as, host(a.aggregator_address)
-       FROM bgp.rib r JOIN bgp.peers p USING (peer_id) JOIN bgp.attr_sets a USING (attr_id)
-       WHERE p.router = '$ROUTER' AND host(p.address) = '$1' AND p.post_policy = '$2'"
-}
-rib_count() {
-  sql "SELECT count(*) FROM bgp.rib JOIN bgp.peers USING (peer_id)
-       WHERE router = '$ROUTER' AND post_policy = '$1'"
-}
-downs() { grep -c ': down (BMP): ' "$T/collector.log" || true; }
 
 if ((SQL)); then
   check "SQL: bgp.rib holds every route of router $ROUTER's peers"
   wait_for "[[ \$(rib_count f) == $total ]]" "$WAIT" "bgp.rib: $total routes of router $ROUTER"
-  sql "SELECT router, host(router_address), host(address), asn, host(local_address), local_as,
-       post_policy FROM bgp.peers WHERE router <> '' ORDER BY 3, 7" >"$T/sql-peers.txt"
-  log "bgp.peers: $(tr '\n' ';' <"$T/sql-peers.txt")"
-  [[ $(wc -l <"$T/sql-peers.txt") == "${#PEERS[@]}" ]] ||
-    fail "bgp.peers: not ${#PEERS[@]} rows of router $ROUTER: $(cat "$T/sql-peers.txt")"
+  sql_peers "${#PEERS[@]}"
   # compared once replay has written what it sent (at its exit)
   for p in "${PEERS[@]}"; do sql_routes "$p" f >"$T/sql-$p-f.txt"; done
 fi
@@ -197,9 +129,7 @@ if ((SQL)); then
        JOIN bgp.peers p USING (peer_id) WHERE p.router = '$ROUTER' AND e.old_state = 'Established'" |
     while read -r l; do log "bgp.peer_events: $l"; done
 fi
-"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["bmp"]["routers"]
-for x in r: print("bmp router %(name)s: %(messages)d messages, %(route_monitoring)d Route Monitoring" % x)' \
-  "$T/state/status.json" | while read -r l; do log "$l (this connection)"; done
+log_router_status
 stop_bg gobgpd
 kill -TERM "${PIDS[collector]}"
 wait_for "! kill -0 ${PIDS[collector]}" 30 "the collector to exit after SIGTERM"
