@@ -346,6 +346,27 @@ void Collector::log_malformed(Peer& peer, const char* what, const std::string& d
                details.c_str(), more.c_str());
 }
 
+void Collector::record_up(Record state_change, exporters::SharedBytes open_received,
+                          exporters::SharedBytes open_sent) {
+  ++stats_.state_changes;
+  fan_out(state_change);
+  state_change.type = RecordType::PeerUp;
+  state_change.message = std::move(open_received);
+  state_change.sent_open = std::move(open_sent);
+  fan_out(std::move(state_change));
+}
+
+void Collector::record_down(Record state_change, exporters::SharedBytes notification, bool local,
+                            std::uint8_t stale_families) {
+  ++stats_.state_changes;
+  fan_out(state_change);
+  state_change.type = RecordType::PeerDown;
+  state_change.message = std::move(notification);
+  state_change.local_notification = local;
+  state_change.stale_families = stale_families;
+  fan_out(std::move(state_change));
+}
+
 std::uint32_t Collector::source_id(const exporters::PeerInfo& info) {
   std::string key = info.router;
   key += '\0';
@@ -386,12 +407,7 @@ void Collector::source_up(const bmp::Source& source, std::int64_t time_us) {
   r.old_state = SessionState::OpenConfirm;  // BMP reports only the session's coming up
   r.new_state = SessionState::Established;
   r.reason = "BMP Peer Up from router " + source.info->router;
-  ++stats_.state_changes;
-  fan_out(r);
-  r.type = RecordType::PeerUp;
-  r.message = source.open_received;
-  r.sent_open = source.open_sent;
-  fan_out(std::move(r));
+  record_up(std::move(r), source.open_received, source.open_sent);
   std::fprintf(stderr, "peer %s AS%u: up (BMP)\n", source.info->name.c_str(), source.info->peer_as);
 }
 
@@ -444,12 +460,7 @@ void Collector::source_down(const bmp::Source& source, std::int64_t time_us,
   r.old_state = SessionState::Established;
   r.new_state = SessionState::Idle;
   r.reason = reason;
-  ++stats_.state_changes;
-  fan_out(r);
-  r.type = RecordType::PeerDown;
-  r.message = exporters::SharedBytes(notification);
-  r.local_notification = local;
-  fan_out(std::move(r));
+  record_down(std::move(r), exporters::SharedBytes(notification), local, 0);
   std::fprintf(stderr, "peer %s AS%u: down (BMP): %s\n", source.info->name.c_str(),
                source.info->peer_as, reason.c_str());
 }
@@ -542,30 +553,23 @@ void Collector::attach(Peer& peer) {
     r.old_state = to_session_state(old_state);
     r.new_state = to_session_state(new_state);
     r.reason = std::string(why);
-    ++stats_.state_changes;
     if (new_state == State::Established) {
-      fan_out(r);
-      r.type = RecordType::PeerUp;
-      r.message = st.open_received;
-      r.sent_open = st.open_sent;
-      fan_out(std::move(r));
+      record_up(std::move(r), st.open_received, st.open_sent);
       std::fprintf(stderr, "peer %s AS%u: up\n", st.info->name.c_str(), st.info->peer_as);
     } else if (old_state == State::Established) {
       rib_.session_down(st.id);
-      fan_out(r);
-      r.type = RecordType::PeerDown;
-      r.message = st.notification;
-      r.local_notification = st.notification_local;
+      std::uint8_t stale = 0;
       for (const auto& f : p.ending_stale()) {
-        r.stale_families |= exporters::family_bit(f);
+        stale |= exporters::family_bit(f);
       }
-      if (r.stale_families != 0) {
+      if (stale != 0) {
         st.stale_since_us = now;  // for the StaleEnd records of its families
       }
-      fan_out(std::move(r));
+      record_down(std::move(r), st.notification, st.notification_local, stale);
       std::fprintf(stderr, "peer %s AS%u: down: %.*s\n", st.info->name.c_str(), st.info->peer_as,
                    static_cast<int>(why.size()), why.data());
     } else {
+      ++stats_.state_changes;
       fan_out(std::move(r));
     }
   });

@@ -146,6 +146,13 @@ class Collector : private bmp::RouterEvents {
   void source_down(const bmp::Source& source, std::int64_t time_us, const std::string& reason,
                    std::span<const std::uint8_t> notification, bool local) override;
   void log_source(const exporters::PeerInfo& info, const char* what, const std::string& details);
+  // A session reached Established: its state change record, then the PeerUp record with both
+  // OPENs. Left it: the state change, then the PeerDown record with the NOTIFICATION, if any,
+  // and the families graceful restart keeps stale.
+  void record_up(exporters::Record state_change, exporters::SharedBytes open_received,
+                 exporters::SharedBytes open_sent);
+  void record_down(exporters::Record state_change, exporters::SharedBytes notification, bool local,
+                   std::uint8_t stale_families);
 
   void attach(Peer& peer);
   PeerState& state_of(Peer& peer);
