@@ -313,10 +313,7 @@ void BmpConverter::peer_up(const bmp::PeerUp& m, std::vector<std::uint8_t>& reco
   state.context = *ctx;
   state.local_ip = m.local_ip();
   if (auto sent = bgp::parse_open(m.sent_open)) {
-    state.local_as = sent->my_as;
-    if (const auto* as4 = sent->find_last<bgp::FourOctetAsCapability>()) {
-      state.local_as = as4->asn;
-    }
+    state.local_as = bgp::real_as(*sent);
   }
   const auto& stored = peers_.insert_or_assign(key_of(m.peer), state).first->second;
   state_change(m.peer, &stored, static_cast<std::uint16_t>(mrt::BgpState::OpenConfirm),

@@ -395,14 +395,6 @@ std::optional<AddPathTuple> add_path_mode(const Open& open, AfiSafi family) {
   return found;
 }
 
-std::uint32_t real_as(const Open& open) {
-  // RFC 6793 section 4.1: cap 65 carries the real ASN; My AS may be AS_TRANS.
-  if (const auto* as4 = open.find_last<FourOctetAsCapability>()) {
-    return as4->asn;
-  }
-  return open.my_as;
-}
-
 Failure open_error(std::uint8_t subcode, const char* message) {
   return fail(ErrorKind::BadValue, 0, message, error_code::kOpenMessage, subcode,
               Reaction::SessionReset);
@@ -545,6 +537,13 @@ Result<NegotiatedSession> negotiate(const Open& sent, const Open& received,
     return open_error(open_subcode::kRoleMismatch, "peer advertised no BGP Role (strict mode)");
   }
   return s;
+}
+
+std::uint32_t real_as(const Open& open) {
+  if (const auto* as4 = open.find_last<FourOctetAsCapability>()) {
+    return as4->asn;
+  }
+  return open.my_as;
 }
 
 }  // namespace bgpscribe::codec::bgp

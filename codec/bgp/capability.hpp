@@ -248,6 +248,10 @@ struct NegotiatedSession {
 [[nodiscard]] Result<NegotiatedSession> negotiate(const Open& sent, const Open& received,
                                                   const NegotiationOptions& options = {});
 
+// RFC 6793 section 4.1: the speaker's real AS, from capability 65 when it carries one (My AS may
+// then be AS_TRANS), else My AS.
+std::uint32_t real_as(const Open& open);
+
 // RFC 7911 section 5: path identifiers travel from `sender` to `receiver` on `family` when the
 // sender advertised Send and the receiver advertised Receive for it.
 bool add_path_on_wire(const Open& sender, const Open& receiver, AfiSafi family);

@@ -17,13 +17,6 @@ std::vector<bgp::AfiSafi> add_path_families(const bgp::Open& open) {
   return out;
 }
 
-std::uint32_t real_as(const bgp::Open& open) {
-  if (const auto* as4 = open.find_last<bgp::FourOctetAsCapability>()) {
-    return as4->asn;
-  }
-  return open.my_as;
-}
-
 }  // namespace
 
 // RFC 7854 sections 4.2 and 4.10, RFC 8671 section 4, RFC 7911 section 5.
@@ -36,7 +29,7 @@ bgp::ParseContext route_monitoring_context(const bgp::Open& sent, const bgp::Ope
   // The OPENs tell the session kind of a monitored peer; a Loc-RIB mixes routes from every
   // kind of session, so it stays unknown (both false) there.
   if (!peer.is_loc_rib()) {
-    ctx.ibgp = real_as(sent) == real_as(received);
+    ctx.ibgp = bgp::real_as(sent) == bgp::real_as(received);
     ctx.ebgp = !ctx.ibgp;
   }
   // Adj-RIB-In PDUs travelled from the peer to the router; Adj-RIB-Out PDUs the other way.

@@ -17,13 +17,6 @@ namespace wire_bmp = codec::bmp;
 
 namespace {
 
-std::uint32_t real_as(const bgp::Open& open) {
-  if (const auto* as4 = open.find_last<bgp::FourOctetAsCapability>()) {
-    return as4->asn;
-  }
-  return open.my_as;
-}
-
 std::string text_of(std::span<const std::uint8_t> value) {
   std::string s(value.begin(), value.end());
   for (char& c : s) {
@@ -169,10 +162,10 @@ Router::Problem Router::peer_up(const wire_bmp::PeerUp& m, std::int64_t now_us) 
   // The per-peer header names the peer whose OPEN the router received (RFC 7854 section 4.2).
   // A Loc-RIB instance (RFC 9069) has OPENs of its own making: nothing to compare.
   if (!h.is_loc_rib()) {
-    if (h.peer_as != real_as(*received)) {
+    if (h.peer_as != bgp::real_as(*received)) {
       return "Peer Up of " + peer_text(h) + ": the per-peer header says AS" +
              std::to_string(h.peer_as) + ", the peer's OPEN AS" +
-             std::to_string(real_as(*received));
+             std::to_string(bgp::real_as(*received));
     }
     if (h.bgp_identifier != received->bgp_identifier) {
       return "Peer Up of " + peer_text(h) + ": the per-peer header says BGP identifier " +
@@ -190,7 +183,7 @@ Router::Problem Router::peer_up(const wire_bmp::PeerUp& m, std::int64_t now_us) 
   info->peer_port = m.remote_port;
   info->local_port = m.local_port;
   info->peer_as = h.peer_as;
-  info->local_as = real_as(*sent);
+  info->local_as = bgp::real_as(*sent);
   info->peer_bgp_id = h.bgp_identifier;
   info->local_bgp_id = sent->bgp_identifier;
   info->router = name_;
@@ -269,6 +262,7 @@ Router::Problem Router::peer_down(const wire_bmp::PeerDown& m,
   ++stats_.peer_downs;
   auto it = peers_.find(key_of(m.peer));
   if (it == peers_.end()) {
+    ++stats_.peer_downs_unknown;
     return std::nullopt;  // a peer that never came up (or Adj-RIB-Out only): nothing to end
   }
   std::span<const std::uint8_t> notification;
