@@ -67,8 +67,9 @@ struct RouterStats {
   std::uint64_t peer_ups = 0;
   std::uint64_t peer_downs = 0;
   std::uint64_t statistics = 0;
-  std::uint64_t adj_rib_out = 0;  // Route Monitoring of Adj-RIB-Out, not archived
-  std::uint64_t mirroring = 0;    // Route Mirroring, not archived
+  std::uint64_t adj_rib_out = 0;         // Route Monitoring of Adj-RIB-Out, not archived
+  std::uint64_t mirroring = 0;           // Route Mirroring, not archived
+  std::uint64_t peer_downs_unknown = 0;  // Peer Down for a peer that was not up: ignored
 };
 
 class Router {

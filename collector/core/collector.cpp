@@ -423,7 +423,7 @@ void Collector::route_monitoring(const bmp::Source& source, std::span<const std:
   ++stats_.messages;
   fan_out(std::move(r));
   if (auto st = bgp::parse_update_into(update, context, bmp_update_); !st) {
-    ++stats_.session_resets;
+    ++stats_.bmp_updates_not_applied;
     log_source(*source.info, "UPDATE not applied (it does not parse)",
                speaker::describe_error(st.error()));
     return;
@@ -432,7 +432,7 @@ void Collector::route_monitoring(const bmp::Source& source, std::span<const std:
   if (reaction == codec::Reaction::SessionReset || reaction == codec::Reaction::AfiSafiDisable) {
     // A direct session would be reset; the router's session is not ours to reset, and what it
     // holds for the peer is unknown: the UPDATE changes nothing.
-    ++stats_.session_resets;
+    ++stats_.bmp_updates_not_applied;
     log_source(*source.info, "UPDATE not applied (a direct session would be reset)",
                speaker::describe_error(bmp_update_.diagnostics().strongest));
     return;
@@ -1217,6 +1217,7 @@ std::string Collector::status_json() const {
   if (bmp_station_) {
     const auto& bs = bmp_station_->stats();
     o << ",\"bmp\":{\"connections\":" << bs.connections << ",\"refused\":" << bs.refused
+      << ",\"updates_not_applied\":" << stats_.bmp_updates_not_applied
       << ",\"closed_on_error\":" << bs.closed_on_error << ",\"bytes\":" << bs.bytes
       << ",\"routers\":[";
     const auto routers = bmp_station_->routers();
@@ -1232,7 +1233,8 @@ std::string Collector::status_json() const {
         << ",\"messages\":" << r.stats.messages
         << ",\"route_monitoring\":" << r.stats.route_monitoring
         << ",\"adj_rib_out_skipped\":" << r.stats.adj_rib_out
-        << ",\"statistics\":" << r.stats.statistics << "}";
+        << ",\"statistics\":" << r.stats.statistics << ",\"mirroring\":" << r.stats.mirroring
+        << ",\"peer_downs_unknown\":" << r.stats.peer_downs_unknown << "}";
     }
     o << "]}";
   }

@@ -46,6 +46,9 @@ struct CollectorStats {
   std::uint64_t opens_refused = 0;         // OPENs answered with a NOTIFICATION
   std::uint64_t session_resets = 0;        // other messages that ended the session
   std::uint64_t attributes_discarded = 0;  // UPDATEs with an attribute discarded (RFC 7606)
+  // UPDATEs of BMP sources archived but not applied to the RIB (a direct session would have
+  // been reset on them, or they do not parse).
+  std::uint64_t bmp_updates_not_applied = 0;
 };
 
 // Private base RouterEvents: the sources of the BMP station input (collector/bmp/) go through
