@@ -16,7 +16,7 @@ PORT=$(free_port)
 ROUTES=$T/routes
 
 gen_routes gobgp "$ROUTES" --as "$AS" --nh4 192.0.2.4 --nh6 fd00:1ab::4 --peer "$P4" --peer "$P6" \
-  --v4 "${N4:-2000}" --v6 "${N6:-1000}"
+  --v4 "${N4:-800}" --v6 "${N6:-400}"
 source "$ROUTES/counts"
 # gobgpd sends End-of-RIB only when graceful restart is negotiated: checked by route count
 NO_EOR=1
