@@ -524,6 +524,31 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
                       "(add bmp_listen: [127.0.0.1:11019])");
   }
 
+  cfg.api.socket = (std::filesystem::path(cfg.state_directory) / "api.sock").string();
+  if (auto an = top.node("api")) {
+    ConfigMap a(file, an, "api");
+    cfg.api.enabled = a.boolean("enabled", true);
+    cfg.api.socket = a.string("socket", cfg.api.socket);
+    if (cfg.api.socket.empty()) {
+      a.fail("socket", "'socket' must be a path (or set enabled: false)");
+    }
+    // sockaddr_un holds 107 characters and the NUL.
+    if (cfg.api.socket.size() > 107) {
+      a.fail("socket", "socket path '" + cfg.api.socket + "' is longer than 107 characters, " +
+                           "the limit of a unix socket address");
+    }
+    if (a.has("listen")) {
+      cfg.api.listen = a.string("listen");
+      cfg.api.tcp = parse_listen(a, a.node("listen"), 50051);
+    }
+    cfg.api.subscriber_queue =
+        static_cast<std::size_t>(a.integer("subscriber_queue", 1024, 100'000'000,
+                                           static_cast<std::int64_t>(cfg.api.subscriber_queue)));
+    cfg.api.max_subscribers = static_cast<std::size_t>(
+        a.integer("max_subscribers", 1, 1024, static_cast<std::int64_t>(cfg.api.max_subscribers)));
+    a.check_unknown();
+  }
+
   std::set<std::string> names;
   if (auto ex = top.node("exporters")) {
     if (!ex.IsSequence()) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ struct BmpRouter {
   }
 };
 
+// The live API (collector/api/, docs/api.md): gRPC, read-only. The unix socket is on unless
+// `enabled: false`; TCP only when `listen` is given (it has no authentication, so loopback or a
+// trusted network only).
+struct ApiConfig {
+  bool enabled = true;
+  std::string socket;                // unix socket path; default <state_directory>/api.sock
+  std::string listen;                // "127.0.0.1:50051" as given; "" for no TCP listener
+  std::optional<ListenAddress> tcp;  // `listen` parsed
+  // Events a Subscribe stream may have waiting before the subscriber is cut off (Lagging).
+  std::size_t subscriber_queue = 262144;
+  std::size_t max_subscribers = 16;
+  friend bool operator==(const ApiConfig&, const ApiConfig&) = default;
+};
+
 struct ExporterConfig {
   std::string name;  // unique; defaults to the type
   std::string type;
@@ -79,6 +94,7 @@ struct CollectorConfig {
   // The BMP station input: where routers connect in, and which may (collector/bmp/).
   std::vector<ListenAddress> bmp_listen;
   std::vector<BmpRouter> bmp_routers;
+  ApiConfig api;
   std::vector<ExporterConfig> exporters;
 };
 

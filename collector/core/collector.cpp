@@ -790,6 +790,7 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
   check(next.listen == now.listen, "collector.listen");
   check(next.bmp_listen == now.bmp_listen, "bmp_listen");
   check(next.bmp_routers == now.bmp_routers, "bmp_routers");
+  check(next.api == now.api, "api");
   check(next.state_directory == now.state_directory, "collector.state_directory");
   check(next.journal == now.journal && next.journal_directory == now.journal_directory &&
             next.journal_sync == now.journal_sync &&

@@ -179,6 +179,39 @@ exporters:)"),
   }
 }
 
+TEST(Config, ReadsTheLiveApi) {
+  const auto plain = parse(kGood, "c.yaml");
+  EXPECT_TRUE(plain.api.enabled);
+  EXPECT_EQ(plain.api.socket, "/tmp/state/api.sock");
+  EXPECT_FALSE(plain.api.tcp.has_value());
+
+  const auto cfg = parse(with("exporters:", R"(api:
+  socket: /run/bgpscribe/api.sock
+  listen: 127.0.0.1:50051
+  subscriber_queue: 5000
+  max_subscribers: 4
+exporters:)"),
+                         "c.yaml");
+  EXPECT_EQ(cfg.api.socket, "/run/bgpscribe/api.sock");
+  EXPECT_EQ(cfg.api.listen, "127.0.0.1:50051");
+  ASSERT_TRUE(cfg.api.tcp.has_value());
+  EXPECT_EQ(cfg.api.tcp->port, 50051);
+  EXPECT_EQ(cfg.api.subscriber_queue, 5000U);
+  EXPECT_EQ(cfg.api.max_subscribers, 4U);
+
+  const std::pair<std::string, std::string> mistakes[] = {
+      {"api:\n  socket: \"\"\n", "'socket' must be a path"},
+      {"api:\n  socket: /" + std::string(120, 'x') + "\n", "longer than 107 characters"},
+      {"api:\n  listen: 127.0.0.1:99999\n", "99999"},
+      {"api:\n  subscriber_queue: 10\n", "subscriber_queue"},
+      {"api:\n  sockets: /x\n", "sockets"},
+  };
+  for (const auto& [text, want] : mistakes) {
+    const auto e = error_of(with("exporters:", text + "exporters:"));
+    EXPECT_NE(e.find(want), std::string::npos) << "want: " << want << "\n got: " << e;
+  }
+}
+
 TEST(Config, MissingFileIsAClearError) {
   try {
     (void)load("/nonexistent/collector.yaml");
