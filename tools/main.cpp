@@ -12,6 +12,7 @@
 #include "exporters/mrt/exporter.hpp"
 #include "exporters/null/null_exporter.hpp"
 #include "exporters/postgres/exporter.hpp"
+#include "tools/api_client.hpp"
 #include "tools/db.hpp"
 #include "tools/dump.hpp"
 #include "tools/replay.hpp"
@@ -113,6 +114,48 @@ void add_run(CLI::App& app, bgpscribe::collector::RunOptions& opt) {
   run->add_flag("--check", opt.check_only, "validate the config and exit");
 }
 
+// Where `status`, `rib` and `tail` find the collector (tools/api_client.hpp).
+void add_api_target(CLI::App& command, bgpscribe::tools::ApiTarget& target) {
+  command.add_option("-c,--config", target.config, "the collector's config: its api.socket");
+  command.add_option("--socket", target.socket, "the API's unix socket");
+  command.add_option("--connect", target.connect, "the API's TCP listener (HOST:PORT)");
+}
+
+void add_status(CLI::App& app, bgpscribe::tools::StatusOptions& opt) {
+  auto* status = app.add_subcommand(
+      "status", "Show a running collector's peers and exporters (the live API, docs/api.md)");
+  add_api_target(*status, opt.target);
+  status->add_flag("--json", opt.json, "the Status reply as JSON");
+}
+
+void add_rib(CLI::App& app, bgpscribe::tools::RibOptions& opt) {
+  auto* rib = app.add_subcommand("rib", "Show the routes a running collector holds for a prefix");
+  add_api_target(*rib, opt.target);
+  rib->add_option("PREFIX", opt.prefix, "192.0.2.0/24, or an address with --longest");
+  rib->add_option("--peer", opt.peers, "only this peer (id, address or name); repeatable");
+  rib->add_flag("--longest", opt.longest, "the longest prefix held that covers PREFIX");
+  rib->add_flag("--longer", opt.longer, "PREFIX and every prefix inside it");
+  rib->add_flag("--json", opt.json, "one JSON object per route (docs/api.md)");
+}
+
+void add_tail(CLI::App& app, bgpscribe::tools::TailOptions& opt) {
+  auto* tail = app.add_subcommand(
+      "tail", "Print a running collector's route and peer events as they happen");
+  add_api_target(*tail, opt.target);
+  tail->add_option("--peer", opt.peers, "only this peer (id, address or name); repeatable");
+  tail->add_option("--peer-as", opt.peer_asns, "only peers of this AS; repeatable");
+  tail->add_option("--prefix", opt.prefix, "only this prefix");
+  tail->add_flag("--more-specific", opt.more_specific, "--prefix and the prefixes inside it");
+  tail->add_flag("--less-specific", opt.less_specific, "--prefix and the prefixes covering it");
+  tail->add_option("--origin", opt.origin_asns, "only routes originated by this AS; repeatable");
+  tail->add_option("--path", opt.path_regex, "only AS paths matching this POSIX extended regex");
+  tail->add_option("--community", opt.community, "only routes with this community (65000:1)");
+  tail->add_flag("--snapshot", opt.snapshot, "first the routes held now, then live events");
+  tail->add_flag("--routes-only", opt.routes_only, "no peer state events");
+  tail->add_flag("--json", opt.json, "one JSON object per event, as dump --json (docs/api.md)");
+  tail->add_option("--count", opt.count, "stop after N events");
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{"bgpscribe: BGP route collector and MRT tools"};
   app.require_subcommand(1);
@@ -129,6 +172,12 @@ int run_main(int argc, char** argv) {
   add_run(app, run_options);
   bgpscribe::tools::DbArgs db_args;
   bgpscribe::tools::add_db(app, db_args);
+  bgpscribe::tools::StatusOptions status_options;
+  add_status(app, status_options);
+  bgpscribe::tools::RibOptions rib_options;
+  add_rib(app, rib_options);
+  bgpscribe::tools::TailOptions tail_options;
+  add_tail(app, tail_options);
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("run")) {
@@ -155,6 +204,19 @@ int run_main(int argc, char** argv) {
   }
   if (app.got_subcommand("db")) {
     return bgpscribe::tools::run_db(db_args);
+  }
+  if (app.got_subcommand("status")) {
+    return bgpscribe::tools::run_status(status_options);
+  }
+  if (app.got_subcommand("rib")) {
+    if (rib_options.prefix.empty()) {
+      std::fprintf(stderr, "bgpscribe rib: which prefix? (bgpscribe rib 192.0.2.0/24)\n");
+      return 2;
+    }
+    return bgpscribe::tools::run_rib(rib_options);
+  }
+  if (app.got_subcommand("tail")) {
+    return bgpscribe::tools::run_tail(tail_options);
   }
   return 2;
 }
