@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "codec/bgp/message_types.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "exporters/api/files.hpp"
 #include "speaker/session.hpp"
@@ -112,8 +113,12 @@ Collector::~Collector() {
     for (auto& w : retiring_) {
       w->stop();
     }
+    for (auto& i : internal_) {
+      i.worker->stop();
+    }
     exporters_.clear();
     retiring_.clear();
+    internal_.clear();
     // Snapshots released by the exporters handed their tables back to the io thread: release
     // them now, while the RIB they reference still exists.
     io_.restart();
@@ -296,6 +301,11 @@ void Collector::fan_out(Record record) {
   if (journal_) {
     journal_->append(record);
   }
+  for (auto& i : internal_) {
+    if (i.active->load(std::memory_order_relaxed)) {
+      i.worker->stage(record);
+    }
+  }
   for (std::size_t i = 0; i + 1 < exporters_.size(); ++i) {
     exporters_[i].worker->stage(record);
   }
@@ -310,6 +320,9 @@ void Collector::fan_out(Record record) {
       publish_posted_ = false;
       for (auto& slot : exporters_) {
         slot.worker->publish();
+      }
+      for (auto& i : internal_) {
+        i.worker->publish();
       }
     });
   }
@@ -480,6 +493,10 @@ void Collector::attach(Peer& peer) {
       return;
     }
     st.last_time_us = to_micros(m.time);
+    ++st.messages;
+    if (m.type == bgp::MessageType::Update) {
+      st.last_update_us = st.last_time_us;
+    }
     Record r;
     r.type = RecordType::Message;
     r.time_us = st.last_time_us;
@@ -526,12 +543,17 @@ void Collector::attach(Peer& peer) {
       return;
     }
     const bool open = e.bytes.size() > 18 && e.bytes[18] == 1;
+    state_of(p).last_error = e.message;
     ++(open ? stats_.opens_refused : stats_.session_resets);
     log_malformed(p, open ? "OPEN refused" : "message refused, session reset", e.message);
   });
   peer.on_state_change([this](Peer& p, State old_state, State new_state, std::string_view why) {
     auto& st = state_of(p);
     const auto now = unix_micros();
+    st.state_since_us = now;
+    if (new_state == State::Idle && !why.empty()) {
+      st.last_error = std::string(why);
+    }
     if (new_state == State::Established || new_state == State::OpenConfirm ||
         new_state == State::OpenSent) {
       refresh_info(p, st);
@@ -615,6 +637,10 @@ void Collector::start() {
     }
     slot.worker->start();
   }
+  for (auto& i : internal_) {
+    i.worker->start();
+  }
+  started_us_ = unix_micros();
   replay_journal();
   // Every exporter now has what earlier runs journaled: their sessions are over.
   Record start;
@@ -752,6 +778,9 @@ void Collector::run() {
   }
   for (auto& w : retiring_) {
     w->stop();
+  }
+  for (auto& i : internal_) {
+    i.worker->stop();
   }
   write_status();
   status_file_.flush();
@@ -1142,6 +1171,11 @@ void Collector::tick() {
       slot.next_snapshot = (now_s / interval + 1) * interval;
     }
   }
+  for (auto& i : internal_) {
+    if (i.worker->take_snapshot_request()) {
+      due.push_back(i.worker.get());
+    }
+  }
   push_snapshot(due);
   write_status();
   if (config_.status_interval.count() > 0 &&
@@ -1272,6 +1306,102 @@ std::string Collector::status_json() const {
   }
   o << "],\"alarms\":" << total_alarms << "}\n";
   return o.str();
+}
+
+namespace {
+
+// The negotiated capabilities by name, as `bgpscribe status` lists them.
+std::vector<std::string> capability_names(const bgp::NegotiatedSession& n) {
+  std::vector<std::string> out;
+  if (n.four_octet_as) {
+    out.emplace_back("4-octet-as");
+  }
+  if (n.route_refresh) {
+    out.emplace_back("route-refresh");
+  }
+  if (n.enhanced_route_refresh) {
+    out.emplace_back("enhanced-route-refresh");
+  }
+  if (n.extended_message) {
+    out.emplace_back("extended-message");
+  }
+  for (const auto& f : n.add_path_receive) {
+    out.push_back("add-path-receive " + bgp::family_text(f));
+  }
+  if (n.peer_graceful_restart) {
+    out.emplace_back("graceful-restart");
+  }
+  if (n.peer_llgr) {
+    out.emplace_back("long-lived-graceful-restart");
+  }
+  if (n.peer_role) {
+    out.emplace_back("role");
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusView Collector::status_view() const {
+  StatusView v;
+  v.name = config_.name;
+  v.local_as = config_.local_as;
+  v.bgp_id = config_.bgp_id;
+  v.started_us = started_us_;
+  v.now_us = unix_micros();
+  for (std::size_t i = 0; i < config_.listen.size() && i < ports_.size(); ++i) {
+    v.listeners.push_back(ListenerView{config_.listen[i].address, ports_[i], "bgp"});
+  }
+  for (std::size_t i = 0; i < config_.bmp_listen.size() && i < bmp_ports_.size(); ++i) {
+    v.listeners.push_back(ListenerView{config_.bmp_listen[i].address, bmp_ports_[i], "bmp"});
+  }
+  v.messages = stats_.messages;
+  v.state_changes = stats_.state_changes;
+  v.routes = rib_.route_count();
+  v.attribute_sets = rib_.attributes().size();
+  v.rib_bytes = rib_.memory();
+  for (auto* p : const_cast<Process&>(process_).peers()) {
+    auto it = peers_.find(p);
+    if (it == peers_.end()) {
+      continue;
+    }
+    const auto& st = it->second;
+    PeerView pv;
+    pv.info = st.info;
+    pv.state = to_session_state(p->state());
+    pv.state_since_us = st.state_since_us;
+    pv.last_error = st.last_error;
+    if (const auto* n = p->negotiated(); n != nullptr && p->state() == State::Established) {
+      pv.families = n->families;
+      pv.capabilities = capability_names(*n);
+    }
+    pv.prefixes = rib_.family_counts(st.id);
+    pv.messages = st.messages;
+    pv.last_update_us = st.last_update_us;
+    v.peers.push_back(std::move(pv));
+  }
+  std::sort(v.peers.begin(), v.peers.end(),
+            [](const PeerView& a, const PeerView& b) { return a.info->id < b.info->id; });
+  for (const auto& slot : exporters_) {
+    const auto& w = *slot.worker;
+    const auto& s = w.stats();
+    ExporterView e;
+    e.name = slot.entry->name;
+    e.type = slot.entry->type;
+    e.pushed = s.pushed;
+    e.delivered = s.delivered;
+    e.queued = s.queued;
+    e.spooled = s.spooled;
+    e.failed = s.failed;
+    e.dropped = s.dropped;
+    e.alarms = w.alarms();
+    v.exporters.push_back(std::move(e));
+  }
+  return v;
+}
+
+void Collector::add_internal(exporters::ExporterPtr exporter, const std::atomic<bool>* active) {
+  internal_.push_back(Internal{make_worker(std::move(exporter)), active});
 }
 
 void Collector::write_status() {

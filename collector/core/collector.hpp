@@ -29,6 +29,7 @@
 #include "collector/core/exporter_worker.hpp"
 #include "collector/core/journal.hpp"
 #include "collector/core/status_file.hpp"
+#include "collector/core/status_view.hpp"
 #include "collector/rib/adj_rib_in.hpp"
 #include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
@@ -85,6 +86,14 @@ class Collector : private bmp::RouterEvents {
   // Queues a RIB snapshot to every exporter that takes them.
   void snapshot_now();
 
+  // Adds an exporter that is not in the config (the live API's feed, collector/api/): its own
+  // worker like the others, never touched by a reload, not in status.json. It gets records only
+  // while `*active` is true (read on the io thread, per record), so that it costs nothing
+  // while nobody listens. Before start().
+  void add_internal(exporters::ExporterPtr exporter, const std::atomic<bool>* active);
+  // The collector, its peers and exporters now. On the io thread.
+  [[nodiscard]] StatusView status_view() const;
+
   void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
   // Without a builder, a reload that changes the exporters is refused.
   void set_exporter_builder(ExporterBuilder builder) { builder_ = std::move(builder); }
@@ -125,6 +134,15 @@ class Collector : private bmp::RouterEvents {
     std::int64_t stale_since_us = 0;  // the last PeerDown that kept routes (graceful restart)
     LogBudget log_budget;
     std::string update_error;  // of the UPDATE being delivered (on_error comes before on_update)
+    // For the live API's Status.
+    std::uint64_t messages = 0;  // received
+    std::int64_t last_update_us = 0;
+    std::int64_t state_since_us = 0;
+    std::string last_error;
+  };
+  struct Internal {
+    std::unique_ptr<ExporterWorker> worker;
+    const std::atomic<bool>* active = nullptr;
   };
 
   // One exporter of the running config: its worker, the entry it runs and its snapshot schedule.
@@ -186,6 +204,7 @@ class Collector : private bmp::RouterEvents {
   rib::AdjRibIn rib_;
   Process process_;
   std::vector<ExporterSlot> exporters_;
+  std::vector<Internal> internal_;
   // Removed by a reload: delivering what they hold, then stopping (tick() ends them).
   std::vector<std::unique_ptr<ExporterWorker>> retiring_;
   boost::asio::signal_set signals_;
@@ -215,6 +234,7 @@ class Collector : private bmp::RouterEvents {
   std::uint64_t journal_start_seq_ = 0;  // the last number an earlier run journaled
   std::uint64_t not_journaled_logged_ = 0;
   std::int64_t not_journaled_log_s_ = 0;
+  std::int64_t started_us_ = 0;
   bool stopping_ = false;
   bool publish_posted_ = false;  // a handler that publishes the workers' staged records is due
   std::int64_t last_status_line_ = 0;

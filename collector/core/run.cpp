@@ -97,8 +97,13 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
         return std::nullopt;
       }
     });
+    std::shared_ptr<void> attached;
+    if (options.attach) {
+      attached = options.attach(collector, cfg);
+    }
     collector.start();
     collector.run();
+    attached.reset();
   } catch (const exporters::ConfigError& e) {
     std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
     return 2;

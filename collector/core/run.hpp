@@ -3,7 +3,9 @@
 // owns the table (the only place that names concrete exporters).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "exporters/api/exporter.hpp"
@@ -12,9 +14,19 @@ namespace bgpscribe::collector {
 
 using ExporterTable = std::map<std::string, exporters::ExporterFactory>;
 
+class Collector;
+namespace config {
+struct CollectorConfig;
+}
+
+// Something that runs beside the collector (the live API, collector/api/): started once the
+// collector is built, before it starts; kept until it has stopped. Throws to refuse to run.
+using Attachment = std::function<std::shared_ptr<void>(Collector&, const config::CollectorConfig&)>;
+
 struct RunOptions {
   std::string config_file;
   bool check_only = false;  // validate the config (and build the exporters), then exit
+  Attachment attach;        // optional
 };
 
 // Returns the process exit status: 0 after a clean shutdown, 2 for a refused config, 1 for

@@ -438,6 +438,142 @@ std::size_t AdjRibIn::route_count(std::uint32_t peer_id) const {
   return n;
 }
 
+std::vector<std::pair<bgp::AfiSafi, std::size_t>> AdjRibIn::family_counts(
+    std::uint32_t peer_id) const {
+  std::vector<std::pair<bgp::AfiSafi, std::size_t>> out;
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return out;
+  }
+  for (const auto& f : it->second.families) {
+    const std::size_t n =
+        (f.live ? f.live->route_count() : 0) + (f.stale ? f.stale->route_count() : 0);
+    if (n > 0) {
+      out.emplace_back(f.family, n);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// `p` cut to its first `length` bits.
+bgp::Prefix truncated(const bgp::Prefix& p, std::uint8_t length) {
+  bgp::Prefix out{p.address, length};
+  for (std::size_t i = 0; i < out.address.bytes.size(); ++i) {
+    const std::size_t first_bit = i * 8;
+    if (first_bit >= length) {
+      out.address.bytes[i] = 0;
+    } else if (first_bit + 8 > length) {
+      out.address.bytes[i] &= static_cast<std::uint8_t>(0xFF00U >> (length - first_bit));
+    }
+  }
+  return out;
+}
+
+bool inside(const bgp::Prefix& outer, const bgp::Prefix& p) {
+  return p.address.family == outer.address.family && p.length >= outer.length &&
+         outer.contains(p.address);
+}
+
+}  // namespace
+
+void AdjRibIn::query(const bgp::Prefix& prefix, Match match,
+                     std::span<const std::uint32_t> peer_ids,
+                     const std::function<bool(const FoundRoute&)>& f) const {
+  std::vector<Path> paths;
+  FoundRoute route;
+  // The paths of `p` in `table`; false when `f` asked to stop.
+  const auto emit = [&](const FamilyTable& table, const bgp::Prefix& p, bool stale) {
+    paths.clear();
+    if (!table.find(p, paths)) {
+      return true;
+    }
+    route.prefix = p;
+    route.stale = stale;
+    for (const auto& path : paths) {
+      route.path_id = path.path_id;
+      route.originated = path.originated;
+      route.attributes = store_.bytes(path.attributes);
+      if (!f(route)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  // A prefix re-learned after a restart is in the live table only: the stale one is asked only
+  // when the live one does not have it (as snapshots do).
+  const auto has = [&](const Family& fam, const bgp::Prefix& p) {
+    paths.clear();
+    return (fam.live && fam.live->find(p, paths)) || (fam.stale && fam.stale->find(p, paths));
+  };
+  const auto emit_either = [&](const Family& fam, const bgp::Prefix& p) {
+    paths.clear();
+    if (fam.live && fam.live->find(p, paths)) {
+      return emit(*fam.live, p, false);
+    }
+    return fam.stale ? emit(*fam.stale, p, true) : true;
+  };
+  const std::uint8_t bits = prefix.address.is_v4() ? 32 : 128;
+  for (const auto& [id, peer] : peers_) {
+    if (!peer_ids.empty() && std::find(peer_ids.begin(), peer_ids.end(), id) == peer_ids.end()) {
+      continue;
+    }
+    route.peer = peer.info;
+    for (const auto& fam : peer.families) {
+      if (fam.family.afi != prefix.address.family) {
+        continue;
+      }
+      route.family = fam.family;
+      if (match == Match::Exact) {
+        if (!emit_either(fam, prefix)) {
+          return;
+        }
+      } else if (match == Match::Longest) {
+        for (int len = std::min<int>(prefix.length, bits); len >= 0; --len) {
+          const auto p = truncated(prefix, static_cast<std::uint8_t>(len));
+          if (has(fam, p)) {
+            if (!emit_either(fam, p)) {
+              return;
+            }
+            break;
+          }
+        }
+      } else {
+        // Every prefix of the live and the stale table inside `prefix`, in order.
+        std::vector<bgp::Prefix> found;
+        for (const auto* t : {fam.live.get(), fam.stale.get()}) {
+          if (t == nullptr) {
+            continue;
+          }
+          if (prefix.address.is_v4()) {
+            t->v4().for_each_id([&](std::uint32_t key) {
+              const auto p = to_prefix(v4_keys_.key(key));
+              if (inside(prefix, p)) {
+                found.push_back(p);
+              }
+            });
+          } else {
+            t->v6().for_each_id([&](std::uint32_t key) {
+              const auto p = to_prefix(v6_keys_.key(key));
+              if (inside(prefix, p)) {
+                found.push_back(p);
+              }
+            });
+          }
+        }
+        std::sort(found.begin(), found.end());
+        found.erase(std::unique(found.begin(), found.end()), found.end());
+        for (const auto& p : found) {
+          if (!emit_either(fam, p)) {
+            return;
+          }
+        }
+      }
+    }
+  }
+}
+
 std::size_t AdjRibIn::memory() const {
   std::size_t n = store_.data_bytes() + v4_keys_.memory() + v6_keys_.memory();
   for (const auto& [id, p] : peers_) {

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -65,6 +66,25 @@ struct RibStats {
   std::uint64_t tables_copied = 0;  // copy-on-write copies made for snapshots
 };
 
+// How a RIB query matches its prefix.
+enum class Match {
+  Exact,         // that prefix
+  Longest,       // per peer and family, the longest prefix held that covers it
+  MoreSpecific,  // it and every prefix inside it
+};
+
+// One route a query found. `attributes` (the TABLE_DUMP_V2 form, as in RibRoute) is valid only
+// during the callback.
+struct FoundRoute {
+  exporters::PeerInfoPtr peer;
+  codec::bgp::AfiSafi family{};
+  codec::bgp::Prefix prefix{};
+  std::uint32_t path_id = 0;
+  std::uint32_t originated = 0;  // Unix seconds
+  bool stale = false;            // kept by graceful restart
+  std::span<const std::uint8_t> attributes;
+};
+
 class AdjRibIn {
  public:
   // Snapshots hand their tables back to `io` for release, so that every table and attribute
@@ -92,6 +112,15 @@ class AdjRibIn {
 
   [[nodiscard]] std::size_t route_count() const;
   [[nodiscard]] std::size_t route_count(std::uint32_t peer_id) const;
+  // Routes per family (live and stale) of one peer, families with none left out.
+  [[nodiscard]] std::vector<std::pair<codec::bgp::AfiSafi, std::size_t>> family_counts(
+      std::uint32_t peer_id) const;
+  // The routes held for `prefix` (its AFI, every SAFI) of the peers `peer_ids` (empty: all),
+  // by ascending peer id, then family, prefix and path id. `f` returns false to stop. On the
+  // io thread (the live API asks through it): a longest match costs one lookup per prefix
+  // length per table, a more-specific one a pass over each table's prefixes.
+  void query(const codec::bgp::Prefix& prefix, Match match, std::span<const std::uint32_t> peer_ids,
+             const std::function<bool(const FoundRoute&)>& f) const;
   [[nodiscard]] const RibStats& stats() const { return stats_; }
   [[nodiscard]] const AttrStore& attributes() const { return store_; }
   [[nodiscard]] const KeyIndex<V4Key>& v4_keys() const { return v4_keys_; }

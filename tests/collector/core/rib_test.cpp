@@ -194,6 +194,64 @@ TEST_F(RibTest, SessionDownDropsRoutesUnlessGracefulRestartKeepsThem) {
   EXPECT_EQ(rib.route_count(), 0U) << "without graceful restart the routes go";
 }
 
+// "peer prefix path_id [stale]" per route a query found, in its order.
+std::vector<std::string> query(const AdjRibIn& rib, const char* prefix, Match m,
+                               std::vector<std::uint32_t> peers = {}, std::size_t stop = 1000) {
+  std::vector<std::string> out;
+  rib.query(P(prefix), m, peers, [&](const FoundRoute& r) {
+    EXPECT_FALSE(r.attributes.empty());
+    out.push_back(std::to_string(r.peer->id) + " " + r.prefix.to_string() + " " +
+                  std::to_string(r.path_id) + (r.stale ? " stale" : ""));
+    return out.size() < stop;
+  });
+  return out;
+}
+
+TEST_F(RibTest, QueriesFindExactLongestAndMoreSpecificRoutes) {
+  using V = std::vector<std::string>;
+  for (std::uint32_t id : {1U, 2U}) {
+    rib.session_up(peer_info(id), ctx);
+  }
+  UpdateBuilder a;
+  a.origin(bgp::Origin::Igp).as_path({64501}).next_hop(*bgp::IpAddress::parse("192.0.2.1"));
+  a.announce(P("10.0.0.0/8")).announce(P("10.1.0.0/16")).announce(P("10.1.2.0/24"));
+  apply(rib, 1, a, ctx);
+  UpdateBuilder b;
+  b.origin(bgp::Origin::Igp).as_path({64502}).next_hop(*bgp::IpAddress::parse("192.0.2.2"));
+  b.announce(P("10.0.0.0/8")).announce(P("10.1.128.0/17")).announce(P("11.0.0.0/8"));
+  apply(rib, 2, b, ctx);
+  UpdateBuilder v6;
+  v6.origin(bgp::Origin::Igp).as_path({64501}).next_hop(*bgp::IpAddress::parse("2001:db8::1"));
+  v6.announce(P("2001:db8::/32")).announce(P("2001:db8:1::/48"));
+  apply(rib, 1, v6, ctx);
+
+  EXPECT_EQ(query(rib, "10.1.0.0/16", Match::Exact), V{"1 10.1.0.0/16 0"});
+  EXPECT_EQ(query(rib, "10.0.0.0/8", Match::Exact), (V{"1 10.0.0.0/8 0", "2 10.0.0.0/8 0"}));
+  EXPECT_TRUE(query(rib, "10.2.0.0/16", Match::Exact).empty());
+  // Longest match, per peer: the /24 of peer 1, the /8 of peer 2 (its /17 does not cover it).
+  EXPECT_EQ(query(rib, "10.1.2.3/32", Match::Longest), (V{"1 10.1.2.0/24 0", "2 10.0.0.0/8 0"}));
+  EXPECT_EQ(query(rib, "10.1.200.1/32", Match::Longest),
+            (V{"1 10.1.0.0/16 0", "2 10.1.128.0/17 0"}));
+  EXPECT_EQ(query(rib, "10.1.2.3/32", Match::Longest, {2}), V{"2 10.0.0.0/8 0"});
+  EXPECT_TRUE(query(rib, "12.0.0.1/32", Match::Longest).empty());
+  EXPECT_EQ(query(rib, "2001:db8:1:2::1/128", Match::Longest), V{"1 2001:db8:1::/48 0"});
+  // More-specifics in prefix order per peer, the prefix itself included.
+  EXPECT_EQ(query(rib, "10.1.0.0/16", Match::MoreSpecific),
+            (V{"1 10.1.0.0/16 0", "1 10.1.2.0/24 0", "2 10.1.128.0/17 0"}));
+  EXPECT_EQ(query(rib, "0.0.0.0/0", Match::MoreSpecific).size(), 6U);
+  EXPECT_EQ(query(rib, "::/0", Match::MoreSpecific).size(), 2U);
+  EXPECT_EQ(query(rib, "0.0.0.0/0", Match::MoreSpecific, {}, 2).size(), 2U) << "stops when asked";
+
+  // Graceful restart keeps peer 2's routes stale; a query says so.
+  rib.session_down(2);
+  rib.graceful_restart_stale(2, bgp::kIpv4Unicast);
+  drain();
+  EXPECT_EQ(query(rib, "11.0.0.0/8", Match::Exact), V{"2 11.0.0.0/8 0 stale"});
+  const auto counts = rib.family_counts(1);
+  ASSERT_EQ(counts.size(), 2U);
+  EXPECT_EQ(counts[0].second + counts[1].second, 5U);
+}
+
 TEST_F(RibTest, TreatAsWithdrawRemovesTheRoutes) {
   rib.session_up(peer_info(1), ctx);
   UpdateBuilder a;

@@ -1,0 +1,63 @@
+// The collector's state as the live API shows it (collector/api/ turns it into Protobuf): taken
+// on the io thread by Collector::status_view(), then read anywhere. Plain values, so that the
+// core needs no Protobuf.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/ip.hpp"
+#include "exporters/api/record.hpp"
+
+namespace bgpscribe::collector {
+
+struct ListenerView {
+  codec::bgp::IpAddress address{};
+  std::uint16_t port = 0;
+  std::string kind;  // "bgp", "bmp"
+};
+
+struct PeerView {
+  exporters::PeerInfoPtr info;
+  exporters::SessionState state = exporters::SessionState::Idle;
+  std::int64_t state_since_us = 0;  // 0: not since this run started
+  std::string last_error;
+  std::vector<codec::bgp::AfiSafi> families;  // negotiated (Established only)
+  std::vector<std::string> capabilities;      // negotiated, by name
+  std::vector<std::pair<codec::bgp::AfiSafi, std::size_t>> prefixes;
+  std::uint64_t messages = 0;  // received this run
+  std::int64_t last_update_us = 0;
+};
+
+struct ExporterView {
+  std::string name;
+  std::string type;
+  std::uint64_t pushed = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t spooled = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t dropped = 0;
+  std::vector<std::string> alarms;
+};
+
+struct StatusView {
+  std::string name;
+  std::uint32_t local_as = 0;
+  std::uint32_t bgp_id = 0;  // host order
+  std::int64_t started_us = 0;
+  std::int64_t now_us = 0;
+  std::vector<ListenerView> listeners;
+  std::uint64_t messages = 0;
+  std::uint64_t state_changes = 0;
+  std::uint64_t routes = 0;
+  std::uint64_t attribute_sets = 0;
+  std::uint64_t rib_bytes = 0;
+  std::vector<PeerView> peers;
+  std::vector<ExporterView> exporters;
+};
+
+}  // namespace bgpscribe::collector
