@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -894,13 +893,14 @@ void append_route_json(std::string& out, const v1::Route& route, std::int64_t no
   if (route.path_id() != 0) {
     member_u64(out, "path_id", route.path_id());
   }
-  // Route has no SAFI (the Adj-RIB-In keeps unicast and multicast apart, a Route does not say
-  // which): `afi` alone, from the prefix.
+  // A server before Route.afi/safi sent neither: the AFI from the prefix, unicast.
   const bool v6 = route.prefix().find(':') != std::string::npos;
-  member_str(out, "afi", v6 ? "ipv6" : "ipv4");
+  const std::uint32_t afi = route.afi() != 0 ? route.afi() : (v6 ? 2U : 1U);
+  const std::uint32_t safi = route.safi() != 0 ? route.safi() : 1U;
+  member_family(out, afi, safi);
   member_u64(out, "originated",
              static_cast<std::uint64_t>(std::max<std::int64_t>(route.received_us() / 1000000, 0)));
-  attribute_members(out, route.attributes(), !v6);
+  attribute_members(out, route.attributes(), afi == 1 && safi == 1);
   if (route.stale()) {
     out += "\"stale\":true,";
   }

@@ -4,9 +4,12 @@
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "collector/api/server.hpp"
+#include "collector/config/config.hpp"
 #include "collector/core/run.hpp"
 #include "exporters/bmp/exporter.hpp"
 #include "exporters/mrt/exporter.hpp"
@@ -181,6 +184,15 @@ int run_main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("run")) {
+    // The live API beside the collector, unless the config turns it off (docs/api.md).
+    run_options.attach = [](bgpscribe::collector::Collector& collector,
+                            const bgpscribe::collector::config::CollectorConfig& config) {
+      std::shared_ptr<void> server;
+      if (config.api.enabled) {
+        server = std::make_shared<bgpscribe::collector::api::ApiServer>(collector, config);
+      }
+      return server;
+    };
     return bgpscribe::collector::run_collector(run_options, exporter_table());
   }
 

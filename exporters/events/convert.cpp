@@ -203,6 +203,17 @@ v1::PeerEvent& peer_event(const Record& r, const Options& o,
 
 }  // namespace
 
+void fill_rib_attributes(std::span<const std::uint8_t> attributes, bgp::AfiSafi family,
+                         v1::Attributes& out) {
+  bgp::ParseContext ctx;
+  ctx.four_octet_as = true;  // the table form has 4-octet ASNs
+  bgp::AttributeOptions opts;
+  opts.mrt_rib = true;
+  opts.rib_family = family;
+  const auto a = bgp::parse_attributes(codec::wire::Reader(attributes), ctx, opts);
+  fill_attributes(a, ctx, out);
+}
+
 void fill_peer(const PeerInfo& info, const std::string& collector, v1::Peer& out) {
   out.set_id(info.id);
   out.set_name(info.name);

@@ -12,9 +12,12 @@
 // Decoding is the codec's, as every other output's (docs/api.md).
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "bgpscribe/v1/events.pb.h"
+#include "codec/bgp/afi_safi.hpp"
 #include "exporters/api/record.hpp"
 
 namespace bgpscribe::exporters::events {
@@ -27,6 +30,11 @@ struct Options {
 // Appends the events of `record` to `out` (see above); returns how many.
 std::size_t append_events(const Record& record, const Options& options,
                           google::protobuf::RepeatedPtrField<bgpscribe::v1::Event>& out);
+
+// The Attributes message of a route held in a table of `family`: RibRoute::attributes (the
+// TABLE_DUMP_V2 form, 4-octet ASNs, MP_REACH_NLRI reduced to its next hop).
+void fill_rib_attributes(std::span<const std::uint8_t> attributes, codec::bgp::AfiSafi family,
+                         bgpscribe::v1::Attributes& out);
 
 // The Peer message of a record's peer.
 void fill_peer(const PeerInfo& info, const std::string& collector, bgpscribe::v1::Peer& out);

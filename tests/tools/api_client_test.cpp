@@ -206,6 +206,8 @@ TEST(ApiClient, RouteLine) {
   *route.mutable_attributes() = attributes();
   route.set_received_us(kNow);
   route.set_stale(true);
+  route.set_afi(2);
+  route.set_safi(1);
   std::string out;
   append_route_text(out, route);
   EXPECT_EQ(out,
@@ -238,7 +240,7 @@ TEST(ApiClient, RouteJson) {
   EXPECT_EQ(out,
             "{\"kind\":\"rib\",\"source\":\"api\",\"timestamp\":1700000000.000005,\"peer_ip\":"
             "\"2001:db8::9\",\"peer_as\":65001,\"peer_bgp_id\":\"192.0.2.9\",\"prefix\":\"2001:db8:"
-            "1::/48\",\"afi\":\"ipv6\",\"originated\":1699999999,\"mp_next_"
+            "1::/48\",\"afi\":\"ipv6\",\"safi\":\"unicast\",\"originated\":1699999999,\"mp_next_"
             "hop\":\"2001:db8::9\",\"mp_next_hop_link_local\":\"fe80::9\",\"stale\":true,\"peer_"
             "id\":1,\"peer_name\":\"r1\"}\n");
 }

@@ -1,0 +1,185 @@
+#include "collector/api/feed.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "exporters/events/convert.hpp"
+
+namespace bgpscribe::collector::api {
+
+namespace {
+
+// Records' events are handed on in batches of about this many (and at every flush, which
+// comes whenever the feed's queue runs empty): one lock and wake-up per batch, not per event.
+constexpr int kBatchEvents = 512;
+
+}  // namespace
+
+// ---- Subscription ------------------------------------------------------------------------------
+
+Subscription::Taken Subscription::take(int timeout_ms) {
+  Taken out;
+  std::unique_lock lock(mutex_);
+  const auto has_work = [&] { return !queue_.empty() || snapshot_ || dropped_ > 0 || closed_; };
+  if (!has_work()) {
+    ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms), has_work);
+  }
+  out.snapshot = std::move(snapshot_);
+  snapshot_.reset();
+  out.batches.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  queued_events_ = 0;
+  out.dropped = dropped_;
+  out.closed = closed_;
+  return out;
+}
+
+bool Subscription::deliver(const EventBatchPtr& batch) {
+  bool cut = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!live_ || closed_) {
+      return false;
+    }
+    if (dropped_ > 0 || queued_events_ + static_cast<std::size_t>(batch->size()) > limit_) {
+      // Cut off: what is queued still goes out, then Lagging with everything after it.
+      cut = dropped_ == 0;
+      dropped_ += static_cast<std::uint64_t>(batch->size());
+    } else {
+      queue_.push_back(batch);
+      queued_events_ += static_cast<std::size_t>(batch->size());
+    }
+  }
+  ready_.notify_one();
+  return cut;
+}
+
+void Subscription::join(std::shared_ptr<const exporters::RibSnapshot> snapshot) {
+  {
+    std::lock_guard lock(mutex_);
+    if (live_) {
+      return;
+    }
+    live_ = true;
+    snapshot_ = std::move(snapshot);
+  }
+  ready_.notify_one();
+}
+
+void Subscription::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  ready_.notify_one();
+}
+
+// ---- Feed --------------------------------------------------------------------------------------
+
+Feed::Feed(std::string collector, std::size_t max_subscribers, std::size_t queue_events)
+    : collector_(std::move(collector)),
+      max_subscribers_(max_subscribers),
+      queue_events_(queue_events) {}
+
+SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot, bool raw_update,
+                                std::size_t queue_limit) {
+  const std::size_t limit = queue_limit == 0 ? queue_events_ : std::min(queue_limit, queue_events_);
+  auto s = std::make_shared<Subscription>(std::move(filter), snapshot, raw_update, limit);
+  {
+    std::lock_guard lock(mutex_);
+    if (subscriptions_.size() >= max_subscribers_) {
+      return nullptr;
+    }
+    if (stopped_) {
+      s->close();
+    } else if (!snapshot) {
+      s->live_ = true;  // from the next record the collector hands in
+    }
+    subscriptions_.push_back(s);
+    active_.store(true);
+  }
+  ++stats_.subscribers;
+  ++stats_.subscriptions;
+  if (snapshot) {
+    request_snapshot();  // joins it at the RibSnapshot record (accept)
+  }
+  return s;
+}
+
+void Feed::unsubscribe(const SubscriptionPtr& s) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find(subscriptions_.begin(), subscriptions_.end(), s);
+  if (it != subscriptions_.end()) {
+    subscriptions_.erase(it);
+    --stats_.subscribers;
+  }
+  active_.store(!subscriptions_.empty());
+}
+
+void Feed::accept(const exporters::Record& record) {
+  if (record.type == exporters::RecordType::RibSnapshot) {
+    // The join point: live subscriptions get what came before it first.
+    publish();
+    std::lock_guard lock(mutex_);
+    for (const auto& s : subscriptions_) {
+      if (s->wants_snapshot_) {
+        s->join(record.snapshot);
+      }
+    }
+    return;
+  }
+  exporters::events::Options options;
+  options.collector = collector_;
+  options.raw_update = raw_update_;
+  stats_.events += exporters::events::append_events(record, options, building_);
+  if (building_.size() >= kBatchEvents) {
+    publish();
+  }
+}
+
+void Feed::publish() {
+  std::lock_guard lock(mutex_);
+  bool raw = false;
+  for (const auto& s : subscriptions_) {
+    raw = raw || s->raw_update();
+  }
+  raw_update_ = raw;  // for the records after this batch
+  if (building_.empty()) {
+    return;
+  }
+  auto batch = std::make_shared<EventBatch>();
+  batch->Swap(&building_);
+  const EventBatchPtr shared = std::move(batch);
+  for (const auto& s : subscriptions_) {
+    if (s->deliver(shared)) {
+      ++stats_.cut_off;
+    }
+  }
+}
+
+void Feed::flush(std::int64_t /*now_us*/) {
+  publish();
+}
+
+void Feed::stop() {
+  publish();
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  for (const auto& s : subscriptions_) {
+    s->close();
+  }
+}
+
+void Feed::metrics(std::vector<exporters::Metric>& out) const {
+  out.push_back({"subscribers", static_cast<double>(stats_.subscribers.load()), false,
+                 "Subscribe streams open"});
+  out.push_back({"subscriptions", static_cast<double>(stats_.subscriptions.load()), true,
+                 "Subscribe streams opened"});
+  out.push_back({"events", static_cast<double>(stats_.events.load()), true,
+                 "events made from records for the streams"});
+  out.push_back(
+      {"cut_off", static_cast<double>(stats_.cut_off.load()), true, "streams cut off for lagging"});
+}
+
+}  // namespace bgpscribe::collector::api

@@ -1,0 +1,416 @@
+#include "collector/api/server.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <future>
+#include <optional>
+#include <stdexcept>
+
+#include "bgpscribe/v1/api.grpc.pb.h"
+#include "codec/bgp/ip.hpp"
+#include "codec/bgp/text.hpp"
+#include "collector/api/feed.hpp"
+#include "collector/core/collector.hpp"
+#include "exporters/events/convert.hpp"
+#include "exporters/events/filter.hpp"
+
+namespace bgpscribe::collector::api {
+
+namespace bgp = codec::bgp;
+namespace v1 = bgpscribe::v1;
+
+namespace {
+
+// How long Status and Rib wait for the io thread: it runs short handlers only, so a busy
+// collector still answers in milliseconds; a stopping one does not answer at all.
+constexpr auto kIoDeadline = std::chrono::seconds(3);
+constexpr std::uint32_t kDefaultPage = 1000;
+constexpr std::uint32_t kMaxPage = 100'000;
+// How often a stream waiting for events looks whether its client is still there.
+constexpr int kStreamPollMs = 200;
+
+// Runs `f` on the collector's io thread and returns its result; nullopt when the io thread did
+// not get to it within the deadline (the collector is stopping). `f` owns what it uses.
+template <class F>
+auto on_io(Collector& collector, F f) -> std::optional<decltype(f())> {
+  using R = decltype(f());
+  auto task = std::make_shared<std::packaged_task<R()>>(std::move(f));
+  auto result = task->get_future();
+  boost::asio::post(collector.io(), [task] { (*task)(); });
+  if (result.wait_for(kIoDeadline) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  return result.get();
+}
+
+grpc::Status unavailable() {
+  return {grpc::StatusCode::UNAVAILABLE, "the collector did not answer (stopping?)"};
+}
+
+v1::PeerEvent::State state_of(exporters::SessionState s) {
+  return static_cast<v1::PeerEvent::State>(static_cast<int>(s));
+}
+
+void fill_status(const StatusView& v, const std::string& version, v1::StatusReply& out) {
+  auto& c = *out.mutable_collector();
+  c.set_name(v.name);
+  c.set_version(version);
+  c.set_local_asn(v.local_as);
+  c.set_bgp_id(bgp::IpAddress::v4(v.bgp_id).to_string());
+  c.set_started_us(v.started_us);
+  c.set_now_us(v.now_us);
+  for (const auto& l : v.listeners) {
+    auto& o = *c.add_listeners();
+    o.set_address(l.address.to_string());
+    o.set_port(l.port);
+    o.set_kind(l.kind);
+  }
+  c.set_messages(v.messages);
+  c.set_state_changes(v.state_changes);
+  c.set_routes(v.routes);
+  c.set_attribute_sets(v.attribute_sets);
+  c.set_rib_bytes(v.rib_bytes);
+  for (const auto& p : v.peers) {
+    auto& o = *out.add_peers();
+    exporters::events::fill_peer(*p.info, v.name, *o.mutable_peer());
+    o.set_state(state_of(p.state));
+    o.set_state_since_us(p.state_since_us);
+    o.set_last_error(p.last_error);
+    for (const auto& f : p.families) {
+      o.add_families(bgp::family_text(f));
+    }
+    for (const auto& cap : p.capabilities) {
+      o.add_capabilities(cap);
+    }
+    for (const auto& [f, n] : p.prefixes) {
+      auto& fc = *o.add_prefixes();
+      fc.set_afi(static_cast<std::uint32_t>(f.afi));
+      fc.set_safi(static_cast<std::uint32_t>(f.safi));
+      fc.set_prefixes(n);
+    }
+    o.set_messages(p.messages);
+    o.set_last_update_us(p.last_update_us);
+  }
+  for (const auto& e : v.exporters) {
+    auto& o = *out.add_exporters();
+    o.set_name(e.name);
+    o.set_type(e.type);
+    o.set_pushed(e.pushed);
+    o.set_delivered(e.delivered);
+    o.set_queued(e.queued);
+    o.set_spooled(e.spooled);
+    o.set_failed(e.failed);
+    o.set_dropped(e.dropped);
+    for (const auto& a : e.alarms) {
+      o.add_alarms(a);
+    }
+  }
+}
+
+// A Rib page token: the number of routes the earlier pages held ("" for the first page).
+std::optional<std::uint64_t> page_offset(const std::string& token) {
+  std::uint64_t v = 0;
+  for (const char ch : token) {
+    if (ch < '0' || ch > '9' || v > (UINT64_MAX - 9) / 10) {
+      return std::nullopt;
+    }
+    v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  return v;
+}
+
+// A route a Rib query found, copied off the io thread.
+struct RouteCopy {
+  exporters::PeerInfoPtr peer;
+  bgp::AfiSafi family{};
+  bgp::Prefix prefix{};
+  std::uint32_t path_id = 0;
+  std::uint32_t originated = 0;
+  bool stale = false;
+  std::vector<std::uint8_t> attributes;
+};
+
+struct RibPage {
+  std::vector<RouteCopy> routes;
+  bool more = false;
+};
+
+// The announcement a snapshot's route stands for.
+void snapshot_route(const exporters::RibSnapshot& snap, bgp::AfiSafi family,
+                    const bgp::Prefix& prefix, const exporters::RibRoute& r,
+                    const std::string& collector, v1::RouteEvent& e) {
+  e.set_time_us(std::int64_t{r.originated} * 1'000'000);
+  exporters::events::fill_peer(*snap.peers()[r.peer_index].info, collector, *e.mutable_peer());
+  e.set_action(v1::RouteEvent::ANNOUNCE);
+  e.set_prefix(prefix.to_string());
+  e.set_path_id(r.path_id);
+  e.set_afi(static_cast<std::uint32_t>(family.afi));
+  e.set_safi(static_cast<std::uint32_t>(family.safi));
+  exporters::events::fill_rib_attributes(r.attributes, family, *e.mutable_attributes());
+}
+
+class Service final : public v1::Collector::Service {
+ public:
+  Service(Collector& collector, Feed& feed, std::string name)
+      : collector_(collector), feed_(feed), name_(std::move(name)) {}
+
+  grpc::Status Status(grpc::ServerContext* /*context*/, const v1::StatusRequest* /*request*/,
+                      v1::StatusReply* reply) override {
+    auto& c = collector_;
+    auto view = on_io(c, [&c] { return c.status_view(); });
+    if (!view) {
+      return unavailable();
+    }
+    fill_status(*view, BGPSCRIBE_VERSION, *reply);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Rib(grpc::ServerContext* /*context*/, const v1::RibRequest* request,
+                   v1::RibReply* reply) override {
+    auto prefix = bgp::Prefix::parse(request->prefix());
+    if (!prefix) {
+      if (auto a = bgp::IpAddress::parse(request->prefix())) {
+        prefix = bgp::Prefix{*a, static_cast<std::uint8_t>(a->is_v4() ? 32 : 128)};
+      }
+    }
+    if (!prefix) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "prefix \"" + request->prefix() + "\": not a prefix (192.0.2.0/24) or an address"};
+    }
+    const auto& token = request->page_token();
+    const auto start = page_offset(token);
+    if (!start) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token \"" + token + "\": not ours"};
+    }
+    const std::uint64_t offset = *start;
+    const std::uint32_t page =
+        request->page_size() == 0 ? kDefaultPage : std::min(request->page_size(), kMaxPage);
+    rib::Match match = rib::Match::Exact;
+    if (request->match() == v1::RibRequest::LONGEST) {
+      match = rib::Match::Longest;
+    } else if (request->match() == v1::RibRequest::MORE_SPECIFIC) {
+      match = rib::Match::MoreSpecific;
+    }
+    std::vector<std::uint32_t> peers(request->peer_ids().begin(), request->peer_ids().end());
+    auto& c = collector_;
+    auto found = on_io(c, [&c, p = *prefix, match, peers, offset, page] {
+      // Paging by position: a page after a change of the table may skip or repeat a route
+      // (documented in docs/api.md); a whole answer needs no token.
+      RibPage out;
+      std::uint64_t seen = 0;
+      c.rib().query(p, match, peers, [&](const rib::FoundRoute& r) {
+        if (seen++ < offset) {
+          return true;
+        }
+        if (out.routes.size() == page) {
+          out.more = true;
+          return false;
+        }
+        out.routes.push_back(RouteCopy{r.peer,
+                                       r.family,
+                                       r.prefix,
+                                       r.path_id,
+                                       r.originated,
+                                       r.stale,
+                                       {r.attributes.begin(), r.attributes.end()}});
+        return true;
+      });
+      return out;
+    });
+    if (!found) {
+      return unavailable();
+    }
+    for (const auto& r : found->routes) {
+      auto& o = *reply->add_routes();
+      exporters::events::fill_peer(*r.peer, name_, *o.mutable_peer());
+      o.set_prefix(r.prefix.to_string());
+      o.set_path_id(r.path_id);
+      exporters::events::fill_rib_attributes(r.attributes, r.family, *o.mutable_attributes());
+      o.set_received_us(std::int64_t{r.originated} * 1'000'000);
+      o.set_stale(r.stale);
+      o.set_afi(static_cast<std::uint32_t>(r.family.afi));
+      o.set_safi(static_cast<std::uint32_t>(r.family.safi));
+    }
+    if (found->more) {
+      reply->set_next_page_token(std::to_string(offset + found->routes.size()));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::Event>* writer) override {
+    std::optional<exporters::events::Filter> filter;
+    try {
+      filter = exporters::events::Filter::from(*request);
+    } catch (const exporters::events::FilterError& e) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    }
+    auto sub = feed_.subscribe(*filter, request->snapshot(), request->raw_update(),
+                               request->queue_limit());
+    if (!sub) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many subscribers (api.max_subscribers)"};
+    }
+    struct Leave {
+      Feed& feed;
+      SubscriptionPtr sub;
+      ~Leave() { feed.unsubscribe(sub); }
+    } leave{feed_, sub};
+    Stream stream{*writer, sub->filter(), sub->raw_update(), {}};
+    while (!context->IsCancelled()) {
+      auto taken = sub->take(kStreamPollMs);
+      if (taken.snapshot && !send_snapshot(*taken.snapshot, stream)) {
+        return {grpc::StatusCode::CANCELLED, "the client went away"};
+      }
+      for (const auto& batch : taken.batches) {
+        for (const auto& e : *batch) {
+          if (!stream.send(e)) {
+            return {grpc::StatusCode::CANCELLED, "the client went away"};
+          }
+        }
+      }
+      if (taken.dropped > 0) {
+        v1::Event lag;
+        lag.mutable_lagging()->set_dropped(taken.dropped);
+        lag.mutable_lagging()->set_reason(
+            "lagging: the subscriber's queue (api.subscriber_queue) is full; " +
+            std::to_string(taken.dropped) + " events dropped, the stream ends");
+        writer->Write(lag);
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, lag.lagging().reason()};
+      }
+      if (taken.closed) {
+        return {grpc::StatusCode::UNAVAILABLE, "the collector is stopping"};
+      }
+    }
+    return {grpc::StatusCode::CANCELLED, "the client went away"};
+  }
+
+ private:
+  // One stream's writes: the filter, and the raw UPDATE left out unless asked for.
+  struct Stream {
+    grpc::ServerWriter<v1::Event>& writer;
+    const exporters::events::Filter& filter;
+    bool raw_update;
+    v1::Event scratch;
+
+    bool send(const v1::Event& e) {
+      if (!filter.passes_everything() && !filter.matches(e)) {
+        return true;
+      }
+      if (!raw_update && e.has_route() && !e.route().raw_update().empty()) {
+        scratch = e;  // another stream asked for the bytes; this one did not
+        scratch.mutable_route()->clear_raw_update();
+        return writer.Write(scratch);
+      }
+      return writer.Write(e);
+    }
+  };
+
+  // BEGIN, every route of the snapshot that passes the filter, END.
+  bool send_snapshot(const exporters::RibSnapshot& snap, Stream& stream) {
+    v1::Event marker;
+    marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::BEGIN);
+    marker.mutable_snapshot()->set_time_us(snap.time_us());
+    if (!stream.writer.Write(marker)) {
+      return false;
+    }
+    bool ok = true;
+    std::uint64_t sent = 0;
+    v1::Event e;
+    for (const auto family : snap.families()) {
+      snap.for_each_prefix(
+          family, [&](const bgp::Prefix& prefix, std::span<const exporters::RibRoute> routes) {
+            for (const auto& r : routes) {
+              if (!ok) {
+                return;
+              }
+              e.Clear();
+              snapshot_route(snap, family, prefix, r, name_, *e.mutable_route());
+              if (stream.filter.passes_everything() || stream.filter.matches(e)) {
+                ok = stream.writer.Write(e);
+                ++sent;
+              }
+            }
+          });
+    }
+    marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::END);
+    marker.mutable_snapshot()->set_routes(sent);
+    return ok && stream.writer.Write(marker);
+  }
+
+  Collector& collector_;
+  Feed& feed_;
+  std::string name_;
+};
+
+// A socket file left by a run that ended without removing it (kill -9) would make the bind
+// fail; the state directory's lock already keeps a second collector out.
+void remove_stale_socket(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    ::unlink(path.c_str());
+  }
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  std::string socket;
+  Feed* feed = nullptr;  // owned by the collector's worker
+  std::unique_ptr<Service> service;
+  std::unique_ptr<grpc::Server> server;
+  int tcp_port = 0;
+};
+
+ApiServer::ApiServer(Collector& collector, const config::CollectorConfig& config)
+    : impl_(std::make_unique<Impl>()) {
+  const auto& api = config.api;
+  auto feed = std::make_unique<Feed>(config.name, api.max_subscribers, api.subscriber_queue);
+  impl_->feed = feed.get();
+  const auto* active = feed->active();
+  collector.add_internal(std::move(feed), active);
+  impl_->service = std::make_unique<Service>(collector, *impl_->feed, config.name);
+
+  grpc::ServerBuilder builder;
+  impl_->socket = api.socket;
+  remove_stale_socket(api.socket);
+  builder.AddListeningPort("unix:" + api.socket, grpc::InsecureServerCredentials());
+  std::string tcp;
+  if (api.tcp) {
+    tcp = api.tcp->address.is_v4() ? api.tcp->address.to_string()
+                                   : "[" + api.tcp->address.to_string() + "]";
+    tcp += ":" + std::to_string(api.tcp->port);
+    builder.AddListeningPort(tcp, grpc::InsecureServerCredentials(), &impl_->tcp_port);
+  }
+  builder.RegisterService(impl_->service.get());
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server) {
+    throw std::runtime_error("api: cannot listen on unix:" + api.socket +
+                             (tcp.empty() ? "" : " and " + tcp) +
+                             " (is the directory there and writable? is the port free?)");
+  }
+  if (api.tcp && impl_->tcp_port == 0) {
+    throw std::runtime_error("api: cannot listen on " + tcp + " (in use?)");
+  }
+  const std::string also = tcp.empty() ? std::string() : " and " + tcp;
+  std::fprintf(stderr, "api: listening on unix:%s%s\n", api.socket.c_str(), also.c_str());
+}
+
+ApiServer::~ApiServer() {
+  if (impl_->server) {
+    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    impl_->server->Wait();
+  }
+  ::unlink(impl_->socket.c_str());
+}
+
+int ApiServer::tcp_port() const {
+  return impl_->tcp_port;
+}
+
+}  // namespace bgpscribe::collector::api
