@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The live API of a running collector read by a client that is not ours: Debian's python3-grpcio
-with stubs generated here (grpc_tools.protoc) from schema/proto.
+with stubs generated here (protoc and grpc_python_plugin) from schema/proto.
 
     api_check.py STUBS_DIR SOCKET subscribe OUT_JSONL
         Subscribes (live, no filter) and writes one line per event until the stream ends or
