@@ -412,6 +412,10 @@ void Collector::log_source(const exporters::PeerInfo& info, const char* what,
 
 void Collector::source_up(const bmp::Source& source, std::int64_t time_us) {
   rib_.session_up(source.info, source.context[0]);
+  auto& st = bmp_sources_[source.info->id];
+  st.info = source.info;
+  st.up = true;
+  st.state_since_us = time_us;
   Record r;
   r.type = RecordType::StateChange;
   r.time_us = time_us;
@@ -435,6 +439,10 @@ void Collector::route_monitoring(const bmp::Source& source, std::span<const std:
   r.context = context;
   ++stats_.messages;
   fan_out(std::move(r));
+  if (auto it = bmp_sources_.find(source.info->id); it != bmp_sources_.end()) {
+    ++it->second.messages;
+    it->second.last_update_us = time_us;
+  }
   if (auto st = bgp::parse_update_into(update, context, bmp_update_); !st) {
     ++stats_.bmp_updates_not_applied;
     log_source(*source.info, "UPDATE not applied (it does not parse)",
@@ -465,6 +473,11 @@ void Collector::source_down(const bmp::Source& source, std::int64_t time_us,
                             const std::string& reason, std::span<const std::uint8_t> notification,
                             bool local) {
   rib_.session_down(source.info->id);
+  auto& st = bmp_sources_[source.info->id];
+  st.info = source.info;
+  st.up = false;
+  st.state_since_us = time_us;
+  st.last_error = reason;
   Record r;
   r.type = RecordType::StateChange;
   r.time_us = time_us;
@@ -1376,6 +1389,17 @@ StatusView Collector::status_view() const {
       pv.capabilities = capability_names(*n);
     }
     pv.prefixes = rib_.family_counts(st.id);
+    pv.messages = st.messages;
+    pv.last_update_us = st.last_update_us;
+    v.peers.push_back(std::move(pv));
+  }
+  for (const auto& [id, st] : bmp_sources_) {
+    PeerView pv;
+    pv.info = st.info;
+    pv.state = st.up ? SessionState::Established : SessionState::Idle;
+    pv.state_since_us = st.state_since_us;
+    pv.last_error = st.last_error;
+    pv.prefixes = rib_.family_counts(id);
     pv.messages = st.messages;
     pv.last_update_us = st.last_update_us;
     v.peers.push_back(std::move(pv));

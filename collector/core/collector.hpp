@@ -140,6 +140,15 @@ class Collector : private bmp::RouterEvents {
     std::int64_t state_since_us = 0;
     std::string last_error;
   };
+  // A BMP source as Status shows it (the sessions' PeerState has the same for BGP).
+  struct SourceState {
+    exporters::PeerInfoPtr info;
+    bool up = false;
+    std::int64_t state_since_us = 0;
+    std::uint64_t messages = 0;  // Route Monitoring messages
+    std::int64_t last_update_us = 0;
+    std::string last_error;
+  };
   struct Internal {
     std::unique_ptr<ExporterWorker> worker;
     const std::atomic<bool>* active = nullptr;
@@ -215,6 +224,7 @@ class Collector : private bmp::RouterEvents {
   std::vector<std::uint16_t> bmp_ports_;
   // Ids of BMP sources, by router, peer type, distinguisher, address and policy.
   std::map<std::string, std::uint32_t> bmp_ids_;
+  std::map<std::uint32_t, SourceState> bmp_sources_;  // by peer id
   codec::bgp::Update bmp_update_;  // the UPDATE of the Route Monitoring being applied
   StatusFile status_file_;
   std::unordered_map<const Peer*, PeerState> peers_;

@@ -95,6 +95,19 @@ settled() { quiet "$1" && quiet "$1"; }
 wait_for 60 settled "$a" || fail "the feed did not settle at A"
 # B gets A's UPDATEs (BMP carries no OPEN or KEEPALIVE): as many as A's BMP exporter sent.
 wait_for 30 settled "$b" || fail "the feed did not settle at B"
+# B's live API lists A's peers as BMP sources, Established, with as many routes as A holds.
+"$bin" status --socket "$b/state/api.sock" --json >"$b/api-status.json" 2>&1 ||
+  fail "status at B: $(cat "$b/api-status.json")"
+/usr/bin/python3 - "$b/api-status.json" "$(status_field "$a" routes)" <<'PY' || fail "B's Status"
+import json, sys
+s = json.load(open(sys.argv[1]))
+src = [p for p in s["peers"] if p["peer"].get("router") and p["state"] == "ESTABLISHED"]
+assert len(src) == 2, "%d BMP sources Established: %s" % (len(src), s["peers"])
+n = sum(int(f["prefixes"]) for p in src for f in p["prefixes"])
+assert n == int(sys.argv[2]), "B's sources hold %d routes, A %s" % (n, sys.argv[2])
+assert all(int(p["messages"]) > 0 for p in src), src
+print("ok: B's Status lists A's 2 peers as BMP sources with all %d routes" % n)
+PY
 
 # ---- 2. hostile BMP, while A's connection goes on ---------------------------------------------
 /usr/bin/python3 - "$bport" <<'PY'
