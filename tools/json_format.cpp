@@ -760,47 +760,20 @@ Status JsonFormatter::legacy_bgp(const mrt::Record& record, std::string& out) {
 
 namespace {
 
-// Ends a `{"type":"ris_message","data":{...}}` line.
-void close_ris_line(std::string& out) {
-  if (!out.empty() && out.back() == ',') {
-    out.pop_back();
-  }
-  out += "}}\n";
-}
-
 void append_ris_ip(std::string& out, const bgp::IpAddress& a) {
   out.push_back('"');
   append_ip(out, a);
   out.push_back('"');
 }
 
-// The next hop of an announcement: NEXT_HOP, or MP_REACH's global address (and its link-local
-// one after a comma, as RIS Live shows them).
-void append_ris_next_hop(std::string& out, const bgp::MpNextHop* mp, std::uint32_t next_hop) {
-  out.push_back('"');
-  if (mp == nullptr) {
-    append_ipv4(out, next_hop);
-  } else {
-    append_ip(out, mp->global);
-    if (mp->has_link_local) {
-      out.push_back(',');
-      append_ip(out, mp->link_local);
-    }
-  }
-  out.push_back('"');
-}
-
-// Appends `"prefix",` for every decoded prefix of a block; returns how many.
-std::size_t append_ris_prefixes(std::string& out, const bgp::NlriBlock& block) {
-  std::size_t n = 0;
+// Appends `"prefix",` for each prefix.
+void append_ris_prefixes(std::string& out, std::span<const bgp::Prefix> prefixes) {
   char buf[64];
-  for (const auto& p : block) {
+  for (const auto& p : prefixes) {
     out.push_back('"');
-    out.append(buf, p.prefix().format(buf));
+    out.append(buf, p.format(buf));
     out += "\",";
-    ++n;
   }
-  return n;
 }
 
 void end_array(std::string& out) {
@@ -812,59 +785,99 @@ void end_array(std::string& out) {
   out.push_back(',');
 }
 
+// The prefixes of a decoded block, appended to `to`; returns how many.
+std::uint32_t add_prefixes(const bgp::NlriBlock& block, std::vector<bgp::Prefix>& to) {
+  std::uint32_t n = 0;
+  if (!block.decoded()) {
+    return 0;
+  }
+  for (const auto& p : block) {
+    to.push_back(p.prefix());
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
-void RisLiveFormatter::open_line(const mrt::Header& header, const bgp::IpAddress& peer,
-                                 std::uint32_t peer_as, const char* type, std::string& out) {
+void RisUpdate::clear() {
+  path.clear();
+  path_asns.clear();
+  communities.clear();
+  origin.reset();
+  med.reset();
+  aggregator_asn.reset();
+  aggregator_address = 0;
+  announcements.clear();
+  announced.clear();
+  withdrawn.clear();
+}
+
+void RisUpdate::set_attributes(const bgp::PathAttributes& a, bool four_octet_as) {
+  using T = bgp::AttributeType;
+  if (a.has(T::AsPath)) {
+    const bgp::AsPath as_path = bgp::effective_as_path(a, four_octet_as);
+    for (const auto& seg : as_path) {
+      path.push_back(Segment{
+          seg.type == bgp::AsSegmentType::AsSet || seg.type == bgp::AsSegmentType::AsConfedSet,
+          static_cast<std::uint32_t>(seg.asns.size())});
+      path_asns.insert(path_asns.end(), seg.asns.begin(), seg.asns.end());
+    }
+  }
+  for (std::size_t i = 0; a.has(T::Communities) && i + 4 <= a.communities.size(); i += 4) {
+    communities.push_back(wire::load_u32(a.communities, i));
+  }
+  if (a.has(T::Origin)) {
+    origin = a.origin;
+  }
+  if (a.has(T::MultiExitDisc)) {
+    med = a.med;
+  }
+  if (const auto agg = bgp::effective_aggregator(a, four_octet_as)) {
+    aggregator_asn = agg->asn;
+    aggregator_address = agg->address;
+  }
+}
+
+void open_ris_message(std::string& out, const RisHead& head) {
   out += "{\"type\":\"ris_message\",\"data\":{";
-  append_timestamp(out, header);
+  key(out, "timestamp");
+  append_u64(out, static_cast<std::uint64_t>(head.seconds));
+  out.push_back('.');
+  append_padded(out, head.microseconds % 1000000, 6);
+  out.push_back(',');
   key(out, "peer");
-  append_ris_ip(out, peer);
+  append_ris_ip(out, head.peer);
   out.push_back(',');
   key(out, "peer_asn");
   out.push_back('"');
-  append_u64(out, peer_as);
+  append_u64(out, head.peer_asn);
   out += "\",";
-  key(out, "id");
-  out.push_back('"');
-  append_u64(out, index_);
-  if (line_ > 0) {
-    out.push_back('-');
-    append_u64(out, line_);
-  }
-  out += "\",";
-  ++line_;
-  member_str(out, "host", host_);
-  member_str(out, "type", type);
+  member_str(out, "id", head.id);
+  member_str(out, "host", head.host);
+  member_str(out, "type", head.type);
 }
 
-// path, community, origin, med, aggregator: the members RIS Live gives an UPDATE.
-void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& out) const {
-  using T = bgp::AttributeType;
+void append_ris_update(std::string& out, const RisUpdate& u) {
   key(out, "path");
   out.push_back('[');
-  if (a.has(T::AsPath)) {
-    const bgp::AsPath path = bgp::effective_as_path(a, check_.context.four_octet_as);
-    for (const auto& seg : path) {
-      const bool set =
-          seg.type == bgp::AsSegmentType::AsSet || seg.type == bgp::AsSegmentType::AsConfedSet;
-      if (set) {
-        out.push_back('[');
-      }
-      for (const auto asn : seg.asns) {
-        append_u64(out, asn);
-        out.push_back(',');
-      }
-      if (set) {
-        end_array(out);
-      }
+  std::size_t at = 0;
+  for (const auto& seg : u.path) {
+    if (seg.set) {
+      out.push_back('[');
+    }
+    for (std::uint32_t i = 0; i < seg.asns && at < u.path_asns.size(); ++i, ++at) {
+      append_u64(out, u.path_asns[at]);
+      out.push_back(',');
+    }
+    if (seg.set) {
+      end_array(out);
     }
   }
   end_array(out);
   key(out, "community");
   out.push_back('[');
-  for (std::size_t i = 0; a.has(T::Communities) && i + 4 <= a.communities.size(); i += 4) {
-    const std::uint32_t c = wire::load_u32(a.communities, i);
+  for (const auto c : u.communities) {
     out.push_back('[');
     append_u64(out, c >> 16);
     out.push_back(',');
@@ -872,25 +885,69 @@ void RisLiveFormatter::route_members(const bgp::PathAttributes& a, std::string& 
     out += "],";
   }
   end_array(out);
-  if (a.has(T::Origin)) {
+  if (u.origin) {
     // RIS Live writes the origin in lowercase: "igp".
-    std::string origin = bgp::origin_name(a.origin);
+    std::string origin = bgp::origin_name(*u.origin);
     std::transform(origin.begin(), origin.end(), origin.begin(), [](char c) {
       return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
     member_str(out, "origin", origin);
   }
-  if (a.has(T::MultiExitDisc)) {
-    member_u64(out, "med", a.med);
+  if (u.med) {
+    member_u64(out, "med", *u.med);
   }
-  if (const auto agg = bgp::effective_aggregator(a, check_.context.four_octet_as)) {
+  if (u.aggregator_asn) {
     key(out, "aggregator");
     out.push_back('"');
-    append_u64(out, agg->asn);
+    append_u64(out, *u.aggregator_asn);
     out.push_back(':');
-    append_ipv4(out, agg->address);
+    append_ipv4(out, u.aggregator_address);
     out += "\",";
   }
+  key(out, "announcements");
+  out.push_back('[');
+  const std::span<const bgp::Prefix> announced(u.announced);
+  std::size_t first = 0;
+  for (const auto& group : u.announcements) {
+    const std::size_t n = std::min<std::size_t>(group.prefixes, announced.size() - first);
+    out += "{\"next_hop\":\"";
+    append_ip(out, group.next_hop);
+    if (group.link_local) {
+      out.push_back(',');
+      append_ip(out, *group.link_local);
+    }
+    out += "\",\"prefixes\":[";
+    append_ris_prefixes(out, announced.subspan(first, n));
+    end_array(out);
+    out.back() = '}';
+    out.push_back(',');
+    first += n;
+  }
+  end_array(out);
+  key(out, "withdrawals");
+  out.push_back('[');
+  append_ris_prefixes(out, u.withdrawn);
+  end_array(out);
+}
+
+void close_ris_message(std::string& out) {
+  if (!out.empty() && out.back() == ',') {
+    out.pop_back();
+  }
+  out += "}}\n";
+}
+
+void RisLiveFormatter::open_line(const mrt::Header& header, const bgp::IpAddress& peer,
+                                 std::uint32_t peer_as, const char* type, std::string& out) {
+  id_.clear();
+  append_u64(id_, index_);
+  if (line_ > 0) {
+    id_.push_back('-');
+    append_u64(id_, line_);
+  }
+  ++line_;
+  open_ris_message(out,
+                   RisHead{header.timestamp, header.microseconds, peer, peer_as, id_, host_, type});
 }
 
 Status RisLiveFormatter::format(const mrt::Record& record, std::string& out) {
@@ -932,7 +989,7 @@ Status RisLiveFormatter::format(const mrt::Record& record, std::string& out) {
         if (c->new_state == established || c->old_state == established) {
           open_line(h, c->peer.peer_ip, c->peer.peer_as, "RIS_PEER_STATE", out);
           member_str(out, "state", c->new_state == established ? "connected" : "down");
-          close_ris_line(out);
+          close_ris_message(out);
         }
         break;
       }
@@ -956,7 +1013,7 @@ Status RisLiveFormatter::format(const mrt::Record& record, std::string& out) {
         if (c->new_state == established || c->old_state == established) {
           open_line(h, c->peer_ip, c->peer_as, "RIS_PEER_STATE", out);
           member_str(out, "state", c->new_state == established ? "connected" : "down");
-          close_ris_line(out);
+          close_ris_message(out);
         }
         break;
       }
@@ -991,42 +1048,33 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
       if (auto st = checked_update(check_, m, message_at, update_); !st) {
         return st;
       }
-      const bgp::Update* u = &update_;
-      const auto& a = u->attributes;
-      open_line(header, peer, peer_as, "UPDATE", out);
-      route_members(a, out);
-      key(out, "announcements");
-      out.push_back('[');
-      auto announce = [&](const bgp::NlriBlock& block, const bgp::MpNextHop* mp) {
-        if (!block.decoded() || block.empty()) {
-          return;
-        }
-        out += "{\"next_hop\":";
-        append_ris_next_hop(out, mp, a.next_hop);
-        out += ",\"prefixes\":[";
-        append_ris_prefixes(out, block);
-        end_array(out);
-        out.back() = '}';
-        out.push_back(',');
-      };
-      announce(u->nlri, nullptr);
+      const bgp::Update& u = update_;
+      const auto& a = u.attributes;
+      ris_.clear();
+      ris_.set_attributes(a, check_.context.four_octet_as);
+      // Announcements grouped by next hop: the NLRI field's NEXT_HOP, MP_REACH_NLRI's own.
+      if (const auto n = add_prefixes(u.nlri, ris_.announced); n > 0) {
+        ris_.announcements.push_back({bgp::IpAddress::v4(a.next_hop), std::nullopt, n});
+      }
       if (a.has(bgp::AttributeType::MpReachNlri)) {
-        announce(a.mp_reach.nlri, &a.mp_reach.next_hop);
+        if (const auto n = add_prefixes(a.mp_reach.nlri, ris_.announced); n > 0) {
+          const auto& nh = a.mp_reach.next_hop;
+          ris_.announcements.push_back(
+              {nh.global, nh.has_link_local ? std::optional(nh.link_local) : std::nullopt, n});
+        }
       }
-      end_array(out);
-      key(out, "withdrawals");
-      out.push_back('[');
-      append_ris_prefixes(out, u->withdrawn);
+      add_prefixes(u.withdrawn, ris_.withdrawn);
       if (a.has(bgp::AttributeType::MpUnreachNlri)) {
-        append_ris_prefixes(out, a.mp_unreach.withdrawn);
+        add_prefixes(a.mp_unreach.withdrawn, ris_.withdrawn);
       }
-      end_array(out);
-      close_ris_line(out);
+      open_line(header, peer, peer_as, "UPDATE", out);
+      append_ris_update(out, ris_);
+      close_ris_message(out);
       return {};
     }
     case bgp::MessageType::Keepalive:
       open_line(header, peer, peer_as, "KEEPALIVE", out);
-      close_ris_line(out);
+      close_ris_message(out);
       return {};
     case bgp::MessageType::Open: {
       auto open = bgp::parse_open(m);
@@ -1077,7 +1125,7 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
       member_u64(out, "asn", asn);
       member_u64(out, "hold_time", open->hold_time);
       member_ipv4(out, "router_id", open->bgp_identifier);
-      close_ris_line(out);
+      close_ris_message(out);
       return {};
     }
     case bgp::MessageType::Notification: {
@@ -1091,7 +1139,7 @@ Status RisLiveFormatter::message(std::span<const std::uint8_t> m, std::uint64_t 
       member_u64(out, "subcode", n->subcode);
       member_hex(out, "data", n->data);
       close_object(out);
-      close_ris_line(out);
+      close_ris_message(out);
       return {};
     }
     default:
@@ -1105,16 +1153,21 @@ Status RisLiveFormatter::rib_entries(const mrt::Record& record, std::string& out
   bgp::AttributeOptions opts;
   opts.mrt_rib = true;
   auto announce = [&](const bgp::IpAddress& peer, std::uint32_t peer_as,
-                      const bgp::PathAttributes& a, const std::string& prefix) {
-    open_line(h, peer, peer_as, "UPDATE", out);
-    route_members(a, out);
-    out += "\"announcements\":[{\"next_hop\":";
+                      const bgp::PathAttributes& a, const bgp::Prefix& prefix) {
+    ris_.clear();
+    ris_.set_attributes(a, check_.context.four_octet_as);
     const bool mp = a.has(bgp::AttributeType::MpReachNlri) && a.mp_reach.next_hop.valid;
-    append_ris_next_hop(out, mp ? &a.mp_reach.next_hop : nullptr, a.next_hop);
-    out += ",\"prefixes\":[";
-    append_json_string(out, prefix);
-    out += "]}],\"withdrawals\":[],";
-    close_ris_line(out);
+    if (mp) {
+      const auto& nh = a.mp_reach.next_hop;
+      ris_.announcements.push_back(
+          {nh.global, nh.has_link_local ? std::optional(nh.link_local) : std::nullopt, 1});
+    } else {
+      ris_.announcements.push_back({bgp::IpAddress::v4(a.next_hop), std::nullopt, 1});
+    }
+    ris_.announced.push_back(prefix);
+    open_line(h, peer, peer_as, "UPDATE", out);
+    append_ris_update(out, ris_);
+    close_ris_message(out);
   };
   if (h.type == mrt::Type::TableDump) {
     std::size_t pos = 0;
@@ -1125,7 +1178,7 @@ Status RisLiveFormatter::rib_entries(const mrt::Record& record, std::string& out
       }
       opts.rib_family = e->prefix.is_v4() ? bgp::kIpv4Unicast : bgp::kIpv6Unicast;
       const auto attrs = bgp::parse_attributes(wire::Reader(e->attributes), check_.context, opts);
-      announce(e->peer_ip, e->peer_as, attrs, bgp::Prefix{e->prefix, e->prefix_length}.to_string());
+      announce(e->peer_ip, e->peer_as, attrs, bgp::Prefix{e->prefix, e->prefix_length});
     }
     return {};
   }
@@ -1138,11 +1191,10 @@ Status RisLiveFormatter::rib_entries(const mrt::Record& record, std::string& out
     return {};  // families RIS Live cannot show as a prefix
   }
   opts.rib_family = r->family;
-  const std::string text = prefix->to_string();
   for (const auto& entry : *r) {
     const auto& peer = peers_->peers[entry.peer_index];
     const auto attrs = bgp::parse_attributes(wire::Reader(entry.attributes), check_.context, opts);
-    announce(peer.ip, peer.as, attrs, text);
+    announce(peer.ip, peer.as, attrs, *prefix);
   }
   return {};
 }

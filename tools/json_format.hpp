@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/parse_context.hpp"
@@ -55,6 +56,55 @@ class JsonFormatter {
   std::string attrs_;
 };
 
+// One RIPE RIS Live `ris_message` (https://ris-live.ripe.net/manual/), written by one set of
+// functions for `bgpscribe dump --format ris-live` (RisLiveFormatter, from MRT records) and for
+// the RIS Live stream of `bgpscribe run` (collector/api/ris_live.hpp, from the live API's
+// events), so that both write an UPDATE alike. Members in RIS Live's order (docs/dump.md).
+struct RisHead {
+  std::int64_t seconds = 0;
+  std::uint32_t microseconds = 0;
+  codec::bgp::IpAddress peer{};
+  std::uint32_t peer_asn = 0;
+  std::string_view id;
+  std::string_view host;
+  std::string_view type;  // UPDATE, RIS_PEER_STATE, OPEN, NOTIFICATION, KEEPALIVE
+};
+
+// What RIS Live shows of an UPDATE. Kept and reused by its writer: clear() keeps capacity.
+struct RisUpdate {
+  struct Segment {
+    bool set = false;        // AS_SET or AS_CONFED_SET: a nested array
+    std::uint32_t asns = 0;  // how many of `path_asns`
+  };
+  struct Announcement {
+    codec::bgp::IpAddress next_hop{};
+    std::optional<codec::bgp::IpAddress> link_local;
+    std::uint32_t prefixes = 0;  // how many of `announced`
+  };
+  std::vector<Segment> path;
+  std::vector<std::uint32_t> path_asns;
+  std::vector<std::uint32_t> communities;  // RFC 1997 values
+  std::optional<codec::bgp::Origin> origin;
+  std::optional<std::uint32_t> med;
+  std::optional<std::uint32_t> aggregator_asn;
+  std::uint32_t aggregator_address = 0;  // host order
+  std::vector<Announcement> announcements;
+  std::vector<codec::bgp::Prefix> announced;
+  std::vector<codec::bgp::Prefix> withdrawn;
+
+  void clear();
+  // The path, communities, origin, MED and aggregator of a decoded block (AS4_PATH and
+  // AS4_AGGREGATOR merged on 2-octet sessions).
+  void set_attributes(const codec::bgp::PathAttributes& a, bool four_octet_as);
+};
+
+// `{"type":"ris_message","data":{` and the head's members.
+void open_ris_message(std::string& out, const RisHead& head);
+// path, community, origin, med, aggregator, announcements, withdrawals.
+void append_ris_update(std::string& out, const RisUpdate& update);
+// Ends the message (a trailing comma of the last member dropped) and the line.
+void close_ris_message(std::string& out);
+
 // `bgpscribe dump --format ris-live`: RIPE RIS Live `ris_message` objects, one per line, so
 // that scripts written for the RIS Live stream read archived files (mapping in docs/dump.md).
 // One line per BGP message (UPDATE, OPEN, NOTIFICATION, KEEPALIVE), per peer going up or down
@@ -76,7 +126,6 @@ class RisLiveFormatter {
  private:
   void open_line(const codec::mrt::Header& header, const codec::bgp::IpAddress& peer,
                  std::uint32_t peer_as, const char* type, std::string& out);
-  void route_members(const codec::bgp::PathAttributes& a, std::string& out) const;
   codec::Status message(std::span<const std::uint8_t> bgp_message, std::uint64_t message_at,
                         const codec::mrt::Header& header, const codec::bgp::IpAddress& peer,
                         std::uint32_t peer_as, bool sent, std::string& out);
@@ -88,6 +137,8 @@ class RisLiveFormatter {
   std::uint64_t index_ = 0;
   std::uint32_t line_ = 0;  // lines of the current record, for unique ids
   std::string host_;
+  std::string id_;
+  RisUpdate ris_;
 };
 
 // Appends `"key":` and a JSON string with the escapes RFC 8259 requires.

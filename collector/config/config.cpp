@@ -541,6 +541,13 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
       cfg.api.listen = a.string("listen");
       cfg.api.tcp = parse_listen(a, a.node("listen"), 50051);
     }
+    if (a.has("ris_live")) {
+      if (!cfg.api.enabled) {
+        a.fail("ris_live", "'ris_live' needs the API ('enabled: false' turns it off)");
+      }
+      cfg.api.ris_live = a.string("ris_live");
+      cfg.api.ris_live_tcp = parse_listen(a, a.node("ris_live"), 8765);
+    }
     cfg.api.subscriber_queue =
         static_cast<std::size_t>(a.integer("subscriber_queue", 1024, 100'000'000,
                                            static_cast<std::int64_t>(cfg.api.subscriber_queue)));

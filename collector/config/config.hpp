@@ -53,8 +53,8 @@ struct BmpRouter {
 };
 
 // The live API (collector/api/, docs/api.md): gRPC, read-only. The unix socket is on unless
-// `enabled: false`; TCP only when `listen` is given (it has no authentication, so loopback or a
-// trusted network only).
+// `enabled: false`; TCP only when `listen` is given, the RIS Live WebSocket only when
+// `ris_live` is (neither has authentication, so loopback or a trusted network only).
 struct ApiConfig {
   bool enabled = true;
   std::string socket;                // unix socket path; default <state_directory>/api.sock
@@ -63,6 +63,10 @@ struct ApiConfig {
   // Events a Subscribe stream may have waiting before the subscriber is cut off (Lagging).
   std::size_t subscriber_queue = 262144;
   std::size_t max_subscribers = 16;
+  // The RIS Live compatible WebSocket stream (collector/api/ris_live.hpp): "127.0.0.1:8765" as
+  // given, "" when off (the default). Its clients count against max_subscribers.
+  std::string ris_live;
+  std::optional<ListenAddress> ris_live_tcp;  // `ris_live` parsed
   friend bool operator==(const ApiConfig&, const ApiConfig&) = default;
 };
 

@@ -212,6 +212,36 @@ exporters:)"),
   }
 }
 
+TEST(Config, ReadsTheRisLiveStream) {
+  EXPECT_TRUE(parse(kGood, "c.yaml").api.ris_live.empty());
+  EXPECT_FALSE(parse(kGood, "c.yaml").api.ris_live_tcp.has_value());
+
+  const auto cfg =
+      parse(with("exporters:", "api:\n  ris_live: 127.0.0.1:8765\nexporters:"), "c.yaml");
+  EXPECT_EQ(cfg.api.ris_live, "127.0.0.1:8765");
+  ASSERT_TRUE(cfg.api.ris_live_tcp.has_value());
+  EXPECT_EQ(cfg.api.ris_live_tcp->address.to_string(), "127.0.0.1");
+  EXPECT_EQ(cfg.api.ris_live_tcp->port, 8765);
+  // The port defaults to RIS Live's own choice here, 8765; IPv6 in brackets.
+  const auto v6 =
+      parse(with("exporters:", "api:\n  ris_live: \"[::1]:9000\"\nexporters:"), "c.yaml");
+  EXPECT_EQ(v6.api.ris_live_tcp->address.to_string(), "::1");
+  EXPECT_EQ(v6.api.ris_live_tcp->port, 9000);
+  const auto bare = parse(with("exporters:", "api:\n  ris_live: 127.0.0.1\nexporters:"), "c.yaml");
+  EXPECT_EQ(bare.api.ris_live_tcp->port, 8765);
+  EXPECT_FALSE(cfg.api == parse(kGood, "c.yaml").api);
+
+  const std::pair<std::string, std::string> mistakes[] = {
+      {"api:\n  ris_live: 127.0.0.1:99999\n", "99999"},
+      {"api:\n  ris_live: localhost:8765\n", "not an address"},
+      {"api:\n  enabled: false\n  ris_live: 127.0.0.1:8765\n", "'ris_live' needs the API"},
+  };
+  for (const auto& [text, want] : mistakes) {
+    const auto e = error_of(with("exporters:", text + "exporters:"));
+    EXPECT_NE(e.find(want), std::string::npos) << "want: " << want << "\n got: " << e;
+  }
+}
+
 TEST(Config, MissingFileIsAClearError) {
   try {
     (void)load("/nonexistent/collector.yaml");
