@@ -28,6 +28,16 @@ using exporters::SessionState;
 
 namespace {
 
+// About the age of the oldest record an exporter has waiting (0: none waiting): the next one
+// to go came after the last one it accepted.
+std::int64_t lag_of(const WorkerStats& s, std::int64_t now_us) {
+  const auto last = s.delivered_time_us.load(std::memory_order_relaxed);
+  if ((s.queued == 0 && s.spool_bytes == 0) || last == 0) {
+    return 0;
+  }
+  return std::max<std::int64_t>(now_us - last, 0);
+}
+
 SessionState to_session_state(State s) {
   switch (s) {
     case State::Idle:
@@ -1301,7 +1311,8 @@ std::string Collector::status_json() const {
     o << ",\"pushed\":" << s.pushed << ",\"delivered\":" << s.delivered
       << ",\"queued\":" << s.queued << ",\"spooled\":" << s.spooled
       << ",\"spool_bytes\":" << s.spool_bytes << ",\"dropped\":" << s.dropped
-      << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq << ",\"metrics\":{";
+      << ",\"failed\":" << s.failed << ",\"durable_seq\":" << s.durable_seq
+      << ",\"lag_us\":" << lag_of(s, unix_micros()) << ",\"metrics\":{";
     const auto metrics = w.metrics();
     for (std::size_t m = 0; m < metrics.size(); ++m) {
       o << (m ? "," : "");
@@ -1418,6 +1429,7 @@ StatusView Collector::status_view() const {
     e.spooled = s.spooled;
     e.failed = s.failed;
     e.dropped = s.dropped;
+    e.lag_us = lag_of(s, v.now_us);
     e.alarms = w.alarms();
     v.exporters.push_back(std::move(e));
   }

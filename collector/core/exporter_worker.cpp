@@ -261,6 +261,7 @@ void ExporterWorker::deliver(Record& record) {
   try {
     exporter_->accept(record);
     ++stats_.delivered;
+    stats_.delivered_time_us.store(record.time_us, std::memory_order_relaxed);
   } catch (const std::exception& e) {
     const auto n = ++stats_.failed;
     if (n <= 10 || n % 10000 == 0) {

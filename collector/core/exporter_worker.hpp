@@ -46,6 +46,9 @@ struct WorkerStats {
   std::atomic<std::uint64_t> spool_bytes{0};
   // Journal number of the last record the exporter made durable (exporters/api/exporter.hpp).
   std::atomic<std::uint64_t> durable_seq{0};
+  // When the collector saw the last record the exporter accepted (Unix µs): with records
+  // waiting, now minus this is about the age of the oldest of them (the delivery lag).
+  std::atomic<std::int64_t> delivered_time_us{0};
 };
 
 class ExporterWorker {

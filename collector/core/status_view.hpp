@@ -41,6 +41,7 @@ struct ExporterView {
   std::uint64_t spooled = 0;
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;
+  std::int64_t lag_us = 0;  // age of the oldest record waiting, about (0: none waiting)
   std::vector<std::string> alarms;
 };
 

@@ -67,6 +67,9 @@ peer_defaults:
   hold_time: 9
 dynamic_peers:
   - range: 127.0.0.0/8
+# The FUSE filesystem takes no sockets: the API's goes on the ordinary disk.
+api:
+  socket: $d/api.sock
 exporters:
   - type: "null"
     delay: $delay
@@ -115,7 +118,11 @@ wait_for 30 bash -c "$(declare -f exporter_field); [ \$(exporter_field $v 0 spoo
 sleep "$slow_seconds"
 established "$v" 3 || fail "a session dropped while the disk was slow"
 spooled_slow=$(exporter_field "$v" 0 spooled)
-echo "after ${slow_seconds} s of slow disk: spooled $spooled_slow, sessions up $(status_field "$v" peers_established)"
+lag_slow=$(exporter_field "$v" 0 lag_us)
+echo "after ${slow_seconds} s of slow disk: spooled $spooled_slow, lag ${lag_slow} µs, sessions up $(status_field "$v" peers_established)"
+# The worker is behind: status.json says by how long (the slow exporter has been at it for
+# seconds).
+[ "$lag_slow" -gt 1000000 ] || fail "lag_us is $lag_slow while the exporter is seconds behind"
 
 # The disk is well again: everything spooled reaches the exporter.
 rm -f "$d/slow.on"
