@@ -16,6 +16,7 @@
 #include "codec/bgp/ip.hpp"
 #include "codec/bgp/text.hpp"
 #include "collector/api/feed.hpp"
+#include "collector/api/ris_live.hpp"
 #include "collector/core/collector.hpp"
 #include "exporters/events/convert.hpp"
 #include "exporters/events/filter.hpp"
@@ -366,6 +367,7 @@ struct ApiServer::Impl {
   std::unique_ptr<Service> service;
   std::unique_ptr<grpc::Server> server;
   int tcp_port = 0;
+  std::unique_ptr<RisLiveServer> ris_live;  // api.ris_live
 };
 
 ApiServer::ApiServer(Collector& collector, const config::CollectorConfig& config)
@@ -400,9 +402,14 @@ ApiServer::ApiServer(Collector& collector, const config::CollectorConfig& config
   }
   const std::string also = tcp.empty() ? std::string() : " and " + tcp;
   std::fprintf(stderr, "api: listening on unix:%s%s\n", api.socket.c_str(), also.c_str());
+  if (api.ris_live_tcp) {
+    impl_->ris_live = std::make_unique<RisLiveServer>(*impl_->feed, config.name, *api.ris_live_tcp);
+    std::fprintf(stderr, "api: RIS Live on %s\n", impl_->ris_live->url().c_str());
+  }
 }
 
 ApiServer::~ApiServer() {
+  impl_->ris_live.reset();  // its clients leave the feed before the gRPC streams end
   if (impl_->server) {
     impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     impl_->server->Wait();
