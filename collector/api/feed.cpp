@@ -97,6 +97,7 @@ SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot,
       s->live_ = true;  // from the next record the collector hands in
     }
     subscriptions_.push_back(s);
+    snapshot_pending_ = snapshot_pending_ || snapshot;
     active_.store(true);
   }
   ++stats_.subscribers;
@@ -114,7 +115,7 @@ void Feed::unsubscribe(const SubscriptionPtr& s) {
     subscriptions_.erase(it);
     --stats_.subscribers;
   }
-  active_.store(!subscriptions_.empty());
+  active_.store(!subscriptions_.empty() || snapshot_pending_);
 }
 
 void Feed::accept(const exporters::Record& record) {
@@ -127,6 +128,8 @@ void Feed::accept(const exporters::Record& record) {
         s->join(record.snapshot);
       }
     }
+    snapshot_pending_ = false;
+    active_.store(!subscriptions_.empty());
     return;
   }
   exporters::events::Options options;

@@ -114,6 +114,9 @@ class Feed final : public exporters::Exporter {
   std::atomic<bool> active_{false};
   std::mutex mutex_;  // subscriptions_ (the worker thread and the stream threads)
   std::vector<SubscriptionPtr> subscriptions_;
+  // A snapshot was asked for and has not come: the feed stays active until it does, even with
+  // nobody left, so that a subscription joining at it later finds every record after it.
+  bool snapshot_pending_ = false;
   bool stopped_ = false;
   // Worker thread only.
   google::protobuf::RepeatedPtrField<bgpscribe::v1::Event> building_;

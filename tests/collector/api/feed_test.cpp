@@ -98,6 +98,22 @@ TEST(Feed, ASnapshotSubscriptionJoinsAtTheSnapshotRecord) {
   EXPECT_EQ(drain(*snap), (std::vector<std::string>{"SNAPSHOT 1", "10.2.0.0/16"}));
 }
 
+TEST(Feed, StaysActiveUntilTheSnapshotItAskedForComes) {
+  // A snapshot subscriber that leaves before its snapshot: the next one joins at that snapshot,
+  // so the records after it must still reach the feed.
+  Feed feed("rrc99", 4, 1000);
+  auto first = feed.subscribe(no_filter(), true, false);
+  feed.unsubscribe(first);
+  EXPECT_TRUE(feed.active()->load()) << "a snapshot is on its way";
+  auto second = feed.subscribe(no_filter(), true, false);
+  exporters::Record r;
+  r.type = exporters::RecordType::RibSnapshot;
+  r.snapshot = std::make_shared<tests::TestSnapshot>(5);
+  feed.accept(r);
+  feed.unsubscribe(second);
+  EXPECT_FALSE(feed.active()->load());
+}
+
 TEST(Feed, AFullQueueCutsThatSubscriptionOffAndCountsWhatItLost) {
   Feed feed("rrc99", 4, 1024);  // the smallest queue the config allows
   auto slow = feed.subscribe(no_filter(), false, false);
