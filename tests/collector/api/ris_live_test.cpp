@@ -1,14 +1,23 @@
 // The RIS Live stream's pure parts (collector/api/ris_live.hpp) without sockets: client messages
 // parsed or refused with a message that names the problem; each RIS Live filter; the events of
 // one UPDATE made into the very line `bgpscribe dump --format ris-live` writes for it; peer
-// states, raw bytes and filters across subscriptions. The server is ris_live_e2e in ../run.
+// states, raw bytes and filters across subscriptions. Then the server on loopback with a Beast
+// client and a Feed driven by hand: a lagging client gets what was queued, ris_error and a
+// close; so does every client when the collector stops; one client too many is refused.
+// ris_live_e2e in ../run runs it inside `bgpscribe run` against a Python client.
 #include <gtest/gtest.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/wire/writer.hpp"
+#include "collector/api/feed.hpp"
 #include "collector/api/ris_live.hpp"
 #include "exporters/events/convert.hpp"
 #include "tests/support/bgp_bytes.hpp"
@@ -382,6 +391,130 @@ TEST(RisLiveMessages, PeerStatesAreConnectedAndDown) {
             R"("peer_asn":"64501","id":"1","host":"rrc-test","type":"RIS_PEER_STATE",)"
             R"("state":"connected"}})");
   EXPECT_NE(lines[1].find(R"("state":"down")"), std::string::npos);
+}
+
+// ---- The server ------------------------------------------------------------------------------
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+// A WebSocket client of the server, every read bounded by a deadline.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : ws_(io_) {
+    auto& stream = beast::get_lowest_layer(ws_);
+    stream.expires_after(std::chrono::seconds(5));
+    stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    ws_.handshake("127.0.0.1", "/v1/ws/");
+  }
+  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
+  // The next message; "" when the server closed the connection (close_code() says how).
+  std::string read() {
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws_.read(buffer, ec);
+    if (ec == websocket::error::closed) {
+      return {};
+    }
+    EXPECT_FALSE(ec) << ec.message();
+    return beast::buffers_to_string(buffer.data());
+  }
+  [[nodiscard]] websocket::close_code close_code() const {
+    return static_cast<websocket::close_code>(ws_.reason().code);
+  }
+
+ private:
+  boost::asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_;
+};
+
+constexpr const char* kSubscribe =
+    R"({"type":"ris_subscribe","data":{"socketOptions":{"acknowledge":true}}})";
+
+// An UPDATE of `peer` announcing 10.<i % 256>.0.0/16, one event.
+exporters::Record announce(int i) {
+  const tests::ByteVector attrs = {0x40, 1, 1, 0,                         // ORIGIN IGP
+                                   0x40, 2, 6, 2,   1, 0, 0, 0xFB, 0xF4,  // AS_PATH 64500
+                                   0x40, 3, 4, 192, 0, 2, 9};             // NEXT_HOP
+  const tests::ByteVector nlri = {16, 10, static_cast<std::uint8_t>(i)};
+  return tests::message_record(kTime + i, tests::make_peer("192.0.2.9", 64500),
+                               tests::update_message({}, attrs, nlri));
+}
+
+config::ListenAddress loopback() {
+  return {*bgp::IpAddress::parse("127.0.0.1"), 0};  // port 0: the kernel picks one
+}
+
+TEST(RisLiveServer, ALaggingClientGetsWhatWasQueuedThenRisErrorAndIsClosed) {
+  Feed feed("rrc-test", 4, 16);  // 16 events at most wait for a client
+  RisLiveServer server(feed, "rrc-test", loopback());
+  EXPECT_EQ(server.url(), "ws://127.0.0.1:" + std::to_string(server.port()) + "/v1/ws/");
+  Client c(server.port());
+  c.send(kSubscribe);
+  EXPECT_NE(c.read().find("\"type\":\"ris_subscribe_ok\""), std::string::npos);
+  c.send(R"({"type":"ping"})");
+  EXPECT_EQ(c.read(), R"({"type":"pong","data":null})");
+  for (int i = 0; i < 5; ++i) {
+    feed.accept(announce(i));
+  }
+  feed.flush(0);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NE(c.read().find("\"prefixes\":[\"10." + std::to_string(i) + ".0.0/16\"]"),
+              std::string::npos);
+  }
+  // A batch of 600 events is more than the 16 the client may have waiting: it is cut off.
+  for (int i = 0; i < 600; ++i) {
+    feed.accept(announce(i));
+  }
+  feed.flush(0);
+  // The count is what was dropped when the server looked: the first batch of 512 at least.
+  const auto error = c.read();
+  const std::string head = R"({"type":"ris_error","data":{"message":"lagging: )";
+  ASSERT_EQ(error.find(head), 0U) << error;
+  const int dropped = std::stoi(error.substr(head.size()));
+  EXPECT_TRUE(dropped == 512 || dropped == 600) << error;
+  EXPECT_NE(error.find(" events dropped"), std::string::npos) << error;
+  EXPECT_EQ(c.read(), "");
+  EXPECT_EQ(c.close_code(), websocket::close_code::try_again_later);
+}
+
+TEST(RisLiveServer, ClientsHearWhenTheCollectorStopsAndOneTooManyIsRefused) {
+  Feed feed("rrc-test", 1, 1000);
+  RisLiveServer server(feed, "rrc-test", loopback());
+  Client first(server.port());
+  first.send(kSubscribe);
+  EXPECT_NE(first.read().find("ris_subscribe_ok"), std::string::npos);
+  Client second(server.port());
+  second.send(R"({"type":"ris_subscribe"})");
+  EXPECT_EQ(
+      second.read(),
+      R"j({"type":"ris_error","data":{"message":"too many subscribers (api.max_subscribers)"}})j");
+  EXPECT_EQ(second.read(), "");
+  // A bad message on the first client changes nothing for it.
+  first.send(R"({"type":"ris_subscribe","data":{"peer":"x"}})");
+  EXPECT_NE(first.read().find("not an IP address"), std::string::npos);
+  feed.stop();
+  EXPECT_EQ(first.read(), R"({"type":"ris_error","data":{"message":"the collector is stopping"}})");
+  EXPECT_EQ(first.read(), "");
+  EXPECT_EQ(first.close_code(), websocket::close_code::going_away);
+}
+
+TEST(RisLiveServer, RefusesAnAddressInUse) {
+  Feed feed("rrc-test", 1, 1000);
+  RisLiveServer first(feed, "rrc-test", loopback());
+  config::ListenAddress same = loopback();
+  same.port = first.port();
+  try {
+    RisLiveServer second(feed, "rrc-test", same);
+    FAIL() << "a second server on port " << same.port;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen for RIS Live on 127.0.0.1:" +
+                                         std::to_string(same.port)),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
