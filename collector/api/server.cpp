@@ -108,8 +108,8 @@ void fill_status(const StatusView& v, const std::string& version, v1::StatusRepl
     o.set_spooled(e.spooled);
     o.set_failed(e.failed);
     o.set_dropped(e.dropped);
-    for (const auto& a : e.alarms) {
     o.set_lag_us(e.lag_us);
+    for (const auto& a : e.alarms) {
       o.add_alarms(a);
     }
   }
