@@ -58,6 +58,7 @@ struct SubscribeOptions {
   bool snapshot = false;
   bool routes_only = false;
   std::uint32_t queue_limit = 0;
+  bool batches = false;  // SubscribeBatches: many events per gRPC message
 };
 
 int subscribe(const SubscribeOptions& o) {
@@ -89,7 +90,29 @@ int subscribe(const SubscribeOptions& o) {
     }
   });
 
-  auto reader = stub->Subscribe(&context, request);
+  std::unique_ptr<grpc::ClientReader<v1::Event>> reader;
+  std::unique_ptr<grpc::ClientReader<v1::EventBatch>> batch_reader;
+  if (o.batches) {
+    batch_reader = stub->SubscribeBatches(&context, request);
+  } else {
+    reader = stub->Subscribe(&context, request);
+  }
+  // One event at a time from either form.
+  v1::EventBatch batch;
+  int next = 0;
+  const auto read = [&](v1::Event& out) {
+    if (!o.batches) {
+      return reader->Read(&out);
+    }
+    while (next >= batch.events_size()) {
+      if (!batch_reader->Read(&batch)) {
+        return false;
+      }
+      next = 0;
+    }
+    out.Swap(batch.mutable_events(next++));
+    return true;
+  };
   std::fprintf(stderr, "subscribe_client: subscribed to %s\n", o.target.c_str());
   std::fflush(stderr);
   std::uint64_t announce = 0;
@@ -102,7 +125,7 @@ int subscribe(const SubscribeOptions& o) {
   SteadyClock::time_point last{};
   v1::Event e;
   bool counted_out = false;
-  while (reader->Read(&e)) {
+  while (read(e)) {
     const auto now = SteadyClock::now();
     last_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
     switch (e.kind_case()) {
@@ -135,7 +158,7 @@ int subscribe(const SubscribeOptions& o) {
       break;
     }
   }
-  const auto status = reader->Finish();
+  const auto status = o.batches ? batch_reader->Finish() : reader->Finish();
   done = true;
   watcher.join();
   const double span = routes > 1 ? seconds_between(first, last) : 0.0;
@@ -212,6 +235,7 @@ int main(int argc, char** argv) {
   sub->add_flag("--snapshot", so.snapshot, "ask for the tables first");
   sub->add_flag("--routes-only", so.routes_only, "no peer events");
   sub->add_option("--queue-limit", so.queue_limit, "the stream's queue (0: the collector's)");
+  sub->add_flag("--batches", so.batches, "SubscribeBatches instead of Subscribe");
 
   int samples = 1000;
   int warmup = 20;

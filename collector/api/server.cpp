@@ -50,6 +50,10 @@ auto on_io(Collector& collector, F f) -> std::optional<decltype(f())> {
   return result.get();
 }
 
+grpc::Status client_gone() {
+  return {grpc::StatusCode::CANCELLED, "the client went away"};
+}
+
 grpc::Status unavailable() {
   return {grpc::StatusCode::UNAVAILABLE, "the collector did not answer (stopping?)"};
 }
@@ -247,14 +251,82 @@ class Service final : public v1::Collector::Service {
 
   grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::Event>* writer) override {
+    EachSink sink(*writer);
+    return stream(context, *request, sink);
+  }
+
+  grpc::Status SubscribeBatches(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                                grpc::ServerWriter<v1::EventBatch>* writer) override {
+    BatchSink sink(*writer);
+    return stream(context, *request, sink);
+  }
+
+ private:
+  // Where a stream's events go: a gRPC message each (Subscribe) or in batches
+  // (SubscribeBatches). gRPC's sync API has no write buffering of its own (a buffer hint hangs
+  // the stream), so batching has to be in the messages.
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    // `strip`: the event carries the raw UPDATE another stream asked for, this one did not.
+    // False when the client went away.
+    virtual bool put(const v1::Event& e, bool strip) = 0;
+    // Whatever is held goes out (the end of what take() gave, of a snapshot, of the stream).
+    virtual bool flush() { return true; }
+  };
+  class EachSink final : public Sink {
+   public:
+    explicit EachSink(grpc::ServerWriter<v1::Event>& writer) : writer_(writer) {}
+    bool put(const v1::Event& e, bool strip) override {
+      if (strip) {
+        scratch_ = e;
+        scratch_.mutable_route()->clear_raw_update();
+        return writer_.Write(scratch_);
+      }
+      return writer_.Write(e);
+    }
+
+   private:
+    grpc::ServerWriter<v1::Event>& writer_;
+    v1::Event scratch_;
+  };
+  class BatchSink final : public Sink {
+   public:
+    explicit BatchSink(grpc::ServerWriter<v1::EventBatch>& writer) : writer_(writer) {}
+    bool put(const v1::Event& e, bool strip) override {
+      auto& copy = *batch_.add_events();
+      copy = e;
+      if (strip) {
+        copy.mutable_route()->clear_raw_update();
+      }
+      return batch_.events_size() < kBatchEvents || flush();
+    }
+    bool flush() override {
+      if (batch_.events_size() == 0) {
+        return true;
+      }
+      const bool ok = writer_.Write(batch_);
+      batch_.Clear();
+      return ok;
+    }
+
+   private:
+    static constexpr int kBatchEvents = 512;
+    grpc::ServerWriter<v1::EventBatch>& writer_;
+    v1::EventBatch batch_;
+  };
+
+  // A Subscribe stream (either form): see api.proto and docs/api.md.
+  grpc::Status stream(grpc::ServerContext* context, const v1::SubscribeRequest& request,
+                      Sink& sink) {
     std::optional<exporters::events::Filter> filter;
     try {
-      filter = exporters::events::Filter::from(*request);
+      filter = exporters::events::Filter::from(request);
     } catch (const exporters::events::FilterError& e) {
       return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
     }
-    auto sub = feed_.subscribe(*filter, request->snapshot(), request->raw_update(),
-                               request->queue_limit());
+    auto sub =
+        feed_.subscribe(*filter, request.snapshot(), request.raw_update(), request.queue_limit());
     if (!sub) {
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many subscribers (api.max_subscribers)"};
     }
@@ -263,18 +335,28 @@ class Service final : public v1::Collector::Service {
       SubscriptionPtr sub;
       ~Leave() { feed.unsubscribe(sub); }
     } leave{feed_, sub};
-    Stream stream{*writer, sub->filter(), sub->raw_update(), {}};
+    const auto& f = sub->filter();
+    const bool raw = sub->raw_update();
+    const auto send = [&](const v1::Event& e) {
+      if (!f.passes_everything() && !f.matches(e)) {
+        return true;
+      }
+      return sink.put(e, !raw && e.has_route() && !e.route().raw_update().empty());
+    };
     while (!context->IsCancelled()) {
       auto taken = sub->take(kStreamPollMs);
-      if (taken.snapshot && !send_snapshot(*taken.snapshot, stream)) {
-        return {grpc::StatusCode::CANCELLED, "the client went away"};
+      if (taken.snapshot && !send_snapshot(*taken.snapshot, f, sink)) {
+        return client_gone();
       }
       for (const auto& batch : taken.batches) {
         for (const auto& e : *batch) {
-          if (!stream.send(e)) {
-            return {grpc::StatusCode::CANCELLED, "the client went away"};
+          if (!send(e)) {
+            return client_gone();
           }
         }
+      }
+      if (!sink.flush()) {
+        return client_gone();
       }
       if (taken.dropped > 0) {
         v1::Event lag;
@@ -282,43 +364,24 @@ class Service final : public v1::Collector::Service {
         lag.mutable_lagging()->set_reason(
             "lagging: the subscriber's queue (api.subscriber_queue) is full; " +
             std::to_string(taken.dropped) + " events dropped, the stream ends");
-        writer->Write(lag);
+        sink.put(lag, false);
+        sink.flush();
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, lag.lagging().reason()};
       }
       if (taken.closed) {
         return {grpc::StatusCode::UNAVAILABLE, "the collector is stopping"};
       }
     }
-    return {grpc::StatusCode::CANCELLED, "the client went away"};
+    return client_gone();
   }
 
- private:
-  // One stream's writes: the filter, and the raw UPDATE left out unless asked for.
-  struct Stream {
-    grpc::ServerWriter<v1::Event>& writer;
-    const exporters::events::Filter& filter;
-    bool raw_update;
-    v1::Event scratch;
-
-    bool send(const v1::Event& e) {
-      if (!filter.passes_everything() && !filter.matches(e)) {
-        return true;
-      }
-      if (!raw_update && e.has_route() && !e.route().raw_update().empty()) {
-        scratch = e;  // another stream asked for the bytes; this one did not
-        scratch.mutable_route()->clear_raw_update();
-        return writer.Write(scratch);
-      }
-      return writer.Write(e);
-    }
-  };
-
   // BEGIN, every route of the snapshot that passes the filter, END.
-  bool send_snapshot(const exporters::RibSnapshot& snap, Stream& stream) {
+  bool send_snapshot(const exporters::RibSnapshot& snap, const exporters::events::Filter& filter,
+                     Sink& sink) {
     v1::Event marker;
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::BEGIN);
     marker.mutable_snapshot()->set_time_us(snap.time_us());
-    if (!stream.writer.Write(marker)) {
+    if (!sink.put(marker, false)) {
       return false;
     }
     bool ok = true;
@@ -333,8 +396,8 @@ class Service final : public v1::Collector::Service {
               }
               e.Clear();
               snapshot_route(snap, family, prefix, r, name_, *e.mutable_route());
-              if (stream.filter.passes_everything() || stream.filter.matches(e)) {
-                ok = stream.writer.Write(e);
+              if (filter.passes_everything() || filter.matches(e)) {
+                ok = sink.put(e, false);
                 ++sent;
               }
             }
@@ -342,7 +405,7 @@ class Service final : public v1::Collector::Service {
     }
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::END);
     marker.mutable_snapshot()->set_routes(sent);
-    return ok && stream.writer.Write(marker);
+    return ok && sink.put(marker, false) && sink.flush();
   }
 
   Collector& collector_;

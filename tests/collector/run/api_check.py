@@ -3,8 +3,8 @@
 with stubs generated here (protoc and grpc_python_plugin) from schema/proto.
 
     api_check.py STUBS_DIR SOCKET subscribe OUT_JSONL
-        Subscribes (live, no filter) and writes one line per event until the stream ends or
-        STOP_FILE appears beside OUT_JSONL (OUT_JSONL + ".stop"); prints "subscribed" first.
+        Subscribes (SubscribeBatches, live, no filter) and writes one line per event until the
+        stream ends or OUT_JSONL + ".stop" appears; prints "subscribed" first.
     api_check.py STUBS_DIR SOCKET stall OUT_JSON
         Subscribes and reads nothing until OUT_JSON + ".go" appears, then reads to the end and
         writes {"routes": n, "lagging": dropped, "code": "..."}.
@@ -61,7 +61,8 @@ def route_key(r):
 
 if mode == "subscribe":
     stop = arg + ".stop"
-    stream = stub.Subscribe(api.SubscribeRequest())
+    # The whole feed: SubscribeBatches (the same events as Subscribe, many per message).
+    stream = stub.SubscribeBatches(api.SubscribeRequest())
     # The first event may be long in coming; say we are in once the call is up.
     print("subscribed", flush=True)
     with open(arg, "w") as out:
@@ -71,7 +72,7 @@ if mode == "subscribe":
             stream.cancel()
         threading.Thread(target=cancel_on_stop, daemon=True).start()
         try:
-            for e in stream:
+            for e in (e for batch in stream for e in batch.events):
                 kind = e.WhichOneof("kind")
                 if kind == "route":
                     r = e.route
