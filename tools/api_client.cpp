@@ -211,21 +211,13 @@ void append_attribute_words(std::string& out, const v1::Attributes& a) {
 // --- JSON pieces (the members of tools/json_format.cpp, same names and spellings) ---------------
 
 void key(std::string& out, const char* name) {
-  out.push_back('"');
-  out += name;
-  out += "\":";
+  json_key(out, name);
 }
-
 void member_u64(std::string& out, const char* name, std::uint64_t v) {
-  key(out, name);
-  append_u64(out, v);
-  out.push_back(',');
+  json_member_u64(out, name, v);
 }
-
 void member_str(std::string& out, const char* name, std::string_view v) {
-  key(out, name);
-  append_json_string(out, v);
-  out.push_back(',');
+  json_member_str(out, name, v);
 }
 
 void member_strings(std::string& out, const char* name,

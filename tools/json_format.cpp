@@ -116,24 +116,35 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-namespace {
-
-void key(std::string& out, const char* name) {
+void json_key(std::string& out, const char* name) {
   out.push_back('"');
   out += name;
   out += "\":";
 }
 
-void member_u64(std::string& out, const char* name, std::uint64_t v) {
-  key(out, name);
+void json_member_u64(std::string& out, const char* name, std::uint64_t v) {
+  json_key(out, name);
   append_u64(out, v);
   out.push_back(',');
 }
 
-void member_str(std::string& out, const char* name, std::string_view v) {
-  key(out, name);
+void json_member_str(std::string& out, const char* name, std::string_view v) {
+  json_key(out, name);
   append_json_string(out, v);
   out.push_back(',');
+}
+
+namespace {
+
+// The shared members under the short names this file uses throughout.
+void key(std::string& out, const char* name) {
+  json_key(out, name);
+}
+void member_u64(std::string& out, const char* name, std::uint64_t v) {
+  json_member_u64(out, name, v);
+}
+void member_str(std::string& out, const char* name, std::string_view v) {
+  json_member_str(out, name, v);
 }
 
 void member_ip(std::string& out, const char* name, const bgp::IpAddress& a) {

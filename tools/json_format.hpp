@@ -143,6 +143,12 @@ class RisLiveFormatter {
 
 // Appends `"key":` and a JSON string with the escapes RFC 8259 requires.
 void append_json_string(std::string& out, std::string_view s);
+
+// The members every JSON line of ours is made of (dump --json, tail --json, rib --json), each
+// followed by its comma: `"name":`, `"name":123,`, `"name":"text",`.
+void json_key(std::string& out, const char* name);
+void json_member_u64(std::string& out, const char* name, std::uint64_t v);
+void json_member_str(std::string& out, const char* name, std::string_view v);
 // The attribute members (without braces) of a decoded block, for tools and tests. The
 // `error.offset` member is the diagnostic's offset plus `offset_base`.
 void append_json_attributes(std::string& out, const codec::bgp::PathAttributes& a,
