@@ -31,15 +31,18 @@ TEST(ProtoSchema, FieldsOfANewerVersionAreIgnoredNotRefused) {
   EXPECT_EQ(back.route().prefix(), "203.0.113.0/24");
 }
 
-TEST(ProtoSchema, TheApiServiceHasItsThreeMethods) {
+TEST(ProtoSchema, TheApiServiceHasItsFourMethods) {
   const auto* service =
       bgpscribe::v1::StatusRequest::descriptor()->file()->FindServiceByName("Collector");
   ASSERT_NE(service, nullptr);
-  ASSERT_EQ(service->method_count(), 3);
+  ASSERT_EQ(service->method_count(), 4);
   EXPECT_EQ(service->method(0)->name(), "Status");
   EXPECT_EQ(service->method(1)->name(), "Rib");
   EXPECT_EQ(service->method(2)->name(), "Subscribe");
   EXPECT_TRUE(service->method(2)->server_streaming());
+  EXPECT_EQ(service->method(3)->name(), "SubscribeBatches");
+  EXPECT_TRUE(service->method(3)->server_streaming());
+  EXPECT_EQ(service->method(3)->output_type()->name(), "EventBatch");
 }
 
 }  // namespace
