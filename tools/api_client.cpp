@@ -1143,7 +1143,9 @@ int run_tail(const TailOptions& options) {
   }
   grpc::ClientContext ctx;
   ctx.set_wait_for_ready(false);
-  auto reader = e.stub->Subscribe(&ctx, request);
+  // SubscribeBatches: the same events as Subscribe, many per gRPC message (a message per event
+  // costs the collector a system call per event; bench/results/api.md).
+  auto reader = e.stub->SubscribeBatches(&ctx, request);
   std::atomic<bool> done{false};
   std::atomic<bool> interrupted{false};
   std::thread watcher([&] {
@@ -1159,30 +1161,32 @@ int run_tail(const TailOptions& options) {
     }
   });
 
-  v1::Event event;
+  v1::EventBatch batch;
   std::string line;
   std::uint64_t seen = 0;
   bool counted = false;
   bool lagging = false;
-  while (reader->Read(&event)) {
-    line.clear();
-    if (options.json) {
-      append_event_json(line, event, now_us());
-    } else {
-      append_event_text(line, event, now_us());
-    }
-    write_out(line);
-    if (event.kind_case() == v1::Event::kLagging) {
-      lagging = true;
-      std::fprintf(stderr, "bgpscribe tail: cut off by the collector: %llu events dropped (%s)\n",
-                   static_cast<unsigned long long>(event.lagging().dropped()),
-                   event.lagging().reason().c_str());
-    }
-    ++seen;
-    if (options.count != 0 && seen == options.count) {
-      counted = true;
-      ctx.TryCancel();
-      break;
+  while (!counted && reader->Read(&batch)) {
+    for (const auto& event : batch.events()) {
+      line.clear();
+      if (options.json) {
+        append_event_json(line, event, now_us());
+      } else {
+        append_event_text(line, event, now_us());
+      }
+      write_out(line);
+      if (event.kind_case() == v1::Event::kLagging) {
+        lagging = true;
+        std::fprintf(stderr, "bgpscribe tail: cut off by the collector: %llu events dropped (%s)\n",
+                     static_cast<unsigned long long>(event.lagging().dropped()),
+                     event.lagging().reason().c_str());
+      }
+      ++seen;
+      if (options.count != 0 && seen == options.count) {
+        counted = true;
+        ctx.TryCancel();
+        break;
+      }
     }
   }
   const grpc::Status s = reader->Finish();

@@ -536,8 +536,9 @@ TEST(ApiClient, UsageErrorsExit2) {
   }
 }
 
-// A stand-in for the collector's service: a fixed Status, two pages of Rib, and a Subscribe
-// that sends three events and then holds the stream open until the client goes.
+// A stand-in for the collector's service: a fixed Status, two pages of Rib, and a
+// SubscribeBatches that sends three events and then holds the stream open until the client
+// goes.
 class FakeCollector final : public v1::Collector::Service {
  public:
   grpc::Status Status(grpc::ServerContext* /*ctx*/, const v1::StatusRequest* /*req*/,
@@ -560,26 +561,29 @@ class FakeCollector final : public v1::Collector::Service {
     }
     return grpc::Status::OK;
   }
-  grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
-                         grpc::ServerWriter<v1::Event>* writer) override {
+  // tail reads SubscribeBatches (the same events, many per message).
+  grpc::Status SubscribeBatches(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
+                                grpc::ServerWriter<v1::EventBatch>* writer) override {
     last_subscribe = *req;
     if (req->community() == "65000:666") {  // a subscriber that fell behind
-      v1::Event e;
+      v1::EventBatch b;
+      auto& e = *b.add_events();
       e.mutable_lagging()->set_dropped(5000);
       e.mutable_lagging()->set_reason("queue full");
-      writer->Write(e);
+      writer->Write(b);
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, "lagging"};
     }
+    v1::EventBatch batch;
     for (int i = 0; i < 3; ++i) {
-      v1::Event e;
+      auto& e = *batch.add_events();
       auto* r = e.mutable_route();
       r->set_time_us(kNow + i);
       *r->mutable_peer() = peer(1, "r1", "192.0.2.9", 65001);
       r->set_prefix("203.0.113.0/24");
       r->set_afi(1);
       r->set_safi(1);
-      writer->Write(e);
     }
+    writer->Write(batch);
     while (!ctx->IsCancelled()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
