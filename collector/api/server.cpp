@@ -442,9 +442,25 @@ ApiServer::ApiServer(Collector& collector, const config::CollectorConfig& config
   collector.add_internal(std::move(feed), active);
   impl_->service = std::make_unique<Service>(collector, *impl_->feed, config.name);
 
-  grpc::ServerBuilder builder;
   impl_->socket = api.socket;
   remove_stale_socket(api.socket);
+  try {
+    listen(config);
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: what listens stops here, and
+    // the socket file goes (else it would stay until the next start replaces it).
+    if (impl_->server) {
+      impl_->server->Shutdown();
+    }
+    impl_->ris_live.reset();
+    ::unlink(api.socket.c_str());
+    throw;
+  }
+}
+
+void ApiServer::listen(const config::CollectorConfig& config) {
+  const auto& api = config.api;
+  grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + api.socket, grpc::InsecureServerCredentials());
   std::string tcp;
   if (api.tcp) {

@@ -33,6 +33,9 @@ class ApiServer {
   [[nodiscard]] int tcp_port() const;
 
  private:
+  // The gRPC server and the RIS Live one listen; throws on the first that cannot.
+  void listen(const config::CollectorConfig& config);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -8,7 +8,8 @@
 #      while the live one and the MRT archive lose nothing;
 #   3. Status, Rib (exact, longest match, more-specifics in pages) and Subscribe with a snapshot
 #      agree with the table the MRT archive implies (api_check.py);
-#   4. after SIGTERM the socket is gone.
+#   4. after SIGTERM the socket is gone;
+#   5. a RIS Live port that is taken stops the start (exit 1, naming it) and leaves no socket.
 # Every process started here is stopped by PID on exit; every wait is bounded.
 # Skips (77) when the shared data or python3-grpcio is missing.
 set -uo pipefail
@@ -178,6 +179,24 @@ PY
 stop_collector
 [ -e "$sock" ] && fail "the api socket is still there after the collector stopped"
 grep -q 'api: listening on unix:' "$d/run.log" || fail "no 'api: listening' line in the log"
+
+# ---- 5: a port that is taken stops the start cleanly, socket file included ----------------------
+busy=$(free_port)
+sed -e "s|state_directory: $d/state|state_directory: $d/state2|" "$d/c.yaml" >"$d/busy.yaml"
+printf 'api:\n  ris_live: 127.0.0.1:%s\n' "$busy" >>"$d/busy.yaml"
+"$py" - "$busy" "$bin" "$d/busy.yaml" "$d/state2/api.sock" <<'PY' || fail "a taken RIS Live port"
+import os, socket, subprocess, sys
+port, binary, config, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen()
+r = subprocess.run([binary, "run", "-c", config], capture_output=True, text=True, timeout=30)
+assert r.returncode == 1, r
+assert "cannot listen for RIS Live on 127.0.0.1:%d" % port in r.stderr, r.stderr
+assert not os.path.exists(sock), "the api socket was left behind"
+print("ok: a taken RIS Live port stops the start (exit 1, says which), no socket left")
+PY
 
 if [ "$failures" -gt 0 ]; then
   echo "--- run.log"; tail -20 "$d/run.log"
