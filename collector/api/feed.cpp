@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-
-#include "exporters/events/convert.hpp"
+#include <cstdio>
 
 namespace bgpscribe::collector::api {
 
@@ -78,9 +77,9 @@ void Subscription::close() {
 // ---- Feed --------------------------------------------------------------------------------------
 
 Feed::Feed(std::string collector, std::size_t max_subscribers, std::size_t queue_events)
-    : collector_(std::move(collector)),
-      max_subscribers_(max_subscribers),
-      queue_events_(queue_events) {}
+    : max_subscribers_(max_subscribers), queue_events_(queue_events) {
+  options_.collector = std::move(collector);
+}
 
 SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot, bool raw_update,
                                 std::size_t queue_limit) {
@@ -89,6 +88,11 @@ SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot,
   {
     std::lock_guard lock(mutex_);
     if (subscriptions_.size() >= max_subscribers_) {
+      const auto n = ++stats_.refused;
+      std::fprintf(stderr,
+                   "api: a subscription refused: %zu streams already (api.max_subscribers); "
+                   "%llu refused so far\n",
+                   subscriptions_.size(), static_cast<unsigned long long>(n));
       return nullptr;
     }
     if (stopped_) {
@@ -132,10 +136,7 @@ void Feed::accept(const exporters::Record& record) {
     active_.store(!subscriptions_.empty());
     return;
   }
-  exporters::events::Options options;
-  options.collector = collector_;
-  options.raw_update = raw_update_;
-  stats_.events += exporters::events::append_events(record, options, building_);
+  stats_.events += exporters::events::append_events(record, options_, building_);
   if (building_.size() >= kBatchEvents) {
     publish();
   }
@@ -147,7 +148,7 @@ void Feed::publish() {
   for (const auto& s : subscriptions_) {
     raw = raw || s->raw_update();
   }
-  raw_update_ = raw;  // for the records after this batch
+  options_.raw_update = raw;  // for the records after this batch
   if (building_.empty()) {
     return;
   }
@@ -156,7 +157,11 @@ void Feed::publish() {
   const EventBatchPtr shared = std::move(batch);
   for (const auto& s : subscriptions_) {
     if (s->deliver(shared)) {
-      ++stats_.cut_off;
+      const auto n = ++stats_.cut_off;
+      std::fprintf(stderr,
+                   "api: a subscriber fell %zu events behind (its queue): cut off as lagging; "
+                   "%llu cut off so far\n",
+                   s->limit_, static_cast<unsigned long long>(n));
     }
   }
 }

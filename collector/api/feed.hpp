@@ -22,6 +22,7 @@
 
 #include "bgpscribe/v1/events.pb.h"
 #include "exporters/api/exporter.hpp"
+#include "exporters/events/convert.hpp"
 #include "exporters/events/filter.hpp"
 
 namespace bgpscribe::collector::api {
@@ -79,6 +80,7 @@ struct FeedStats {
   std::atomic<std::uint64_t> subscriptions{0};  // ever
   std::atomic<std::uint64_t> events{0};         // made from records
   std::atomic<std::uint64_t> cut_off{0};        // subscribers cut off for lagging
+  std::atomic<std::uint64_t> refused{0};        // subscriptions refused: max_subscribers
 };
 
 class Feed final : public exporters::Exporter {
@@ -108,7 +110,6 @@ class Feed final : public exporters::Exporter {
   // Hands the batch being built to every live subscription.
   void publish();
 
-  std::string collector_;
   const std::size_t max_subscribers_;
   const std::size_t queue_events_;
   std::atomic<bool> active_{false};
@@ -120,7 +121,7 @@ class Feed final : public exporters::Exporter {
   bool stopped_ = false;
   // Worker thread only.
   google::protobuf::RepeatedPtrField<bgpscribe::v1::Event> building_;
-  bool raw_update_ = false;  // some subscription wants the raw UPDATE
+  exporters::events::Options options_;  // collector name; raw_update: some subscription wants it
   FeedStats stats_;
 };
 

@@ -1328,6 +1328,23 @@ std::string Collector::status_json() const {
     o << "]}";
     total_alarms += alarms.size();
   }
+  o << "]";
+  // Internal exporters (the live API's feed): their counters, e.g. subscribers cut off.
+  o << ",\"internal\":[";
+  for (std::size_t i = 0; i < internal_.size(); ++i) {
+    const auto& w = *internal_[i].worker;
+    o << (i ? "," : "") << "{\"name\":";
+    json_string(o, w.name());
+    o << ",\"pushed\":" << w.stats().pushed << ",\"dropped\":" << w.stats().dropped
+      << ",\"metrics\":{";
+    const auto metrics = w.metrics();
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      o << (m ? "," : "");
+      json_string(o, metrics[m].name);
+      o << ":" << json_number(metrics[m].value);
+    }
+    o << "}}";
+  }
   o << "],\"alarms\":" << total_alarms << "}\n";
   return o.str();
 }

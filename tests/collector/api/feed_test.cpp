@@ -144,6 +144,7 @@ TEST(Feed, StopEndsEveryStreamAndTooManySubscribersAreRefused) {
   auto a = feed.subscribe(no_filter(), false, false);
   auto b = feed.subscribe(no_filter(), true, false);
   EXPECT_EQ(feed.subscribe(no_filter(), false, false), nullptr);
+  EXPECT_EQ(feed.stats().refused.load(), 1U) << "counted (and logged)";
   feed.stop();
   bool closed_a = false;
   bool closed_b = false;

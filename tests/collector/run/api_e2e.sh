@@ -84,6 +84,13 @@ print("ok: the stalled subscriber got %d routes, then Lagging (%d dropped) and %
       % (s["routes"], s["lagging"], s["code"]))
 PY
 
+# The cut-off is a log line and a counter in status.json (the feed is an internal exporter).
+grep -q 'api: a subscriber fell .* cut off as lagging' "$d/run.log" || fail "no log line for the cut-off"
+cut_counted() {
+  [ "$("$py" -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["internal"][0]["metrics"]["cut_off"]))' "$d/state/status.json")" -ge 1 ]
+}
+wait_for 5 cut_counted || fail "status.json does not count the cut-off"
+
 touch "$d/live.jsonl.stop"
 wait_for 10 sh -c "! kill -0 $lpid" || fail "the live subscriber did not stop"
 "$py" - "$d/mrt.txt" "$d/live.jsonl" "$d/want.json" "$port" <<'PY' || fail "live stream vs the MRT archive"
