@@ -251,12 +251,7 @@ void member_timestamp(std::string& out, std::int64_t us) {
 }
 
 void end_line(std::string& out) {
-  if (!out.empty() && out.back() == ',') {
-    out.back() = '}';
-  } else {
-    out.push_back('}');
-  }
-  out.push_back('\n');
+  json_close_line(out);
 }
 
 void member_family(std::string& out, std::uint32_t afi, std::uint32_t safi) {

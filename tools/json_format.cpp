@@ -134,6 +134,15 @@ void json_member_str(std::string& out, const char* name, std::string_view v) {
   out.push_back(',');
 }
 
+void json_close_line(std::string& out) {
+  if (!out.empty() && out.back() == ',') {
+    out.back() = '}';
+  } else {
+    out.push_back('}');
+  }
+  out.push_back('\n');
+}
+
 namespace {
 
 // The shared members under the short names this file uses throughout.
@@ -170,12 +179,7 @@ void member_hex(std::string& out, const char* name, std::span<const std::uint8_t
 
 // Replaces a trailing comma with the closing brace and ends the line.
 void close_line(std::string& out) {
-  if (!out.empty() && out.back() == ',') {
-    out.back() = '}';
-  } else {
-    out.push_back('}');
-  }
-  out.push_back('\n');
+  json_close_line(out);
 }
 
 void close_object(std::string& out) {

@@ -149,6 +149,8 @@ void append_json_string(std::string& out, std::string_view s);
 void json_key(std::string& out, const char* name);
 void json_member_u64(std::string& out, const char* name, std::uint64_t v);
 void json_member_str(std::string& out, const char* name, std::string_view v);
+// Ends a line's object: its trailing comma becomes `}`, then the newline.
+void json_close_line(std::string& out);
 // The attribute members (without braces) of a decoded block, for tools and tests. The
 // `error.offset` member is the diagnostic's offset plus `offset_base`.
 void append_json_attributes(std::string& out, const codec::bgp::PathAttributes& a,
