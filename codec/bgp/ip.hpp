@@ -62,6 +62,14 @@ struct Prefix {
   static std::optional<Prefix> parse(std::string_view text);
   // Whether `a` (of the same family) lies inside this prefix.
   [[nodiscard]] bool contains(const IpAddress& a) const;
+  // Whether `p` is this prefix or lies inside it (false across families).
+  [[nodiscard]] bool covers(const Prefix& p) const {
+    return p.length >= length && contains(p.address);
+  }
+  // The prefix of one address: /32 or /128.
+  static Prefix host(const IpAddress& a) {
+    return Prefix{a, static_cast<std::uint8_t>(a.is_v4() ? 32 : 128)};
+  }
 
   friend bool operator==(const Prefix&, const Prefix&) = default;
   friend auto operator<=>(const Prefix&, const Prefix&) = default;

@@ -147,7 +147,7 @@ std::optional<bgp::Prefix> prefix_of(const json& v) {
   }
   // An address alone is its host prefix, as in the gRPC filter.
   if (auto a = bgp::IpAddress::parse(s)) {
-    return bgp::Prefix{*a, static_cast<std::uint8_t>(a->is_v4() ? 32 : 128)};
+    return bgp::Prefix::host(*a);
   }
   return std::nullopt;
 }
@@ -253,8 +253,7 @@ bool prefix_matches(const bgp::Prefix& p, const bgp::Prefix& q, bool more, bool 
   if (p == q) {
     return true;
   }
-  return (more && q.length > p.length && p.contains(q.address)) ||
-         (less && q.length < p.length && q.contains(p.address));
+  return (more && p.covers(q)) || (less && q.covers(p));
 }
 
 // The AS path as RIS Live's path filter sees it: the ASNs of its sequences in order; a set

@@ -182,7 +182,7 @@ class Service final : public v1::Collector::Service {
     auto prefix = bgp::Prefix::parse(request->prefix());
     if (!prefix) {
       if (auto a = bgp::IpAddress::parse(request->prefix())) {
-        prefix = bgp::Prefix{*a, static_cast<std::uint8_t>(a->is_v4() ? 32 : 128)};
+        prefix = bgp::Prefix::host(*a);
       }
     }
     if (!prefix) {

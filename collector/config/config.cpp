@@ -492,10 +492,7 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
       const auto prefix = m.string("prefix");
       // A single address is a prefix of its full length.
       const auto as_address = bgp::IpAddress::parse(prefix);
-      r.prefix = as_address ? bgp::Prefix{*as_address,
-                                          static_cast<std::uint8_t>(
-                                              as_address->family == bgp::Afi::Ipv4 ? 32 : 128)}
-                            : parse_range(m, "prefix", prefix);
+      r.prefix = as_address ? bgp::Prefix::host(*as_address) : parse_range(m, "prefix", prefix);
       r.name = m.string("name", std::string());
       if (r.name.find_first_of(" /\t\n") != std::string::npos) {
         m.fail("name", "BMP router name '" + r.name + "' must not contain blanks or '/'");

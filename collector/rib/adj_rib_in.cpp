@@ -471,11 +471,6 @@ bgp::Prefix truncated(const bgp::Prefix& p, std::uint8_t length) {
   return out;
 }
 
-bool inside(const bgp::Prefix& outer, const bgp::Prefix& p) {
-  return p.address.family == outer.address.family && p.length >= outer.length &&
-         outer.contains(p.address);
-}
-
 }  // namespace
 
 void AdjRibIn::query(const bgp::Prefix& prefix, Match match,
@@ -549,14 +544,14 @@ void AdjRibIn::query(const bgp::Prefix& prefix, Match match,
           if (prefix.address.is_v4()) {
             t->v4().for_each_id([&](std::uint32_t key) {
               const auto p = to_prefix(v4_keys_.key(key));
-              if (inside(prefix, p)) {
+              if (prefix.covers(p)) {
                 found.push_back(p);
               }
             });
           } else {
             t->v6().for_each_id([&](std::uint32_t key) {
               const auto p = to_prefix(v6_keys_.key(key));
-              if (inside(prefix, p)) {
+              if (prefix.covers(p)) {
                 found.push_back(p);
               }
             });

@@ -409,8 +409,7 @@ bool Filter::matches_prefix(const std::string& text) const {
   if (*p == *prefix_) {
     return true;
   }
-  return (more_specific_ && p->length > prefix_->length && prefix_->contains(p->address)) ||
-         (less_specific_ && p->length < prefix_->length && p->contains(prefix_->address));
+  return (more_specific_ && prefix_->covers(*p)) || (less_specific_ && p->covers(*prefix_));
 }
 
 bool Filter::matches_attributes(const v1::Attributes& attributes) const {
