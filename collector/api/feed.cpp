@@ -3,14 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 namespace bgpscribe::collector::api {
 
 namespace {
 
-// Records' events are handed on in batches of about this many (and at every flush, which
-// comes whenever the feed's queue runs empty): one lock and wake-up per batch, not per event.
-constexpr int kBatchEvents = 512;
+// Records' events are handed on in blocks of about this many (and at every flush, which comes
+// whenever the feed's queue runs empty): one lock and wake-up per block, not per event, and a
+// block is one gRPC message of SubscribeBatches.
+constexpr std::size_t kBlockEvents = 512;
 
 }  // namespace
 
@@ -25,8 +27,7 @@ Subscription::Taken Subscription::take(int timeout_ms) {
   }
   out.snapshot = std::move(snapshot_);
   snapshot_.reset();
-  out.batches.assign(std::make_move_iterator(queue_.begin()),
-                     std::make_move_iterator(queue_.end()));
+  out.blocks.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
   queue_.clear();
   queued_events_ = 0;
   out.dropped = dropped_;
@@ -34,20 +35,20 @@ Subscription::Taken Subscription::take(int timeout_ms) {
   return out;
 }
 
-bool Subscription::deliver(const EventBatchPtr& batch) {
+bool Subscription::deliver(const EventBlockPtr& block) {
   bool cut = false;
   {
     std::lock_guard lock(mutex_);
     if (!live_ || closed_) {
       return false;
     }
-    if (dropped_ > 0 || queued_events_ + static_cast<std::size_t>(batch->size()) > limit_) {
+    if (dropped_ > 0 || queued_events_ + block->size() > limit_) {
       // Cut off: what is queued still goes out, then Lagging with everything after it.
       cut = dropped_ == 0;
-      dropped_ += static_cast<std::uint64_t>(batch->size());
+      dropped_ += block->size();
     } else {
-      queue_.push_back(batch);
-      queued_events_ += static_cast<std::size_t>(batch->size());
+      queue_.push_back(block);
+      queued_events_ += block->size();
     }
   }
   ready_.notify_one();
@@ -77,9 +78,10 @@ void Subscription::close() {
 // ---- Feed --------------------------------------------------------------------------------------
 
 Feed::Feed(std::string collector, std::size_t max_subscribers, std::size_t queue_events)
-    : max_subscribers_(max_subscribers), queue_events_(queue_events) {
-  options_.collector = std::move(collector);
-}
+    : max_subscribers_(max_subscribers),
+      queue_events_(queue_events),
+      building_(std::make_shared<exporters::events::EventBlock>()),
+      encoder_(exporters::events::Options{std::move(collector), false}) {}
 
 SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot, bool raw_update,
                                 std::size_t queue_limit) {
@@ -136,8 +138,8 @@ void Feed::accept(const exporters::Record& record) {
     active_.store(!subscriptions_.empty());
     return;
   }
-  stats_.events += exporters::events::append_events(record, options_, building_);
-  if (building_.size() >= kBatchEvents) {
+  stats_.events += encoder_.append(record, *building_);
+  if (building_->size() >= kBlockEvents) {
     publish();
   }
 }
@@ -148,13 +150,12 @@ void Feed::publish() {
   for (const auto& s : subscriptions_) {
     raw = raw || s->raw_update();
   }
-  options_.raw_update = raw;  // for the records after this batch
-  if (building_.empty()) {
+  encoder_.set_raw_update(raw);  // for the records after this block
+  if (building_->empty()) {
     return;
   }
-  auto batch = std::make_shared<EventBatch>();
-  batch->Swap(&building_);
-  const EventBatchPtr shared = std::move(batch);
+  const EventBlockPtr shared =
+      std::exchange(building_, std::make_shared<exporters::events::EventBlock>());
   for (const auto& s : subscriptions_) {
     if (s->deliver(shared)) {
       const auto n = ++stats_.cut_off;

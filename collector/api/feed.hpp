@@ -1,7 +1,9 @@
 // Feed: the live API's Subscribe streams, fed by the collector as an internal exporter
-// (Collector::add_internal): it turns records into Protobuf events (exporters/events) on its own
-// worker thread and hands them to every subscription's bounded queue; each stream's gRPC thread
-// takes them out, filters and writes them at its client's pace.
+// (Collector::add_internal): it turns records into serialized Protobuf events (exporters/events
+// EventBlock) on its own worker thread and hands each block to every subscription's bounded
+// queue; each stream's gRPC thread takes them out, filters and writes them at its client's pace.
+// A block is made once whatever the number of streams; a stream that takes every event sends
+// its bytes as they are.
 //
 // Why this shape: the exporter contract already gives a thread that never makes a BGP session
 // wait, records in the collector's order, and RibSnapshot records that are points of that order.
@@ -20,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "bgpscribe/v1/events.pb.h"
 #include "exporters/api/exporter.hpp"
 #include "exporters/events/convert.hpp"
 #include "exporters/events/filter.hpp"
@@ -28,8 +29,7 @@
 namespace bgpscribe::collector::api {
 
 // The events of consecutive records, shared by every subscription that takes them.
-using EventBatch = google::protobuf::RepeatedPtrField<bgpscribe::v1::Event>;
-using EventBatchPtr = std::shared_ptr<const EventBatch>;
+using EventBlockPtr = std::shared_ptr<const exporters::events::EventBlock>;
 
 // One Subscribe stream's queue. The feed thread puts in; the stream thread takes out.
 class Subscription {
@@ -42,7 +42,7 @@ class Subscription {
 
   // What the stream thread got from take().
   struct Taken {
-    std::vector<EventBatchPtr> batches;
+    std::vector<EventBlockPtr> blocks;
     std::shared_ptr<const exporters::RibSnapshot> snapshot;  // once, first, if asked for
     std::uint64_t dropped = 0;  // > 0: lagging; the stream sends Lagging and ends
     bool closed = false;        // the collector is stopping
@@ -55,8 +55,8 @@ class Subscription {
 
  private:
   friend class Feed;
-  // Feed side, each under mutex_. deliver() is true when this batch cut the stream off.
-  bool deliver(const EventBatchPtr& batch);
+  // Feed side, each under mutex_. deliver() is true when this block cut the stream off.
+  bool deliver(const EventBlockPtr& block);
   void join(std::shared_ptr<const exporters::RibSnapshot> snapshot);
   void close();
 
@@ -66,10 +66,10 @@ class Subscription {
   const std::size_t limit_;  // events queued at most
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<EventBatchPtr> queue_;
+  std::deque<EventBlockPtr> queue_;
   std::size_t queued_events_ = 0;
   std::shared_ptr<const exporters::RibSnapshot> snapshot_;
-  bool live_ = false;  // gets batches (from the start, or from its snapshot on)
+  bool live_ = false;  // gets blocks (from the start, or from its snapshot on)
   std::uint64_t dropped_ = 0;
   bool closed_ = false;
 };
@@ -107,7 +107,7 @@ class Feed final : public exporters::Exporter {
   void metrics(std::vector<exporters::Metric>& out) const override;
 
  private:
-  // Hands the batch being built to every live subscription.
+  // Hands the block being built to every live subscription.
   void publish();
 
   const std::size_t max_subscribers_;
@@ -120,8 +120,8 @@ class Feed final : public exporters::Exporter {
   bool snapshot_pending_ = false;
   bool stopped_ = false;
   // Worker thread only.
-  google::protobuf::RepeatedPtrField<bgpscribe::v1::Event> building_;
-  exporters::events::Options options_;  // collector name; raw_update: some subscription wants it
+  std::shared_ptr<exporters::events::EventBlock> building_;
+  exporters::events::EventEncoder encoder_;  // raw_update: some subscription wants it
   FeedStats stats_;
 };
 

@@ -762,9 +762,11 @@ class Client : public std::enable_shared_from_this<Client> {
     }
     auto taken = sub_->take(0);
     made_.clear();
-    for (const auto& batch : taken.batches) {
-      for (const auto& e : *batch) {
-        builder_.add(e, filters_, made_);
+    for (const auto& block : taken.blocks) {
+      for (std::size_t i = 0; i < block->size(); ++i) {
+        // JSON is made from the event's fields: parsed back from the stream's bytes.
+        block->parse(i, true, event_);
+        builder_.add(event_, filters_, made_);
       }
     }
     builder_.flush(filters_, made_);
@@ -817,6 +819,7 @@ class Client : public std::enable_shared_from_this<Client> {
   std::vector<std::string> names_;  // each filter's subscription JSON
   RisMessageBuilder builder_;
   std::vector<std::string> made_;
+  v1::Event event_;  // scratch: one event parsed back
   std::deque<std::string> outbox_;
   bool writing_ = false;
   bool waiting_ = false;

@@ -164,7 +164,21 @@ void snapshot_route(const exporters::RibSnapshot& snap, bgp::AfiSafi family,
 class Service final : public v1::Collector::Service {
  public:
   Service(Collector& collector, Feed& feed, std::string name)
-      : collector_(collector), feed_(feed), name_(std::move(name)) {}
+      : collector_(collector), feed_(feed), name_(std::move(name)) {
+    // The two streams send the feed's serialized events as they are (exporters/events
+    // EventBlock), so they take and give bytes, not messages: gRPC's "split streaming" handler,
+    // the one the generated WithSplitStreamingMethod_ uses, with ByteBuffer for both. The
+    // indices are the methods' order in api.proto.
+    constexpr int kSubscribe = 2;
+    constexpr int kSubscribeBatches = 3;
+    MarkMethodStreamed(kSubscribe, new RawHandler([this](grpc::ServerContext* c, RawStream* s) {
+                         return stream(c, *s, false);
+                       }));
+    MarkMethodStreamed(kSubscribeBatches,
+                       new RawHandler([this](grpc::ServerContext* c, RawStream* s) {
+                         return stream(c, *s, true);
+                       }));
+  }
 
   grpc::Status Status(grpc::ServerContext* /*context*/, const v1::StatusRequest* /*request*/,
                       v1::StatusReply* reply) override {
@@ -249,76 +263,86 @@ class Service final : public v1::Collector::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
-                         grpc::ServerWriter<v1::Event>* writer) override {
-    EachSink sink(*writer);
-    return stream(context, *request, sink);
-  }
-
-  grpc::Status SubscribeBatches(grpc::ServerContext* context, const v1::SubscribeRequest* request,
-                                grpc::ServerWriter<v1::EventBatch>* writer) override {
-    BatchSink sink(*writer);
-    return stream(context, *request, sink);
-  }
-
  private:
+  using RawStream = grpc::ServerSplitStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
+  using RawHandler =
+      grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>;
+
   // Where a stream's events go: a gRPC message each (Subscribe) or in batches
   // (SubscribeBatches). gRPC's sync API has no write buffering of its own (a buffer hint hangs
-  // the stream), so batching has to be in the messages.
+  // the stream), so batching has to be in the messages: a block that goes out whole is one.
   class Sink {
    public:
-    virtual ~Sink() = default;
-    // `strip`: the event carries the raw UPDATE another stream asked for, this one did not.
-    // False when the client went away.
-    virtual bool put(const v1::Event& e, bool strip) = 0;
-    // Whatever is held goes out (the end of what take() gave, of a snapshot, of the stream).
-    virtual bool flush() { return true; }
-  };
-  class EachSink final : public Sink {
-   public:
-    explicit EachSink(grpc::ServerWriter<v1::Event>& writer) : writer_(writer) {}
-    bool put(const v1::Event& e, bool strip) override {
-      if (strip) {
-        scratch_ = e;
-        scratch_.mutable_route()->clear_raw_update();
-        return writer_.Write(scratch_);
-      }
-      return writer_.Write(e);
-    }
+    Sink(RawStream& out, bool batches, bool raw) : out_(out), batches_(batches), raw_(raw) {}
 
-   private:
-    grpc::ServerWriter<v1::Event>& writer_;
-    v1::Event scratch_;
-  };
-  class BatchSink final : public Sink {
-   public:
-    explicit BatchSink(grpc::ServerWriter<v1::EventBatch>& writer) : writer_(writer) {}
-    bool put(const v1::Event& e, bool strip) override {
-      auto& copy = *batch_.add_events();
-      copy = e;
-      if (strip) {
-        copy.mutable_route()->clear_raw_update();
+    // The events of `block` that pass `filter`. False when the client went away.
+    bool put(const exporters::events::EventBlock& block, const exporters::events::Filter& filter) {
+      const bool all = filter.passes_everything();
+      if (batches_ && all && held_.empty() && !(raw_ && block.has_raw())) {
+        return write(block.bytes());
       }
-      return batch_.events_size() < kBatchEvents || flush();
+      for (std::size_t i = 0; i < block.size(); ++i) {
+        if (!all && !filter.matches(block.view(i))) {
+          continue;
+        }
+        if (!batches_) {
+          one_.clear();
+          block.append_event(i, raw_, one_);
+          if (!write(one_)) {
+            return false;
+          }
+          continue;
+        }
+        block.append_field(i, raw_, held_);
+        if (++held_events_ >= kBatchEvents && !flush()) {
+          return false;
+        }
+      }
+      return true;
     }
-    bool flush() override {
-      if (batch_.events_size() == 0) {
+    bool put(const v1::Event& e) {
+      if (!batches_) {
+        return write(e.SerializeAsString());
+      }
+      exporters::events::append_batch_field(e, held_);
+      return ++held_events_ < kBatchEvents || flush();
+    }
+    // Whatever is held goes out (the end of what take() gave, of a snapshot, of the stream).
+    bool flush() {
+      if (held_.empty()) {
         return true;
       }
-      const bool ok = writer_.Write(batch_);
-      batch_.Clear();
+      const bool ok = write(held_);
+      held_.clear();
+      held_events_ = 0;
       return ok;
     }
 
    private:
-    static constexpr int kBatchEvents = 512;
-    grpc::ServerWriter<v1::EventBatch>& writer_;
-    v1::EventBatch batch_;
+    static constexpr std::size_t kBatchEvents = 512;
+
+    bool write(std::string_view bytes) {
+      grpc::Slice slice(bytes.data(), bytes.size());  // a copy: gRPC may send it after we return
+      grpc::ByteBuffer buffer(&slice, 1);
+      return out_.Write(buffer);
+    }
+
+    RawStream& out_;
+    const bool batches_;
+    const bool raw_;
+    std::string held_;  // SubscribeBatches: an EventBatch being filled
+    std::size_t held_events_ = 0;
+    std::string one_;  // Subscribe: one event
   };
 
   // A Subscribe stream (either form): see api.proto and docs/api.md.
-  grpc::Status stream(grpc::ServerContext* context, const v1::SubscribeRequest& request,
-                      Sink& sink) {
+  grpc::Status stream(grpc::ServerContext* context, RawStream& out, bool batches) {
+    grpc::ByteBuffer in;
+    v1::SubscribeRequest request;
+    if (!out.Read(&in) ||
+        !grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&in, &request).ok()) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "the request is not a SubscribeRequest"};
+    }
     std::optional<exporters::events::Filter> filter;
     try {
       filter = exporters::events::Filter::from(request);
@@ -336,23 +360,15 @@ class Service final : public v1::Collector::Service {
       ~Leave() { feed.unsubscribe(sub); }
     } leave{feed_, sub};
     const auto& f = sub->filter();
-    const bool raw = sub->raw_update();
-    const auto send = [&](const v1::Event& e) {
-      if (!f.passes_everything() && !f.matches(e)) {
-        return true;
-      }
-      return sink.put(e, !raw && e.has_route() && !e.route().raw_update().empty());
-    };
+    Sink sink(out, batches, sub->raw_update());
     while (!context->IsCancelled()) {
       auto taken = sub->take(kStreamPollMs);
       if (taken.snapshot && !send_snapshot(*taken.snapshot, f, sink)) {
         return client_gone();
       }
-      for (const auto& batch : taken.batches) {
-        for (const auto& e : *batch) {
-          if (!send(e)) {
-            return client_gone();
-          }
+      for (const auto& block : taken.blocks) {
+        if (!sink.put(*block, f)) {
+          return client_gone();
         }
       }
       if (!sink.flush()) {
@@ -364,7 +380,7 @@ class Service final : public v1::Collector::Service {
         lag.mutable_lagging()->set_reason(
             "lagging: the subscriber's queue (api.subscriber_queue) is full; " +
             std::to_string(taken.dropped) + " events dropped, the stream ends");
-        sink.put(lag, false);
+        sink.put(lag);
         sink.flush();
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, lag.lagging().reason()};
       }
@@ -381,7 +397,7 @@ class Service final : public v1::Collector::Service {
     v1::Event marker;
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::BEGIN);
     marker.mutable_snapshot()->set_time_us(snap.time_us());
-    if (!sink.put(marker, false)) {
+    if (!sink.put(marker)) {
       return false;
     }
     bool ok = true;
@@ -397,7 +413,7 @@ class Service final : public v1::Collector::Service {
               e.Clear();
               snapshot_route(snap, family, prefix, r, name_, *e.mutable_route());
               if (filter.passes_everything() || filter.matches(e)) {
-                ok = sink.put(e, false);
+                ok = sink.put(e);
                 ++sent;
               }
             }
@@ -405,7 +421,7 @@ class Service final : public v1::Collector::Service {
     }
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::END);
     marker.mutable_snapshot()->set_routes(sent);
-    return ok && sink.put(marker, false) && sink.flush();
+    return ok && sink.put(marker) && sink.flush();
   }
 
   Collector& collector_;

@@ -1,5 +1,10 @@
 #include "exporters/events/convert.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+
+#include <array>
+
+#include "bgpscribe/v1/api.pb.h"
 #include "codec/bgp/as_path.hpp"
 #include "codec/bgp/message_types.hpp"
 #include "codec/bgp/notification.hpp"
@@ -102,98 +107,48 @@ void fill_attributes(const bgp::PathAttributes& a, const bgp::ParseContext& ctx,
   }
 }
 
-// One RouteEvent of the UPDATE, the fields all its events share filled.
-v1::RouteEvent& route_event(const Record& r, const Options& o, const v1::Peer& peer,
-                            google::protobuf::RepeatedPtrField<v1::Event>& out) {
-  auto& e = *out.Add()->mutable_route();
+// The Protobuf wire format, as far as the route events need it (protobuf.dev, "Encoding"):
+// a field is its tag (number << 3 | wire type) and a varint or a length and the bytes. Fields
+// are written in number order and zero scalars left out, as the generated serializer does, so
+// the bytes are what SerializeToString would give (the tests compare them).
+constexpr std::uint32_t kVarint = 0;
+constexpr std::uint32_t kLength = 2;
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_tag(std::string& out, int field, std::uint32_t type) {
+  put_varint(out, (static_cast<std::uint32_t>(field) << 3) | type);
+}
+
+void put_uint(std::string& out, int field, std::uint64_t v) {
+  if (v != 0) {
+    put_tag(out, field, kVarint);
+    put_varint(out, v);
+  }
+}
+
+void put_bytes(std::string& out, int field, std::string_view bytes) {
+  put_tag(out, field, kLength);
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+
+std::size_t field_size(int field, std::size_t length) {
+  using google::protobuf::io::CodedOutputStream;
+  return CodedOutputStream::VarintSize32(static_cast<std::uint32_t>(field) << 3) +
+         CodedOutputStream::VarintSize64(length) + length;
+}
+
+v1::PeerEvent& peer_event(const Record& r, const v1::Peer& peer, v1::Event& out) {
+  auto& e = *out.mutable_peer();
   e.set_time_us(r.time_us);
   *e.mutable_peer() = peer;
-  e.set_update_seq(r.seq);
-  if (o.raw_update) {
-    const auto bytes = r.message.span();
-    e.set_raw_update(bytes.data(), bytes.size());
-  }
-  return e;
-}
-
-void set_route(v1::RouteEvent& e, const bgp::Nlri& n, bgp::AfiSafi family) {
-  e.set_prefix(n.prefix().to_string());
-  e.set_path_id(n.path_id);
-  e.set_afi(static_cast<std::uint32_t>(family.afi));
-  e.set_safi(static_cast<std::uint32_t>(family.safi));
-}
-
-std::size_t update_events(const Record& r, const Options& o,
-                          google::protobuf::RepeatedPtrField<v1::Event>& out) {
-  const auto bytes = r.message.span();
-  auto parsed = bgp::parse_update(bytes, r.context);
-  if (!parsed) {
-    return 0;  // the session was reset on it (or, for BMP, it was not applied): no route changed
-  }
-  const auto& u = *parsed;
-  const auto reaction = u.reaction();
-  if (reaction == codec::Reaction::SessionReset || reaction == codec::Reaction::AfiSafiDisable) {
-    return 0;
-  }
-  v1::Peer peer;
-  fill_peer(*r.peer, o.collector, peer);
-  const bool withdraw_all = reaction == codec::Reaction::TreatAsWithdraw;
-  const std::string error =
-      reaction == codec::Reaction::None ? std::string() : u.diagnostics().strongest.message;
-  std::size_t n = 0;
-  const auto withdrawals = [&](const bgp::NlriBlock& block, bool announced) {
-    if (!block.decoded()) {
-      return;  // families kept raw (VPN, flowspec, ...) have no prefix to show
-    }
-    for (const auto& nlri : block) {
-      auto& e = route_event(r, o, peer, out);
-      e.set_action(v1::RouteEvent::WITHDRAW);
-      set_route(e, nlri, block.family());
-      if (announced) {
-        e.set_decision(v1::TREAT_AS_WITHDRAW);
-        e.set_error(error);
-      }
-      ++n;
-    }
-  };
-  withdrawals(u.withdrawn, false);
-  withdrawals(u.attributes.mp_unreach.withdrawn, false);
-  if (withdraw_all) {
-    withdrawals(u.nlri, true);
-    withdrawals(u.attributes.mp_reach.nlri, true);
-    return n;
-  }
-  if (!u.has_announcements()) {
-    return n;
-  }
-  v1::Attributes attributes;
-  fill_attributes(u.attributes, r.context, attributes);
-  const auto announcements = [&](const bgp::NlriBlock& block) {
-    if (!block.decoded()) {
-      return;
-    }
-    for (const auto& nlri : block) {
-      auto& e = route_event(r, o, peer, out);
-      e.set_action(v1::RouteEvent::ANNOUNCE);
-      set_route(e, nlri, block.family());
-      *e.mutable_attributes() = attributes;
-      if (reaction == codec::Reaction::AttributeDiscard) {
-        e.set_decision(v1::ATTRIBUTE_DISCARDED);
-        e.set_error(error);
-      }
-      ++n;
-    }
-  };
-  announcements(u.nlri);
-  announcements(u.attributes.mp_reach.nlri);
-  return n;
-}
-
-v1::PeerEvent& peer_event(const Record& r, const Options& o,
-                          google::protobuf::RepeatedPtrField<v1::Event>& out) {
-  auto& e = *out.Add()->mutable_peer();
-  e.set_time_us(r.time_us);
-  fill_peer(*r.peer, o.collector, *e.mutable_peer());
   e.set_old_state(static_cast<v1::PeerEvent::State>(r.old_state));
   e.set_new_state(static_cast<v1::PeerEvent::State>(r.new_state));
   e.set_reason(r.reason);
@@ -238,9 +193,222 @@ void fill_peer(const PeerInfo& info, const std::string& collector, v1::Peer& out
 
 std::size_t append_events(const Record& record, const Options& options,
                           google::protobuf::RepeatedPtrField<v1::Event>& out) {
+  EventEncoder encoder(options);
+  EventBlock block;
+  const std::size_t n = encoder.append(record, block);
+  for (std::size_t i = 0; i < n; ++i) {
+    block.parse(i, options.raw_update, *out.Add());
+  }
+  return n;
+}
+
+void append_batch_field(const v1::Event& event, std::string& out) {
+  put_tag(out, v1::EventBatch::kEventsFieldNumber, kLength);
+  put_varint(out, event.ByteSizeLong());
+  event.AppendToString(&out);
+}
+
+// ---- EventBlock --------------------------------------------------------------------------------
+
+EventView EventBlock::view(std::size_t i) const {
+  const auto& e = entries_[i];
+  EventView v;
+  v.kind = e.kind;
+  v.peer = e.peer == kNone ? nullptr : peers_[e.peer].get();
+  if (e.kind == EventView::Kind::Route) {
+    v.prefix = &e.prefix;
+    v.withdraw = e.withdraw;
+    v.attributes = e.attributes == kNone ? nullptr : &attributes_[e.attributes];
+  }
+  return v;
+}
+
+namespace {
+
+// An Event holding only the raw UPDATE of its route: after the event's own bytes it merges into
+// it (a message field seen twice is merged, protobuf.dev "Encoding": "Last One Wins" and
+// embedded messages), so a stream that wants raw UPDATEs adds them without the events being
+// made twice.
+std::size_t raw_piece_size(std::span<const std::uint8_t> raw) {
+  return field_size(v1::Event::kRouteFieldNumber,
+                    field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw.size()));
+}
+
+void put_raw_piece(std::string& out, std::span<const std::uint8_t> raw) {
+  put_tag(out, v1::Event::kRouteFieldNumber, kLength);
+  put_varint(out, field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw.size()));
+  put_tag(out, v1::RouteEvent::kRawUpdateFieldNumber, kLength);
+  put_varint(out, raw.size());
+  out.append(raw.begin(), raw.end());
+}
+
+}  // namespace
+
+void EventBlock::append_field(std::size_t i, bool raw, std::string& out) const {
+  const auto& e = entries_[i];
+  if (!raw || e.raw == kNone) {
+    out.append(bytes_, e.field, e.end - e.field);
+    return;
+  }
+  const auto bytes = raws_[e.raw].span();
+  put_tag(out, v1::EventBatch::kEventsFieldNumber, kLength);
+  put_varint(out, e.end - e.begin + raw_piece_size(bytes));
+  out.append(bytes_, e.begin, e.end - e.begin);
+  put_raw_piece(out, bytes);
+}
+
+void EventBlock::append_event(std::size_t i, bool raw, std::string& out) const {
+  const auto& e = entries_[i];
+  out.append(bytes_, e.begin, e.end - e.begin);
+  if (raw && e.raw != kNone) {
+    put_raw_piece(out, raws_[e.raw].span());
+  }
+}
+
+void EventBlock::parse(std::size_t i, bool raw, v1::Event& out) const {
+  std::string bytes;
+  append_event(i, raw, bytes);
+  out.ParseFromString(bytes);
+}
+
+// ---- EventEncoder ------------------------------------------------------------------------------
+
+std::uint32_t EventEncoder::peer_of(const Record& record, EventBlock& block,
+                                    const std::string** bytes) {
+  auto& cached = peers_[record.peer->id];
+  if (cached.info != record.peer && (!cached.info || !(*cached.info == *record.peer))) {
+    auto message = std::make_shared<v1::Peer>();
+    fill_peer(*record.peer, options_.collector, *message);
+    cached.bytes = message->SerializeAsString();
+    cached.message = std::move(message);
+  }
+  cached.info = record.peer;
+  *bytes = &cached.bytes;
+  if (block.peers_.empty() || block.peers_.back() != cached.message) {
+    block.peers_.push_back(cached.message);
+  }
+  return static_cast<std::uint32_t>(block.peers_.size() - 1);
+}
+
+void EventEncoder::append_message(const v1::Event& event, std::uint32_t peer, EventBlock& block) {
+  auto& e = block.entries_.emplace_back();
+  e.kind = EventView::Kind::Peer;
+  e.peer = peer;
+  e.field = static_cast<std::uint32_t>(block.bytes_.size());
+  append_batch_field(event, block.bytes_);
+  e.end = static_cast<std::uint32_t>(block.bytes_.size());
+  e.begin = e.end - static_cast<std::uint32_t>(event.GetCachedSize());
+}
+
+std::size_t EventEncoder::append_update(const Record& r, EventBlock& block) {
+  const auto bytes = r.message.span();
+  auto parsed = bgp::parse_update(bytes, r.context);
+  if (!parsed) {
+    return 0;  // the session was reset on it (or, for BMP, it was not applied): no route changed
+  }
+  const auto& u = *parsed;
+  const auto reaction = u.reaction();
+  if (reaction == codec::Reaction::SessionReset || reaction == codec::Reaction::AfiSafiDisable) {
+    return 0;
+  }
+  const std::string* peer_bytes = nullptr;
+  const std::uint32_t peer = peer_of(r, block, &peer_bytes);
+  std::uint32_t raw = EventBlock::kNone;
+  if (options_.raw_update) {
+    raw = static_cast<std::uint32_t>(block.raws_.size());
+    block.raws_.push_back(r.message);
+  }
+  const bool withdraw_all = reaction == codec::Reaction::TreatAsWithdraw;
+  const std::string_view error = reaction == codec::Reaction::None
+                                     ? std::string_view()
+                                     : std::string_view(u.diagnostics().strongest.message);
+  std::uint32_t attributes = EventBlock::kNone;
+  std::size_t n = 0;
+  using RE = v1::RouteEvent;
+  // One route event: the RouteEvent written field by field, the peer and the attributes as the
+  // bytes made once.
+  const auto put = [&](const bgp::Nlri& nlri, bgp::AfiSafi family, bool withdraw,
+                       v1::Decision decision) {
+    auto& out = route_;
+    out.clear();
+    put_uint(out, RE::kTimeUsFieldNumber, static_cast<std::uint64_t>(r.time_us));
+    put_bytes(out, RE::kPeerFieldNumber, *peer_bytes);
+    put_uint(out, RE::kActionFieldNumber, withdraw ? RE::WITHDRAW : RE::ANNOUNCE);
+    std::array<char, 64> text{};
+    const auto prefix = nlri.prefix();
+    put_bytes(out, RE::kPrefixFieldNumber, std::string_view(text.data(), prefix.format(text)));
+    put_uint(out, RE::kPathIdFieldNumber, nlri.path_id);
+    put_uint(out, RE::kAfiFieldNumber, static_cast<std::uint32_t>(family.afi));
+    put_uint(out, RE::kSafiFieldNumber, static_cast<std::uint32_t>(family.safi));
+    if (!withdraw) {
+      put_bytes(out, RE::kAttributesFieldNumber, attributes_);
+    }
+    put_uint(out, RE::kDecisionFieldNumber, static_cast<std::uint32_t>(decision));
+    if (decision != v1::ACCEPTED && !error.empty()) {
+      put_bytes(out, RE::kErrorFieldNumber, error);
+    }
+    put_uint(out, RE::kUpdateSeqFieldNumber, r.seq);
+
+    auto& e = block.entries_.emplace_back();
+    e.kind = EventView::Kind::Route;
+    e.peer = peer;
+    e.attributes = withdraw ? EventBlock::kNone : attributes;
+    e.raw = raw;
+    e.withdraw = withdraw;
+    e.prefix = prefix;
+    auto& to = block.bytes_;
+    e.field = static_cast<std::uint32_t>(to.size());
+    put_tag(to, v1::EventBatch::kEventsFieldNumber, kLength);
+    put_varint(to, field_size(v1::Event::kRouteFieldNumber, out.size()));
+    e.begin = static_cast<std::uint32_t>(to.size());
+    put_bytes(to, v1::Event::kRouteFieldNumber, out);
+    e.end = static_cast<std::uint32_t>(to.size());
+    ++n;
+  };
+  const auto withdrawals = [&](const bgp::NlriBlock& nlri, bool announced) {
+    if (!nlri.decoded()) {
+      return;  // families kept raw (VPN, flowspec, ...) have no prefix to show
+    }
+    for (const auto& one : nlri) {
+      put(one, nlri.family(), true, announced ? v1::TREAT_AS_WITHDRAW : v1::ACCEPTED);
+    }
+  };
+  withdrawals(u.withdrawn, false);
+  withdrawals(u.attributes.mp_unreach.withdrawn, false);
+  if (withdraw_all) {
+    withdrawals(u.nlri, true);
+    withdrawals(u.attributes.mp_reach.nlri, true);
+    return n;
+  }
+  if (!u.has_announcements()) {
+    return n;
+  }
+  attributes = static_cast<std::uint32_t>(block.attributes_.size());
+  auto& decoded = block.attributes_.emplace_back();
+  fill_attributes(u.attributes, r.context, decoded);
+  attributes_.clear();
+  decoded.AppendToString(&attributes_);
+  const auto decision =
+      reaction == codec::Reaction::AttributeDiscard ? v1::ATTRIBUTE_DISCARDED : v1::ACCEPTED;
+  const auto announcements = [&](const bgp::NlriBlock& nlri) {
+    if (!nlri.decoded()) {
+      return;
+    }
+    for (const auto& one : nlri) {
+      put(one, nlri.family(), false, decision);
+    }
+  };
+  announcements(u.nlri);
+  announcements(u.attributes.mp_reach.nlri);
+  return n;
+}
+
+std::size_t EventEncoder::append(const Record& record, EventBlock& block) {
   if (!record.peer) {
     return 0;
   }
+  const std::string* unused = nullptr;
+  v1::Event event;
   switch (record.type) {
     case RecordType::Message: {
       const auto bytes = record.message.span();
@@ -248,26 +416,32 @@ std::size_t append_events(const Record& record, const Options& options,
           bytes[kTypeAt] != static_cast<std::uint8_t>(bgp::MessageType::Update)) {
         return 0;
       }
-      return update_events(record, options, out);
+      return append_update(record, block);
     }
-    case RecordType::StateChange:
+    case RecordType::StateChange: {
       // Reaching or leaving Established: the PeerUp or PeerDown record that follows says it.
       if (record.new_state == SessionState::Established ||
           record.old_state == SessionState::Established) {
         return 0;
       }
-      peer_event(record, options, out);
+      const auto peer = peer_of(record, block, &unused);
+      peer_event(record, *block.peers_[peer], event);
+      append_message(event, peer, block);
       return 1;
+    }
     case RecordType::PeerUp: {
-      auto& e = peer_event(record, options, out);
+      const auto peer = peer_of(record, block, &unused);
+      auto& e = peer_event(record, *block.peers_[peer], event);
       const auto received = record.message.span();
       const auto sent = record.sent_open.span();
       e.set_open_received(received.data(), received.size());
       e.set_open_sent(sent.data(), sent.size());
+      append_message(event, peer, block);
       return 1;
     }
     case RecordType::PeerDown: {
-      auto& e = peer_event(record, options, out);
+      const auto peer = peer_of(record, block, &unused);
+      auto& e = peer_event(record, *block.peers_[peer], event);
       if (!record.message.empty()) {
         if (auto n = bgp::parse_notification(record.message.span())) {
           auto& pb = *e.mutable_notification();
@@ -278,6 +452,7 @@ std::size_t append_events(const Record& record, const Options& options,
           pb.set_sent(record.local_notification);
         }
       }
+      append_message(event, peer, block);
       return 1;
     }
     case RecordType::RibSnapshot:

@@ -10,15 +10,27 @@
 // is one event. Other messages (OPEN, KEEPALIVE, NOTIFICATION, ROUTE-REFRESH), Start, StaleEnd
 // and RibSnapshot records give none here (a snapshot is streamed by whoever takes it).
 // Decoding is the codec's, as every other output's (docs/api.md).
+//
+// EventEncoder writes those events serialized (the Protobuf wire format) into an EventBlock,
+// which is what streams carry: an UPDATE's peer and attributes are made and serialized once and
+// copied as bytes into each of its prefixes' events, where building a message per prefix cost
+// the live API ten times the collector's own work per prefix (bench/results/api.md).
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "bgpscribe/v1/events.pb.h"
 #include "codec/bgp/afi_safi.hpp"
+#include "codec/bgp/ip.hpp"
 #include "exporters/api/record.hpp"
+#include "exporters/events/filter.hpp"
 
 namespace bgpscribe::exporters::events {
 
@@ -26,6 +38,77 @@ struct Options {
   std::string collector;    // Peer.collector
   bool raw_update = false;  // fill RouteEvent.raw_update
 };
+
+// Events serialized one after the other: bytes() is an EventBatch message (each event its
+// field 1), so a stream that takes every event sends it as it is; one that filters copies the
+// events it takes. Immutable once made, shared by every stream.
+class EventBlock {
+ public:
+  [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  [[nodiscard]] bool empty() const { return entries_.empty(); }
+  // The serialized EventBatch of every event (without the raw UPDATEs).
+  [[nodiscard]] std::string_view bytes() const { return bytes_; }
+  // Whether some event has a raw UPDATE to go with it (Options::raw_update).
+  [[nodiscard]] bool has_raw() const { return !raws_.empty(); }
+  // What a filter looks at of event `i`.
+  [[nodiscard]] EventView view(std::size_t i) const;
+  // Appends event `i` to `out` as an EventBatch field, with its raw UPDATE if `raw`.
+  void append_field(std::size_t i, bool raw, std::string& out) const;
+  // Event `i` alone, serialized (an Event message), with its raw UPDATE if `raw`.
+  void append_event(std::size_t i, bool raw, std::string& out) const;
+  // Event `i` parsed back (for the RIS Live stream and the tests).
+  void parse(std::size_t i, bool raw, bgpscribe::v1::Event& out) const;
+
+ private:
+  friend class EventEncoder;
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  struct Entry {
+    std::uint32_t field = 0;  // where its EventBatch field starts in bytes_
+    std::uint32_t begin = 0;  // where its Event message starts
+    std::uint32_t end = 0;
+    std::uint32_t peer = kNone;        // in peers_
+    std::uint32_t attributes = kNone;  // in attributes_
+    std::uint32_t raw = kNone;         // in raws_
+    EventView::Kind kind = EventView::Kind::Other;
+    bool withdraw = false;
+    codec::bgp::Prefix prefix;
+  };
+  std::string bytes_;
+  std::vector<Entry> entries_;
+  std::vector<std::shared_ptr<const bgpscribe::v1::Peer>> peers_;
+  std::deque<bgpscribe::v1::Attributes> attributes_;
+  std::vector<SharedBytes> raws_;
+};
+
+// Writes records' events into blocks; keeps each peer's Peer message made and serialized until
+// the peer's information changes. One thread at a time.
+class EventEncoder {
+ public:
+  explicit EventEncoder(Options options) : options_(std::move(options)) {}
+  void set_raw_update(bool raw) { options_.raw_update = raw; }
+  // Appends the events of `record` to `block` (see above); returns how many.
+  std::size_t append(const Record& record, EventBlock& block);
+
+ private:
+  struct CachedPeer {
+    PeerInfoPtr info;
+    std::shared_ptr<const bgpscribe::v1::Peer> message;
+    std::string bytes;
+  };
+  // The peer of `record` in `block` (added on its first event there); its bytes in `bytes`.
+  std::uint32_t peer_of(const Record& record, EventBlock& block, const std::string** bytes);
+  std::size_t append_update(const Record& record, EventBlock& block);
+  void append_message(const bgpscribe::v1::Event& event, std::uint32_t peer, EventBlock& block);
+
+  Options options_;
+  std::unordered_map<std::uint32_t, CachedPeer> peers_;
+  std::string route_;       // scratch: one RouteEvent
+  std::string attributes_;  // scratch: the UPDATE's Attributes, serialized
+  std::string prefix_;      // scratch
+};
+
+// Appends `event` to `out` as a field of an EventBatch (what EventBlock::bytes() holds).
+void append_batch_field(const bgpscribe::v1::Event& event, std::string& out);
 
 // Appends the events of `record` to `out` (see above); returns how many.
 std::size_t append_events(const Record& record, const Options& options,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -366,25 +367,52 @@ bool Filter::passes_everything() const {
          !routes_only_;
 }
 
-bool Filter::matches(const v1::Event& event) const {
-  switch (event.kind_case()) {
-    case v1::Event::kRoute: {
-      const auto& route = event.route();
-      if (!matches_peer(route.peer()) || (prefix_ && !matches_prefix(route.prefix()))) {
+bool Filter::matches(const EventView& event) const {
+  switch (event.kind) {
+    case EventView::Kind::Route:
+      if (!matches_peer(*event.peer) || (prefix_ && !matches_prefix(event.prefix))) {
         return false;
       }
       // A withdrawal has no attributes to hold it to: it passes, so that the subscriber sees
       // the end of every route it may have seen.
-      return route.action() == v1::RouteEvent::WITHDRAW || matches_attributes(route.attributes());
+      return event.withdraw ||
+             matches_attributes(event.attributes != nullptr
+                                    ? *event.attributes
+                                    : bgpscribe::v1::Attributes::default_instance());
+    case EventView::Kind::Peer:
+      return !routes_only_ && matches_peer(*event.peer);
+    case EventView::Kind::Other:
+      break;
+  }
+  return true;
+}
+
+bool Filter::matches(const v1::Event& event) const {
+  EventView view;
+  std::optional<bgp::Prefix> prefix;
+  switch (event.kind_case()) {
+    case v1::Event::kRoute: {
+      const auto& route = event.route();
+      view.kind = EventView::Kind::Route;
+      view.peer = &route.peer();
+      if (prefix_) {
+        prefix = bgp::Prefix::parse(route.prefix());
+        view.prefix = prefix ? &*prefix : nullptr;
+      }
+      view.withdraw = route.action() == v1::RouteEvent::WITHDRAW;
+      view.attributes = &route.attributes();
+      break;
     }
     case v1::Event::kPeer:
-      return !routes_only_ && matches_peer(event.peer().peer());
+      view.kind = EventView::Kind::Peer;
+      view.peer = &event.peer().peer();
+      break;
     case v1::Event::kSnapshot:
     case v1::Event::kLagging:
     case v1::Event::KIND_NOT_SET:
       break;
   }
-  return true;
+  return matches(view);
 }
 
 bool Filter::matches_peer(const v1::Peer& peer) const {
@@ -401,9 +429,8 @@ bool Filter::matches_peer(const v1::Peer& peer) const {
   return true;
 }
 
-bool Filter::matches_prefix(const std::string& text) const {
-  const auto p = bgp::Prefix::parse(text);
-  if (!p || p->family() != prefix_->family()) {
+bool Filter::matches_prefix(const bgp::Prefix* p) const {
+  if (p == nullptr || p->family() != prefix_->family()) {
     return false;
   }
   if (*p == *prefix_) {

@@ -35,11 +35,23 @@ class FilterError : public std::runtime_error {
   using runtime_error::runtime_error;
 };
 
+// What a filter looks at of one event. EventBlock keeps these beside the serialized events, so
+// that a stream filters them without parsing them back.
+struct EventView {
+  enum class Kind : std::uint8_t { Route, Peer, Other };
+  Kind kind = Kind::Other;
+  const bgpscribe::v1::Peer* peer = nullptr;              // Route and Peer
+  const codec::bgp::Prefix* prefix = nullptr;             // Route; null when it has none
+  const bgpscribe::v1::Attributes* attributes = nullptr;  // Route: an announcement's
+  bool withdraw = false;                                  // Route
+};
+
 class Filter {
  public:
   // Builds the filter of a Subscribe request (its filter fields only). Throws FilterError.
   static Filter from(const bgpscribe::v1::SubscribeRequest& request);
 
+  [[nodiscard]] bool matches(const EventView& event) const;
   [[nodiscard]] bool matches(const bgpscribe::v1::Event& event) const;
   // No filter at all: the caller can skip matches().
   [[nodiscard]] bool passes_everything() const;
@@ -50,7 +62,7 @@ class Filter {
   Filter() = default;
 
   [[nodiscard]] bool matches_peer(const bgpscribe::v1::Peer& peer) const;
-  [[nodiscard]] bool matches_prefix(const std::string& text) const;
+  [[nodiscard]] bool matches_prefix(const codec::bgp::Prefix* p) const;
   [[nodiscard]] bool matches_attributes(const bgpscribe::v1::Attributes& attributes) const;
 
   // Sorted, for binary search: a list may be long (every peer of a route server).

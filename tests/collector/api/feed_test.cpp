@@ -44,8 +44,10 @@ std::vector<std::string> drain(Subscription& s, std::uint64_t* dropped = nullptr
     if (t.snapshot) {
       out.push_back("SNAPSHOT " + std::to_string(t.snapshot->route_count()));
     }
-    for (const auto& b : t.batches) {
-      for (const auto& e : *b) {
+    for (const auto& b : t.blocks) {
+      for (std::size_t i = 0; i < b->size(); ++i) {
+        v1::Event e;
+        b->parse(i, false, e);
         out.push_back(e.has_route() ? e.route().prefix() : "other");
       }
     }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bgpscribe/v1/api.pb.h"
 #include "codec/bgp/text.hpp"
 #include "codec/mrt/bgp4mp.hpp"
 #include "codec/mrt/file.hpp"
@@ -201,6 +202,118 @@ TEST(Events, TreatAsWithdrawGivesWithdrawalsWithTheDecision) {
   EXPECT_FALSE(e.error().empty());
   EXPECT_EQ(e.raw_update().size(), update.size());
   EXPECT_EQ(e.time_us(), 5);
+}
+
+// The serialized events the streams carry (EventEncoder, EventBlock) against the generated
+// serializer, over the real update file: every event's bytes are what SerializeAsString gives
+// for the same event, the block is one EventBatch, the raw UPDATE merges in, and the views the
+// filters read say what the events say.
+TEST(Events, TheEncodedBlockIsWhatTheProtobufSerializerWrites) {
+  if (!std::filesystem::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  mrt::FileReader reader;
+  ASSERT_TRUE(reader.open(kUpdates));
+  mrt::FileRecord rec;
+  // Two peers taking turns, so that the block holds both and the peer cache switches.
+  const auto peer_a = tests::make_peer("198.51.100.7", 64500, "192.0.2.1");
+  auto peer_b = tests::make_peer("2001:db8::7", 4200000001U);
+  EventEncoder encoder(Options{"rrc99", true});
+  EventBlock block;
+  std::vector<Record> records;
+  std::size_t events = 0;
+  while (records.size() < 20'000 && reader.next(rec)) {
+    if (rec.record.header.type != mrt::Type::Bgp4mpEt) {
+      continue;
+    }
+    auto m = mrt::parse_bgp4mp_message(rec.record);
+    if (!m) {
+      continue;
+    }
+    const auto& peer = records.size() % 2 == 0 ? peer_a : peer_b;
+    records.push_back(tests::message_record(static_cast<std::int64_t>(records.size()) * 7, peer,
+                                            {m->message.begin(), m->message.end()}, m->as4()));
+    records.back().seq = records.size();
+    events += encoder.append(records.back(), block);
+  }
+  ASSERT_EQ(block.size(), events);
+  ASSERT_GT(events, 20'000U);
+  EXPECT_TRUE(block.has_raw());
+
+  v1::EventBatch batch;
+  ASSERT_TRUE(batch.ParseFromArray(block.bytes().data(), static_cast<int>(block.bytes().size())));
+  ASSERT_EQ(static_cast<std::size_t>(batch.events_size()), events);
+  EXPECT_EQ(batch.SerializeAsString(), block.bytes()) << "not the canonical serialization";
+
+  // The same records one at a time through append_events (a fresh encoder each: no cached
+  // peer), which the other tests check against bgpdump.
+  Events reference;
+  for (const auto& r : records) {
+    append_events(r, Options{"rrc99", true}, reference);
+  }
+  ASSERT_EQ(static_cast<std::size_t>(reference.size()), events);
+  std::size_t differ = 0;
+  std::string bytes;
+  for (std::size_t i = 0; i < events; ++i) {
+    const auto& e = batch.events(static_cast<int>(i));
+    ASSERT_TRUE(e.has_route());
+    v1::Event with_raw;
+    block.parse(i, true, with_raw);
+    const auto& r = with_raw.route();
+    // Parsed with its raw UPDATE: the event plus the UPDATE as received, nothing else changed.
+    v1::Event without = with_raw;
+    without.mutable_route()->clear_raw_update();
+    if (without.SerializeAsString() != e.SerializeAsString() ||
+        with_raw.SerializeAsString() != reference[static_cast<int>(i)].SerializeAsString()) {
+      if (++differ <= 3) {
+        ADD_FAILURE() << "event " << i << ":\n"
+                      << with_raw.DebugString() << "\nreference:\n"
+                      << reference[static_cast<int>(i)].DebugString();
+      }
+    }
+    EXPECT_FALSE(r.raw_update().empty());
+    // One event alone, and as a batch field, with and without the raw UPDATE.
+    bytes.clear();
+    block.append_event(i, false, bytes);
+    EXPECT_EQ(bytes, e.SerializeAsString());
+    bytes.clear();
+    block.append_field(i, true, bytes);
+    v1::EventBatch one;
+    ASSERT_TRUE(one.ParseFromString(bytes));
+    ASSERT_EQ(one.events_size(), 1);
+    EXPECT_EQ(one.events(0).route().raw_update(), r.raw_update());
+    // What the filters look at.
+    const auto view = block.view(i);
+    EXPECT_EQ(view.kind, EventView::Kind::Route);
+    ASSERT_NE(view.peer, nullptr);
+    EXPECT_EQ(view.peer->address(), r.peer().address());
+    ASSERT_NE(view.prefix, nullptr);
+    EXPECT_EQ(view.prefix->to_string(), r.prefix());
+    EXPECT_EQ(view.withdraw, r.action() == v1::RouteEvent::WITHDRAW);
+    EXPECT_EQ(view.attributes != nullptr, r.has_attributes());
+    if (view.attributes != nullptr) {
+      EXPECT_EQ(view.attributes->SerializeAsString(), r.attributes().SerializeAsString());
+    }
+  }
+  EXPECT_EQ(differ, 0U) << "of " << events;
+}
+
+// Peer events go into a block as the serializer writes them, with the peer for the filters.
+TEST(Events, PeerEventsInABlockCarryTheirPeer) {
+  auto peer = tests::make_peer("198.51.100.7", 64500);
+  EventEncoder encoder(Options{"rrc99", false});
+  EventBlock block;
+  ASSERT_EQ(
+      encoder.append(
+          tests::state_record(1, peer, SessionState::Idle, SessionState::Connect, "start"), block),
+      1U);
+  v1::EventBatch batch;
+  ASSERT_TRUE(batch.ParseFromArray(block.bytes().data(), static_cast<int>(block.bytes().size())));
+  ASSERT_EQ(batch.events_size(), 1);
+  EXPECT_EQ(batch.events(0).peer().reason(), "start");
+  EXPECT_EQ(block.view(0).kind, EventView::Kind::Peer);
+  EXPECT_EQ(block.view(0).peer->address(), "198.51.100.7");
+  EXPECT_FALSE(block.has_raw());
 }
 
 }  // namespace
