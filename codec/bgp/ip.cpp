@@ -34,7 +34,8 @@ IpAddress IpAddress::v6(std::span<const std::uint8_t, 16> b) {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   char buf[64];
-  if (text.size() >= sizeof(buf)) {
+  // inet_pton reads up to a NUL: "192.0.2.1\0junk" would pass as 192.0.2.1.
+  if (text.size() >= sizeof(buf) || text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   std::memcpy(buf, text.data(), text.size());

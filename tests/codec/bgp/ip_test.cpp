@@ -23,6 +23,14 @@ TEST(Ip, Ipv6FormatMatchesGlibcOnEdgeCases) {
   }
 }
 
+TEST(Ip, ParseRefusesTextWithANul) {
+  using namespace std::string_view_literals;
+  EXPECT_TRUE(IpAddress::parse("192.0.2.1"sv));
+  EXPECT_FALSE(IpAddress::parse("192.0.2.1\0junk"sv));
+  EXPECT_FALSE(IpAddress::parse("2001:db8::1\0"sv));
+  EXPECT_FALSE(Prefix::parse("192.0.2.0\0/24"sv));
+}
+
 TEST(Ip, Ipv6FormatMatchesGlibcOnRandomZeroPatterns) {
   std::mt19937 rng(42);
   for (int i = 0; i < 20000; ++i) {
