@@ -80,7 +80,7 @@ void Subscription::close() {
 Feed::Feed(std::string collector, std::size_t max_subscribers, std::size_t queue_events)
     : max_subscribers_(max_subscribers),
       queue_events_(queue_events),
-      building_(std::make_shared<exporters::events::EventBlock>()),
+      building_(std::make_shared<exporters::events::EventBlock>(kBlockEvents)),
       encoder_(exporters::events::Options{std::move(collector), false}) {}
 
 SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot, bool raw_update,
@@ -147,10 +147,14 @@ void Feed::accept(const exporters::Record& record) {
 void Feed::publish() {
   std::lock_guard lock(mutex_);
   bool raw = false;
+  bool attributes = false;
   for (const auto& s : subscriptions_) {
     raw = raw || s->raw_update();
+    attributes = attributes || s->filter().reads_attributes();
   }
-  encoder_.set_raw_update(raw);  // for the records after this block
+  // For the records after this block (a stream reads the block before with the slower ways).
+  encoder_.set_raw_update(raw);
+  encoder_.set_keep_attributes(attributes);
   if (building_->empty()) {
     return;
   }

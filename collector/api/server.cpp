@@ -148,19 +148,6 @@ struct RibPage {
 };
 
 // The announcement a snapshot's route stands for.
-void snapshot_route(const exporters::RibSnapshot& snap, bgp::AfiSafi family,
-                    const bgp::Prefix& prefix, const exporters::RibRoute& r,
-                    const std::string& collector, v1::RouteEvent& e) {
-  e.set_time_us(std::int64_t{r.originated} * 1'000'000);
-  exporters::events::fill_peer(*snap.peers()[r.peer_index].info, collector, *e.mutable_peer());
-  e.set_action(v1::RouteEvent::ANNOUNCE);
-  e.set_prefix(prefix.to_string());
-  e.set_path_id(r.path_id);
-  e.set_afi(static_cast<std::uint32_t>(family.afi));
-  e.set_safi(static_cast<std::uint32_t>(family.safi));
-  exporters::events::fill_rib_attributes(r.attributes, family, *e.mutable_attributes());
-}
-
 class Service final : public v1::Collector::Service {
  public:
   Service(Collector& collector, Feed& feed, std::string name)
@@ -275,15 +262,25 @@ class Service final : public v1::Collector::Service {
    public:
     Sink(RawStream& out, bool batches, bool raw) : out_(out), batches_(batches), raw_(raw) {}
 
-    // The events of `block` that pass `filter`. False when the client went away.
-    bool put(const exporters::events::EventBlock& block, const exporters::events::Filter& filter) {
-      const bool all = filter.passes_everything();
+    // The events of `block` that pass `filter` (counted into `passed`). False when the
+    // client went away.
+    bool put(const EventBlockPtr& shared, const exporters::events::Filter& filter,
+             std::uint64_t* passed = nullptr) {
+      const auto& block = *shared;
+      const bool all =
+          filter.passes_everything() || (filter.passes_every_route() && block.routes_only());
+      if (all && passed != nullptr) {
+        *passed += block.size();
+      }
       if (batches_ && all && held_.empty() && !(raw_ && block.has_raw())) {
-        return write(block.bytes());
+        return write_whole(shared);
       }
       for (std::size_t i = 0; i < block.size(); ++i) {
-        if (!all && !filter.matches(block.view(i))) {
+        if (!all && !passes(block, i, filter)) {
           continue;
+        }
+        if (!all && passed != nullptr) {
+          ++*passed;
         }
         if (!batches_) {
           one_.clear();
@@ -321,8 +318,32 @@ class Service final : public v1::Collector::Service {
    private:
     static constexpr std::size_t kBatchEvents = 512;
 
+    // A block made before this stream's filter asked for attributes has none kept: the event
+    // is parsed back for it.
+    bool passes(const exporters::events::EventBlock& block, std::size_t i,
+                const exporters::events::Filter& filter) {
+      const auto view = block.view(i);
+      if (view.kind == exporters::events::EventView::Kind::Route && !view.withdraw &&
+          view.attributes == nullptr && filter.reads_attributes()) {
+        block.parse(i, false, parsed_);
+        return filter.matches(parsed_);
+      }
+      return filter.matches(view);
+    }
+
     bool write(std::string_view bytes) {
       grpc::Slice slice(bytes.data(), bytes.size());  // a copy: gRPC may send it after we return
+      grpc::ByteBuffer buffer(&slice, 1);
+      return out_.Write(buffer);
+    }
+    // A block as one message, sent from the block itself: the slice holds a reference to it
+    // until gRPC is done with the bytes (it never writes to them).
+    bool write_whole(const EventBlockPtr& block) {
+      const auto bytes = block->bytes();
+      auto* hold = new EventBlockPtr(block);
+      grpc::Slice slice(
+          const_cast<char*>(bytes.data()), bytes.size(),
+          [](void* held) { delete static_cast<EventBlockPtr*>(held); }, hold);
       grpc::ByteBuffer buffer(&slice, 1);
       return out_.Write(buffer);
     }
@@ -332,7 +353,8 @@ class Service final : public v1::Collector::Service {
     const bool raw_;
     std::string held_;  // SubscribeBatches: an EventBatch being filled
     std::size_t held_events_ = 0;
-    std::string one_;  // Subscribe: one event
+    std::string one_;   // Subscribe: one event
+    v1::Event parsed_;  // scratch of passes()
   };
 
   // A Subscribe stream (either form): see api.proto and docs/api.md.
@@ -367,7 +389,7 @@ class Service final : public v1::Collector::Service {
         return client_gone();
       }
       for (const auto& block : taken.blocks) {
-        if (!sink.put(*block, f)) {
+        if (!sink.put(block, f)) {
           return client_gone();
         }
       }
@@ -391,18 +413,23 @@ class Service final : public v1::Collector::Service {
     return client_gone();
   }
 
-  // BEGIN, every route of the snapshot that passes the filter, END.
+  // BEGIN, every route of the snapshot that passes the filter, END: the routes written into
+  // blocks as the live events are, and sent the same way.
   bool send_snapshot(const exporters::RibSnapshot& snap, const exporters::events::Filter& filter,
                      Sink& sink) {
+    constexpr std::size_t kBlockRoutes = 512;
     v1::Event marker;
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::BEGIN);
     marker.mutable_snapshot()->set_time_us(snap.time_us());
     if (!sink.put(marker)) {
       return false;
     }
+    exporters::events::EventEncoder encoder(
+        exporters::events::Options{name_, false, filter.reads_attributes()});
+    auto block = std::make_shared<exporters::events::EventBlock>(kBlockRoutes);
     bool ok = true;
     std::uint64_t sent = 0;
-    v1::Event e;
+    const auto& peers = snap.peers();
     for (const auto family : snap.families()) {
       snap.for_each_prefix(
           family, [&](const bgp::Prefix& prefix, std::span<const exporters::RibRoute> routes) {
@@ -410,15 +437,15 @@ class Service final : public v1::Collector::Service {
               if (!ok) {
                 return;
               }
-              e.Clear();
-              snapshot_route(snap, family, prefix, r, name_, *e.mutable_route());
-              if (filter.passes_everything() || filter.matches(e)) {
-                ok = sink.put(e);
-                ++sent;
+              encoder.append_route(peers[r.peer_index].info, family, prefix, r, *block);
+              if (block->size() >= kBlockRoutes) {
+                ok = sink.put(block, filter, &sent);
+                block = std::make_shared<exporters::events::EventBlock>(kBlockRoutes);
               }
             }
           });
     }
+    ok = ok && sink.put(block, filter, &sent);
     marker.mutable_snapshot()->set_kind(v1::SnapshotMarker::END);
     marker.mutable_snapshot()->set_routes(sent);
     return ok && sink.put(marker) && sink.flush();

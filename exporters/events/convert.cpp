@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <array>
+#include <functional>
 
 #include "bgpscribe/v1/api.pb.h"
 #include "codec/bgp/as_path.hpp"
@@ -114,36 +115,54 @@ void fill_attributes(const bgp::PathAttributes& a, const bgp::ParseContext& ctx,
 constexpr std::uint32_t kVarint = 0;
 constexpr std::uint32_t kLength = 2;
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void put_tag(std::string& out, int field, std::uint32_t type) {
-  put_varint(out, (static_cast<std::uint32_t>(field) << 3) | type);
-}
-
-void put_uint(std::string& out, int field, std::uint64_t v) {
-  if (v != 0) {
-    put_tag(out, field, kVarint);
-    put_varint(out, v);
-  }
-}
-
-void put_bytes(std::string& out, int field, std::string_view bytes) {
-  put_tag(out, field, kLength);
-  put_varint(out, bytes.size());
-  out.append(bytes);
-}
-
 std::size_t field_size(int field, std::size_t length) {
   using google::protobuf::io::CodedOutputStream;
   return CodedOutputStream::VarintSize32(static_cast<std::uint32_t>(field) << 3) +
          CodedOutputStream::VarintSize64(length) + length;
 }
+
+std::size_t uint_size(int field, std::uint64_t v) {
+  using google::protobuf::io::CodedOutputStream;
+  return v == 0 ? 0
+                : CodedOutputStream::VarintSize32(static_cast<std::uint32_t>(field) << 3) +
+                      CodedOutputStream::VarintSize64(v);
+}
+
+// Writes fields into room made for them beforehand (their sizes are added up first), so that
+// no byte costs a capacity check or a reallocation.
+class Room {
+ public:
+  Room(std::string& out, std::size_t size) : out_(out), at_(out.size()) { out.resize(at_ + size); }
+  [[nodiscard]] std::size_t at() const { return at_; }
+
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_[at_++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    out_[at_++] = static_cast<char>(v);
+  }
+  void tag(int field, std::uint32_t type) {
+    varint((static_cast<std::uint32_t>(field) << 3) | type);
+  }
+  void uint(int field, std::uint64_t v) {
+    if (v != 0) {
+      tag(field, kVarint);
+      varint(v);
+    }
+  }
+  template <class Bytes>  // std::string_view, std::span<const std::uint8_t>
+  void bytes(int field, const Bytes& b) {
+    tag(field, kLength);
+    varint(b.size());
+    std::copy(b.begin(), b.end(), out_.begin() + static_cast<std::ptrdiff_t>(at_));
+    at_ += b.size();
+  }
+
+ private:
+  std::string& out_;
+  std::size_t at_;
+};
 
 v1::PeerEvent& peer_event(const Record& r, const v1::Peer& peer, v1::Event& out) {
   auto& e = *out.mutable_peer();
@@ -203,9 +222,20 @@ std::size_t append_events(const Record& record, const Options& options,
 }
 
 void append_batch_field(const v1::Event& event, std::string& out) {
-  put_tag(out, v1::EventBatch::kEventsFieldNumber, kLength);
-  put_varint(out, event.ByteSizeLong());
+  const std::size_t size = event.ByteSizeLong();
+  {
+    Room w(out, field_size(v1::EventBatch::kEventsFieldNumber, size) - size);
+    w.tag(v1::EventBatch::kEventsFieldNumber, kLength);
+    w.varint(size);
+  }
   event.AppendToString(&out);
+}
+
+EventBlock::EventBlock(std::size_t events) {
+  // About what a route event of a full table takes (peer, prefix, path, communities).
+  constexpr std::size_t kEventBytes = 256;
+  entries_.reserve(events);
+  bytes_.reserve(events * kEventBytes);
 }
 
 // ---- EventBlock --------------------------------------------------------------------------------
@@ -229,17 +259,16 @@ namespace {
 // it (a message field seen twice is merged, protobuf.dev "Encoding": "Last One Wins" and
 // embedded messages), so a stream that wants raw UPDATEs adds them without the events being
 // made twice.
-std::size_t raw_piece_size(std::span<const std::uint8_t> raw) {
+std::size_t raw_piece_size(std::size_t raw) {
   return field_size(v1::Event::kRouteFieldNumber,
-                    field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw.size()));
+                    field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw));
 }
 
 void put_raw_piece(std::string& out, std::span<const std::uint8_t> raw) {
-  put_tag(out, v1::Event::kRouteFieldNumber, kLength);
-  put_varint(out, field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw.size()));
-  put_tag(out, v1::RouteEvent::kRawUpdateFieldNumber, kLength);
-  put_varint(out, raw.size());
-  out.append(raw.begin(), raw.end());
+  Room w(out, raw_piece_size(raw.size()));
+  w.tag(v1::Event::kRouteFieldNumber, kLength);
+  w.varint(field_size(v1::RouteEvent::kRawUpdateFieldNumber, raw.size()));
+  w.bytes(v1::RouteEvent::kRawUpdateFieldNumber, raw);
 }
 
 }  // namespace
@@ -251,8 +280,12 @@ void EventBlock::append_field(std::size_t i, bool raw, std::string& out) const {
     return;
   }
   const auto bytes = raws_[e.raw].span();
-  put_tag(out, v1::EventBatch::kEventsFieldNumber, kLength);
-  put_varint(out, e.end - e.begin + raw_piece_size(bytes));
+  const std::size_t size = e.end - e.begin + raw_piece_size(bytes.size());
+  {
+    Room w(out, field_size(v1::EventBatch::kEventsFieldNumber, size) - size);
+    w.tag(v1::EventBatch::kEventsFieldNumber, kLength);
+    w.varint(size);
+  }
   out.append(bytes_, e.begin, e.end - e.begin);
   put_raw_piece(out, bytes);
 }
@@ -273,16 +306,16 @@ void EventBlock::parse(std::size_t i, bool raw, v1::Event& out) const {
 
 // ---- EventEncoder ------------------------------------------------------------------------------
 
-std::uint32_t EventEncoder::peer_of(const Record& record, EventBlock& block,
+std::uint32_t EventEncoder::peer_of(const PeerInfoPtr& info, EventBlock& block,
                                     const std::string** bytes) {
-  auto& cached = peers_[record.peer->id];
-  if (cached.info != record.peer && (!cached.info || !(*cached.info == *record.peer))) {
+  auto& cached = peers_[info->id];
+  if (cached.info != info && (!cached.info || !(*cached.info == *info))) {
     auto message = std::make_shared<v1::Peer>();
-    fill_peer(*record.peer, options_.collector, *message);
+    fill_peer(*info, options_.collector, *message);
     cached.bytes = message->SerializeAsString();
     cached.message = std::move(message);
   }
-  cached.info = record.peer;
+  cached.info = info;
   *bytes = &cached.bytes;
   if (block.peers_.empty() || block.peers_.back() != cached.message) {
     block.peers_.push_back(cached.message);
@@ -292,12 +325,114 @@ std::uint32_t EventEncoder::peer_of(const Record& record, EventBlock& block,
 
 void EventEncoder::append_message(const v1::Event& event, std::uint32_t peer, EventBlock& block) {
   auto& e = block.entries_.emplace_back();
+  ++block.other_events_;
   e.kind = EventView::Kind::Peer;
   e.peer = peer;
   e.field = static_cast<std::uint32_t>(block.bytes_.size());
   append_batch_field(event, block.bytes_);
   e.end = static_cast<std::uint32_t>(block.bytes_.size());
   e.begin = e.end - static_cast<std::uint32_t>(event.GetCachedSize());
+}
+
+template <class Fill>
+std::uint32_t EventEncoder::make_attributes(EventBlock& block, const Fill& fill) {
+  v1::Attributes* decoded = &decoded_;
+  std::uint32_t index = EventBlock::kNone;
+  if (options_.keep_attributes) {
+    index = static_cast<std::uint32_t>(block.attributes_.size());
+    decoded = &block.attributes_.emplace_back();
+  } else {
+    decoded_.Clear();  // keeps what its fields allocated for the next UPDATE
+  }
+  fill(*decoded);
+  attributes_.clear();
+  decoded->AppendToString(&attributes_);
+  return index;
+}
+
+// One route event: the RouteEvent written field by field around the peer's and the attributes'
+// bytes (attributes_) made before.
+void EventEncoder::put_route(const RouteParts& p, EventBlock& block) {
+  using RE = v1::RouteEvent;
+  std::array<char, 64> text{};
+  const std::string_view prefix_text(text.data(), p.prefix.format(text));
+  const auto time = static_cast<std::uint64_t>(p.time_us);
+  const auto afi = static_cast<std::uint32_t>(p.family.afi);
+  const auto safi = static_cast<std::uint32_t>(p.family.safi);
+  const auto action = p.withdraw ? RE::WITHDRAW : RE::ANNOUNCE;
+  const std::string_view error = p.decision == v1::ACCEPTED ? std::string_view() : p.error;
+  const std::size_t route_size =
+      uint_size(RE::kTimeUsFieldNumber, time) +
+      field_size(RE::kPeerFieldNumber, p.peer_bytes.size()) +
+      uint_size(RE::kActionFieldNumber, action) +
+      field_size(RE::kPrefixFieldNumber, prefix_text.size()) +
+      uint_size(RE::kPathIdFieldNumber, p.path_id) + uint_size(RE::kAfiFieldNumber, afi) +
+      uint_size(RE::kSafiFieldNumber, safi) +
+      (p.withdraw ? 0 : field_size(RE::kAttributesFieldNumber, attributes_.size())) +
+      uint_size(RE::kDecisionFieldNumber, p.decision) +
+      (error.empty() ? 0 : field_size(RE::kErrorFieldNumber, error.size())) +
+      uint_size(RE::kUpdateSeqFieldNumber, p.seq);
+  const std::size_t event_size = field_size(v1::Event::kRouteFieldNumber, route_size);
+
+  auto& e = block.entries_.emplace_back();
+  e.kind = EventView::Kind::Route;
+  e.peer = p.peer;
+  e.attributes = p.withdraw ? EventBlock::kNone : p.attributes;
+  e.raw = p.raw;
+  e.withdraw = p.withdraw;
+  e.prefix = p.prefix;
+  e.field = static_cast<std::uint32_t>(block.bytes_.size());
+  Room w(block.bytes_, field_size(v1::EventBatch::kEventsFieldNumber, event_size));
+  w.tag(v1::EventBatch::kEventsFieldNumber, kLength);
+  w.varint(event_size);
+  e.begin = static_cast<std::uint32_t>(w.at());
+  w.tag(v1::Event::kRouteFieldNumber, kLength);
+  w.varint(route_size);
+  w.uint(RE::kTimeUsFieldNumber, time);
+  w.bytes(RE::kPeerFieldNumber, p.peer_bytes);
+  w.uint(RE::kActionFieldNumber, action);
+  w.bytes(RE::kPrefixFieldNumber, prefix_text);
+  w.uint(RE::kPathIdFieldNumber, p.path_id);
+  w.uint(RE::kAfiFieldNumber, afi);
+  w.uint(RE::kSafiFieldNumber, safi);
+  if (!p.withdraw) {
+    w.bytes(RE::kAttributesFieldNumber, attributes_);
+  }
+  w.uint(RE::kDecisionFieldNumber, p.decision);
+  if (!error.empty()) {
+    w.bytes(RE::kErrorFieldNumber, error);
+  }
+  w.uint(RE::kUpdateSeqFieldNumber, p.seq);
+  e.end = static_cast<std::uint32_t>(w.at());
+}
+
+void EventEncoder::append_route(const PeerInfoPtr& peer, bgp::AfiSafi family,
+                                const bgp::Prefix& prefix, const RibRoute& route,
+                                EventBlock& block) {
+  RouteParts parts;
+  parts.time_us = std::int64_t{route.originated} * 1'000'000;
+  const std::string* peer_bytes = nullptr;
+  parts.peer = peer_of(peer, block, &peer_bytes);
+  parts.peer_bytes = *peer_bytes;
+  parts.prefix = prefix;
+  parts.path_id = route.path_id;
+  parts.family = family;
+  // A table's attribute sets are shared by the routes that have them (one copy each): the
+  // bytes of the last ones seen are kept by their address, and neighbouring prefixes often
+  // share a set.
+  const std::size_t slot = std::hash<const std::uint8_t*>{}(route.attributes.data()) >> 3;
+  auto& cached = table_attributes_[slot % table_attributes_.size()];
+  if (options_.keep_attributes || cached.key.data() != route.attributes.data() ||
+      cached.key.size() != route.attributes.size() || cached.family != family) {
+    parts.attributes = make_attributes(
+        block, [&](v1::Attributes& out) { fill_rib_attributes(route.attributes, family, out); });
+    cached.key = route.attributes;
+    cached.family = family;
+    cached.bytes = attributes_;
+  } else {
+    attributes_ = cached.bytes;
+  }
+  put_route(parts, block);
 }
 
 std::size_t EventEncoder::append_update(const Record& r, EventBlock& block) {
@@ -312,7 +447,7 @@ std::size_t EventEncoder::append_update(const Record& r, EventBlock& block) {
     return 0;
   }
   const std::string* peer_bytes = nullptr;
-  const std::uint32_t peer = peer_of(r, block, &peer_bytes);
+  const std::uint32_t peer = peer_of(r.peer, block, &peer_bytes);
   std::uint32_t raw = EventBlock::kNone;
   if (options_.raw_update) {
     raw = static_cast<std::uint32_t>(block.raws_.size());
@@ -322,47 +457,22 @@ std::size_t EventEncoder::append_update(const Record& r, EventBlock& block) {
   const std::string_view error = reaction == codec::Reaction::None
                                      ? std::string_view()
                                      : std::string_view(u.diagnostics().strongest.message);
-  std::uint32_t attributes = EventBlock::kNone;
+  RouteParts parts;
+  parts.time_us = r.time_us;
+  parts.seq = r.seq;
+  parts.peer = peer;
+  parts.peer_bytes = *peer_bytes;
+  parts.raw = raw;
+  parts.error = error;
   std::size_t n = 0;
-  using RE = v1::RouteEvent;
-  // One route event: the RouteEvent written field by field, the peer and the attributes as the
-  // bytes made once.
   const auto put = [&](const bgp::Nlri& nlri, bgp::AfiSafi family, bool withdraw,
                        v1::Decision decision) {
-    auto& out = route_;
-    out.clear();
-    put_uint(out, RE::kTimeUsFieldNumber, static_cast<std::uint64_t>(r.time_us));
-    put_bytes(out, RE::kPeerFieldNumber, *peer_bytes);
-    put_uint(out, RE::kActionFieldNumber, withdraw ? RE::WITHDRAW : RE::ANNOUNCE);
-    std::array<char, 64> text{};
-    const auto prefix = nlri.prefix();
-    put_bytes(out, RE::kPrefixFieldNumber, std::string_view(text.data(), prefix.format(text)));
-    put_uint(out, RE::kPathIdFieldNumber, nlri.path_id);
-    put_uint(out, RE::kAfiFieldNumber, static_cast<std::uint32_t>(family.afi));
-    put_uint(out, RE::kSafiFieldNumber, static_cast<std::uint32_t>(family.safi));
-    if (!withdraw) {
-      put_bytes(out, RE::kAttributesFieldNumber, attributes_);
-    }
-    put_uint(out, RE::kDecisionFieldNumber, static_cast<std::uint32_t>(decision));
-    if (decision != v1::ACCEPTED && !error.empty()) {
-      put_bytes(out, RE::kErrorFieldNumber, error);
-    }
-    put_uint(out, RE::kUpdateSeqFieldNumber, r.seq);
-
-    auto& e = block.entries_.emplace_back();
-    e.kind = EventView::Kind::Route;
-    e.peer = peer;
-    e.attributes = withdraw ? EventBlock::kNone : attributes;
-    e.raw = raw;
-    e.withdraw = withdraw;
-    e.prefix = prefix;
-    auto& to = block.bytes_;
-    e.field = static_cast<std::uint32_t>(to.size());
-    put_tag(to, v1::EventBatch::kEventsFieldNumber, kLength);
-    put_varint(to, field_size(v1::Event::kRouteFieldNumber, out.size()));
-    e.begin = static_cast<std::uint32_t>(to.size());
-    put_bytes(to, v1::Event::kRouteFieldNumber, out);
-    e.end = static_cast<std::uint32_t>(to.size());
+    parts.prefix = nlri.prefix();
+    parts.path_id = nlri.path_id;
+    parts.family = family;
+    parts.withdraw = withdraw;
+    parts.decision = decision;
+    put_route(parts, block);
     ++n;
   };
   const auto withdrawals = [&](const bgp::NlriBlock& nlri, bool announced) {
@@ -383,11 +493,8 @@ std::size_t EventEncoder::append_update(const Record& r, EventBlock& block) {
   if (!u.has_announcements()) {
     return n;
   }
-  attributes = static_cast<std::uint32_t>(block.attributes_.size());
-  auto& decoded = block.attributes_.emplace_back();
-  fill_attributes(u.attributes, r.context, decoded);
-  attributes_.clear();
-  decoded.AppendToString(&attributes_);
+  parts.attributes = make_attributes(
+      block, [&](v1::Attributes& out) { fill_attributes(u.attributes, r.context, out); });
   const auto decision =
       reaction == codec::Reaction::AttributeDiscard ? v1::ATTRIBUTE_DISCARDED : v1::ACCEPTED;
   const auto announcements = [&](const bgp::NlriBlock& nlri) {
@@ -424,13 +531,13 @@ std::size_t EventEncoder::append(const Record& record, EventBlock& block) {
           record.old_state == SessionState::Established) {
         return 0;
       }
-      const auto peer = peer_of(record, block, &unused);
+      const auto peer = peer_of(record.peer, block, &unused);
       peer_event(record, *block.peers_[peer], event);
       append_message(event, peer, block);
       return 1;
     }
     case RecordType::PeerUp: {
-      const auto peer = peer_of(record, block, &unused);
+      const auto peer = peer_of(record.peer, block, &unused);
       auto& e = peer_event(record, *block.peers_[peer], event);
       const auto received = record.message.span();
       const auto sent = record.sent_open.span();
@@ -440,7 +547,7 @@ std::size_t EventEncoder::append(const Record& record, EventBlock& block) {
       return 1;
     }
     case RecordType::PeerDown: {
-      const auto peer = peer_of(record, block, &unused);
+      const auto peer = peer_of(record.peer, block, &unused);
       auto& e = peer_event(record, *block.peers_[peer], event);
       if (!record.message.empty()) {
         if (auto n = bgp::parse_notification(record.message.span())) {

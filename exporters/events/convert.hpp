@@ -30,6 +30,7 @@
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/ip.hpp"
 #include "exporters/api/record.hpp"
+#include "exporters/api/rib_snapshot.hpp"
 #include "exporters/events/filter.hpp"
 
 namespace bgpscribe::exporters::events {
@@ -37,6 +38,9 @@ namespace bgpscribe::exporters::events {
 struct Options {
   std::string collector;    // Peer.collector
   bool raw_update = false;  // fill RouteEvent.raw_update
+  // EventEncoder: keep each UPDATE's decoded Attributes in the block for the filters that read
+  // them (EventView::attributes); without, an UPDATE's attributes are made in a reused message.
+  bool keep_attributes = false;
 };
 
 // Events serialized one after the other: bytes() is an EventBatch message (each event its
@@ -44,10 +48,15 @@ struct Options {
 // events it takes. Immutable once made, shared by every stream.
 class EventBlock {
  public:
+  EventBlock() = default;
+  // Room for about `events` events of a full table's size.
+  explicit EventBlock(std::size_t events);
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
   [[nodiscard]] bool empty() const { return entries_.empty(); }
   // The serialized EventBatch of every event (without the raw UPDATEs).
   [[nodiscard]] std::string_view bytes() const { return bytes_; }
+  // Whether every event is a route event.
+  [[nodiscard]] bool routes_only() const { return other_events_ == 0; }
   // Whether some event has a raw UPDATE to go with it (Options::raw_update).
   [[nodiscard]] bool has_raw() const { return !raws_.empty(); }
   // What a filter looks at of event `i`.
@@ -78,6 +87,7 @@ class EventBlock {
   std::vector<std::shared_ptr<const bgpscribe::v1::Peer>> peers_;
   std::deque<bgpscribe::v1::Attributes> attributes_;
   std::vector<SharedBytes> raws_;
+  std::size_t other_events_ = 0;  // not route events
 };
 
 // Writes records' events into blocks; keeps each peer's Peer message made and serialized until
@@ -86,8 +96,13 @@ class EventEncoder {
  public:
   explicit EventEncoder(Options options) : options_(std::move(options)) {}
   void set_raw_update(bool raw) { options_.raw_update = raw; }
+  void set_keep_attributes(bool keep) { options_.keep_attributes = keep; }
   // Appends the events of `record` to `block` (see above); returns how many.
   std::size_t append(const Record& record, EventBlock& block);
+  // Appends a route held in a table (a RibSnapshot's) as an ANNOUNCE event: the time it was last
+  // announced, its table attributes (RibRoute::attributes), no UPDATE number.
+  void append_route(const PeerInfoPtr& peer, codec::bgp::AfiSafi family,
+                    const codec::bgp::Prefix& prefix, const RibRoute& route, EventBlock& block);
 
  private:
   struct CachedPeer {
@@ -95,16 +110,43 @@ class EventEncoder {
     std::shared_ptr<const bgpscribe::v1::Peer> message;
     std::string bytes;
   };
-  // The peer of `record` in `block` (added on its first event there); its bytes in `bytes`.
-  std::uint32_t peer_of(const Record& record, EventBlock& block, const std::string** bytes);
+  // What a route event says besides the attributes (attributes_).
+  struct RouteParts {
+    std::int64_t time_us = 0;
+    std::uint64_t seq = 0;
+    std::uint32_t peer = 0;  // in the block
+    std::string_view peer_bytes;
+    codec::bgp::Prefix prefix;
+    std::uint32_t path_id = 0;
+    codec::bgp::AfiSafi family{};
+    bool withdraw = false;
+    bgpscribe::v1::Decision decision = bgpscribe::v1::ACCEPTED;
+    std::string_view error;                        // shown with a decision other than ACCEPTED
+    std::uint32_t attributes = EventBlock::kNone;  // in the block, when kept
+    std::uint32_t raw = EventBlock::kNone;
+  };
+  // A table's attribute set serialized, by its address (append_route).
+  struct TableAttributes {
+    std::span<const std::uint8_t> key;
+    codec::bgp::AfiSafi family{};
+    std::string bytes;
+  };
+
+  // The peer in `block` (added on its first event there); its bytes in `bytes`.
+  std::uint32_t peer_of(const PeerInfoPtr& info, EventBlock& block, const std::string** bytes);
   std::size_t append_update(const Record& record, EventBlock& block);
+  // Fills an Attributes message with `fill` and serializes it into attributes_; returns its
+  // index in the block when kept (Options::keep_attributes).
+  template <class Fill>
+  std::uint32_t make_attributes(EventBlock& block, const Fill& fill);
+  void put_route(const RouteParts& parts, EventBlock& block);
   void append_message(const bgpscribe::v1::Event& event, std::uint32_t peer, EventBlock& block);
 
   Options options_;
   std::unordered_map<std::uint32_t, CachedPeer> peers_;
-  std::string route_;       // scratch: one RouteEvent
-  std::string attributes_;  // scratch: the UPDATE's Attributes, serialized
-  std::string prefix_;      // scratch
+  bgpscribe::v1::Attributes decoded_;  // scratch: the UPDATE's Attributes, when not kept
+  std::string attributes_;             // scratch: the UPDATE's Attributes, serialized
+  std::vector<TableAttributes> table_attributes_ = std::vector<TableAttributes>(4096);
 };
 
 // Appends `event` to `out` as a field of an EventBatch (what EventBlock::bytes() holds).

@@ -362,9 +362,16 @@ Filter Filter::from(const v1::SubscribeRequest& request) {
 }
 
 bool Filter::passes_everything() const {
+  return passes_every_route() && !routes_only_;
+}
+
+bool Filter::passes_every_route() const {
   return peer_ids_.empty() && peer_addresses_.empty() && peer_asns_.empty() && !prefix_ &&
-         origin_asns_.empty() && !as_path_regex_ && !community_ && !large_community_ &&
-         !routes_only_;
+         origin_asns_.empty() && !as_path_regex_ && !community_ && !large_community_;
+}
+
+bool Filter::reads_attributes() const {
+  return !origin_asns_.empty() || as_path_regex_ || community_ || large_community_;
 }
 
 bool Filter::matches(const EventView& event) const {

@@ -40,10 +40,12 @@ class FilterError : public std::runtime_error {
 struct EventView {
   enum class Kind : std::uint8_t { Route, Peer, Other };
   Kind kind = Kind::Other;
-  const bgpscribe::v1::Peer* peer = nullptr;              // Route and Peer
-  const codec::bgp::Prefix* prefix = nullptr;             // Route; null when it has none
-  const bgpscribe::v1::Attributes* attributes = nullptr;  // Route: an announcement's
-  bool withdraw = false;                                  // Route
+  const bgpscribe::v1::Peer* peer = nullptr;   // Route and Peer
+  const codec::bgp::Prefix* prefix = nullptr;  // Route; null when it has none
+  // Route: an announcement's; null when the block did not keep them (Options::keep_attributes:
+  // no filter asked), then the filter has to be asked with the event parsed.
+  const bgpscribe::v1::Attributes* attributes = nullptr;
+  bool withdraw = false;  // Route
 };
 
 class Filter {
@@ -55,6 +57,10 @@ class Filter {
   [[nodiscard]] bool matches(const bgpscribe::v1::Event& event) const;
   // No filter at all: the caller can skip matches().
   [[nodiscard]] bool passes_everything() const;
+  // Every route event passes (routes_only may be given, nothing else).
+  [[nodiscard]] bool passes_every_route() const;
+  // Whether matches() looks at an announcement's attributes (origin, path, communities).
+  [[nodiscard]] bool reads_attributes() const;
 
  private:
   class Regex;  // a compiled regex_t, freed with it; shared by copies of the filter
