@@ -51,12 +51,13 @@ start_collector() { # start_collector DIR: runs $1/c.yaml, sets $cpid
   pids+=("$cpid")
   wait_for 10 test -f "$1/state/status.json" || fail "collector in $1 did not start: $(cat "$1/run.log")"
 }
-stop_collector() { # stop_collector: SIGTERM, wait at most 30 s
+stop_collector() { # stop_collector [SECONDS]: SIGTERM, wait at most SECONDS (30)
+  local limit=${1:-30}
   kill -TERM "$cpid"
   local i=0
-  while kill -0 "$cpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  while kill -0 "$cpid" 2>/dev/null && [ $i -lt $((limit * 10)) ]; do sleep 0.1; i=$((i + 1)); done
   if kill -0 "$cpid" 2>/dev/null; then
-    fail "collector did not stop within 30 s of SIGTERM"
+    fail "collector did not stop within $limit s of SIGTERM"
     kill -9 "$cpid"
   fi
   wait "$cpid"
