@@ -5,8 +5,12 @@
 // every stream; nobody subscribed means the collector hands in nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector/api/feed.hpp"
@@ -21,12 +25,13 @@ namespace {
 namespace v1 = bgpscribe::v1;
 using exporters::events::Filter;
 
-// An UPDATE announcing 10.<i>.0.0/16 with ORIGIN IGP, AS_PATH [64500], NEXT_HOP 192.0.2.9.
+// An UPDATE announcing 10.<i % 256>.0.0/16 at time 1.7e15 + i with ORIGIN IGP, AS_PATH [64500],
+// NEXT_HOP 192.0.2.9.
 exporters::Record announce(int i) {
   const tests::ByteVector attrs = {0x40, 1, 1, 0,                         // ORIGIN IGP
                                    0x40, 2, 6, 2,   1, 0, 0, 0xFB, 0xF4,  // AS_PATH 64500
                                    0x40, 3, 4, 192, 0, 2, 9};             // NEXT_HOP
-  const tests::ByteVector nlri = {16, 10, static_cast<std::uint8_t>(i)};
+  const tests::ByteVector nlri = {16, 10, static_cast<std::uint8_t>(i % 256)};
   return tests::message_record(1'700'000'000'000'000 + i, tests::make_peer("192.0.2.9", 64500),
                                tests::update_message({}, attrs, nlri));
 }
@@ -154,6 +159,119 @@ TEST(Feed, StopEndsEveryStreamAndTooManySubscribersAreRefused) {
   drain(*b, nullptr, &closed_b);
   EXPECT_TRUE(closed_a);
   EXPECT_TRUE(closed_b) << "also one still waiting for its snapshot";
+}
+
+// The threads of a running collector at once (run under TSan in scripts/test): the worker
+// feeding records and snapshots, streams taking blocks on their own threads, others subscribing
+// and leaving (with and without a snapshot, with attribute filters that change how blocks are
+// made), and the status writer reading the metrics. Every stream that stays gets every event in
+// order; a snapshot stream gets its table and then exactly the records after it.
+TEST(Feed, StreamsOnTheirOwnThreadsGetEveryEventInOrderWhileOthersComeAndGo) {
+  Feed feed("rrc99", 16, 1'000'000);
+  constexpr int kRecords = 20'000;
+  constexpr int kSnapshotEvery = 2'500;
+  constexpr int kReaders = 3;
+  struct Reader {
+    SubscriptionPtr sub;
+    std::vector<std::int64_t> times;  // its thread's until joined
+    std::size_t snapshots = 0;
+    std::atomic<std::size_t> got{0};
+  };
+  std::vector<Reader> readers(kReaders);
+  for (int k = 0; k < kReaders; ++k) {
+    v1::SubscribeRequest request;
+    if (k == 2) {
+      request.add_origin_asns(64500);  // every route passes; its attributes are read
+    }
+    readers[k].sub = feed.subscribe(Filter::from(request), k == 1, false);
+  }
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (auto& reader : readers) {
+    threads.emplace_back([&reader] {
+      v1::Event e;
+      for (int round = 0; round < 100'000; ++round) {
+        auto t = reader.sub->take(20);
+        reader.snapshots += t.snapshot ? 1 : 0;
+        for (const auto& b : t.blocks) {
+          for (std::size_t i = 0; i < b->size(); ++i) {
+            const auto view = b->view(i);
+            if (view.kind == exporters::events::EventView::Kind::Route &&
+                reader.sub->filter().matches(view)) {
+              b->parse(i, false, e);
+              reader.times.push_back(e.route().time_us());
+            }
+          }
+        }
+        reader.got = reader.times.size();
+        if (t.closed) {
+          return;
+        }
+      }
+    });
+  }
+  threads.emplace_back([&] {  // subscribers coming and going
+    for (int i = 0; !done.load(); ++i) {
+      v1::SubscribeRequest request;
+      if (i % 2 == 0) {
+        request.set_as_path_regex("64500$");
+      }
+      auto s = feed.subscribe(Filter::from(request), i % 3 == 0, i % 4 == 0);
+      if (s) {
+        s->take(1);
+        feed.unsubscribe(s);
+      }
+    }
+  });
+  threads.emplace_back([&] {  // the status writer
+    std::vector<exporters::Metric> metrics;
+    while (!done.load()) {
+      metrics.clear();
+      feed.metrics(metrics);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+
+  // The worker: records, a flush now and then (the queue ran empty), snapshots when asked.
+  // Reader 1 asked for a snapshot before the first record: it comes first.
+  for (int i = 0; i < kRecords; ++i) {
+    if (i % kSnapshotEvery == 0 && feed.take_snapshot_request()) {
+      exporters::Record r;
+      r.type = exporters::RecordType::RibSnapshot;
+      r.snapshot = std::make_shared<tests::TestSnapshot>(i);
+      feed.accept(r);
+    }
+    feed.accept(announce(i));
+    if (i % 97 == 0) {
+      feed.flush(0);
+    }
+  }
+  feed.flush(0);
+  // Let the streams take the last blocks, then stop.
+  for (int wait = 0; wait < 500; ++wait) {
+    if (std::ranges::all_of(readers, [](const Reader& r) {
+          return r.got.load() >= static_cast<std::size_t>(kRecords);
+        })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  done = true;
+  feed.stop();
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int k = 0; k < kReaders; ++k) {
+    const auto& times = readers[k].times;
+    EXPECT_TRUE(std::ranges::is_sorted(times)) << "reader " << k;
+    EXPECT_TRUE(std::adjacent_find(times.begin(), times.end()) == times.end())
+        << "reader " << k << ": an event twice";
+    EXPECT_EQ(times.size(), static_cast<std::size_t>(kRecords)) << "reader " << k;
+    EXPECT_EQ(readers[k].snapshots, k == 1 ? 1U : 0U) << "reader " << k;
+    if (!times.empty()) {
+      EXPECT_EQ(times.front(), announce(0).time_us) << "reader " << k;
+    }
+  }
 }
 
 }  // namespace
