@@ -159,9 +159,37 @@ void add_tail(CLI::App& app, bgpscribe::tools::TailOptions& opt) {
   tail->add_option("--count", opt.count, "stop after N events");
 }
 
+// A usage error exits 2 in every subcommand, as other command-line tools do (CLI11's own codes
+// are 104 to 114), and says what was wrong: an unknown command or option by name.
+int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  std::string where = "bgpscribe";
+  for (const auto* sub : app.get_subcommands()) {
+    where += " " + sub->get_name();
+  }
+  std::string commands;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands += (commands.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (app.get_subcommands().empty() && argc > 1) {
+    const std::string first = argv[1];
+    if (first.starts_with("-")) {
+      std::fprintf(stderr, "bgpscribe: unknown option '%s'; the commands are %s\n", first.c_str(),
+                   commands.c_str());
+    } else {
+      std::fprintf(stderr, "bgpscribe: '%s' is not a command; the commands are %s\n", first.c_str(),
+                   commands.c_str());
+    }
+    std::fprintf(stderr, "run `bgpscribe --help` or `bgpscribe COMMAND --help`\n");
+    return 2;
+  }
+  std::fprintf(stderr, "%s: %s\nrun `%s --help`\n", where.c_str(), e.what(), where.c_str());
+  return 2;
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{"bgpscribe: BGP route collector and MRT tools"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", BGPSCRIBE_VERSION);
   DumpOptions dump_options;
   bool human = false;
   bool machine = false;
@@ -181,7 +209,13 @@ int run_main(int argc, char** argv) {
   add_rib(app, rib_options);
   bgpscribe::tools::TailOptions tail_options;
   add_tail(app, tail_options);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(app, e, argc, argv);
+  }
 
   if (app.got_subcommand("run")) {
     // The live API beside the collector, unless the config turns it off (docs/api.md).
