@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -171,7 +172,7 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** 
     commands += (commands.empty() ? "" : ", ") + sub->get_name();
   }
   if (app.get_subcommands().empty() && argc > 1) {
-    const std::string first = argv[1];
+    const std::string first = std::span<char*>(argv, static_cast<std::size_t>(argc))[1];
     if (first.starts_with("-")) {
       std::fprintf(stderr, "bgpscribe: unknown option '%s'; the commands are %s\n", first.c_str(),
                    commands.c_str());

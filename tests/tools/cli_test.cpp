@@ -15,12 +15,12 @@ using tests::run_command;
 
 TEST(CommandLine, UsageErrorsExitTwoInEverySubcommand) {
   const std::vector<std::vector<std::string>> cases = {
-      {"run"},                    // --config missing
+      {"run"},  // --config missing
       {"run", "-c", "x.yaml", "--bogus"},
-      {"replay"},                 // FILE missing
+      {"replay"},  // FILE missing
       {"dump", "--format", "xml", "f.mrt"},
       {"status", "--bogus"},
-      {"rib", "--peer"},          // a value missing
+      {"rib", "--peer"},  // a value missing
       {"tail", "--count", "many"},
       {"db"},
       {"db", "query", "--bogus"},
