@@ -51,22 +51,30 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
   (void)map.string("name", context.instance_name);
   Options o;
   o.collector_name = context.collector_name;
-  const auto list = map.node("stations");
-  if (!list) {
-    map.fail("stations", "'stations' is required: a list of \"host:port\" BMP stations");
-  }
-  const auto texts = map.strings("stations");
-  if (texts.empty()) {
-    map.fail("stations", "'stations' must name at least one \"host:port\"");
-  }
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    StationAddress a;
-    if (!split_station(texts[i], a)) {
-      map.fail_at(list.IsSequence() ? list[i] : list,
-                  "'" + texts[i] + "' is not a station: write \"host:port\" or \"[v6]:port\"");
+  // "host:port" lists: `stations` we connect to, `listen` addresses stations connect to.
+  const auto addresses = [&](const char* key, std::vector<StationAddress>& out) {
+    const auto list = map.node(key);
+    if (!list) {
+      return;
     }
-    o.stations.push_back(std::move(a));
+    const auto texts = map.strings(key);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      StationAddress a;
+      if (!split_station(texts[i], a)) {
+        map.fail_at(list.IsSequence() ? list[i] : list,
+                    "'" + texts[i] + "' is not an address: write \"host:port\" or \"[v6]:port\"");
+      }
+      out.push_back(std::move(a));
+    }
+  };
+  addresses("stations", o.stations);
+  addresses("listen", o.listen);
+  if (o.stations.empty() && o.listen.empty()) {
+    map.fail("stations",
+             "'stations' (\"host:port\" BMP stations to connect to) or 'listen' (addresses "
+             "stations connect to) must name at least one address");
   }
+  o.max_incoming = static_cast<std::size_t>(map.integer("max_incoming", 1, 1000, 8));
   o.stats_interval = std::chrono::seconds(map.seconds("stats_interval", 60));
   o.queue = static_cast<std::size_t>(map.integer("queue", 16, 100'000'000, 100000));
   map.check_unknown();

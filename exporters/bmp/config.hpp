@@ -23,6 +23,10 @@ struct StationAddress {
 struct Options {
   std::string collector_name;  // sysName of the Initiation message
   std::vector<StationAddress> stations;
+  // Addresses stations connect to (port 0 in tests only: any free port), and how many such
+  // stations are served at once; one more is refused (closed, logged, counted).
+  std::vector<StationAddress> listen;
+  std::size_t max_incoming = 8;
   std::chrono::seconds stats_interval{60};  // 0: no Statistics Reports
   std::size_t queue = 100000;               // messages waiting per station before it is dropped
   // Reconnection backoff: first wait, doubled after each failure up to the maximum.
@@ -30,7 +34,8 @@ struct Options {
   std::chrono::milliseconds backoff_max{30000};
 };
 
-// Reads `stations` (a list of "host:port"), `stats_interval`, `queue`. Throws ConfigError.
+// Reads `stations` and `listen` (lists of "host:port"; at least one of them), `max_incoming`,
+// `stats_interval`, `queue`. Throws ConfigError.
 Options parse_options(const ExporterContext& context, const YAML::Node& node);
 
 }  // namespace bgpscribe::exporters::bmp

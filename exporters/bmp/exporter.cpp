@@ -1,5 +1,6 @@
 #include "exporters/bmp/exporter.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -65,20 +66,70 @@ BmpExporter::BmpExporter(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)) {}
 
 BmpExporter::~BmpExporter() {
+  listener_.reset();  // no station connects in any more
+  incoming_.clear();
   stations_.clear();  // each joins its thread
 }
 
 void BmpExporter::start() {
   codec::wire::Writer w;
   encode_initiation(options_.collector_name, std::string("bgpscribe ") + BGPSCRIBE_VERSION, w);
-  for (const auto& a : options_.stations) {
-    stations_.push_back(std::make_unique<Station>(
-        a, options_, std::vector<std::uint8_t>(w.bytes().begin(), w.bytes().end()),
-        [this] { request_snapshot(); }));
+  initiation_.assign(w.bytes().begin(), w.bytes().end());
+  if (!options_.listen.empty()) {
+    listener_ = std::make_unique<StationListener>(options_.listen);  // a taken port stops here
   }
+  for (const auto& a : options_.stations) {
+    stations_.push_back(
+        std::make_unique<Station>(a, options_, initiation_, [this] { request_snapshot(); }));
+  }
+  configured_ = stations_.size();
   for (auto& s : stations_) {
     s->start();
   }
+  if (listener_) {
+    listener_->start([this](int fd, const StationAddress& from) { on_incoming(fd, from); });
+  }
+}
+
+std::vector<std::uint16_t> BmpExporter::listen_ports() const {
+  return listener_ ? listener_->ports() : std::vector<std::uint16_t>();
+}
+
+void BmpExporter::on_incoming(int fd, const StationAddress& from) {
+  std::lock_guard lock(incoming_mutex_);
+  if (incoming_alive_.load() + incoming_.size() >= options_.max_incoming) {
+    ::close(fd);
+    const auto n = ++incoming_refused_;
+    logf(LogLevel::Warning, "bmp",
+         "station %s refused: %zu stations connected in already (max_incoming); %llu refused",
+         from.text().c_str(), options_.max_incoming, static_cast<unsigned long long>(n));
+    return;
+  }
+  ++incoming_accepted_;
+  // Queued before its thread runs: the table it asks for comes in a RibSnapshot record, and
+  // the exporter thread takes it in before handling any record (adopt_incoming).
+  incoming_.push_back(
+      std::make_unique<Station>(fd, from, options_, initiation_, [this] { request_snapshot(); }));
+  incoming_waiting_.store(true);
+  incoming_.back()->start();
+}
+
+void BmpExporter::adopt_incoming(bool reap) {
+  if (incoming_waiting_.exchange(false)) {
+    std::lock_guard lock(incoming_mutex_);
+    for (auto& s : incoming_) {
+      stations_.push_back(std::move(s));
+    }
+    incoming_.clear();
+  }
+  if (reap) {
+    // A finished station's thread has ended: erasing it joins at once.
+    const auto first = stations_.begin() + static_cast<std::ptrdiff_t>(configured_);
+    stations_.erase(
+        std::remove_if(first, stations_.end(), [](const auto& s) { return s->finished(); }),
+        stations_.end());
+  }
+  incoming_alive_.store(stations_.size() - configured_);
 }
 
 void BmpExporter::push_live() {
@@ -104,6 +155,9 @@ void BmpExporter::send_live() {
 }
 
 void BmpExporter::accept(const Record& record) {
+  if (incoming_waiting_.load(std::memory_order_relaxed)) {
+    adopt_incoming(false);
+  }
   switch (record.type) {
     case RecordType::PeerUp: {
       if (!record.peer) {
@@ -332,6 +386,7 @@ void BmpExporter::send_statistics(std::int64_t time_us,
 }
 
 void BmpExporter::flush(std::int64_t now_us) {
+  adopt_incoming(true);
   send_live();
   if (options_.stats_interval.count() <= 0) {
     return;
@@ -351,6 +406,10 @@ void BmpExporter::stop() {
     return;
   }
   stopped_ = true;
+  if (listener_) {
+    listener_->stop();
+  }
+  adopt_incoming(false);  // they get the Termination too
   send_live();
   codec::wire::Writer w;
   encode_termination(w);
@@ -376,7 +435,17 @@ void BmpExporter::metrics(std::vector<Metric>& out) const {
   c("statistics_reports", statistics_reports_, true, "Statistics Reports sent");
   c("peers", peers_.size(), false, "established peers");
   c("live_batched", live_batched_, false, "live messages waiting for the next batch");
-  for (std::size_t i = 0; i < stations_.size(); ++i) {
+  if (listener_) {
+    std::uint64_t connected = 0;
+    for (std::size_t i = configured_; i < stations_.size(); ++i) {
+      connected += stations_[i]->counters().connected ? 1 : 0;
+    }
+    c("incoming_connected", connected, false, "stations connected in now (listen)");
+    c("incoming_accepted", incoming_accepted_.load(), true, "stations that connected in");
+    c("incoming_refused", incoming_refused_.load(), true,
+      "stations refused: max_incoming connected in already");
+  }
+  for (std::size_t i = 0; i < configured_; ++i) {
     const auto k = stations_[i]->counters();
     const auto station = stations_[i]->address().text();
     const auto pre = "station" + std::to_string(i) + "_";

@@ -1,10 +1,11 @@
 // The BMP exporter (`type: bmp`): bgpscribe as a monitored router for BMP stations (RFC 7854).
 //
-// Each configured station gets, on connect, an Initiation, a Peer Up for every established
-// peer, every peer's Adj-RIB-In as pre-policy Route Monitoring from a RibSnapshot asked for at
-// that moment, End-of-RIB per family, then every live UPDATE as received, Peer Down, periodic
-// Statistics Reports and a Termination at stop. The snapshot is a point of the record stream,
-// so the table and the live messages join without a gap or a duplicate.
+// Each station (configured, or connected to a `listen` address: listener.hpp) gets, on connect, an
+// Initiation, a Peer Up for every established peer, every peer's Adj-RIB-In as pre-policy Route
+// Monitoring from a RibSnapshot asked for at that moment, End-of-RIB per family, then every live
+// UPDATE as received, Peer Down, periodic Statistics Reports and a Termination at stop. The
+// snapshot is a point of the record stream, so the table and the live messages join without a gap
+// or a duplicate.
 //
 // accept() encodes each message once into a batch that, when full or at flush(), goes to
 // every station's queue as one shared buffer; it never waits for a station (station.hpp). Nothing
@@ -12,9 +13,11 @@
 // reconnects.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,7 @@
 #include "exporters/api/exporter.hpp"
 #include "exporters/bmp/config.hpp"
 #include "exporters/bmp/encode.hpp"
+#include "exporters/bmp/listener.hpp"
 #include "exporters/bmp/station.hpp"
 
 namespace bgpscribe::exporters::bmp {
@@ -42,6 +46,8 @@ class BmpExporter final : public Exporter {
   void metrics(std::vector<Metric>& out) const override;
 
   [[nodiscard]] const std::vector<std::unique_ptr<Station>>& stations() const { return stations_; }
+  // The ports of the listen addresses, in their order (after start()).
+  [[nodiscard]] std::vector<std::uint16_t> listen_ports() const;
 
  private:
   struct Peer {
@@ -61,11 +67,25 @@ class BmpExporter final : public Exporter {
   // The live batch to every live station (before a table, a flush, a stop).
   void send_live();
   void on_snapshot(const Record& record);
+  // Listener thread: a station connected to a listen address.
+  void on_incoming(int fd, const StationAddress& from);
+  // Exporter thread: stations that connected in join stations_; `reap`: those whose
+  // connection is over leave it.
+  void adopt_incoming(bool reap);
   void send_statistics(std::int64_t time_us, const std::map<std::uint32_t, PeerCounts>& counts);
 
   std::string name_;
   Options options_;
-  std::vector<std::unique_ptr<Station>> stations_;
+  std::vector<std::unique_ptr<Station>> stations_;  // the configured ones first
+  std::size_t configured_ = 0;
+  std::vector<std::uint8_t> initiation_;
+  std::unique_ptr<StationListener> listener_;
+  std::mutex incoming_mutex_;
+  std::vector<std::unique_ptr<Station>> incoming_;  // connected in, not yet in stations_
+  std::atomic<bool> incoming_waiting_{false};
+  std::atomic<std::size_t> incoming_alive_{0};  // in stations_, connection not over
+  std::atomic<std::uint64_t> incoming_accepted_{0};
+  std::atomic<std::uint64_t> incoming_refused_{0};
   std::map<std::uint32_t, Peer> peers_;  // established, by PeerInfo::id
   codec::wire::Writer writer_;
   codec::wire::Writer live_;        // live messages not yet handed to the stations

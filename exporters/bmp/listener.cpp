@@ -9,8 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string>
 #include <stdexcept>
+#include <string>
 
 #include "exporters/api/log.hpp"
 

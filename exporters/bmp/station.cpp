@@ -22,6 +22,12 @@ constexpr int kConnectTimeoutMs = 10000;
 // What one send() carries at most when live messages are gathered (see serve()).
 constexpr std::size_t kBatchBytes = std::size_t{256} << 10;
 
+// A blocked send wakes up every second to see stop() and a drop.
+void set_send_timeout(int fd) {
+  timeval tv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 }  // namespace
 
 Station::Station(StationAddress address, Options options, std::vector<std::uint8_t> initiation,
@@ -30,6 +36,12 @@ Station::Station(StationAddress address, Options options, std::vector<std::uint8
       options_(std::move(options)),
       initiation_(std::move(initiation)),
       want_table_(std::move(want_table)) {}
+
+Station::Station(int fd, StationAddress from, Options options, std::vector<std::uint8_t> initiation,
+                 std::function<void()> want_table)
+    : Station(std::move(from), std::move(options), std::move(initiation), std::move(want_table)) {
+  accepted_fd_ = fd;
+}
 
 Station::~Station() {
   if (thread_.joinable()) {
@@ -114,6 +126,12 @@ Station::Counters Station::counters() const {
 }
 
 void Station::run() {
+  if (accepted_fd_ >= 0) {
+    set_send_timeout(accepted_fd_);
+    serve(accepted_fd_);
+    finished_.store(true);
+    return;
+  }
   auto backoff = options_.backoff_initial;
   while (!stopping_.load()) {
     const int fd = connect_once();
@@ -165,8 +183,7 @@ int Station::connect_once() {
   ::freeaddrinfo(found);
   if (fd >= 0) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    timeval tv{1, 0};  // a blocked send wakes up to see stop()
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    set_send_timeout(fd);
   }
   return fd;
 }
@@ -242,8 +259,8 @@ void Station::serve(int fd) {
   ++counters_.disconnects;
   state_ = State::Disconnected;
   if (!stopping_.load()) {
-    logf(LogLevel::Warning, "bmp", "station %s disconnected%s", address_.text().c_str(),
-         drop_ ? " (queue full)" : "");
+    logf(accepted_fd_ >= 0 && !drop_ ? LogLevel::Info : LogLevel::Warning, "bmp",
+         "station %s disconnected%s", address_.text().c_str(), drop_ ? " (queue full)" : "");
   }
 }
 

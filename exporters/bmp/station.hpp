@@ -1,5 +1,6 @@
-// One BMP station the exporter connects to: its thread, its TCP connection and its bounded
-// queue of encoded BMP messages.
+// One BMP station: its thread, its TCP connection and its bounded queue of encoded BMP
+// messages. Either one the exporter connects to (and reconnects to), or one that connected to
+// the exporter's listen address (listener.hpp): that one serves its connection and ends.
 //
 // The exporter's thread only pushes shared, already encoded bytes (batches of live messages,
 // chunks of a table) and never waits for the network. The station's thread connects (backoff
@@ -46,6 +47,9 @@ class Station {
 
   Station(StationAddress address, Options options, std::vector<std::uint8_t> initiation,
           std::function<void()> want_table);
+  // A station that connected in on `fd` (now the station's) from `from`.
+  Station(int fd, StationAddress from, Options options, std::vector<std::uint8_t> initiation,
+          std::function<void()> want_table);
   ~Station();
   Station(const Station&) = delete;
   Station& operator=(const Station&) = delete;
@@ -69,6 +73,8 @@ class Station {
 
   [[nodiscard]] Counters counters() const;
   [[nodiscard]] const StationAddress& address() const { return address_; }
+  // A station that connected in: its connection is over and its thread has ended.
+  [[nodiscard]] bool finished() const { return finished_.load(); }
 
  private:
   struct Item {
@@ -96,6 +102,8 @@ class Station {
   int fd_ = -1;
   Counters counters_;
   std::atomic<bool> stopping_{false};
+  int accepted_fd_ = -1;  // a station that connected in: its connection, served once
+  std::atomic<bool> finished_{false};
   std::chrono::steady_clock::time_point drain_until_{};
   std::thread thread_;
 };

@@ -225,9 +225,11 @@ TEST(BmpConfig, ErrorsNameTheLine) {
       EXPECT_EQ(e.line(), line) << e.what();
     }
   };
-  fails("type: bmp\n", "'stations' is required", 1);
-  fails("type: bmp\nstations:\n  - 127.0.0.1:5000\n  - nohost\n", "'nohost' is not a station", 4);
-  fails("type: bmp\nstations: [\"h:0\"]\n", "not a station", 2);
+  fails("type: bmp\n", "'stations' (\"host:port\" BMP stations to connect to) or 'listen'", 1);
+  fails("type: bmp\nstations:\n  - 127.0.0.1:5000\n  - nohost\n", "'nohost' is not an address", 4);
+  fails("type: bmp\nstations: [\"h:0\"]\n", "not an address", 2);
+  fails("type: bmp\nlisten: [\"127.0.0.1\"]\n", "'127.0.0.1' is not an address", 2);
+  fails("type: bmp\nlisten: [\"127.0.0.1:5000\"]\nmax_incoming: 0\n", "max_incoming", 3);
   fails("type: bmp\nstations: [\"h:1\"]\nqueue: 1\n", "queue", 3);
   fails("type: bmp\nstations: [\"h:1\"]\nstat_interval: 5\n", "stat_interval", 3);
 }

@@ -395,5 +395,108 @@ TEST(BmpExporter, StationDroppedForAFullQueueGetsTheTableAgain) {
   EXPECT_EQ(routes_of(*s), routes);
 }
 
+// Stations that connect to the exporter (`listen`): each gets what a configured one gets on
+// connect, its own table joined with the live messages; one past max_incoming is refused and
+// counted; a station that leaves frees its place.
+TEST(BmpExporter, StationsConnectingInGetTheirOwnTableThenLive) {
+  ExporterContext ctx;
+  ctx.instance_name = "bmp";
+  ctx.collector_name = "rrc99";
+  ctx.config_file = "test.yaml";
+  auto o = parse_options(ctx, YAML::Load("type: bmp\nlisten: [\"127.0.0.1:1\"]\n"
+                                         "max_incoming: 2\nstats_interval: 0\n"));
+  ASSERT_EQ(o.listen.size(), 1U);
+  EXPECT_TRUE(o.stations.empty());
+  o.listen[0].port = "0";  // any free port
+  auto exporter = std::make_unique<BmpExporter>("bmp", o);
+  exporter->start();
+  ASSERT_EQ(exporter->listen_ports().size(), 1U);
+  const auto port = exporter->listen_ports()[0];
+  auto a = make_peer("10.0.0.1", 64500, "10.0.0.254", 64496, 0x0A000001, 1);
+  exporter->accept(peer_up_record(kT0, a, true));
+  exporter->accept(message_record(kT0 + 1, a, ipv4_update("192.0.2.0/24")));
+
+  const auto metric = [&](const std::string& name) {
+    exporter->flush(kT0);  // takes stations in and out, and makes the metrics
+    std::vector<Metric> m;
+    exporter->metrics(m);
+    for (const auto& x : m) {
+      if (x.name == name) {
+        return x.value;
+      }
+    }
+    return -1.0;
+  };
+  const auto table = [&](std::int64_t t, const std::vector<const char*>& prefixes) {
+    auto snap = std::make_shared<TestSnapshot>(t);
+    const auto ia = snap->add_peer(a);
+    for (const auto* p : prefixes) {
+      snap->add_route(bgp::kIpv4Unicast, p, ia, 0, rib_attributes(64500, false));
+    }
+    exporter->accept(snapshot_record(snap));
+  };
+
+  ConnectingStation first(port);
+  ASSERT_TRUE(first.connected());
+  ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  table(kT0 + 2, {"192.0.2.0/24"});
+  exporter->accept(message_record(kT0 + 3, a, ipv4_update("198.51.100.0/24")));
+  exporter->flush(kT0 + 3);
+
+  ConnectingStation second(port);
+  ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
+  table(kT0 + 4, {"192.0.2.0/24", "198.51.100.0/24"});
+  ASSERT_TRUE(wait_until([&] { return metric("incoming_connected") == 2; }, 10s));
+
+  ConnectingStation third(port);  // past max_incoming: closed at once
+  ASSERT_TRUE(wait_until([&] { return third.closed(); }, 10s));
+  EXPECT_EQ(metric("incoming_refused"), 1);
+  EXPECT_TRUE(third.stream().empty());
+
+  exporter->accept(message_record(kT0 + 5, a, ipv4_update("203.0.113.0/24")));
+  exporter->stop();
+  ASSERT_TRUE(wait_until([&] { return first.closed() && second.closed(); }, 10s));
+  EXPECT_EQ(metric("incoming_accepted"), 2);
+
+  const std::vector<MessageType> live_joined = {
+      MessageType::Initiation,      MessageType::PeerUp,          MessageType::RouteMonitoring,
+      MessageType::RouteMonitoring, MessageType::RouteMonitoring, MessageType::RouteMonitoring,
+      MessageType::Termination};
+  const auto s1 = parse_stream(first.stream());
+  ASSERT_TRUE(s1->clean);
+  EXPECT_EQ(types_of(*s1), live_joined);
+  EXPECT_EQ(routes_of(*s1),
+            (std::vector<std::string>{"10.0.0.1 192.0.2.0/24", "10.0.0.1 eor 1",
+                                      "10.0.0.1 198.51.100.0/24", "10.0.0.1 203.0.113.0/24"}));
+  const auto s2 = parse_stream(second.stream());
+  ASSERT_TRUE(s2->clean);
+  // Its table's two routes share their attributes: one Route Monitoring message.
+  EXPECT_EQ(types_of(*s2),
+            (std::vector<MessageType>{MessageType::Initiation, MessageType::PeerUp,
+                                      MessageType::RouteMonitoring, MessageType::RouteMonitoring,
+                                      MessageType::RouteMonitoring, MessageType::Termination}));
+  EXPECT_EQ(routes_of(*s2),
+            (std::vector<std::string>{"10.0.0.1 192.0.2.0/24", "10.0.0.1 198.51.100.0/24",
+                                      "10.0.0.1 eor 1", "10.0.0.1 203.0.113.0/24"}));
+}
+
+TEST(BmpExporter, ATakenListenPortStopsTheStartNamingIt) {
+  LoopbackStation taken;
+  ExporterContext ctx;
+  ctx.instance_name = "bmp";
+  ctx.collector_name = "rrc99";
+  ctx.config_file = "test.yaml";
+  const auto address = "127.0.0.1:" + std::to_string(taken.port());
+  auto o = parse_options(ctx, YAML::Load("type: bmp\nlisten: [\"" + address + "\"]\n"));
+  BmpExporter exporter("bmp", o);
+  try {
+    exporter.start();
+    FAIL() << "started on a taken port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on " + address), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bgpscribe::exporters::bmp::test

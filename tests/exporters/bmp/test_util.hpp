@@ -212,6 +212,60 @@ class LoopbackStation {
   std::thread thread_;
 };
 
+// A BMP station that connects to the exporter's listen address on 127.0.0.1 and keeps what it
+// reads until the exporter closes the connection.
+class ConnectingStation {
+ public:
+  explicit ConnectingStation(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;  // NOLINT
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ConnectingStation() {
+    stop_.store(true);
+    thread_.join();
+    ::close(fd_);
+  }
+  ConnectingStation(const ConnectingStation&) = delete;
+  ConnectingStation& operator=(const ConnectingStation&) = delete;
+
+  [[nodiscard]] bool connected() const { return connected_; }
+  [[nodiscard]] bool closed() const { return closed_.load(); }
+  [[nodiscard]] ByteVector stream() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
+
+ private:
+  void run() {
+    std::vector<std::uint8_t> buf(65536);
+    while (connected_ && !stop_.load()) {
+      pollfd q{fd_, POLLIN, 0};
+      if (::poll(&q, 1, 20) <= 0) {
+        continue;
+      }
+      const auto n = ::read(fd_, buf.data(), buf.size());
+      if (n <= 0) {
+        closed_.store(true);
+        return;
+      }
+      std::lock_guard lock(mutex_);
+      bytes_.insert(bytes_.end(), buf.begin(), buf.begin() + n);
+    }
+  }
+  int fd_ = -1;
+  bool connected_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> closed_{false};
+  mutable std::mutex mutex_;
+  ByteVector bytes_;
+  std::thread thread_;
+};
+
 // Every message of a BMP stream, framed and parsed (the bytes stay in `bytes`).
 struct Stream {
   ByteVector bytes;
