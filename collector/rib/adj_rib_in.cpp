@@ -238,6 +238,9 @@ void AdjRibIn::session_up(const exporters::PeerInfoPtr& peer, const bgp::ParseCo
   p.info = peer;
   p.context = context;
   p.up = true;
+  p.unknown_withdrawals = 0;
+  p.treat_as_withdraw_updates = 0;
+  p.treat_as_withdraw_prefixes = 0;
 }
 
 void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
@@ -286,14 +289,15 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
   }
 }
 
-void AdjRibIn::withdraw(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri) {
+std::size_t AdjRibIn::withdraw(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri) {
   if (nlri.empty()) {
-    return;
+    return 0;
   }
   if (!bgp::is_plain_prefix_family(f)) {
     ++stats_.unsupported_family;
-    return;
+    return 0;
   }
+  std::size_t count = 0;
   Family& fam = family(p, f);
   FamilyTable* stale = writable_stale(fam);
   FamilyTable& table = writable(fam);
@@ -304,7 +308,10 @@ void AdjRibIn::withdraw(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri) 
       removed = stale->withdraw(prefix, n.path_id) || removed;
     }
     ++(removed ? stats_.withdrawn : stats_.withdrawn_unknown);
+    p.unknown_withdrawals += removed ? 0 : 1;
+    ++count;
   }
+  return count;
 }
 
 void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
@@ -325,12 +332,16 @@ void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
   }
   const bool has_mp = attrs.has(bgp::AttributeType::MpReachNlri);
   if (update.reaction() == codec::Reaction::TreatAsWithdraw) {
-    // RFC 7606 section 2: the routes of a malformed update are withdrawn.
+    // RFC 7606 section 2: the routes of a malformed update are withdrawn. Those not held are
+    // no duplicate withdrawal of the peer's (BMP type 2): its count stays.
     ++stats_.treat_as_withdraw;
-    withdraw(p, bgp::kIpv4Unicast, update.nlri);
+    ++p.treat_as_withdraw_updates;
+    const auto unknown = p.unknown_withdrawals;
+    p.treat_as_withdraw_prefixes += withdraw(p, bgp::kIpv4Unicast, update.nlri);
     if (has_mp) {
-      withdraw(p, attrs.mp_reach.family, attrs.mp_reach.nlri);
+      p.treat_as_withdraw_prefixes += withdraw(p, attrs.mp_reach.family, attrs.mp_reach.nlri);
     }
+    p.unknown_withdrawals = unknown;
     return;
   }
   scratch_.clear();
@@ -404,6 +415,9 @@ std::shared_ptr<const exporters::RibSnapshot> AdjRibIn::snapshot(std::int64_t ti
     }
     exporters::RibPeer peer;
     peer.info = p.info;
+    peer.unknown_withdrawals = p.unknown_withdrawals;
+    peer.treat_as_withdraw_updates = p.treat_as_withdraw_updates;
+    peer.treat_as_withdraw_prefixes = p.treat_as_withdraw_prefixes;
     for (const auto& f : exporters::kRecordFamilies) {
       if (p.context.add_path(f)) {
         peer.add_path.push_back(f);

@@ -140,6 +140,10 @@ class AdjRibIn {
     codec::bgp::ParseContext context{};
     std::vector<Family> families;
     bool up = false;
+    // Since session_up (RibPeer's counters).
+    std::uint64_t unknown_withdrawals = 0;
+    std::uint64_t treat_as_withdraw_updates = 0;
+    std::uint64_t treat_as_withdraw_prefixes = 0;
   };
   Family& family(PeerRib& p, codec::bgp::AfiSafi f);
   FamilyTable& writable(Family& f);
@@ -147,7 +151,8 @@ class AdjRibIn {
   FamilyTable* writable_stale(Family& f);
   void announce(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri,
                 AttrStore::Id attributes, std::uint32_t originated);
-  void withdraw(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri);
+  // Returns how many routes it withdrew (or was asked to, for a family not kept).
+  std::size_t withdraw(PeerRib& p, codec::bgp::AfiSafi f, const codec::bgp::NlriBlock& nlri);
 
   boost::asio::io_context& io_;
   // Before the tables, which reference them: the tables go first. (Snapshots hand theirs back

@@ -33,6 +33,11 @@ struct RibPeer {
   PeerInfoPtr info;
   // Families negotiated with ADD-PATH receive on the session the routes came from.
   std::vector<codec::bgp::AfiSafi> add_path;
+  // Since the session came up (BMP Statistics Report types 2, 11 and 12): withdrawals of
+  // routes not held, and UPDATEs and their prefixes treated as withdrawals (RFC 7606).
+  std::uint64_t unknown_withdrawals = 0;
+  std::uint64_t treat_as_withdraw_updates = 0;
+  std::uint64_t treat_as_withdraw_prefixes = 0;
   [[nodiscard]] bool add_path_for(codec::bgp::AfiSafi f) const;
 };
 

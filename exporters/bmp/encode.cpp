@@ -155,11 +155,19 @@ Status encode_statistics(const cbmp::PerPeerHeader& h, const PeerCounts& counts,
                        cbmp::StatType::AsConfedLoop}) {
     m.stats.push_back(cbmp::Stat::counter(t, 0));
   }
+  // RFC 7854 counters are 32 bits: they wrap.
+  const auto counter32 = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };
+  m.stats.push_back(cbmp::Stat::counter(cbmp::StatType::DuplicateWithdraws,
+                                        counter32(counts.unknown_withdrawals)));
   m.stats.push_back(cbmp::Stat::gauge(cbmp::StatType::AdjRibInRoutes, counts.total()));
   for (const auto& [family, n] : counts.per_family) {
     m.stats.push_back(
         cbmp::Stat::per_afi_safi(cbmp::StatType::PerAfiSafiAdjRibInRoutes, family, n));
   }
+  m.stats.push_back(cbmp::Stat::counter(cbmp::StatType::TreatAsWithdrawUpdates,
+                                        counter32(counts.treat_as_withdraw_updates)));
+  m.stats.push_back(cbmp::Stat::counter(cbmp::StatType::TreatAsWithdrawPrefixes,
+                                        counter32(counts.treat_as_withdraw_prefixes)));
   m.stats.push_back(
       cbmp::Stat::counter(cbmp::StatType::DuplicateUpdates, counts.duplicate_updates));
   return cbmp::encode(m, w);

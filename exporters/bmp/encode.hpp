@@ -52,11 +52,19 @@ struct PeerCounts {
   std::vector<std::pair<codec::bgp::AfiSafi, std::uint64_t>> per_family;
   // UPDATEs byte for byte equal to the peer's UPDATE before, since its Peer Up.
   std::uint32_t duplicate_updates = 0;
+  // From the RIB, since the session came up (RibPeer): withdrawals of routes not held, UPDATEs
+  // and prefixes treated as withdrawals.
+  std::uint64_t unknown_withdrawals = 0;
+  std::uint64_t treat_as_withdraw_updates = 0;
+  std::uint64_t treat_as_withdraw_prefixes = 0;
   [[nodiscard]] std::uint64_t total() const;
   void add(codec::bgp::AfiSafi f, std::uint64_t n);
 };
 // RFC 7854 section 4.8: types 0 and 3-6 as 0 (a collector has no inbound policy and does no
-// loop detection), 7 (Adj-RIB-In routes), 9 (per family) and 13 (duplicate UPDATEs).
+// loop detection), 2 (withdrawals of routes not held), 7 (Adj-RIB-In routes), 9 (per family),
+// 11 and 12 (UPDATEs and prefixes treated as withdrawals, RFC 7606) and 13 (duplicate
+// UPDATEs). Type 1 (duplicate advertisements) is not counted: the RIB does not compare a
+// route's attributes with those it replaces.
 [[nodiscard]] codec::Status encode_statistics(const codec::bmp::PerPeerHeader& h,
                                               const PeerCounts& counts, codec::wire::Writer& w);
 

@@ -269,6 +269,14 @@ void BmpExporter::on_snapshot(const Record& record) {
   for (const auto& [id, p] : peers_) {
     counts[id];
   }
+  for (const auto& rp : snap.peers()) {
+    if (rp.info && peers_.contains(rp.info->id)) {
+      auto& c = counts[rp.info->id];
+      c.unknown_withdrawals = rp.unknown_withdrawals;
+      c.treat_as_withdraw_updates = rp.treat_as_withdraw_updates;
+      c.treat_as_withdraw_prefixes = rp.treat_as_withdraw_prefixes;
+    }
+  }
   // The table goes out in chunks of kTableChunkBytes as it is built.
   codec::wire::Writer table;
   std::uint64_t messages = 0;

@@ -58,9 +58,17 @@ class TestSnapshot : public RibSnapshot {
   }
 
   std::uint16_t add_peer(PeerInfoPtr info, std::vector<bgp::AfiSafi> add_path = {}) {
-    peers_.push_back({std::move(info), std::move(add_path)});
+    RibPeer p;
+    p.info = std::move(info);
+    p.add_path = std::move(add_path);
+    return add_peer(std::move(p));
+  }
+  std::uint16_t add_peer(RibPeer peer) {
+    peers_.push_back(std::move(peer));
     return static_cast<std::uint16_t>(peers_.size() - 1);
   }
+  // The RibPeer of `add_peer`'s number, to set its counters.
+  RibPeer& peer(std::uint16_t i) { return peers_[i]; }
   // Keeps `attributes` alive as long as the snapshot.
   void add_route(bgp::AfiSafi family, const std::string& prefix, std::uint16_t peer,
                  std::uint32_t path_id, std::vector<std::uint8_t> attributes,

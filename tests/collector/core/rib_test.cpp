@@ -274,6 +274,21 @@ TEST_F(RibTest, TreatAsWithdrawRemovesTheRoutes) {
   rib.apply(1, *u, ctx, 0);
   EXPECT_EQ(rib.route_count(), 0U);
   EXPECT_EQ(rib.stats().treat_as_withdraw, 1U);
+  // Once more (nothing held now), and a withdrawal of a route not held: the peer's counters
+  // (BMP statistics types 11, 12 and 2) in the next snapshot; a treat-as-withdraw of a route
+  // not held is no duplicate withdrawal.
+  rib.apply(1, *u, ctx, 0);
+  UpdateBuilder w;
+  w.withdraw(P("10.9.0.0/16"));
+  apply(rib, 1, w, ctx);
+  const auto snap = rib.snapshot(0);
+  ASSERT_EQ(snap->peers().size(), 1U);
+  EXPECT_EQ(snap->peers()[0].treat_as_withdraw_updates, 2U);
+  EXPECT_EQ(snap->peers()[0].treat_as_withdraw_prefixes, 2U);
+  EXPECT_EQ(snap->peers()[0].unknown_withdrawals, 1U);
+  // A new session starts them again.
+  rib.session_up(peer_info(1), ctx);
+  EXPECT_EQ(rib.snapshot(0)->peers()[0].unknown_withdrawals, 0U);
 }
 
 // ---- KeyIndex and PrefixTable ------------------------------------------------------------------

@@ -179,6 +179,9 @@ TEST(BmpEncode, StatisticsReport) {
   c.add(bgp::kIpv6Unicast, 2);
   c.add(bgp::kIpv4Unicast, 1);
   c.duplicate_updates = 5;
+  c.unknown_withdrawals = 7;
+  c.treat_as_withdraw_updates = 2;
+  c.treat_as_withdraw_prefixes = (std::uint64_t{1} << 32) + 9;  // a 32-bit counter wraps
   codec::wire::Writer w;
   ASSERT_TRUE(encode_statistics(per_peer_header(*make_peer("10.0.0.1", 64500), true, kT0), c, w));
   ByteVector keep;
@@ -194,7 +197,10 @@ TEST(BmpEncode, StatisticsReport) {
   EXPECT_EQ(values[92], 2U);
   EXPECT_EQ(values[0], 0U);
   EXPECT_EQ(values[130], 5U);
-  EXPECT_EQ(r.stats.size(), 9U);  // 0, 3, 4, 5, 6, 7, 9 x 2, 13
+  EXPECT_EQ(values[20], 7U);
+  EXPECT_EQ(values[110], 2U);
+  EXPECT_EQ(values[120], 9U);
+  EXPECT_EQ(r.stats.size(), 12U);  // 0, 2, 3, 4, 5, 6, 7, 9 x 2, 11, 12, 13
 }
 
 Options options(const std::string& yaml) {

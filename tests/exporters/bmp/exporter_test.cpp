@@ -318,8 +318,12 @@ TEST(BmpExporter, StatisticsCountDuplicateUpdates) {
   exporter->flush(kT0 + 3 + 1'000'000);  // a Statistics Report is due: it asks for a snapshot
   ASSERT_TRUE(wait_until([&] { return exporter->take_snapshot_request(); }, 10s));
   auto stats_snap = std::make_shared<TestSnapshot>(kT0 + 1'000'004);
-  stats_snap->add_route(bgp::kIpv4Unicast, "192.0.2.0/24", stats_snap->add_peer(a), 0,
-                        rib_attributes(64500, false));
+  const auto is = stats_snap->add_peer(a);
+  // What the RIB counted for the peer since its session came up (types 2, 11, 12).
+  stats_snap->peer(is).unknown_withdrawals = 4;
+  stats_snap->peer(is).treat_as_withdraw_updates = 1;
+  stats_snap->peer(is).treat_as_withdraw_prefixes = 3;
+  stats_snap->add_route(bgp::kIpv4Unicast, "192.0.2.0/24", is, 0, rib_attributes(64500, false));
   exporter->accept(snapshot_record(stats_snap));
   exporter->stop();
   ASSERT_TRUE(wait_until([&] { return station.closed() == 1; }, 10s));
@@ -340,6 +344,9 @@ TEST(BmpExporter, StatisticsCountDuplicateUpdates) {
   }
   EXPECT_EQ(values[cbmp::StatType::DuplicateUpdates], 2U);
   EXPECT_EQ(values[cbmp::StatType::AdjRibInRoutes], 1U);
+  EXPECT_EQ(values[cbmp::StatType::DuplicateWithdraws], 4U);
+  EXPECT_EQ(values[cbmp::StatType::TreatAsWithdrawUpdates], 1U);
+  EXPECT_EQ(values[cbmp::StatType::TreatAsWithdrawPrefixes], 3U);
 }
 
 TEST(BmpExporter, StationDroppedForAFullQueueGetsTheTableAgain) {
