@@ -13,6 +13,7 @@
 #include "collector/config/config.hpp"
 #include "collector/core/run.hpp"
 #include "exporters/bmp/exporter.hpp"
+#include "exporters/kafka/exporter.hpp"
 #include "exporters/mrt/exporter.hpp"
 #include "exporters/null/null_exporter.hpp"
 #include "exporters/postgres/exporter.hpp"
@@ -105,6 +106,7 @@ void add_replay(CLI::App& app, bgpscribe::tools::ReplayOptions& opt) {
 bgpscribe::collector::ExporterTable exporter_table() {
   return {
       {"bmp", bgpscribe::exporters::bmp::make},
+      {"kafka", bgpscribe::exporters::kafka::make},
       {"mrt", bgpscribe::exporters::mrt::make},
       {"null", bgpscribe::exporters::null::make},
       {"postgres", bgpscribe::exporters::postgres::make},

@@ -1,0 +1,125 @@
+#include "exporters/kafka/config.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "exporters/api/config.hpp"
+
+namespace bgpscribe::exporters::kafka {
+
+namespace {
+
+// librdkafka properties the exporter sets itself, and how.
+struct Owned {
+  std::string_view property;
+  std::string_view how;
+};
+constexpr std::array kOwned{
+    Owned{"bootstrap.servers", "from 'brokers'"},
+    Owned{"metadata.broker.list", "from 'brokers'"},
+    Owned{"client.id", "from 'client_id'"},
+    Owned{"enable.idempotence", "always to true"},
+    Owned{"acks", "always to all"},
+    Owned{"request.required.acks", "always to all"},
+    Owned{"queue.buffering.max.messages", "from 'queue_messages'"},
+    Owned{"message.timeout.ms", "from 'delivery_timeout'"},
+    Owned{"delivery.timeout.ms", "from 'delivery_timeout'"},
+};
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+
+}  // namespace
+
+Options parse_options(const ExporterContext& context, const YAML::Node& node) {
+  const std::string what = "exporter '" + context.instance_name + "'";
+  ConfigMap map(context.config_file, node, what);
+  (void)map.string("type");
+  (void)map.string("name", context.instance_name);
+  Options o;
+  o.collector_name = context.collector_name;
+
+  if (!map.node("brokers")) {
+    map.fail("brokers", "'brokers' is required: a list of \"host:port\" Kafka brokers");
+  }
+  o.brokers = map.strings("brokers");
+  if (o.brokers.empty()) {
+    map.fail("brokers", "'brokers' must name at least one \"host:port\"");
+  }
+  for (const auto& b : o.brokers) {
+    if (b.empty() || b.find_first_of(", \t") != std::string::npos) {
+      map.fail("brokers", "'brokers' entries are \"host:port\" each, not '" + b + "'");
+    }
+  }
+
+  if (const auto topics_node = map.node("topics")) {
+    if (!topics_node.IsMap()) {
+      map.fail("topics", "'topics' must be a mapping: routes: <topic>, peers: <topic>");
+    }
+    ConfigMap topics(context.config_file, topics_node, what + " topics");
+    o.routes_topic = topics.string("routes", o.routes_topic);
+    o.peers_topic = topics.string("peers", o.peers_topic);
+    topics.check_unknown();
+    for (const auto* t : {&o.routes_topic, &o.peers_topic}) {
+      if (t->empty() || t->size() > 249 ||
+          t->find_first_not_of(
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+              std::string::npos) {
+        const std::string key = t == &o.routes_topic ? "routes" : "peers";
+        topics.fail(key, "'" + key +
+                             "' must be a Kafka topic name, 1 to 249 of [a-zA-Z0-9._-], not '" +
+                             *t + "'");
+      }
+    }
+  }
+
+  o.encoding = map.choice("encoding", {"protobuf", "json"}, "protobuf") == "json"
+                   ? Encoding::Json
+                   : Encoding::Protobuf;
+  o.client_id = map.string("client_id", o.client_id);
+  o.queue_messages = map.integer("queue_messages", 1, 10'000'000, o.queue_messages);
+  o.delivery_timeout = std::chrono::seconds(map.seconds("delivery_timeout", 0));
+  o.stop_timeout = std::chrono::seconds(map.seconds("stop_timeout", 10));
+
+  if (const auto props = map.node("properties")) {
+    if (!props.IsMap()) {
+      map.fail("properties", "'properties' must be a mapping of librdkafka properties");
+    }
+    // Each checked by librdkafka itself, on a configuration object made for nothing else.
+    const std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
+    std::array<char, 512> error{};
+    for (const auto& entry : props) {
+      const auto key = entry.first.as<std::string>();
+      if (!entry.second.IsScalar()) {
+        map.fail_at(entry.second, "properties." + key + " must be a single value");
+      }
+      const auto value = entry.second.Scalar();
+      for (const auto& owned : kOwned) {
+        if (key == owned.property) {
+          map.fail_at(entry.first,
+                      "properties." + key + ": the exporter sets it " + std::string(owned.how));
+        }
+      }
+      if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) !=
+          RD_KAFKA_CONF_OK) {
+        map.fail_at(entry.second, "properties." + key + ": " + std::string(error.data()));
+      }
+      o.properties[key] = value;
+    }
+  }
+  map.check_unknown();
+  if (!context.state_directory.empty()) {
+    o.position_file = (std::filesystem::path(context.state_directory) /
+                       ("kafka-" + context.instance_name + ".position"))
+                          .string();
+  }
+  return o;
+}
+
+}  // namespace bgpscribe::exporters::kafka

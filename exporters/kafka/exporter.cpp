@@ -1,0 +1,357 @@
+#include "exporters/kafka/exporter.hpp"
+
+#include <google/protobuf/util/json_util.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "exporters/api/config.hpp"
+#include "exporters/api/files.hpp"
+#include "exporters/api/log.hpp"
+#include "exporters/events/convert.hpp"
+
+namespace bgpscribe::exporters::kafka {
+
+namespace {
+
+// Poll interval while accept() waits for room in librdkafka's queue.
+constexpr int kWaitPollMs = 50;
+// Delivery failures logged one by one before only every 10,000th is.
+constexpr std::uint64_t kLoggedFailures = 10;
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+
+void set(rd_kafka_conf_t& conf, const std::string& key, const std::string& value,
+         const std::string& source) {
+  std::array<char, 512> error{};
+  if (rd_kafka_conf_set(&conf, key.c_str(), value.c_str(), error.data(), error.size()) !=
+      RD_KAFKA_CONF_OK) {
+    throw std::runtime_error(source + ": librdkafka refuses " + key + "=" + value + ": " +
+                             std::string(error.data()));
+  }
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += out.empty() ? "" : ",";
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+void KafkaExporter::HandleDeleter::operator()(rd_kafka_t* rk) const {
+  rd_kafka_destroy(rk);
+}
+void KafkaExporter::TopicDeleter::operator()(rd_kafka_topic_t* rkt) const {
+  rd_kafka_topic_destroy(rkt);
+}
+
+KafkaExporter::KafkaExporter(std::string name, Options options)
+    : name_(std::move(name)), options_(std::move(options)), source_("kafka " + name_) {}
+
+KafkaExporter::~KafkaExporter() {
+  // stop() was not called (start failed, or a test): release without waiting.
+  if (producer_) {
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer_.get(), 0);
+  }
+  routes_.reset();
+  peers_.reset();
+  producer_.reset();
+}
+
+void KafkaExporter::start() {
+  if (!options_.position_file.empty()) {
+    // No file yet: a first start, every record the journal holds is new to this exporter.
+    std::uint64_t position = 0;
+    if (std::ifstream in(options_.position_file); in) {
+      std::string line;
+      std::getline(in, line);
+      const auto n = parse_unsigned(line);
+      if (!n) {
+        throw std::runtime_error(source_ + ": " + options_.position_file +
+                                 " holds no record number: '" + line + "'");
+      }
+      position = *n;
+    }
+    resume_after_ = position;
+    durable_seq_ = position;
+    written_seq_ = position;
+  }
+  encoder_ = std::make_unique<events::EventEncoder>(events::Options{options_.collector_name});
+  std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
+  set(*conf, "bootstrap.servers", join(options_.brokers), source_);
+  set(*conf, "client.id", options_.client_id, source_);
+  // Exactly once and in order per partition, acknowledged by every in-sync replica.
+  set(*conf, "enable.idempotence", "true", source_);
+  set(*conf, "acks", "all", source_);
+  set(*conf, "queue.buffering.max.messages", std::to_string(options_.queue_messages), source_);
+  set(*conf, "message.timeout.ms", std::to_string(options_.delivery_timeout.count()), source_);
+  for (const auto& [key, value] : options_.properties) {
+    set(*conf, key, value, source_);
+  }
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaExporter::on_delivery);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaExporter::on_error);
+  std::array<char, 512> error{};
+  // rd_kafka_new takes the configuration only when it succeeds.
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size());
+  if (rk == nullptr) {
+    throw std::runtime_error(source_ +
+                             ": cannot create the producer: " + std::string(error.data()));
+  }
+  (void)conf.release();
+  producer_.reset(rk);
+  routes_.reset(rd_kafka_topic_new(rk, options_.routes_topic.c_str(), nullptr));
+  peers_.reset(rd_kafka_topic_new(rk, options_.peers_topic.c_str(), nullptr));
+  if (!routes_ || !peers_) {
+    throw std::runtime_error(source_ + ": cannot create the topic handles: " +
+                             std::string(rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  logf(LogLevel::Info, source_, "producing to %s (topics %s, %s; %s)",
+       join(options_.brokers).c_str(), options_.routes_topic.c_str(), options_.peers_topic.c_str(),
+       options_.encoding == Encoding::Json ? "json" : "protobuf");
+}
+
+void KafkaExporter::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message,
+                                void* opaque) {
+  static_cast<KafkaExporter*>(opaque)->delivered(*message);
+}
+
+void KafkaExporter::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto& self = *static_cast<KafkaExporter*>(opaque);
+  ++self.counts_.broker_errors;
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  std::string text = reason;
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    std::array<char, 512> fatal{};
+    (void)rd_kafka_fatal_error(rk, fatal.data(), fatal.size());
+    text = "fatal: " + std::string(fatal.data());
+    self.set_alarm("kafka", "producer failed: " + text);
+  } else if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    self.brokers_down_ = true;
+    self.set_alarm("kafka", "all brokers down: messages wait (then records spool)");
+  }
+  if (text != self.last_error_) {
+    log(LogLevel::Warning, self.source_, text);
+    self.last_error_ = text;
+  }
+}
+
+void KafkaExporter::delivered(const rd_kafka_message_t& message) {
+  auto& pending = *static_cast<Pending*>(message._private);
+  --pending.outstanding;
+  if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++counts_.delivered;
+    if (brokers_down_) {
+      brokers_down_ = false;
+      last_error_.clear();
+      set_alarm("kafka", "");
+      log(LogLevel::Info, source_, "brokers take messages again");
+    }
+    return;
+  }
+  if (message.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+      message.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    pending.undelivered = true;  // counted by stop()
+    return;
+  }
+  ++counts_.failed;
+  if (counts_.failed <= kLoggedFailures || counts_.failed % 10000 == 0) {
+    logf(LogLevel::Error, source_, "message of record %llu lost: %s (%llu lost so far)",
+         static_cast<unsigned long long>(pending.seq), rd_kafka_err2str(message.err),
+         static_cast<unsigned long long>(counts_.failed));
+  }
+}
+
+bool KafkaExporter::produce(rd_kafka_topic_t& topic, Pending& pending) {
+  bool waited = false;
+  while (rd_kafka_produce(&topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload_.data(),
+                          payload_.size(), key_.data(), key_.size(), &pending) != 0) {
+    const auto err = rd_kafka_last_error();
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // Refused for good (a message larger than message.max.bytes, a fatal producer error).
+      ++counts_.failed;
+      if (counts_.failed <= kLoggedFailures || counts_.failed % 10000 == 0) {
+        logf(LogLevel::Error, source_, "message of record %llu refused: %s (%llu lost so far)",
+             static_cast<unsigned long long>(pending.seq), rd_kafka_err2str(err),
+             static_cast<unsigned long long>(counts_.failed));
+      }
+      return true;
+    }
+    if (!waited) {
+      ++counts_.queue_full;
+      waited = true;
+    }
+    if (interrupted_.load()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!give_up_at_) {
+        give_up_at_ = now + options_.stop_timeout;
+      }
+      if (now >= *give_up_at_) {
+        return false;
+      }
+    }
+    poll(kWaitPollMs);
+  }
+  ++pending.outstanding;
+  ++counts_.produced;
+  counts_.bytes += payload_.size();
+  return true;
+}
+
+void KafkaExporter::accept(const Record& record) {
+  if (record.type == RecordType::RibSnapshot) {
+    return;
+  }
+  events::EventBlock block;
+  const std::size_t n = encoder_->append(record, block);
+  auto& pending = pending_.emplace_back();
+  pending.seq = record.seq;
+  const std::string peer_id = record.peer ? std::to_string(record.peer->id) : "0";
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto view = block.view(i);
+    rd_kafka_topic_t* topic = nullptr;
+    key_ = peer_id;
+    if (view.kind == events::EventView::Kind::Route) {
+      topic = routes_.get();
+      key_ += '|';
+      if (view.prefix != nullptr) {
+        key_ += view.prefix->to_string();
+      }
+    } else if (view.kind == events::EventView::Kind::Peer) {
+      topic = peers_.get();
+    } else {
+      ++counts_.skipped_events;
+      continue;
+    }
+    payload_.clear();
+    if (options_.encoding == Encoding::Json) {
+      block.parse(i, false, event_);
+      google::protobuf::util::JsonPrintOptions json;
+      json.preserve_proto_field_names = true;
+      if (!google::protobuf::util::MessageToJsonString(event_, &payload_, json).ok()) {
+        ++counts_.failed;
+        continue;
+      }
+    } else {
+      block.append_event(i, false, payload_);
+    }
+    if (!produce(*topic, pending)) {
+      // Stopping with the brokers away: this record and the later ones wait in the journal.
+      if (!pending.undelivered && counts_.undelivered == 0) {
+        logf(LogLevel::Error, source_,
+             "stopping with the brokers away: records from number %llu on are not produced",
+             static_cast<unsigned long long>(record.seq));
+      }
+      counts_.undelivered += n - i;
+      pending.undelivered = true;
+      break;
+    }
+  }
+  poll(0);
+}
+
+void KafkaExporter::poll(int timeout_ms) {
+  (void)rd_kafka_poll(producer_.get(), timeout_ms);
+  advance_durable();
+}
+
+void KafkaExporter::advance_durable() {
+  while (!pending_.empty() && pending_.front().outstanding == 0) {
+    if (pending_.front().undelivered) {
+      // The journal keeps this record and every later one for the next start.
+      stuck_ = true;
+    }
+    if (!stuck_) {
+      durable_seq_ = std::max(durable_seq_, pending_.front().seq);
+    }
+    pending_.pop_front();
+  }
+}
+
+void KafkaExporter::flush(std::int64_t /*now_us*/) {
+  if (producer_) {
+    poll(0);
+    write_position();
+  }
+}
+
+void KafkaExporter::write_position() {
+  if (options_.position_file.empty() || durable_seq_ == written_seq_) {
+    return;
+  }
+  try {
+    replace_file(options_.position_file, std::to_string(durable_seq_) + "\n", Durability::Atomic);
+    written_seq_ = durable_seq_;
+  } catch (const std::system_error& e) {
+    set_alarm("position", e.what());  // the journal keeps more meanwhile; nothing is lost
+    return;
+  }
+  set_alarm("position", "");
+}
+
+std::int64_t KafkaExporter::queued() const {
+  return producer_ ? rd_kafka_outq_len(producer_.get()) : 0;
+}
+
+void KafkaExporter::stop() {
+  if (!producer_) {
+    return;
+  }
+  const auto left_before = rd_kafka_outq_len(producer_.get());
+  if (left_before > 0) {
+    (void)rd_kafka_flush(producer_.get(), static_cast<int>(options_.stop_timeout.count()));
+  }
+  poll(0);
+  const auto left = rd_kafka_outq_len(producer_.get());
+  if (left > 0) {
+    counts_.undelivered += static_cast<std::uint64_t>(left);
+    logf(LogLevel::Error, source_,
+         "%d messages undelivered after %lld ms at stop (kept by the journal, if any)", left,
+         static_cast<long long>(options_.stop_timeout.count()));
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    poll(0);
+  }
+  write_position();
+  logf(LogLevel::Info, source_, "stopped: %llu messages delivered, %llu failed, %llu undelivered",
+       static_cast<unsigned long long>(counts_.delivered),
+       static_cast<unsigned long long>(counts_.failed),
+       static_cast<unsigned long long>(counts_.undelivered));
+  routes_.reset();
+  peers_.reset();
+  producer_.reset();
+}
+
+void KafkaExporter::metrics(std::vector<Metric>& out) const {
+  const auto counter = [&out](const char* name, std::uint64_t value, const char* help) {
+    out.push_back(Metric{name, static_cast<double>(value), true, help});
+  };
+  counter("produced", counts_.produced, "messages handed to librdkafka");
+  counter("delivered", counts_.delivered, "messages the brokers acknowledged");
+  counter("failed", counts_.failed, "messages lost: delivery failed (logged)");
+  counter("undelivered", counts_.undelivered,
+          "messages not delivered when the exporter stopped (logged; the journal keeps them)");
+  counter("queue_full", counts_.queue_full, "times a record waited for room in the queue");
+  counter("broker_errors", counts_.broker_errors, "errors librdkafka reported");
+  counter("skipped_events", counts_.skipped_events, "events of no topic");
+  counter("bytes", counts_.bytes, "payload bytes produced");
+  out.push_back(Metric{"queued", static_cast<double>(queued()), false,
+                       "messages waiting in librdkafka's queue or in flight"});
+  out.push_back(Metric{"brokers_down", brokers_down_ ? 1.0 : 0.0, false,
+                       "1 while librdkafka reports every broker down"});
+}
+
+ExporterPtr make(const ExporterContext& context, const YAML::Node& options) {
+  return std::make_unique<KafkaExporter>(context.instance_name, parse_options(context, options));
+}
+
+}  // namespace bgpscribe::exporters::kafka
