@@ -87,6 +87,13 @@ void KafkaExporter::start() {
     written_seq_ = position;
   }
   encoder_ = std::make_unique<events::EventEncoder>(events::Options{options_.collector_name});
+  create_producer();
+  logf(LogLevel::Info, source_, "producing to %s (topics %s, %s; %s)",
+       join(options_.brokers).c_str(), options_.routes_topic.c_str(), options_.peers_topic.c_str(),
+       options_.encoding == Encoding::Json ? "json" : "protobuf");
+}
+
+void KafkaExporter::create_producer() {
   std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
   set(*conf, "bootstrap.servers", join(options_.brokers), source_);
   set(*conf, "client.id", options_.client_id, source_);
@@ -116,9 +123,26 @@ void KafkaExporter::start() {
     throw std::runtime_error(source_ + ": cannot create the topic handles: " +
                              std::string(rd_kafka_err2str(rd_kafka_last_error())));
   }
-  logf(LogLevel::Info, source_, "producing to %s (topics %s, %s; %s)",
-       join(options_.brokers).c_str(), options_.routes_topic.c_str(), options_.peers_topic.c_str(),
-       options_.encoding == Encoding::Json ? "json" : "protobuf");
+}
+
+void KafkaExporter::replace_producer() {
+  const auto left = rd_kafka_outq_len(producer_.get());
+  counts_.undelivered += static_cast<std::uint64_t>(left);
+  ++counts_.producer_restarts;
+  logf(LogLevel::Error, source_, "the producer failed (%s): a new producer takes over%s",
+       last_error_.c_str(),
+       left == 0 ? ""
+                 : (", " + std::to_string(left) +
+                    " messages undelivered (the journal keeps their records for the next start)")
+                       .c_str());
+  // Their delivery reports (purged) mark their records undelivered: durable_seq stops there.
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  (void)rd_kafka_poll(producer_.get(), 0);
+  routes_.reset();
+  peers_.reset();
+  producer_.reset();
+  fatal_ = false;  // after the last poll of the old producer, which may report it again
+  create_producer();
 }
 
 void KafkaExporter::on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message,
@@ -135,10 +159,13 @@ void KafkaExporter::on_error(rd_kafka_t* rk, int err, const char* reason, void* 
     std::array<char, 512> fatal{};
     (void)rd_kafka_fatal_error(rk, fatal.data(), fatal.size());
     text = "fatal: " + std::string(fatal.data());
+    self.fatal_ = true;  // replaced by the next poll()
     self.set_alarm("kafka", "producer failed: " + text);
+    self.alarm_raised_ = true;
   } else if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     self.brokers_down_ = true;
     self.set_alarm("kafka", "all brokers down: messages wait (then records spool)");
+    self.alarm_raised_ = true;
   }
   if (text != self.last_error_) {
     log(LogLevel::Warning, self.source_, text);
@@ -151,8 +178,9 @@ void KafkaExporter::delivered(const rd_kafka_message_t& message) {
   --pending.outstanding;
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++counts_.delivered;
-    if (brokers_down_) {
+    if (alarm_raised_) {
       brokers_down_ = false;
+      alarm_raised_ = false;
       last_error_.clear();
       set_alarm("kafka", "");
       log(LogLevel::Info, source_, "brokers take messages again");
@@ -172,11 +200,18 @@ void KafkaExporter::delivered(const rd_kafka_message_t& message) {
   }
 }
 
-bool KafkaExporter::produce(rd_kafka_topic_t& topic, Pending& pending) {
+bool KafkaExporter::produce(bool route, Pending& pending) {
   bool waited = false;
-  while (rd_kafka_produce(&topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload_.data(),
-                          payload_.size(), key_.data(), key_.size(), &pending) != 0) {
+  // The topic handle is looked up on each try: a fatal error replaces the producer.
+  while (rd_kafka_produce(route ? routes_.get() : peers_.get(), RD_KAFKA_PARTITION_UA,
+                          RD_KAFKA_MSG_F_COPY, payload_.data(), payload_.size(), key_.data(),
+                          key_.size(), &pending) != 0) {
     const auto err = rd_kafka_last_error();
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      fatal_ = true;
+      poll(0);  // reports the error, replaces the producer; then try again
+      continue;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // Refused for good (a message larger than message.max.bytes, a fatal producer error).
       ++counts_.failed;
@@ -219,17 +254,14 @@ void KafkaExporter::accept(const Record& record) {
   const std::string peer_id = record.peer ? std::to_string(record.peer->id) : "0";
   for (std::size_t i = 0; i < n; ++i) {
     const auto view = block.view(i);
-    rd_kafka_topic_t* topic = nullptr;
+    const bool route = view.kind == events::EventView::Kind::Route;
     key_ = peer_id;
-    if (view.kind == events::EventView::Kind::Route) {
-      topic = routes_.get();
+    if (route) {
       key_ += '|';
       if (view.prefix != nullptr) {
         key_ += view.prefix->to_string();
       }
-    } else if (view.kind == events::EventView::Kind::Peer) {
-      topic = peers_.get();
-    } else {
+    } else if (view.kind != events::EventView::Kind::Peer) {
       ++counts_.skipped_events;
       continue;
     }
@@ -245,7 +277,7 @@ void KafkaExporter::accept(const Record& record) {
     } else {
       block.append_event(i, false, payload_);
     }
-    if (!produce(*topic, pending)) {
+    if (!produce(route, pending)) {
       // Stopping with the brokers away: this record and the later ones wait in the journal.
       if (!pending.undelivered && counts_.undelivered == 0) {
         logf(LogLevel::Error, source_,
@@ -262,6 +294,9 @@ void KafkaExporter::accept(const Record& record) {
 
 void KafkaExporter::poll(int timeout_ms) {
   (void)rd_kafka_poll(producer_.get(), timeout_ms);
+  if (fatal_) {
+    replace_producer();
+  }
   advance_durable();
 }
 
@@ -343,6 +378,8 @@ void KafkaExporter::metrics(std::vector<Metric>& out) const {
   counter("queue_full", counts_.queue_full, "times a record waited for room in the queue");
   counter("broker_errors", counts_.broker_errors, "errors librdkafka reported");
   counter("skipped_events", counts_.skipped_events, "events of no topic");
+  counter("producer_restarts", counts_.producer_restarts,
+          "producers replaced after a fatal error (idempotence state lost)");
   counter("bytes", counts_.bytes, "payload bytes produced");
   out.push_back(Metric{"queued", static_cast<double>(queued()), false,
                        "messages waiting in librdkafka's queue or in flight"});

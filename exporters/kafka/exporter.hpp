@@ -58,18 +58,21 @@ class KafkaExporter final : public Exporter {
 
   // Counters, for metrics() and the tests.
   struct Counts {
-    std::uint64_t produced = 0;        // messages handed to librdkafka
-    std::uint64_t delivered = 0;       // acknowledged by the brokers
-    std::uint64_t failed = 0;          // delivery reports with an error (lost: logged)
-    std::uint64_t queue_full = 0;      // times accept() waited for room in librdkafka's queue
-    std::uint64_t broker_errors = 0;   // errors librdkafka reported (brokers down, transport)
-    std::uint64_t undelivered = 0;     // given up at stop or after an interrupt (logged)
-    std::uint64_t skipped_events = 0;  // events of no topic (neither route nor peer)
-    std::uint64_t bytes = 0;           // payload bytes produced
+    std::uint64_t produced = 0;           // messages handed to librdkafka
+    std::uint64_t delivered = 0;          // acknowledged by the brokers
+    std::uint64_t failed = 0;             // delivery reports with an error (lost: logged)
+    std::uint64_t queue_full = 0;         // times accept() waited for room in librdkafka's queue
+    std::uint64_t broker_errors = 0;      // errors librdkafka reported (brokers down, transport)
+    std::uint64_t undelivered = 0;        // given up at stop or after an interrupt (logged)
+    std::uint64_t skipped_events = 0;     // events of no topic (neither route nor peer)
+    std::uint64_t bytes = 0;              // payload bytes produced
+    std::uint64_t producer_restarts = 0;  // producers replaced after a fatal error
   };
   [[nodiscard]] const Counts& counts() const { return counts_; }
   // Messages in librdkafka's queues now (waiting or in flight).
   [[nodiscard]] std::int64_t queued() const;
+  // The producer, for tests that fabricate errors (rd_kafka_test_fatal_error).
+  [[nodiscard]] rd_kafka_t* producer() const { return producer_.get(); }
 
  private:
   // One record whose messages are not all acknowledged yet (msg_opaque of its messages).
@@ -87,9 +90,13 @@ class KafkaExporter final : public Exporter {
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void delivered(const rd_kafka_message_t& message);
-  // Produces one message, waiting for room in the queue; false when interrupted meanwhile.
-  // The message is key_ and payload_.
-  bool produce(rd_kafka_topic_t& topic, Pending& pending);
+  // Produces key_ and payload_ to the routes or the peers topic, waiting for room in the queue;
+  // false when interrupted meanwhile.
+  bool produce(bool route, Pending& pending);
+  void create_producer();
+  // After a fatal error (the idempotent producer cannot go on): what it held is counted and
+  // purged, and a new producer takes over.
+  void replace_producer();
   void poll(int timeout_ms);
   void advance_durable();
   // durable_seq_ into the position file, if it moved since the last write.
@@ -113,6 +120,8 @@ class KafkaExporter final : public Exporter {
   std::optional<std::chrono::steady_clock::time_point> give_up_at_;  // after interrupt()
   std::atomic<bool> interrupted_{false};
   bool brokers_down_ = false;
+  bool alarm_raised_ = false;  // the alarm "kafka" is up
+  bool fatal_ = false;         // librdkafka reported a fatal error: replace the producer
   std::string last_error_;
   Counts counts_;
 };

@@ -470,6 +470,46 @@ TEST(KafkaExporter, StopWithTheBrokerAwayCountsWhatIsLeftAndKeepsThePosition) {
   again.stop();
 }
 
+// A fatal error of the idempotent producer (fabricated: a real one is a broker that lost
+// acknowledged data) mid-feed: a new producer takes over, nothing is lost or doubled.
+TEST(KafkaExporter, AFatalProducerErrorIsSurvivedWithANewProducer) {
+  if (!std::filesystem::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  const auto records = load_records(1000);
+  std::size_t total = 0;
+  const auto expected = expected_of(records, total);
+  MockCluster cluster(3);
+  KafkaExporter exporter("kafka", options_for(cluster));
+  exporter.start();
+  const std::size_t half = records.size() / 2;
+  for (std::size_t i = 0; i < half; ++i) {
+    exporter.accept(records[i]);
+  }
+  ASSERT_TRUE(tests::wait_until(
+      [&] {
+        exporter.flush(0);
+        return exporter.durable_seq() == records[half - 1].seq;
+      },
+      20s));
+  ASSERT_EQ(rd_kafka_test_fatal_error(exporter.producer(),
+                                      RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "test"),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (std::size_t i = half; i < records.size(); ++i) {
+    exporter.accept(records[i]);
+  }
+  exporter.stop();
+  EXPECT_EQ(exporter.counts().producer_restarts, 1U);
+  EXPECT_EQ(exporter.counts().failed, 0U);
+  EXPECT_EQ(exporter.counts().undelivered, 0U);
+  EXPECT_EQ(exporter.counts().delivered, total);
+  EXPECT_EQ(exporter.durable_seq(), records.back().seq);
+
+  const auto got = consume(cluster.bootstraps(), expected, total, 30s);
+  EXPECT_EQ(got.messages, total) << got.first_problem;
+  EXPECT_EQ(got.mismatched, 0U) << got.first_problem;
+}
+
 TEST(KafkaExporter, BadOptionsAreRefusedNamingTheKey) {
   const ExporterContext context{"k", "rrc99", "collector.yaml", "state"};
   const auto refused = [&](const std::string& yaml, const std::string& words) {
