@@ -32,16 +32,9 @@ protoc -I "$protos" --python_out="$d/stubs" --grpc_python_out="$d/stubs" \
   --plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin \
   "$protos/bgpscribe/v1/events.proto" "$protos/bgpscribe/v1/api.proto" || fail "protoc for python"
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: api-e2e
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 1
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml api-e2e "$port" "$d/state" 1
+  cat <<YAML
 exporters:
   - type: mrt
     name: mrt
@@ -50,6 +43,7 @@ exporters:
     compression: none
     updates_file: "updates"
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 sock=$d/state/api.sock
 wait_for 10 test -S "$sock" || fail "no api socket: $(tail -3 "$d/run.log")"

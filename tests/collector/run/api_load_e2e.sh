@@ -94,16 +94,9 @@ fi
 # subscriber asks for a queue of its own of 5,000 events (queue_limit).
 queue=12000000
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: api-load
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 1
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml api-load "$port" "$d/state" 1
+  cat <<YAML
 exporters:
   - type: mrt
     name: mrt
@@ -120,6 +113,7 @@ exporters:
 api:
   subscriber_queue: $queue
 YAML
+} >"$d/c.yaml"
 sql "DROP SCHEMA IF EXISTS bgp CASCADE" >/dev/null 2>&1
 start_collector "$d"
 sock=$d/state/api.sock

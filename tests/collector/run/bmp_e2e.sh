@@ -36,16 +36,9 @@ sport=$(free_port)
 /usr/bin/python3 "$here/bmp_station.py" "$sport" "$d/station" &
 spid=$!
 pids+=("$spid")
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: bmp-e2e
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 1
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml bmp-e2e "$port" "$d/state" 1
+  cat <<YAML
 exporters:
   - type: mrt
     name: mrt
@@ -59,6 +52,7 @@ exporters:
     stations: ["127.0.0.1:$sport"]
     stats_interval: 1
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 wait_for 20 metric_at_least "$d" station0_tables_sent 1 || fail "live: the station got no table: $(tail -3 "$d/run.log")"
 

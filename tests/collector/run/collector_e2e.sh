@@ -42,16 +42,9 @@ route_lines() { "$bin" dump -m "$1" | grep -v '|STATE|' | cut -d'|' -f3- | sort;
 d=$tmp/archive
 mkdir -p "$d"
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: e2e
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 0
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml e2e "$port" "$d/state" 0
+  cat <<YAML
 exporters:
   - type: mrt
     name: et
@@ -68,6 +61,7 @@ exporters:
     updates_file: "{collector}/updates"
     rib_file: ""
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 # A second instance on the same state directory, or on the same archive directory, is refused
 # naming the first (it would take the first's spool and live .partial files as its own).
@@ -234,16 +228,9 @@ echo "slow: $messages messages, $spooled through the spool, none lost, sessions 
 d=$tmp/kill
 mkdir -p "$d"
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: kill
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 0
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml kill "$port" "$d/state" 0
+  cat <<YAML
 exporters:
   - type: mrt
     directory: $d/mrt
@@ -253,6 +240,7 @@ exporters:
     flush_interval: 1s
     rib_file: ""
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 # A continuous feed: the update file (300 s) replayed at its recorded pace x 30 (10 s), so that
 # the kill, 3 to 6 s in, falls mid-feed (at x 60 the feed had often ended), with up to a second
@@ -301,22 +289,16 @@ echo "kill -9: $finished finished files intact, $partial_lines lines in the part
 d=$tmp/places
 mkdir -p "$d"
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: places
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 0
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml places "$port" "$d/state" 0
+  cat <<YAML
     max_peers: 3
     max_pending: 2
     open_timeout: 1s
 exporters:
   - type: "null"
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 "$bin" replay --port "$port" --peers 3 --hold 0 -q "$rib" >"$d/replay1.log" 2>&1 || fail "places: first replay: $(tail -2 "$d/replay1.log")"
 "$bin" replay --port "$port" --peers 3 --hold 0 -q --source-base 127.0.0.20 "$rib" >"$d/replay2.log" 2>&1 ||
@@ -358,7 +340,7 @@ rc=$?
 grep -q "c.yaml:8:16: peer: hold_time must be 0 or at least 3" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 sed -i 's/hold_time: 2/hold_time: 30/; s/type: mrt/type: mrtt/' "$d/c.yaml"
 "$bin" run -c "$d/c.yaml" >"$d/out" 2>&1
-grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: bmp, mrt, null, postgres)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
+grep -q "c.yaml:10:11: unknown exporter type 'mrtt' (known: bmp, kafka, mrt, null, postgres)" "$d/out" || fail "bad config: message was: $(cat "$d/out")"
 [ -e "$d/mrt" ] && fail "bad config: something was started"
 echo "bad config: refused with file:line and what to fix"
 

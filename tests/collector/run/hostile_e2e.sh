@@ -33,16 +33,9 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 d=$tmp/storm
 mkdir -p "$d"
 port=$(free_port)
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: storm
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 0
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml storm "$port" "$d/state" 0
+  cat <<YAML
     max_peers: 64
     max_pending: 16
     open_timeout: 2s
@@ -55,6 +48,7 @@ exporters:
     updates_interval: 0
     rib_file: ""
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 "$bin" replay --port "$port" --peers 3 --speed 60 --hold 3 -q --record "$d/sent.mrt" \
   "$rib" "$updates" >"$d/replay.log" 2>&1 &

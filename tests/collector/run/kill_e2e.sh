@@ -52,16 +52,9 @@ for round in $(seq 1 "$rounds"); do
   mkdir -p "$d"
   sql "DROP SCHEMA IF EXISTS bgp CASCADE" >/dev/null 2>&1
   port=$(free_port)
-  cat >"$d/c.yaml" <<YAML
-collector:
-  name: kill
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 0
-dynamic_peers:
-  - range: 127.0.0.0/8
+  {
+    collector_yaml kill "$port" "$d/state" 0
+    cat <<YAML
 exporters:
   - type: mrt
     name: mrt
@@ -74,6 +67,7 @@ exporters:
     name: sql
     dsn: "$dsn"
 YAML
+  } >"$d/c.yaml"
   start_collector "$d"
   "$bin" replay --port "$port" --peers 3 --speed 60 --hold 30 -q --record "$d/sent.mrt" \
     "$rib" "$updates" >"$d/replay.log" 2>&1 &

@@ -44,6 +44,22 @@ quiet() {
   b=$(status_field "$1" messages) || return 1
   [ "$a" = "$b" ] && [ "$a" -gt 0 ]
 }
+# collector_yaml NAME PORT STATE_DIR STATUS_INTERVAL: the config's head every script shares: the
+# collector on 127.0.0.1:PORT taking dynamic peers from 127.0.0.0/8 (the rest follows).
+collector_yaml() {
+  cat <<YAML
+collector:
+  name: $1
+  local_as: 65000
+  bgp_id: 192.0.2.1
+  listen: ["127.0.0.1:$2"]
+  state_directory: $3
+  status_interval: $4
+dynamic_peers:
+  - range: 127.0.0.0/8
+YAML
+}
+
 start_collector() { # start_collector DIR: runs $1/c.yaml, sets $cpid
   rm -f "$1/state/status.json"
   "$bin" run -c "$1/c.yaml" >"$1/run.log" 2>&1 &

@@ -29,16 +29,9 @@ mkdir -p "$d"
 port=$(free_port)
 wsport=$(free_port)
 while [ "$wsport" = "$port" ]; do wsport=$(free_port); done
-cat >"$d/c.yaml" <<YAML
-collector:
-  name: ris-e2e
-  local_as: 65000
-  bgp_id: 192.0.2.1
-  listen: ["127.0.0.1:$port"]
-  state_directory: $d/state
-  status_interval: 1
-dynamic_peers:
-  - range: 127.0.0.0/8
+{
+  collector_yaml ris-e2e "$port" "$d/state" 1
+  cat <<YAML
 api:
   ris_live: "127.0.0.1:$wsport"
 exporters:
@@ -49,6 +42,7 @@ exporters:
     compression: none
     updates_file: "updates"
 YAML
+} >"$d/c.yaml"
 start_collector "$d"
 url="ws://127.0.0.1:$wsport/v1/ws/"
 wait_for 10 grep -q "api: RIS Live on $url" "$d/run.log" || fail "no RIS Live line: $(tail -3 "$d/run.log")"
