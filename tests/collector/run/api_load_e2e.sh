@@ -18,11 +18,11 @@
 #   d. the stalled subscriber got the first events of the stream, then Lagging with dropped > 0,
 #      then RESOURCE_EXHAUSTED; the log has the cut-off line and status.json counts exactly
 #      one cut-off (the fast ones were not cut off); the feed itself lost no record.
-# Short form (default, for ctest; about 25 s here): the head of the table, its first
-# $API_LOAD_UPDATES (300) UPDATEs, which pack some 59 prefixes each: about 17,600 prefixes per
-# session, 351,434 route events in all. API_LOAD_FULL=1: the whole table, about 11.4 M route
-# events (by hand: about 7 minutes here, and the collector peaks at about 10 GB: the events
-# the subscribers have not read yet, some 0.9 kB each).
+# Short form (default, for ctest; about 20 s here): the head of the table, its first
+# $API_LOAD_UPDATES (150) UPDATEs, which pack some 88 prefixes each: about 13,200 prefixes per
+# session, 264,487 route events in all. API_LOAD_FULL=1: the whole table, about 11.4 M
+# route events (by hand: 339 s here at 347e16b, tail and the Python subscriber reading every
+# event; the collector holds the events they have not read yet, about 250 bytes each).
 # Prints the counts: sent (replay --stats), archived (MRT, SQL), delivered per subscriber,
 # dropped for the stalled one. Every process started here is stopped by PID on exit; every wait
 # is bounded; loopback only. Skips (77) when the shared data, python3-grpcio, protoc or
@@ -36,7 +36,7 @@ protos=$root/schema/proto
 table=$data/bgpdump/test_data/updates.et-header.2015.gz
 py=/usr/bin/python3
 full=${API_LOAD_FULL:-0}
-updates=${API_LOAD_UPDATES:-300}
+updates=${API_LOAD_UPDATES:-150}
 [ -f "$table" ] || { echo "SKIP: shared MRT data not found ($table)"; exit 77; }
 "$py" -c 'import grpc' 2>/dev/null || { echo "SKIP: python3-grpcio missing"; exit 77; }
 if [ ! -x /usr/bin/grpc_python_plugin ] || ! command -v protoc >/dev/null; then
