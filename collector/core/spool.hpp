@@ -27,6 +27,7 @@
 #include "codec/wire/writer.hpp"
 #include "exporters/api/framed_file.hpp"
 #include "exporters/api/record.hpp"
+#include "exporters/api/record_codec.hpp"
 
 namespace bgpscribe::collector {
 
@@ -71,12 +72,17 @@ class Spool {
   [[nodiscard]] std::uint64_t bytes() const;
   [[nodiscard]] const std::string& directory() const { return directory_; }
 
-  // The spool's record encoding: a segment entry's payload (and the body of a journal entry).
+  // The spool's record encoding (exporters/api/record_codec.hpp): a segment entry's payload
+  // (and the body of a journal entry).
   static void encode_body(const exporters::Record& record, std::uint64_t snapshot_id,
-                          codec::wire::Writer& w);
+                          codec::wire::Writer& w) {
+    exporters::encode_record(record, snapshot_id, w);
+  }
   // The record of an entry's payload; nullopt when it is not one.
   static std::optional<exporters::Record> decode(std::span<const std::uint8_t> bytes,
-                                                 std::uint64_t& snapshot_id);
+                                                 std::uint64_t& snapshot_id) {
+    return exporters::decode_record(bytes, snapshot_id);
+  }
 
  private:
   bool open_segment();
