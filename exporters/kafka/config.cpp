@@ -60,18 +60,25 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
 
   if (const auto topics_node = map.node("topics")) {
     if (!topics_node.IsMap()) {
-      map.fail("topics", "'topics' must be a mapping: routes: <topic>, peers: <topic>");
+      map.fail("topics",
+               "'topics' must be a mapping: routes: <topic>, peers: <topic>, records: <topic>");
     }
     ConfigMap topics(context.config_file, topics_node, what + " topics");
     o.routes_topic = topics.string("routes", o.routes_topic);
     o.peers_topic = topics.string("peers", o.peers_topic);
+    o.records_topic = topics.string("records", o.records_topic);
     topics.check_unknown();
-    for (const auto* t : {&o.routes_topic, &o.peers_topic}) {
+    for (const auto* t : {&o.routes_topic, &o.peers_topic, &o.records_topic}) {
+      if (t == &o.records_topic && !topics.node("records")) {
+        continue;  // not produced
+      }
       if (t->empty() || t->size() > 249 ||
           t->find_first_not_of(
               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
               std::string::npos) {
-        const std::string key = t == &o.routes_topic ? "routes" : "peers";
+        const std::string key = t == &o.routes_topic  ? "routes"
+                                : t == &o.peers_topic ? "peers"
+                                                      : "records";
         topics.fail(key, "'" + key +
                              "' must be a Kafka topic name, 1 to 249 of [a-zA-Z0-9._-], not '" +
                              *t + "'");

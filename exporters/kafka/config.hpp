@@ -22,6 +22,9 @@ struct Options {
   std::vector<std::string> brokers;  // "host:port" each: bootstrap.servers
   std::string routes_topic = "bgpscribe.routes";
   std::string peers_topic = "bgpscribe.peers";
+  // The collector's records themselves (exporters/api/record_codec.hpp), for `bgpscribe
+  // archive`; empty: not produced.
+  std::string records_topic;
   Encoding encoding = Encoding::Protobuf;
   std::string client_id = "bgpscribe";
   // librdkafka's queue.buffering.max.messages: past this accept() waits, and the collector
@@ -39,7 +42,7 @@ struct Options {
   std::map<std::string, std::string> properties;
 };
 
-// Reads `brokers` (required), `topics` (`routes`, `peers`), `encoding` (protobuf, json),
+// Reads `brokers` (required), `topics` (`routes`, `peers`, `records`), `encoding` (protobuf, json),
 // `client_id`, `queue_messages`, `delivery_timeout`, `stop_timeout` and `properties`. Throws
 // ConfigError naming the key. The position file goes into the context's state directory.
 Options parse_options(const ExporterContext& context, const YAML::Node& node);

@@ -11,6 +11,7 @@
 #include "exporters/api/config.hpp"
 #include "exporters/api/files.hpp"
 #include "exporters/api/log.hpp"
+#include "exporters/api/record_codec.hpp"
 #include "exporters/events/convert.hpp"
 
 namespace bgpscribe::exporters::kafka {
@@ -65,6 +66,7 @@ KafkaExporter::~KafkaExporter() {
   }
   routes_.reset();
   peers_.reset();
+  records_.reset();
   producer_.reset();
 }
 
@@ -88,9 +90,10 @@ void KafkaExporter::start() {
   }
   encoder_ = std::make_unique<events::EventEncoder>(events::Options{options_.collector_name});
   create_producer();
-  logf(LogLevel::Info, source_, "producing to %s (topics %s, %s; %s)",
+  logf(LogLevel::Info, source_, "producing to %s (topics %s, %s; %s)%s%s",
        join(options_.brokers).c_str(), options_.routes_topic.c_str(), options_.peers_topic.c_str(),
-       options_.encoding == Encoding::Json ? "json" : "protobuf");
+       options_.encoding == Encoding::Json ? "json" : "protobuf",
+       options_.records_topic.empty() ? "" : ", records to ", options_.records_topic.c_str());
 }
 
 void KafkaExporter::create_producer() {
@@ -119,7 +122,10 @@ void KafkaExporter::create_producer() {
   producer_.reset(rk);
   routes_.reset(rd_kafka_topic_new(rk, options_.routes_topic.c_str(), nullptr));
   peers_.reset(rd_kafka_topic_new(rk, options_.peers_topic.c_str(), nullptr));
-  if (!routes_ || !peers_) {
+  if (!options_.records_topic.empty()) {
+    records_.reset(rd_kafka_topic_new(rk, options_.records_topic.c_str(), nullptr));
+  }
+  if (!routes_ || !peers_ || (!options_.records_topic.empty() && !records_)) {
     throw std::runtime_error(source_ + ": cannot create the topic handles: " +
                              std::string(rd_kafka_err2str(rd_kafka_last_error())));
   }
@@ -140,6 +146,7 @@ void KafkaExporter::replace_producer() {
   (void)rd_kafka_poll(producer_.get(), 0);
   routes_.reset();
   peers_.reset();
+  records_.reset();
   producer_.reset();
   fatal_ = false;  // after the last poll of the old producer, which may report it again
   create_producer();
@@ -200,13 +207,57 @@ void KafkaExporter::delivered(const rd_kafka_message_t& message) {
   }
 }
 
-bool KafkaExporter::produce(bool route, Pending& pending) {
+rd_kafka_resp_err_t KafkaExporter::produce_record(Pending& pending) {
+  // rd_kafka_produceva rather than rd_kafka_producev: its RD_KAFKA_V_ macros are statement
+  // expressions under GNU compilers. The value is copied (RD_KAFKA_MSG_F_COPY), never written.
+  const auto value = record_bytes_.bytes();
+  std::array<rd_kafka_vu_t, 8> vu{};
+  vu[0].vtype = RD_KAFKA_VTYPE_RKT;
+  vu[0].u.rkt = records_.get();
+  vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vu[1].u.i32 = RD_KAFKA_PARTITION_UA;
+  vu[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vu[2].u.i = RD_KAFKA_MSG_F_COPY;
+  vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
+  vu[3].u.mem.ptr = const_cast<std::uint8_t*>(value.data());
+  vu[3].u.mem.size = value.size();
+  vu[4].vtype = RD_KAFKA_VTYPE_KEY;
+  vu[4].u.mem.ptr = key_.data();
+  vu[4].u.mem.size = key_.size();
+  vu[5].vtype = RD_KAFKA_VTYPE_HEADER;
+  vu[5].u.header.name = "collector";
+  vu[5].u.header.val = options_.collector_name.data();
+  vu[5].u.header.size = static_cast<ssize_t>(options_.collector_name.size());
+  vu[6].vtype = RD_KAFKA_VTYPE_HEADER;
+  vu[6].u.header.name = "format";
+  vu[6].u.header.val = kRecordFormat.data();
+  vu[6].u.header.size = static_cast<ssize_t>(kRecordFormat.size());
+  vu[7].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vu[7].u.ptr = &pending;
+  rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vu.data(), vu.size());
+  if (error == nullptr) {
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+  const auto err = rd_kafka_error_code(error);
+  rd_kafka_error_destroy(error);
+  return err;
+}
+
+bool KafkaExporter::produce(Topic topic, Pending& pending) {
   bool waited = false;
-  // The topic handle is looked up on each try: a fatal error replaces the producer.
-  while (rd_kafka_produce(route ? routes_.get() : peers_.get(), RD_KAFKA_PARTITION_UA,
-                          RD_KAFKA_MSG_F_COPY, payload_.data(), payload_.size(), key_.data(),
-                          key_.size(), &pending) != 0) {
-    const auto err = rd_kafka_last_error();
+  for (;;) {
+    // The topic handle is looked up on each try: a fatal error replaces the producer.
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (topic == Topic::Records) {
+      err = produce_record(pending);
+    } else if (rd_kafka_produce(topic == Topic::Routes ? routes_.get() : peers_.get(),
+                                RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload_.data(),
+                                payload_.size(), key_.data(), key_.size(), &pending) != 0) {
+      err = rd_kafka_last_error();
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      break;
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       fatal_ = true;
       poll(0);  // reports the error, replaces the producer; then try again
@@ -239,7 +290,12 @@ bool KafkaExporter::produce(bool route, Pending& pending) {
   }
   ++pending.outstanding;
   ++counts_.produced;
-  counts_.bytes += payload_.size();
+  if (topic == Topic::Records) {
+    ++counts_.records;
+    counts_.bytes += record_bytes_.size();
+  } else {
+    counts_.bytes += payload_.size();
+  }
   return true;
 }
 
@@ -277,7 +333,7 @@ void KafkaExporter::accept(const Record& record) {
     } else {
       block.append_event(i, false, payload_);
     }
-    if (!produce(route, pending)) {
+    if (!produce(route ? Topic::Routes : Topic::Peers, pending)) {
       // Stopping with the brokers away: this record and the later ones wait in the journal.
       if (!pending.undelivered && counts_.undelivered == 0) {
         logf(LogLevel::Error, source_,
@@ -287,6 +343,15 @@ void KafkaExporter::accept(const Record& record) {
       counts_.undelivered += n - i;
       pending.undelivered = true;
       break;
+    }
+  }
+  if (records_ && !pending.undelivered) {
+    key_ = peer_id;
+    record_bytes_.clear();
+    encode_record(record, 0, record_bytes_);
+    if (!produce(Topic::Records, pending)) {
+      ++counts_.undelivered;
+      pending.undelivered = true;
     }
   }
   poll(0);
@@ -363,6 +428,7 @@ void KafkaExporter::stop() {
        static_cast<unsigned long long>(counts_.undelivered));
   routes_.reset();
   peers_.reset();
+  records_.reset();
   producer_.reset();
 }
 
@@ -381,6 +447,7 @@ void KafkaExporter::metrics(std::vector<Metric>& out) const {
   counter("producer_restarts", counts_.producer_restarts,
           "producers replaced after a fatal error (idempotence state lost)");
   counter("bytes", counts_.bytes, "payload bytes produced");
+  counter("records", counts_.records, "records produced to the records topic");
   out.push_back(Metric{"queued", static_cast<double>(queued()), false,
                        "messages waiting in librdkafka's queue or in flight"});
   out.push_back(Metric{"brokers_down", brokers_down_ ? 1.0 : 0.0, false,

@@ -3,11 +3,14 @@
 //
 // Route events go to the routes topic keyed "<peer id>|<prefix>", peer events to the peers topic
 // keyed "<peer id>": Kafka's partitioner keeps one key in one partition, so every prefix of a
-// peer keeps its order. The producer is idempotent with acks from all in-sync replicas, so its
-// retries neither reorder nor double a message. Delivery reports come back on the exporter's
-// thread (poll in accept and flush): failures are counted and logged, and durable_seq() is the
-// last record whose every message the brokers acknowledged, so the collector's journal keeps
-// the others.
+// peer keeps its order. With a records topic set, every record but RIB snapshots is also
+// produced there once, whole, in the collector's record encoding (exporters/api/record_codec.hpp)
+// keyed "<peer id>" ("0" for Start), with headers `collector` (the collector's name) and `format`
+// (kRecordFormat): what `bgpscribe archive` reads to write MRT and SQL archives. The producer is
+// idempotent with acks from all in-sync replicas, so its retries neither reorder nor double a
+// message. Delivery reports come back on the exporter's thread (poll in accept and flush): failures
+// are counted and logged, and durable_seq() is the last record whose every message the brokers
+// acknowledged, so the collector's journal keeps the others.
 //
 // It never drops a record to keep up: when librdkafka's queue is full (brokers away or slow),
 // accept() waits for room, and the collector queues and then spools to disk behind it
@@ -27,9 +30,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bgpscribe/v1/events.pb.h"
+#include "codec/wire/writer.hpp"
 #include "exporters/api/exporter.hpp"
 #include "exporters/kafka/config.hpp"
 
@@ -38,6 +43,10 @@ class EventEncoder;
 }
 
 namespace bgpscribe::exporters::kafka {
+
+// The `format` header of the records topic's messages: the record encoding and its version (the
+// spool segments' version, docs/formats.md).
+inline constexpr std::string_view kRecordFormat = "bgpscribe-record/2";
 
 class KafkaExporter final : public Exporter {
  public:
@@ -66,6 +75,7 @@ class KafkaExporter final : public Exporter {
     std::uint64_t undelivered = 0;        // given up at stop or after an interrupt (logged)
     std::uint64_t skipped_events = 0;     // events of no topic (neither route nor peer)
     std::uint64_t bytes = 0;              // payload bytes produced
+    std::uint64_t records = 0;            // messages handed to librdkafka for the records topic
     std::uint64_t producer_restarts = 0;  // producers replaced after a fatal error
   };
   [[nodiscard]] const Counts& counts() const { return counts_; }
@@ -90,9 +100,12 @@ class KafkaExporter final : public Exporter {
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void delivered(const rd_kafka_message_t& message);
-  // Produces key_ and payload_ to the routes or the peers topic, waiting for room in the queue;
-  // false when interrupted meanwhile.
-  bool produce(bool route, Pending& pending);
+  enum class Topic : std::uint8_t { Routes, Peers, Records };
+  // Produces key_ and payload_ to `topic` (records: with the headers), waiting for room in the
+  // queue; false when interrupted meanwhile.
+  bool produce(Topic topic, Pending& pending);
+  // One try at producing record_bytes_ keyed key_ to the records topic, with the headers.
+  rd_kafka_resp_err_t produce_record(Pending& pending);
   void create_producer();
   // After a fatal error (the idempotent producer cannot go on): what it held is counted and
   // purged, and a new producer takes over.
@@ -109,6 +122,8 @@ class KafkaExporter final : public Exporter {
   std::unique_ptr<rd_kafka_t, HandleDeleter> producer_;
   std::unique_ptr<rd_kafka_topic_t, TopicDeleter> routes_;
   std::unique_ptr<rd_kafka_topic_t, TopicDeleter> peers_;
+  std::unique_ptr<rd_kafka_topic_t, TopicDeleter> records_;  // null: no records topic
+  codec::wire::Writer record_bytes_;                         // reused per record
   std::deque<Pending> pending_;  // in record order; stable addresses (push_back, pop_front)
   std::uint64_t durable_seq_ = 0;
   std::uint64_t written_seq_ = 0;  // in the position file

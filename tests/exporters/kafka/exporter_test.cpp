@@ -28,6 +28,7 @@
 #include "codec/mrt/file.hpp"
 #include "collector/core/exporter_worker.hpp"
 #include "exporters/api/config.hpp"
+#include "exporters/api/record_codec.hpp"
 #include "exporters/events/convert.hpp"
 #include "tests/support/command.hpp"
 #include "tests/support/records.hpp"
@@ -510,6 +511,133 @@ TEST(KafkaExporter, AFatalProducerErrorIsSurvivedWithANewProducer) {
   EXPECT_EQ(got.mismatched, 0U) << got.first_problem;
 }
 
+// The records topic: every record but RIB snapshots once, in the collector's record encoding,
+// keyed by the peer id with the collector's name and the format in headers, each peer's
+// records in their order (in one partition); the event topics as without it.
+TEST(KafkaExporter, TheRecordsTopicCarriesEveryRecordOnceInOrderPerPeer) {
+  if (!std::filesystem::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  const auto records = load_records(2000);
+  std::size_t total = 0;
+  const auto expected = expected_of(records, total);
+  MockCluster cluster(3);
+  const std::string records_topic = "bgpscribe.records";
+  constexpr int kRecordPartitions = 4;
+  rd_kafka_mock_topic_create(cluster.get(), records_topic.c_str(), kRecordPartitions, 3);
+  auto options = options_for(cluster);
+  options.records_topic = records_topic;
+  KafkaExporter exporter("kafka", options);
+  exporter.start();
+  Record snapshot;  // not produced
+  snapshot.type = RecordType::RibSnapshot;
+  snapshot.seq = records.back().seq;
+  for (const auto& r : records) {
+    exporter.accept(r);
+  }
+  exporter.accept(snapshot);
+  exporter.stop();
+  EXPECT_EQ(exporter.counts().records, records.size());
+  EXPECT_EQ(exporter.counts().delivered, total + records.size());
+  EXPECT_EQ(exporter.counts().failed, 0U);
+  EXPECT_EQ(exporter.durable_seq(), records.back().seq);
+
+  // Per peer id, the encodings of its records in order.
+  std::map<std::string, std::vector<std::vector<std::uint8_t>>> want;
+  std::map<std::string, std::vector<const Record*>> records_of;
+  std::map<std::string, PeerInfoPtr> peer_of;
+  for (const auto& r : records) {
+    codec::wire::Writer w;
+    encode_record(r, 0, w);
+    const auto b = w.bytes();
+    const auto key = std::to_string(r.peer->id);
+    want[key].emplace_back(b.begin(), b.end());
+    records_of[key].push_back(&r);
+    peer_of[key] = r.peer;
+  }
+
+  std::array<char, 256> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstraps().c_str(), error.data(),
+                              error.size()),
+            RD_KAFKA_CONF_OK);
+  ASSERT_EQ(rd_kafka_conf_set(conf, "group.id", "records_test", error.data(), error.size()),
+            RD_KAFKA_CONF_OK);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
+  ASSERT_NE(rk, nullptr) << error.data();
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(kRecordPartitions);
+  for (int p = 0; p < kRecordPartitions; ++p) {
+    rd_kafka_topic_partition_list_add(parts, records_topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  ASSERT_EQ(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(parts);
+  std::map<std::string, std::size_t> next;
+  std::map<std::string, std::int32_t> partition_of;
+  std::size_t got = 0;
+  std::size_t mismatched = 0;
+  std::size_t bad_headers = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (got < records.size() && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (m == nullptr) {
+      continue;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++got;
+      const std::string key(static_cast<const char*>(m->key), m->key_len);
+      const auto [at, fresh] = partition_of.emplace(key, m->partition);
+      EXPECT_TRUE(fresh || at->second == m->partition) << "peer " << key << " split";
+      rd_kafka_headers_t* headers = nullptr;
+      const void* value = nullptr;
+      std::size_t size = 0;
+      if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          rd_kafka_header_get_last(headers, "collector", &value, &size) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          std::string(static_cast<const char*>(value), size) != "rrc99" ||
+          rd_kafka_header_get_last(headers, "format", &value, &size) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          std::string(static_cast<const char*>(value), size) != kRecordFormat) {
+        ++bad_headers;
+      }
+      const std::vector<std::uint8_t> payload(
+          static_cast<const std::uint8_t*>(m->payload),
+          static_cast<const std::uint8_t*>(m->payload) + m->len);
+      auto& i = next[key];
+      const auto w = want.find(key);
+      if (w == want.end() || i >= w->second.size() || w->second[i] != payload) {
+        ++mismatched;
+      } else {
+        // Decodes to the same record, peer included.
+        std::uint64_t snapshot_id = 1;
+        const auto back = decode_record(payload, snapshot_id);
+        if (!back || back->peer == nullptr || *back->peer != *peer_of.at(key) ||
+            back->seq != records_of.at(key).at(i)->seq) {
+          ++mismatched;
+        }
+      }
+      ++i;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  for (int p = 0; p < kRecordPartitions; ++p) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    ASSERT_EQ(rd_kafka_query_watermark_offsets(rk, records_topic.c_str(), p, &low, &high, 5000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    EXPECT_EQ(low, 0) << "the mock cluster dropped messages of partition " << p;
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  EXPECT_EQ(got, records.size());
+  EXPECT_EQ(mismatched, 0U);
+  EXPECT_EQ(bad_headers, 0U);
+
+  const auto events = consume(cluster.bootstraps(), expected, total, 30s);
+  EXPECT_EQ(events.messages, total) << events.first_problem;
+  EXPECT_EQ(events.mismatched, 0U) << events.first_problem;
+}
+
 TEST(KafkaExporter, BadOptionsAreRefusedNamingTheKey) {
   const ExporterContext context{"k", "rrc99", "collector.yaml", "state"};
   const auto refused = [&](const std::string& yaml, const std::string& words) {
@@ -526,6 +654,7 @@ TEST(KafkaExporter, BadOptionsAreRefusedNamingTheKey) {
   refused("{type: kafka, brokers: [a:9092], encoding: xml}", "encoding");
   refused("{type: kafka, brokers: [a:9092], topics: {routes: 'a b'}}", "routes");
   refused("{type: kafka, brokers: [a:9092], topics: {route: x}}", "route");
+  refused("{type: kafka, brokers: [a:9092], topics: {records: ''}}", "records");
   refused("{type: kafka, brokers: [a:9092], properties: {no.such.property: 1}}",
           "properties.no.such.property");
   refused("{type: kafka, brokers: [a:9092], properties: {acks: 1}}", "properties.acks");
@@ -541,6 +670,7 @@ TEST(KafkaExporter, BadOptionsAreRefusedNamingTheKey) {
   EXPECT_EQ(o.encoding, Encoding::Json);
   EXPECT_EQ(o.routes_topic, "r");
   EXPECT_EQ(o.peers_topic, "p");
+  EXPECT_TRUE(o.records_topic.empty());  // not produced unless named
   EXPECT_EQ(o.client_id, "c");
   EXPECT_EQ(o.queue_messages, 5);
   EXPECT_EQ(o.delivery_timeout, 300s);
