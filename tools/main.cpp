@@ -18,6 +18,7 @@
 #include "exporters/null/null_exporter.hpp"
 #include "exporters/postgres/exporter.hpp"
 #include "tools/api_client.hpp"
+#include "tools/archive.hpp"
 #include "tools/db.hpp"
 #include "tools/dump.hpp"
 #include "tools/replay.hpp"
@@ -120,6 +121,14 @@ void add_run(CLI::App& app, bgpscribe::collector::RunOptions& opt) {
   run->add_flag("--check", opt.check_only, "validate the config and exit");
 }
 
+void add_archive(CLI::App& app, bgpscribe::tools::ArchiveOptions& opt) {
+  auto* archive = app.add_subcommand("archive",
+                                     "Archive collectors' records from Kafka through MRT and "
+                                     "postgres exporters (docs/archive.md)");
+  archive->add_option("-c,--config", opt.config_file, "archive config (YAML)")->required();
+  archive->add_flag("--check", opt.check_only, "validate the config and exit");
+}
+
 // Where `status`, `rib` and `tail` find the collector (tools/api_client.hpp).
 void add_api_target(CLI::App& command, bgpscribe::tools::ApiTarget& target) {
   command.add_option("-c,--config", target.config, "the collector's config: its api.socket");
@@ -212,6 +221,8 @@ int run_main(int argc, char** argv) {
   add_rib(app, rib_options);
   bgpscribe::tools::TailOptions tail_options;
   add_tail(app, tail_options);
+  bgpscribe::tools::ArchiveOptions archive_options;
+  add_archive(app, archive_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -233,6 +244,9 @@ int run_main(int argc, char** argv) {
     return bgpscribe::collector::run_collector(run_options, exporter_table());
   }
 
+  if (app.got_subcommand("archive")) {
+    return bgpscribe::tools::run_archive(archive_options, exporter_table());
+  }
   if (app.got_subcommand("dump")) {
     if (static_cast<int>(human) + static_cast<int>(machine) + static_cast<int>(json) +
             static_cast<int>(!format.empty()) >

@@ -553,29 +553,8 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
     a.check_unknown();
   }
 
-  std::set<std::string> names;
   if (auto ex = top.node("exporters")) {
-    if (!ex.IsSequence()) {
-      throw ConfigError(file, ex, "'exporters' must be a list (- type: mrt, ...)");
-    }
-    for (const auto& en : ex) {
-      if (!en.IsMap() || !en["type"]) {
-        throw ConfigError(file, en, "each exporter needs a 'type' (mrt, null, ...)");
-      }
-      ExporterConfig e;
-      // `type: null` reads as a YAML null, not the string: take it as the null exporter.
-      e.type = en["type"].IsNull() ? std::string("null") : en["type"].Scalar();
-      e.name = en["name"] ? en["name"].Scalar() : e.type;
-      if (e.name.empty() || e.name.find('/') != std::string::npos) {
-        throw ConfigError(file, en, "exporter name '" + e.name + "' must be non-empty, no '/'");
-      }
-      if (!names.insert(e.name).second) {
-        throw ConfigError(file, en,
-                          "two exporters are named '" + e.name + "': give each a unique 'name'");
-      }
-      e.options = static_cast<const YAML::Node&>(en);
-      cfg.exporters.push_back(std::move(e));
-    }
+    cfg.exporters = parse_exporters(file, ex);
   }
   if (cfg.exporters.empty()) {
     throw ConfigError(file, root,
@@ -584,6 +563,33 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
   (void)top.node("peer_defaults");
   top.check_unknown();
   return cfg;
+}
+
+std::vector<ExporterConfig> parse_exporters(const std::string& file, const YAML::Node& ex) {
+  std::vector<ExporterConfig> out;
+  std::set<std::string> names;
+  if (!ex.IsSequence()) {
+    throw ConfigError(file, ex, "'exporters' must be a list (- type: mrt, ...)");
+  }
+  for (const auto& en : ex) {
+    if (!en.IsMap() || !en["type"]) {
+      throw ConfigError(file, en, "each exporter needs a 'type' (mrt, null, ...)");
+    }
+    ExporterConfig e;
+    // `type: null` reads as a YAML null, not the string: take it as the null exporter.
+    e.type = en["type"].IsNull() ? std::string("null") : en["type"].Scalar();
+    e.name = en["name"] ? en["name"].Scalar() : e.type;
+    if (e.name.empty() || e.name.find('/') != std::string::npos) {
+      throw ConfigError(file, en, "exporter name '" + e.name + "' must be non-empty, no '/'");
+    }
+    if (!names.insert(e.name).second) {
+      throw ConfigError(file, en,
+                        "two exporters are named '" + e.name + "': give each a unique 'name'");
+    }
+    e.options = static_cast<const YAML::Node&>(en);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 CollectorConfig load(const std::string& path) {

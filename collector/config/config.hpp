@@ -102,6 +102,10 @@ struct CollectorConfig {
   std::vector<ExporterConfig> exporters;
 };
 
+// The `exporters:` list of a config (the collector's, the archiver's): each entry's type and
+// unique name, its options left to its factory. Throws ConfigError.
+std::vector<ExporterConfig> parse_exporters(const std::string& file, const YAML::Node& list);
+
 // Reads and validates `path`. Throws ConfigError.
 CollectorConfig load(const std::string& path);
 // The same from text (tests); `file` names it in messages.

@@ -548,6 +548,7 @@ void ExporterWorker::run() {
   if (exporter_) {
     try {
       exporter_->stop();
+      note_durable();  // what stop() made durable (the archiver commits Kafka offsets by it)
     } catch (const std::exception& e) {
       logf(LogLevel::Warning, "exporter " + name_, "stop failed: %s", e.what());
     }

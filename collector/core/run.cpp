@@ -19,21 +19,6 @@ std::string known_types(const ExporterTable& table) {
   return s;
 }
 
-// Builds one exporter of the config through the table; throws ConfigError for an unknown type
-// or (the factory's) a bad option. The context holds what a reload cannot change.
-exporters::ExporterPtr build_exporter(const exporters::ExporterContext& base,
-                                      const config::ExporterConfig& e, const ExporterTable& table) {
-  auto it = table.find(e.type);
-  if (it == table.end()) {
-    throw exporters::ConfigError(
-        base.config_file, e.options["type"],
-        "unknown exporter type '" + e.type + "' (known: " + known_types(table) + ")");
-  }
-  exporters::ExporterContext ctx = base;
-  ctx.instance_name = e.name;
-  return it->second(ctx, e.options);
-}
-
 exporters::ExporterContext context_of(const config::CollectorConfig& cfg) {
   exporters::ExporterContext ctx;
   ctx.collector_name = cfg.name;
@@ -53,6 +38,19 @@ std::vector<exporters::ExporterPtr> build_exporters(const config::CollectorConfi
 }
 
 }  // namespace
+
+exporters::ExporterPtr build_exporter(const exporters::ExporterContext& base,
+                                      const config::ExporterConfig& e, const ExporterTable& table) {
+  auto it = table.find(e.type);
+  if (it == table.end()) {
+    throw exporters::ConfigError(
+        base.config_file, e.options["type"],
+        "unknown exporter type '" + e.type + "' (known: " + known_types(table) + ")");
+  }
+  exporters::ExporterContext ctx = base;
+  ctx.instance_name = e.name;
+  return it->second(ctx, e.options);
+}
 
 int run_collector(const RunOptions& options, const ExporterTable& table) {
   config::CollectorConfig cfg;

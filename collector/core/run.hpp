@@ -17,7 +17,13 @@ using ExporterTable = std::map<std::string, exporters::ExporterFactory>;
 class Collector;
 namespace config {
 struct CollectorConfig;
-}
+struct ExporterConfig;
+}  // namespace config
+
+// Builds one exporter entry through the table (`base` with the entry's name as instance_name);
+// throws ConfigError for an unknown type or (the factory's) a bad option.
+exporters::ExporterPtr build_exporter(const exporters::ExporterContext& base,
+                                      const config::ExporterConfig& e, const ExporterTable& table);
 
 // Something that runs beside the collector (the live API, collector/api/): started once the
 // collector is built, before it starts; kept until it has stopped. Throws to refuse to run.

@@ -43,7 +43,7 @@ TEST(CommandLine, AnUnknownCommandOrOptionIsNamed) {
   auto r = run_command(BGPSCRIBE_BINARY, {"frob"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("'frob' is not a command"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("run, db, status, rib, tail"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run, db, status, rib, tail, archive"), std::string::npos) << r.err;
   r = run_command(BGPSCRIBE_BINARY, {"--bogus"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("unknown option '--bogus'"), std::string::npos) << r.err;
@@ -56,7 +56,7 @@ TEST(CommandLine, HelpAndVersionExitZero) {
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.out.empty());
   EXPECT_EQ(r.out.find_first_not_of("0123456789.\n"), std::string::npos) << r.out;
-  for (const char* sub : {"run", "replay", "dump", "status", "rib", "tail", "db"}) {
+  for (const char* sub : {"run", "replay", "dump", "status", "rib", "tail", "db", "archive"}) {
     r = run_command(BGPSCRIBE_BINARY, {sub, "--help"});
     EXPECT_EQ(r.status, 0) << sub << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;

@@ -1,0 +1,360 @@
+// `bgpscribe archive` (tools/archive.hpp) against librdkafka's mock cluster.
+//
+// Two collectors' Kafka exporters produce the records of a real update file (from two peers,
+// with session steps) to the records topic; the archiver consumes them into an MRT exporter. The
+// MRT files it writes, one folder per collector, hold for each peer exactly the records, in
+// order and byte for byte, that the collector's own MRT exporter writes for the same records.
+#include "tools/archive.hpp"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "codec/mrt/bgp4mp.hpp"
+#include "codec/mrt/file.hpp"
+#include "exporters/kafka/exporter.hpp"
+#include "exporters/mrt/exporter.hpp"
+#include "tests/support/records.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
+
+namespace bgpscribe::tools {
+namespace {
+
+namespace fs = std::filesystem;
+namespace mrt = codec::mrt;
+using exporters::PeerInfoPtr;
+using exporters::Record;
+using exporters::SessionState;
+using namespace std::chrono_literals;
+
+const std::string kUpdates =
+    std::string(BGPSCRIBE_SHARED_DATA) + "/mrt/bgpdump/test_data/updates.et-header.2015.gz";
+const std::string kRecordsTopic = "bgpscribe.records";
+constexpr int kPartitions = 4;
+
+// The first `updates` UPDATEs of the file from two peers taking turns, with session steps
+// before, amid and after them.
+std::vector<Record> load_records(std::size_t updates) {
+  std::vector<Record> records;
+  mrt::FileReader reader;
+  if (!reader.open(kUpdates)) {
+    return records;
+  }
+  const std::array peers{tests::make_peer("198.51.100.7", 64500, "192.0.2.1", 64496, 1, 1),
+                         tests::make_peer("2001:db8::7", 4200000001U, "", 64496, 2, 2)};
+  const auto step = [&](const PeerInfoPtr& peer, SessionState from, SessionState to) {
+    records.push_back(tests::state_record(0, peer, from, to, "test"));
+  };
+  for (const auto& p : peers) {
+    step(p, SessionState::Idle, SessionState::Connect);
+    step(p, SessionState::Connect, SessionState::OpenSent);
+  }
+  mrt::FileRecord rec;
+  std::size_t taken = 0;
+  while (taken < updates && reader.next(rec)) {
+    if (rec.record.header.type != mrt::Type::Bgp4mpEt) {
+      continue;
+    }
+    auto m = mrt::parse_bgp4mp_message(rec.record);
+    if (!m) {
+      continue;
+    }
+    records.push_back(tests::message_record(
+        1'449'000'000'000'000 + static_cast<std::int64_t>(taken) * 1000, peers.at(taken % 2),
+        {m->message.begin(), m->message.end()}, m->as4()));
+    ++taken;
+    if (taken % 500 == 0) {
+      step(peers.at(0), SessionState::OpenSent, SessionState::OpenConfirm);
+      step(peers.at(0), SessionState::OpenConfirm, SessionState::OpenSent);
+    }
+  }
+  for (const auto& p : peers) {
+    step(p, SessionState::OpenSent, SessionState::Idle);
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    records[i].seq = i + 1;
+    if (records[i].time_us == 0) {
+      records[i].time_us = 1'449'000'000'000'000 + static_cast<std::int64_t>(i);
+    }
+  }
+  return records;
+}
+
+class MockCluster {
+ public:
+  MockCluster() {
+    std::array<char, 256> error{};
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
+    cluster_ = rd_kafka_mock_cluster_new(rk_, 3);
+    rd_kafka_mock_topic_create(cluster_, kRecordsTopic.c_str(), kPartitions, 3);
+    rd_kafka_mock_topic_create(cluster_, "bgpscribe.routes", kPartitions, 3);
+    rd_kafka_mock_topic_create(cluster_, "bgpscribe.peers", 1, 3);
+  }
+  ~MockCluster() {
+    rd_kafka_mock_cluster_destroy(cluster_);
+    rd_kafka_destroy(rk_);
+  }
+  MockCluster(const MockCluster&) = delete;
+  MockCluster& operator=(const MockCluster&) = delete;
+  [[nodiscard]] std::string bootstraps() const {
+    return rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+};
+
+// One uncompressed update file per collector, from the first record until stop:
+// <directory>/<collector>/updates.mrt. The archiver's instances need a directory each.
+std::string mrt_options(const fs::path& directory, bool archiver) {
+  return "{type: mrt, name: mrt, directory: '" + directory.string() +
+         (archiver ? "/{collector}', updates_file: updates.mrt"
+                   : "', updates_file: '{collector}/updates.mrt'") +
+         ", preset: none, compression: none}";
+}
+
+// What the collector's own MRT exporter writes for `records`.
+void write_direct(const std::vector<Record>& records, const std::string& collector,
+                  const fs::path& directory) {
+  const exporters::ExporterContext context{"mrt", collector, "test", ""};
+  auto exporter = exporters::mrt::make(context, YAML::Load(mrt_options(directory, false)));
+  exporter->start();
+  for (const auto& r : records) {
+    exporter->accept(r);
+  }
+  exporter->stop();
+}
+
+// The records to the records topic through a collector's Kafka exporter.
+void produce(const std::vector<Record>& records, const std::string& collector,
+             const MockCluster& cluster) {
+  exporters::kafka::Options options;
+  options.collector_name = collector;
+  options.brokers = {cluster.bootstraps()};
+  options.records_topic = kRecordsTopic;
+  options.stop_timeout = 30s;
+  exporters::kafka::KafkaExporter exporter("kafka", options);
+  exporter.start();
+  for (const auto& r : records) {
+    exporter.accept(r);
+  }
+  exporter.stop();
+  ASSERT_EQ(exporter.counts().records, records.size());
+  ASSERT_EQ(exporter.counts().failed + exporter.counts().undelivered, 0U);
+}
+
+// The records of an MRT file, per peer address, in order.
+std::map<std::string, std::vector<std::vector<std::uint8_t>>> by_peer(const fs::path& file) {
+  std::map<std::string, std::vector<std::vector<std::uint8_t>>> out;
+  mrt::FileReader reader;
+  EXPECT_TRUE(reader.open(file.string())) << file;
+  mrt::FileRecord rec;
+  while (reader.next(rec)) {
+    std::string peer = "?";
+    if (auto m = mrt::parse_bgp4mp_message(rec.record)) {
+      peer = m->peer.peer_ip.to_string();
+    } else if (auto s = mrt::parse_bgp4mp_state_change(rec.record)) {
+      peer = s->peer.peer_ip.to_string();
+    }
+    out[peer].emplace_back(rec.record.bytes.begin(), rec.record.bytes.end());
+  }
+  EXPECT_EQ(reader.error(), nullptr) << file;
+  return out;
+}
+
+ArchiveConfig config_for(const MockCluster& cluster, const fs::path& dir) {
+  // "host:port,host:port": a YAML list of them.
+  std::string brokers = cluster.bootstraps();
+  for (std::size_t at = 0; (at = brokers.find(',', at)) != std::string::npos; at += 2) {
+    brokers.replace(at, 1, ", ");
+  }
+  const auto yaml = "state_directory: '" + (dir / "state").string() +
+                    "'\n"
+                    "kafka:\n"
+                    "  brokers: [" +
+                    brokers +
+                    "]\n"
+                    "  group_id: archive-test\n"
+                    "  topics: [" +
+                    kRecordsTopic +
+                    "]\n"
+                    // A member gone without leaving (the mock cluster does not always see the
+                    // LeaveGroup of a closed consumer) holds up the next join this long.
+                    "  properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}\n"
+                    "exporters:\n"
+                    "  - " +
+                    mrt_options(dir / "archive", true) + "\n";
+  return parse_archive_config(yaml, "archive.yaml");
+}
+
+// Per partition of the records topic: the low and high watermarks, and the group's committed
+// offset.
+struct PartitionOffsets {
+  std::int64_t low = -1;
+  std::int64_t high = -1;
+  std::int64_t committed = -1;
+};
+std::vector<PartitionOffsets> offsets(const MockCluster& cluster) {
+  std::vector<PartitionOffsets> out(kPartitions);
+  std::array<char, 256> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  EXPECT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstraps().c_str(), error.data(),
+                              error.size()),
+            RD_KAFKA_CONF_OK);
+  EXPECT_EQ(rd_kafka_conf_set(conf, "group.id", "archive-test", error.data(), error.size()),
+            RD_KAFKA_CONF_OK);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(kPartitions);
+  for (int p = 0; p < kPartitions; ++p) {
+    auto& o = out.at(static_cast<std::size_t>(p));
+    EXPECT_EQ(rd_kafka_query_watermark_offsets(rk, kRecordsTopic.c_str(), p, &o.low, &o.high, 5000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_add(parts, kRecordsTopic.c_str(), p);
+  }
+  EXPECT_EQ(rd_kafka_committed(rk, parts, 5000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (int p = 0; p < kPartitions; ++p) {
+    out.at(static_cast<std::size_t>(p)).committed =
+        std::span(parts->elems, static_cast<std::size_t>(parts->cnt))[static_cast<std::size_t>(p)]
+            .offset;
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+TEST(Archive, TwoCollectorsRecordsThroughKafkaGiveTheirOwnMrtFiles) {
+  if (!fs::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  const auto records = load_records(1500);
+  ASSERT_GT(records.size(), 1500U);
+  MockCluster cluster;
+  produce(records, "rrc98", cluster);
+  produce(records, "rrc99", cluster);
+
+  tests::TempDir dir("bgpscribe-archive");
+  Archiver archiver(config_for(cluster, dir.path()), {{"mrt", exporters::mrt::make}});
+  bool ok = false;
+  std::thread run([&] { ok = archiver.run(); });
+  EXPECT_TRUE(tests::wait_until(
+      [&] { return archiver.counts().archived.load() >= 2 * records.size(); }, 30s));
+  archiver.stop();
+  run.join();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(archiver.counts().archived.load(), 2 * records.size());
+  EXPECT_EQ(archiver.counts().refused.load(), 0U);
+  EXPECT_EQ(archiver.counts().collectors.load(), 2U);
+
+  // Nothing dropped by the mock (every partition from offset 0), every offset committed.
+  std::int64_t messages = 0;
+  for (const auto& o : offsets(cluster)) {
+    EXPECT_EQ(o.low, 0) << "the mock cluster dropped messages: feed fewer";
+    if (o.high > 0) {  // an empty partition has no offset to commit
+      EXPECT_EQ(o.committed, o.high);
+    }
+    messages += o.high;
+  }
+  EXPECT_EQ(messages, static_cast<std::int64_t>(2 * records.size()));
+
+  for (const std::string collector : {"rrc98", "rrc99"}) {
+    write_direct(records, collector, dir.path() / "direct");
+    const auto want = by_peer(dir.path() / "direct" / collector / "updates.mrt");
+    const auto got = by_peer(dir.path() / "archive" / collector / "updates.mrt");
+    ASSERT_EQ(want.size(), 2U);
+    EXPECT_EQ(want.count("?"), 0U);
+    EXPECT_EQ(got.size(), want.size()) << collector;
+    for (const auto& [peer, list] : want) {
+      const auto it = got.find(peer);
+      ASSERT_NE(it, got.end()) << collector << " " << peer;
+      EXPECT_EQ(it->second.size(), list.size()) << collector << " " << peer;
+      EXPECT_TRUE(it->second == list) << collector << " " << peer << ": records differ";
+    }
+  }
+}
+
+// A clean stop commits what the exporters made durable: a second run goes on from there and
+// reads nothing twice.
+TEST(Archive, ASecondRunGoesOnFromTheCommittedOffsets) {
+  if (!fs::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  const auto records = load_records(1000);
+  MockCluster cluster;
+  produce(records, "rrc99", cluster);
+  tests::TempDir dir("bgpscribe-archive");
+  std::uint64_t first = 0;
+  {
+    auto config = config_for(cluster, dir.path());
+    config.queue.max_records = 64;  // the archiver stops reading while the exporter is behind
+    Archiver archiver(config, {{"mrt", exporters::mrt::make}});
+    std::thread run([&] { (void)archiver.run(); });
+    EXPECT_TRUE(tests::wait_until([&] { return archiver.counts().archived.load() > 0; }, 30s));
+    archiver.stop();
+    run.join();
+    first = archiver.counts().consumed.load();
+  }
+  std::int64_t committed = 0;
+  for (const auto& o : offsets(cluster)) {
+    committed += std::max<std::int64_t>(o.committed, 0);
+  }
+  EXPECT_EQ(static_cast<std::uint64_t>(committed), first);
+
+  Archiver again(config_for(cluster, dir.path()), {{"mrt", exporters::mrt::make}});
+  std::thread run([&] { (void)again.run(); });
+  EXPECT_TRUE(tests::wait_until(
+      [&] { return first + again.counts().consumed.load() >= records.size(); }, 30s));
+  std::this_thread::sleep_for(500ms);  // nothing more comes
+  again.stop();
+  run.join();
+  EXPECT_EQ(first + again.counts().consumed.load(), records.size());
+}
+
+TEST(Archive, BadConfigsAreRefusedNamingTheKey) {
+  const auto refused = [](const std::string& yaml, const std::string& words) {
+    try {
+      (void)parse_archive_config(yaml, "archive.yaml");
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const exporters::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos)
+          << e.what() << " (wanted: " << words << ")";
+    }
+  };
+  const std::string exporters = "exporters: [{type: mrt, directory: '/tmp/x/{collector}'}]\n";
+  refused("kafka: {brokers: [a:9092]}\n" + exporters, "state_directory");
+  refused("state_directory: s\n" + exporters, "kafka");
+  refused("state_directory: s\nkafka: {group_id: g}\n" + exporters, "brokers");
+  refused("state_directory: s\nkafka: {brokers: [a:9092], topics: ['a b']}\n" + exporters, "topic");
+  refused("state_directory: s\nkafka: {brokers: [a:9092], properties: {group.id: x}}\n" + exporters,
+          "properties.group.id");
+  refused("state_directory: s\nkafka: {brokers: [a:9092], colour: red}\n" + exporters, "colour");
+  refused("state_directory: s\nkafka: {brokers: [a:9092]}\n", "exporters");
+  refused("state_directory: s\nkafka: {brokers: [a:9092]}\nexporters: [{type: mrt, directory: d}]",
+          "{collector}");
+
+  const auto c = parse_archive_config(
+      "state_directory: s\nkafka: {brokers: [a:9092, b:9092], group_id: g, topics: [t1, t2], "
+      "commit_interval: 5s, properties: {session.timeout.ms: '6000'}}\n" +
+          exporters,
+      "archive.yaml");
+  EXPECT_EQ(c.brokers.size(), 2U);
+  EXPECT_EQ(c.group_id, "g");
+  EXPECT_EQ(c.topics, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_EQ(c.commit_interval, 5s);
+  EXPECT_EQ(c.properties.at("session.timeout.ms"), "6000");
+  EXPECT_EQ(c.exporters.size(), 1U);
+}
+
+}  // namespace
+}  // namespace bgpscribe::tools
