@@ -25,6 +25,7 @@
 #include "exporters/api/log.hpp"
 #include "exporters/api/record_codec.hpp"
 #include "exporters/kafka/exporter.hpp"
+#include "exporters/kafka/rdkafka.hpp"
 
 namespace bgpscribe::tools {
 
@@ -34,29 +35,27 @@ namespace fs = std::filesystem;
 using exporters::ConfigError;
 using exporters::ConfigMap;
 using exporters::LogLevel;
+using exporters::kafka::ConfPtr;
+using exporters::kafka::join;
+using exporters::kafka::set_property;
 
 constexpr std::string_view kSource = "archive";
 
 // librdkafka properties the archiver sets itself, and from what.
-struct Owned {
-  std::string_view property;
-  std::string_view how;
-};
 constexpr std::array kOwned{
-    Owned{"bootstrap.servers", "from 'brokers'"},
-    Owned{"metadata.broker.list", "from 'brokers'"},
-    Owned{"group.id", "from 'group_id'"},
-    Owned{"client.id", "from 'name'"},
-    Owned{"enable.auto.commit", "always to false (offsets follow the exporters)"},
-    Owned{"enable.auto.offset.store", "always to false (offsets follow the exporters)"},
+    exporters::kafka::OwnedProperty{"bootstrap.servers", "from 'brokers'"},
+    exporters::kafka::OwnedProperty{"metadata.broker.list", "from 'brokers'"},
+    exporters::kafka::OwnedProperty{"group.id", "from 'group_id'"},
+    exporters::kafka::OwnedProperty{"client.id", "from 'name'"},
+    exporters::kafka::OwnedProperty{"enable.auto.commit",
+                                    "always to false (offsets follow the exporters)"},
+    exporters::kafka::OwnedProperty{"enable.auto.offset.store",
+                                    "always to false (offsets follow the exporters)"},
 };
 
 // Messages that are no record, logged one by one before only every 10,000th is.
 constexpr std::uint64_t kLoggedRefusals = 10;
 
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
 struct HandleDeleter {
   void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
 };
@@ -78,24 +77,6 @@ bool is_collector_name(std::string_view s) {
   return !s.empty() && s.size() <= 255 && s != "." && s != ".." &&
          s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
              std::string_view::npos;
-}
-
-void set(rd_kafka_conf_t& conf, const std::string& key, const std::string& value) {
-  std::array<char, 512> error{};
-  if (rd_kafka_conf_set(&conf, key.c_str(), value.c_str(), error.data(), error.size()) !=
-      RD_KAFKA_CONF_OK) {
-    throw std::runtime_error("librdkafka refuses " + key + "=" + value + ": " +
-                             std::string(error.data()));
-  }
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += out.empty() ? "" : ",";
-    out += p;
-  }
-  return out;
 }
 
 std::string header(const rd_kafka_message_t& m, const char* name) {
@@ -195,31 +176,7 @@ ArchiveConfig parse_archive_config(const std::string& text, const std::string& f
   if (cfg.commit_interval.count() <= 0) {
     kafka.fail("commit_interval", "'commit_interval' must be at least 1s");
   }
-  if (const auto props = kafka.node("properties")) {
-    if (!props.IsMap()) {
-      kafka.fail("properties", "'properties' must be a mapping of librdkafka properties");
-    }
-    const std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
-    std::array<char, 512> error{};
-    for (const auto& entry : props) {
-      const auto key = entry.first.as<std::string>();
-      if (!entry.second.IsScalar()) {
-        kafka.fail_at(entry.second, "properties." + key + " must be a single value");
-      }
-      const auto value = entry.second.Scalar();
-      for (const auto& owned : kOwned) {
-        if (key == owned.property) {
-          kafka.fail_at(entry.first,
-                        "properties." + key + ": the archiver sets it " + std::string(owned.how));
-        }
-      }
-      if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) !=
-          RD_KAFKA_CONF_OK) {
-        kafka.fail_at(entry.second, "properties." + key + ": " + std::string(error.data()));
-      }
-      cfg.properties[key] = value;
-    }
-  }
+  cfg.properties = exporters::kafka::read_properties(kafka, kOwned, "archiver");
   kafka.check_unknown();
 
   if (const auto queue_node = top.node("queue")) {
@@ -303,15 +260,15 @@ struct Archiver::Impl {
       : config(c), table(t), counts(n) {}
 
   void start() {
-    std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
-    set(*conf, "bootstrap.servers", join(config.brokers));
-    set(*conf, "group.id", config.group_id);
-    set(*conf, "client.id", config.name);
-    set(*conf, "enable.auto.commit", "false");
-    set(*conf, "enable.auto.offset.store", "false");
-    set(*conf, "auto.offset.reset", "earliest");
+    ConfPtr conf(rd_kafka_conf_new());
+    set_property(*conf, "bootstrap.servers", join(config.brokers), kSource);
+    set_property(*conf, "group.id", config.group_id, kSource);
+    set_property(*conf, "client.id", config.name, kSource);
+    set_property(*conf, "enable.auto.commit", "false", kSource);
+    set_property(*conf, "enable.auto.offset.store", "false", kSource);
+    set_property(*conf, "auto.offset.reset", "earliest", kSource);
     for (const auto& [key, value] : config.properties) {
-      set(*conf, key, value);
+      set_property(*conf, key, value, kSource);
     }
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);

@@ -9,30 +9,23 @@
 #include <string_view>
 
 #include "exporters/api/config.hpp"
+#include "exporters/kafka/rdkafka.hpp"
 
 namespace bgpscribe::exporters::kafka {
 
 namespace {
 
 // librdkafka properties the exporter sets itself, and how.
-struct Owned {
-  std::string_view property;
-  std::string_view how;
-};
 constexpr std::array kOwned{
-    Owned{"bootstrap.servers", "from 'brokers'"},
-    Owned{"metadata.broker.list", "from 'brokers'"},
-    Owned{"client.id", "from 'client_id'"},
-    Owned{"enable.idempotence", "always to true"},
-    Owned{"acks", "always to all"},
-    Owned{"request.required.acks", "always to all"},
-    Owned{"queue.buffering.max.messages", "from 'queue_messages'"},
-    Owned{"message.timeout.ms", "from 'delivery_timeout'"},
-    Owned{"delivery.timeout.ms", "from 'delivery_timeout'"},
-};
-
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+    OwnedProperty{"bootstrap.servers", "from 'brokers'"},
+    OwnedProperty{"metadata.broker.list", "from 'brokers'"},
+    OwnedProperty{"client.id", "from 'client_id'"},
+    OwnedProperty{"enable.idempotence", "always to true"},
+    OwnedProperty{"acks", "always to all"},
+    OwnedProperty{"request.required.acks", "always to all"},
+    OwnedProperty{"queue.buffering.max.messages", "from 'queue_messages'"},
+    OwnedProperty{"message.timeout.ms", "from 'delivery_timeout'"},
+    OwnedProperty{"delivery.timeout.ms", "from 'delivery_timeout'"},
 };
 
 }  // namespace
@@ -94,32 +87,7 @@ Options parse_options(const ExporterContext& context, const YAML::Node& node) {
   o.delivery_timeout = std::chrono::seconds(map.seconds("delivery_timeout", 0));
   o.stop_timeout = std::chrono::seconds(map.seconds("stop_timeout", 10));
 
-  if (const auto props = map.node("properties")) {
-    if (!props.IsMap()) {
-      map.fail("properties", "'properties' must be a mapping of librdkafka properties");
-    }
-    // Each checked by librdkafka itself, on a configuration object made for nothing else.
-    const std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
-    std::array<char, 512> error{};
-    for (const auto& entry : props) {
-      const auto key = entry.first.as<std::string>();
-      if (!entry.second.IsScalar()) {
-        map.fail_at(entry.second, "properties." + key + " must be a single value");
-      }
-      const auto value = entry.second.Scalar();
-      for (const auto& owned : kOwned) {
-        if (key == owned.property) {
-          map.fail_at(entry.first,
-                      "properties." + key + ": the exporter sets it " + std::string(owned.how));
-        }
-      }
-      if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) !=
-          RD_KAFKA_CONF_OK) {
-        map.fail_at(entry.second, "properties." + key + ": " + std::string(error.data()));
-      }
-      o.properties[key] = value;
-    }
-  }
+  o.properties = read_properties(map, kOwned, "exporter");
   map.check_unknown();
   if (!context.state_directory.empty()) {
     o.position_file = (std::filesystem::path(context.state_directory) /

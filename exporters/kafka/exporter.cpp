@@ -13,6 +13,7 @@
 #include "exporters/api/log.hpp"
 #include "exporters/api/record_codec.hpp"
 #include "exporters/events/convert.hpp"
+#include "exporters/kafka/rdkafka.hpp"
 
 namespace bgpscribe::exporters::kafka {
 
@@ -22,29 +23,6 @@ namespace {
 constexpr int kWaitPollMs = 50;
 // Delivery failures logged one by one before only every 10,000th is.
 constexpr std::uint64_t kLoggedFailures = 10;
-
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-
-void set(rd_kafka_conf_t& conf, const std::string& key, const std::string& value,
-         const std::string& source) {
-  std::array<char, 512> error{};
-  if (rd_kafka_conf_set(&conf, key.c_str(), value.c_str(), error.data(), error.size()) !=
-      RD_KAFKA_CONF_OK) {
-    throw std::runtime_error(source + ": librdkafka refuses " + key + "=" + value + ": " +
-                             std::string(error.data()));
-  }
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += out.empty() ? "" : ",";
-    out += p;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -97,16 +75,18 @@ void KafkaExporter::start() {
 }
 
 void KafkaExporter::create_producer() {
-  std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
-  set(*conf, "bootstrap.servers", join(options_.brokers), source_);
-  set(*conf, "client.id", options_.client_id, source_);
+  ConfPtr conf(rd_kafka_conf_new());
+  set_property(*conf, "bootstrap.servers", join(options_.brokers), source_);
+  set_property(*conf, "client.id", options_.client_id, source_);
   // Exactly once and in order per partition, acknowledged by every in-sync replica.
-  set(*conf, "enable.idempotence", "true", source_);
-  set(*conf, "acks", "all", source_);
-  set(*conf, "queue.buffering.max.messages", std::to_string(options_.queue_messages), source_);
-  set(*conf, "message.timeout.ms", std::to_string(options_.delivery_timeout.count()), source_);
+  set_property(*conf, "enable.idempotence", "true", source_);
+  set_property(*conf, "acks", "all", source_);
+  set_property(*conf, "queue.buffering.max.messages", std::to_string(options_.queue_messages),
+               source_);
+  set_property(*conf, "message.timeout.ms", std::to_string(options_.delivery_timeout.count()),
+               source_);
   for (const auto& [key, value] : options_.properties) {
-    set(*conf, key, value, source_);
+    set_property(*conf, key, value, source_);
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaExporter::on_delivery);
