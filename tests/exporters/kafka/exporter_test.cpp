@@ -31,6 +31,7 @@
 #include "exporters/api/record_codec.hpp"
 #include "exporters/events/convert.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/real_records.hpp"
 #include "tests/support/records.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
@@ -49,52 +50,9 @@ const std::string kPeers = "bgpscribe.peers";
 // well under that.
 constexpr int kRoutePartitions = 8;
 
-// The first `updates` UPDATEs of the file from two peers taking turns, numbered from 1 as the
-// journal numbers records, with session steps (peer events) before, amid and after them.
+// The first `updates` UPDATEs of the real file from two peers, with session steps.
 std::vector<Record> load_records(std::size_t updates) {
-  std::vector<Record> records;
-  mrt::FileReader reader;
-  if (!reader.open(kUpdates)) {
-    return records;
-  }
-  const std::array peers{tests::make_peer("198.51.100.7", 64500, "192.0.2.1", 64496, 1, 1),
-                         tests::make_peer("2001:db8::7", 4200000001U, "", 64496, 2, 2)};
-  const auto step = [&](const PeerInfoPtr& peer, SessionState from, SessionState to) {
-    records.push_back(tests::state_record(0, peer, from, to, "test"));
-  };
-  for (const auto& p : peers) {
-    step(p, SessionState::Idle, SessionState::Connect);
-    step(p, SessionState::Connect, SessionState::OpenSent);
-  }
-  mrt::FileRecord rec;
-  std::size_t taken = 0;
-  while (taken < updates && reader.next(rec)) {
-    if (rec.record.header.type != mrt::Type::Bgp4mpEt) {
-      continue;
-    }
-    auto m = mrt::parse_bgp4mp_message(rec.record);
-    if (!m) {
-      continue;
-    }
-    records.push_back(tests::message_record(static_cast<std::int64_t>(taken) * 1000,
-                                            peers.at(taken % 2),
-                                            {m->message.begin(), m->message.end()}, m->as4()));
-    ++taken;
-    if (taken % 5000 == 0) {
-      step(peers.at(0), SessionState::OpenSent, SessionState::OpenConfirm);
-      step(peers.at(0), SessionState::OpenConfirm, SessionState::OpenSent);
-    }
-  }
-  for (const auto& p : peers) {
-    step(p, SessionState::OpenSent, SessionState::Idle);
-  }
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    records[i].seq = i + 1;
-    if (records[i].time_us == 0) {
-      records[i].time_us = static_cast<std::int64_t>(i);
-    }
-  }
-  return records;
+  return tests::real_update_records(kUpdates, updates, 0, 5000);
 }
 
 // What the exporter must produce: per topic, per key, the serialized events in order.
