@@ -205,9 +205,9 @@ TEST(Events, TreatAsWithdrawGivesWithdrawalsWithTheDecision) {
 }
 
 // The serialized events the streams carry (EventEncoder, EventBlock) against the generated
-// serializer, over the real update file: every event's bytes are what SerializeAsString gives
-// for the same event, the block is one EventBatch, the raw UPDATE merges in, and the views the
-// filters read say what the events say.
+// serializer, over the real update file's first 2,000 UPDATEs (the fuzz target event_encoder takes
+// any): every event's bytes are what SerializeAsString gives for the same event, the block is one
+// EventBatch, the raw UPDATE merges in, and the views the filters read say what the events say.
 TEST(Events, TheEncodedBlockIsWhatTheProtobufSerializerWrites) {
   if (!std::filesystem::exists(kUpdates)) {
     GTEST_SKIP() << "shared data not found: " << kUpdates;
@@ -223,7 +223,7 @@ TEST(Events, TheEncodedBlockIsWhatTheProtobufSerializerWrites) {
   EventBlock block;
   std::vector<Record> records;
   std::size_t events = 0;
-  while (records.size() < 20'000 && reader.next(rec)) {
+  while (records.size() < 2'000 && reader.next(rec)) {
     if (rec.record.header.type != mrt::Type::Bgp4mpEt) {
       continue;
     }
@@ -235,11 +235,11 @@ TEST(Events, TheEncodedBlockIsWhatTheProtobufSerializerWrites) {
     records.push_back(tests::message_record(static_cast<std::int64_t>(records.size()) * 7, peer,
                                             {m->message.begin(), m->message.end()}, m->as4()));
     records.back().seq = records.size();
-    encoder.set_keep_attributes(records.size() <= 10'000);
+    encoder.set_keep_attributes(records.size() <= 1'000);
     events += encoder.append(records.back(), block);
   }
   ASSERT_EQ(block.size(), events);
-  ASSERT_GT(events, 20'000U);
+  ASSERT_GT(events, 2'000U);
   EXPECT_TRUE(block.has_raw());
 
   v1::EventBatch batch;
@@ -292,7 +292,7 @@ TEST(Events, TheEncodedBlockIsWhatTheProtobufSerializerWrites) {
     ASSERT_NE(view.prefix, nullptr);
     EXPECT_EQ(view.prefix->to_string(), r.prefix());
     EXPECT_EQ(view.withdraw, r.action() == v1::RouteEvent::WITHDRAW);
-    const bool kept = r.update_seq() <= 10'000;
+    const bool kept = r.update_seq() <= 1'000;
     EXPECT_EQ(view.attributes != nullptr, kept && r.has_attributes());
     if (view.attributes != nullptr) {
       EXPECT_EQ(view.attributes->SerializeAsString(), r.attributes().SerializeAsString());
