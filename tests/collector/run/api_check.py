@@ -28,17 +28,8 @@ from bgpscribe.v1 import events_pb2 as ev  # noqa: E402
 socket, mode, arg = sys.argv[2], sys.argv[3], sys.argv[4]
 channel = grpc.insecure_channel("unix:" + socket)
 stub = api_grpc.CollectorStub(channel)
-failures = 0
-
-
-def fail(what):
-    global failures
-    failures += 1
-    print("FAIL: " + what, flush=True)
-
-
-def ok(what):
-    print("ok: " + what, flush=True)
+import checks  # noqa: E402  (beside this script)
+from checks import fail, ok  # noqa: E402
 
 
 def path_text(attrs):
@@ -211,4 +202,4 @@ except grpc.RpcError as err:
     if err.code() != grpc.StatusCode.INVALID_ARGUMENT or "as_path_regex" not in err.details():
         fail("Subscribe bad regex: %s %s" % (err.code(), err.details()))
 ok("Subscribe: a bad regex is INVALID_ARGUMENT naming the field")
-sys.exit(1 if failures else 0)
+sys.exit(1 if checks.failures else 0)

@@ -32,17 +32,8 @@ import threading
 import time
 
 ESTABLISHED = 6
-failures = 0
-
-
-def fail(what):
-    global failures
-    failures += 1
-    print("FAIL: " + what, flush=True)
-
-
-def ok(what):
-    print("ok: " + what, flush=True)
+import checks  # noqa: E402  (beside this script)
+from checks import fail, ok  # noqa: E402
 
 
 def line_of(e):
@@ -216,7 +207,7 @@ def compare(bgpscribe, tail_file, py_file, stall_file, mrt_files):
            "(%d dropped) and %s" % (len(stalled), summary["routes"], summary["lagging"],
                                     summary["code"]))
     print("counts: " + " ".join("%s=%s" % kv for kv in counts.items()), flush=True)
-    return 1 if failures else 0
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":
