@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/api/metrics.hpp"
 #include "collector/api/server.hpp"
 #include "collector/config/config.hpp"
 #include "collector/core/run.hpp"
@@ -232,14 +233,24 @@ int run_main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("run")) {
-    // The live API beside the collector, unless the config turns it off (docs/api.md).
+    // The live API beside the collector, unless the config turns it off (docs/api.md), and
+    // the metrics endpoint when the config asks for it (docs/metrics.md).
     run_options.attach = [](bgpscribe::collector::Collector& collector,
                             const bgpscribe::collector::config::CollectorConfig& config) {
-      std::shared_ptr<void> server;
+      namespace api = bgpscribe::collector::api;
+      struct Servers {
+        std::unique_ptr<api::ApiServer> api;
+        std::unique_ptr<api::MetricsServer> metrics;
+      };
+      auto servers = std::make_shared<Servers>();
       if (config.api.enabled) {
-        server = std::make_shared<bgpscribe::collector::api::ApiServer>(collector, config);
+        servers->api = std::make_unique<api::ApiServer>(collector, config);
       }
-      return server;
+      if (config.metrics) {
+        servers->metrics = std::make_unique<api::MetricsServer>(collector, *config.metrics);
+        std::fprintf(stderr, "metrics: listening on %s\n", servers->metrics->url().c_str());
+      }
+      return std::shared_ptr<void>(std::move(servers));
     };
     return bgpscribe::collector::run_collector(run_options, exporter_table());
   }

@@ -16,6 +16,7 @@
 
 #include "bgpscribe/v1/api.pb.h"
 #include "collector/api/feed.hpp"
+#include "collector/api/listen.hpp"
 #include "exporters/events/filter.hpp"
 
 namespace bgpscribe::collector::api {
@@ -861,31 +862,8 @@ struct RisLiveServer::Impl {
 
 RisLiveServer::RisLiveServer(Feed& feed, std::string host, const config::ListenAddress& address)
     : impl_(std::make_unique<Impl>(feed, std::move(host))) {
-  const std::string text = address.address.to_string();
-  const std::string shown =
-      (address.address.is_v4() ? text : "[" + text + "]") + ":" + std::to_string(address.port);
-  error_code ec;
-  const auto ip = asio::ip::make_address(text, ec);
-  const tcp::endpoint endpoint(ip, address.port);
-  auto& a = impl_->acceptor;
-  if (!ec) {
-    a.open(endpoint.protocol(), ec);
-  }
-  if (!ec) {
-    a.set_option(asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    a.bind(endpoint, ec);
-  }
-  if (!ec) {
-    a.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    throw std::runtime_error("api: cannot listen for RIS Live on " + shown + ": " + ec.message());
-  }
-  impl_->port = a.local_endpoint().port();
-  impl_->url = "ws://" + (address.address.is_v4() ? text : "[" + text + "]") + ":" +
-               std::to_string(impl_->port) + "/v1/ws/";
+  impl_->port = listen_on(impl_->acceptor, address, "RIS Live");
+  impl_->url = "ws://" + shown_address(address, impl_->port) + "/v1/ws/";
   impl_->accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }

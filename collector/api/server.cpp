@@ -16,6 +16,7 @@
 #include "codec/bgp/ip.hpp"
 #include "codec/bgp/text.hpp"
 #include "collector/api/feed.hpp"
+#include "collector/api/on_io.hpp"
 #include "collector/api/ris_live.hpp"
 #include "collector/core/collector.hpp"
 #include "exporters/events/convert.hpp"
@@ -28,27 +29,10 @@ namespace v1 = bgpscribe::v1;
 
 namespace {
 
-// How long Status and Rib wait for the io thread: it runs short handlers only, so a busy
-// collector still answers in milliseconds; a stopping one does not answer at all.
-constexpr auto kIoDeadline = std::chrono::seconds(3);
 constexpr std::uint32_t kDefaultPage = 1000;
 constexpr std::uint32_t kMaxPage = 100'000;
 // How often a stream waiting for events looks whether its client is still there.
 constexpr int kStreamPollMs = 200;
-
-// Runs `f` on the collector's io thread and returns its result; nullopt when the io thread did
-// not get to it within the deadline (the collector is stopping). `f` owns what it uses.
-template <class F>
-auto on_io(Collector& collector, F f) -> std::optional<decltype(f())> {
-  using R = decltype(f());
-  auto task = std::make_shared<std::packaged_task<R()>>(std::move(f));
-  auto result = task->get_future();
-  boost::asio::post(collector.io(), [task] { (*task)(); });
-  if (result.wait_for(kIoDeadline) != std::future_status::ready) {
-    return std::nullopt;
-  }
-  return result.get();
-}
 
 grpc::Status client_gone() {
   return {grpc::StatusCode::CANCELLED, "the client went away"};

@@ -15,6 +15,9 @@ using exporters::ConfigMap;
 
 namespace {
 
+// The metrics endpoint's port when its `listen` gives none (docs/metrics.md).
+constexpr std::uint16_t kDefaultMetricsPort = 9479;
+
 int line_of(const YAML::Node& n) {
   return n.IsDefined() ? n.Mark().line + 1 : 0;
 }
@@ -551,6 +554,18 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
     cfg.api.max_subscribers = static_cast<std::size_t>(
         a.integer("max_subscribers", 1, 1024, static_cast<std::int64_t>(cfg.api.max_subscribers)));
     a.check_unknown();
+  }
+
+  if (auto mn = top.node("metrics")) {
+    ConfigMap m(file, mn, "metrics");
+    if (m.boolean("enabled", true)) {
+      ListenAddress l{bgp::IpAddress::v4(0x7f000001), kDefaultMetricsPort};
+      if (m.has("listen")) {
+        l = parse_listen(m, m.node("listen"), kDefaultMetricsPort);
+      }
+      cfg.metrics = l;
+    }
+    m.check_unknown();
   }
 
   if (auto ex = top.node("exporters")) {

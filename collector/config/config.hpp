@@ -99,6 +99,9 @@ struct CollectorConfig {
   std::vector<ListenAddress> bmp_listen;
   std::vector<BmpRouter> bmp_routers;
   ApiConfig api;
+  // The Prometheus metrics endpoint (collector/api/metrics.hpp, docs/metrics.md): off unless
+  // the config has a `metrics:` section; its `listen` defaults to 127.0.0.1:9479.
+  std::optional<ListenAddress> metrics;
   std::vector<ExporterConfig> exporters;
 };
 

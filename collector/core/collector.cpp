@@ -485,6 +485,9 @@ void Collector::source_down(const bmp::Source& source, std::int64_t time_us,
   rib_.session_down(source.info->id);
   auto& st = bmp_sources_[source.info->id];
   st.info = source.info;
+  if (st.up) {
+    ++st.sessions_ended;
+  }
   st.up = false;
   st.state_since_us = time_us;
   st.last_error = reason;
@@ -574,6 +577,9 @@ void Collector::attach(Peer& peer) {
     auto& st = state_of(p);
     const auto now = unix_micros();
     st.state_since_us = now;
+    if (old_state == State::Established && new_state != State::Established) {
+      ++st.sessions_ended;
+    }
     if (new_state == State::Idle && !why.empty()) {
       st.last_error = std::string(why);
     }
@@ -843,6 +849,7 @@ std::vector<std::string> needs_restart(const config::CollectorConfig& now,
   check(next.bmp_listen == now.bmp_listen, "bmp_listen");
   check(next.bmp_routers == now.bmp_routers, "bmp_routers");
   check(next.api == now.api, "api");
+  check(next.metrics == now.metrics, "metrics");
   check(next.state_directory == now.state_directory, "collector.state_directory");
   check(next.journal == now.journal && next.journal_directory == now.journal_directory &&
             next.journal_sync == now.journal_sync &&
@@ -1419,6 +1426,8 @@ StatusView Collector::status_view() const {
     pv.prefixes = rib_.family_counts(st.id);
     pv.messages = st.messages;
     pv.last_update_us = st.last_update_us;
+    pv.counters = rib_.counters(st.id);
+    pv.sessions_ended = st.sessions_ended;
     v.peers.push_back(std::move(pv));
   }
   for (const auto& [id, st] : bmp_sources_) {
@@ -1430,6 +1439,8 @@ StatusView Collector::status_view() const {
     pv.prefixes = rib_.family_counts(id);
     pv.messages = st.messages;
     pv.last_update_us = st.last_update_us;
+    pv.counters = rib_.counters(id);
+    pv.sessions_ended = st.sessions_ended;
     v.peers.push_back(std::move(pv));
   }
   std::sort(v.peers.begin(), v.peers.end(),
@@ -1448,8 +1459,24 @@ StatusView Collector::status_view() const {
     e.dropped = s.dropped;
     e.lag_us = lag_of(s, v.now_us);
     e.alarms = w.alarms();
+    e.details = w.metrics();
+    for (const auto& b : s.lag_buckets) {
+      e.lag_buckets.push_back(b.load(std::memory_order_relaxed));
+    }
+    e.lag_sum_us = s.lag_sum_us.load(std::memory_order_relaxed);
     v.exporters.push_back(std::move(e));
   }
+  const auto& ps = process_.stats();
+  v.refused.unmatched = ps.unmatched_connections;
+  v.refused.range_full = ps.refused_range_full;
+  v.refused.pending_full = ps.refused_pending_full;
+  v.refused.no_open = ps.pending_closed;
+  v.refused.open_refused = stats_.opens_refused;
+  v.refused.malformed = stats_.session_resets;
+  v.attributes_discarded = stats_.attributes_discarded;
+  v.reloads = stats_.reloads;
+  v.reloads_refused = stats_.reloads_refused;
+  v.snapshots = stats_.snapshots;
   return v;
 }
 

@@ -139,6 +139,7 @@ class Collector : private bmp::RouterEvents {
     std::int64_t last_update_us = 0;
     std::int64_t state_since_us = 0;
     std::string last_error;
+    std::uint64_t sessions_ended = 0;  // left Established
   };
   // A BMP source as Status shows it (the sessions' PeerState has the same for BGP).
   struct SourceState {
@@ -148,6 +149,7 @@ class Collector : private bmp::RouterEvents {
     std::uint64_t messages = 0;  // Route Monitoring messages
     std::int64_t last_update_us = 0;
     std::string last_error;
+    std::uint64_t sessions_ended = 0;  // Peer Down
   };
   struct Internal {
     std::unique_ptr<ExporterWorker> worker;

@@ -1,5 +1,6 @@
 #include "collector/core/exporter_worker.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -248,6 +249,21 @@ void ExporterWorker::log_loss() {
        static_cast<unsigned long long>(spool_.bytes()));
 }
 
+void ExporterWorker::note_lag(std::int64_t time_us) {
+  // Only this thread writes the histogram: a load and a store, no read-modify-write.
+  const auto lag = std::max<std::int64_t>(lag_clock_us_ - time_us, 0);
+  const auto& bounds = WorkerStats::kLagBoundsUs;
+  std::size_t i = 0;
+  while (i < bounds.size() && lag > bounds[i]) {
+    ++i;
+  }
+  auto& bucket = stats_.lag_buckets[i];
+  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  stats_.lag_sum_us.store(
+      stats_.lag_sum_us.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(lag),
+      std::memory_order_relaxed);
+}
+
 void ExporterWorker::deliver(Record& record) {
   if (!exporter_) {
     // A failed switch left nothing running and the collector stops: the journal gives the
@@ -262,6 +278,7 @@ void ExporterWorker::deliver(Record& record) {
     exporter_->accept(record);
     ++stats_.delivered;
     stats_.delivered_time_us.store(record.time_us, std::memory_order_relaxed);
+    note_lag(record.time_us);
   } catch (const std::exception& e) {
     const auto n = ++stats_.failed;
     if (n <= 10 || n % 10000 == 0) {
@@ -277,6 +294,7 @@ void ExporterWorker::deliver_all(Records& records) {
   // work (the MRT flush interval, the postgres batch interval, both the bound of what a crash
   // can lose) must not wait for its end. The clock is read every 256 records.
   std::size_t n = 0;
+  lag_clock_us_ = unix_micros();
   for (auto& r : records) {
     if (switch_asked_.load(std::memory_order_relaxed)) {
       switch_exporter();  // between two records: the next one goes to the new instance
@@ -284,6 +302,7 @@ void ExporterWorker::deliver_all(Records& records) {
     deliver(r);
     if ((++n & 0xFF) == 0) {
       maybe_flush(false);
+      lag_clock_us_ = unix_micros();
     }
   }
 }

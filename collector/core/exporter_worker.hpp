@@ -16,6 +16,7 @@
 // and the journal position; no record reaches both or neither (docs/exporters.md, "Reload").
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -49,6 +50,13 @@ struct WorkerStats {
   // When the collector saw the last record the exporter accepted (Unix µs): with records
   // waiting, now minus this is about the age of the oldest of them (the delivery lag).
   std::atomic<std::int64_t> delivered_time_us{0};
+  // Delivery lag of every record delivered (from the collector's receipt to the exporter's
+  // accept()): the metrics endpoint's histogram. lag_buckets[i] counts lags up to
+  // kLagBoundsUs[i] (and above the bound before), the last one those above every bound.
+  static constexpr std::array<std::int64_t, 9> kLagBoundsUs{
+      1'000, 10'000, 100'000, 500'000, 1'000'000, 5'000'000, 30'000'000, 120'000'000, 600'000'000};
+  std::array<std::atomic<std::uint64_t>, kLagBoundsUs.size() + 1> lag_buckets{};
+  std::atomic<std::uint64_t> lag_sum_us{0};
 };
 
 class ExporterWorker {
@@ -131,6 +139,8 @@ class ExporterWorker {
   bool start_exporter(exporters::ExporterPtr exporter, std::string& error);
   void switch_exporter();
   void deliver(exporters::Record& record);
+  // Counts a delivered record's lag in the histogram (WorkerStats::lag_buckets).
+  void note_lag(std::int64_t time_us);
   template <typename Records>
   void deliver_all(Records& records);
   void maybe_flush(bool force);
@@ -152,6 +162,8 @@ class ExporterWorker {
   bool journaled_ = false;
   bool launched_ = false;            // launch(): an added exporter asks for a first snapshot
   std::uint64_t delivered_seq_ = 0;  // worker thread only
+  // Unix µs, read once per batch and every 256 records of it: the clock of the lag histogram.
+  std::int64_t lag_clock_us_ = 0;    // worker thread only
   std::uint64_t durable_floor_ = 0;  // worker thread only (after start): durable whatever the
                                      // exporter says (an earlier instance's records)
   std::atomic<bool> snapshot_carry_{false};  // a request the replaced instance had not handed on

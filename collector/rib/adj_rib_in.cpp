@@ -207,7 +207,7 @@ AdjRibIn::Family& AdjRibIn::family(PeerRib& p, bgp::AfiSafi f) {
       return fam;
     }
   }
-  p.families.push_back(Family{f, nullptr, nullptr, nullptr});
+  p.families.push_back(Family{f, nullptr, nullptr, nullptr, 0, 0});
   return p.families.back();
 }
 
@@ -277,6 +277,7 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
       }
     }
     stats_.announced += keys_.size();
+    fam.announced += keys_.size();
     return;
   }
   for (const auto& n : nlri) {
@@ -286,6 +287,7 @@ void AdjRibIn::announce(PeerRib& p, bgp::AfiSafi f, const bgp::NlriBlock& nlri,
       stale->withdraw(prefix, n.path_id);
     }
     ++stats_.announced;
+    ++fam.announced;
   }
 }
 
@@ -323,10 +325,18 @@ void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
   PeerRib& p = it->second;
   ++stats_.updates;
   const auto& attrs = update.attributes;
-  withdraw(p, bgp::kIpv4Unicast, update.withdrawn);
-  if (attrs.has(bgp::AttributeType::MpUnreachNlri)) {
-    withdraw(p, attrs.mp_unreach.family, attrs.mp_unreach.withdrawn);
+  // The peer's own withdrawals are counted here, not in withdraw(): treat-as-withdraw uses it too.
+  const auto unknown_before = p.unknown_withdrawals;
+  if (const auto n = withdraw(p, bgp::kIpv4Unicast, update.withdrawn); n > 0) {
+    family(p, bgp::kIpv4Unicast).withdrawn += n;
   }
+  if (attrs.has(bgp::AttributeType::MpUnreachNlri)) {
+    const auto& mp = attrs.mp_unreach;
+    if (const auto n = withdraw(p, mp.family, mp.withdrawn); n > 0) {
+      family(p, mp.family).withdrawn += n;
+    }
+  }
+  p.total_unknown_withdrawals += p.unknown_withdrawals - unknown_before;
   if (!update.has_announcements()) {
     return;
   }
@@ -336,11 +346,14 @@ void AdjRibIn::apply(std::uint32_t peer_id, const bgp::Update& update,
     // no duplicate withdrawal of the peer's (BMP type 2): its count stays.
     ++stats_.treat_as_withdraw;
     ++p.treat_as_withdraw_updates;
+    ++p.total_treat_as_withdraw_updates;
     const auto unknown = p.unknown_withdrawals;
-    p.treat_as_withdraw_prefixes += withdraw(p, bgp::kIpv4Unicast, update.nlri);
+    std::size_t prefixes = withdraw(p, bgp::kIpv4Unicast, update.nlri);
     if (has_mp) {
-      p.treat_as_withdraw_prefixes += withdraw(p, attrs.mp_reach.family, attrs.mp_reach.nlri);
+      prefixes += withdraw(p, attrs.mp_reach.family, attrs.mp_reach.nlri);
     }
+    p.treat_as_withdraw_prefixes += prefixes;
+    p.total_treat_as_withdraw_prefixes += prefixes;
     p.unknown_withdrawals = unknown;
     return;
   }
@@ -466,6 +479,24 @@ std::vector<std::pair<bgp::AfiSafi, std::size_t>> AdjRibIn::family_counts(
       out.emplace_back(f.family, n);
     }
   }
+  return out;
+}
+
+PeerCounters AdjRibIn::counters(std::uint32_t peer_id) const {
+  PeerCounters out;
+  auto it = peers_.find(peer_id);
+  if (it == peers_.end()) {
+    return out;
+  }
+  const PeerRib& p = it->second;
+  for (const auto& f : p.families) {
+    const std::size_t n =
+        (f.live ? f.live->route_count() : 0) + (f.stale ? f.stale->route_count() : 0);
+    out.families.push_back(PeerFamilyCounters{f.family, n, f.announced, f.withdrawn});
+  }
+  out.withdrawn_unknown = p.total_unknown_withdrawals;
+  out.treat_as_withdraw_updates = p.total_treat_as_withdraw_updates;
+  out.treat_as_withdraw_prefixes = p.total_treat_as_withdraw_prefixes;
   return out;
 }
 

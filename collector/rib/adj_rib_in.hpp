@@ -24,6 +24,7 @@
 #include "codec/bgp/update.hpp"
 #include "collector/rib/attr_store.hpp"
 #include "collector/rib/key_index.hpp"
+#include "collector/rib/peer_counters.hpp"
 #include "collector/rib/prefix_table.hpp"
 #include "exporters/api/record.hpp"
 #include "exporters/api/rib_snapshot.hpp"
@@ -115,6 +116,8 @@ class AdjRibIn {
   // Routes per family (live and stale) of one peer, families with none left out.
   [[nodiscard]] std::vector<std::pair<codec::bgp::AfiSafi, std::size_t>> family_counts(
       std::uint32_t peer_id) const;
+  // Everything counted for one peer; empty when it is not known.
+  [[nodiscard]] PeerCounters counters(std::uint32_t peer_id) const;
   // The routes held for `prefix` (its AFI, every SAFI) of the peers `peer_ids` (empty: all),
   // by ascending peer id, then family, prefix and path id. `f` returns false to stop. On the
   // io thread (the live API asks through it): a longest match costs one lookup per prefix
@@ -134,6 +137,8 @@ class AdjRibIn {
     std::shared_ptr<FamilyTable> live;
     std::shared_ptr<FamilyTable> stale;  // graceful restart: routes of the previous session
     std::shared_ptr<FamilyTable> down;   // session just went down, stale() may claim it
+    std::uint64_t announced = 0;         // PeerFamilyCounters
+    std::uint64_t withdrawn = 0;
   };
   struct PeerRib {
     exporters::PeerInfoPtr info;
@@ -144,6 +149,10 @@ class AdjRibIn {
     std::uint64_t unknown_withdrawals = 0;
     std::uint64_t treat_as_withdraw_updates = 0;
     std::uint64_t treat_as_withdraw_prefixes = 0;
+    // Since the peer was first seen (PeerCounters).
+    std::uint64_t total_unknown_withdrawals = 0;
+    std::uint64_t total_treat_as_withdraw_updates = 0;
+    std::uint64_t total_treat_as_withdraw_prefixes = 0;
   };
   Family& family(PeerRib& p, codec::bgp::AfiSafi f);
   FamilyTable& writable(Family& f);

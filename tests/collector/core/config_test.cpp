@@ -212,6 +212,33 @@ exporters:)"),
   }
 }
 
+TEST(Config, ReadsTheMetricsEndpoint) {
+  EXPECT_FALSE(parse(kGood, "c.yaml").metrics.has_value());  // off unless asked for
+
+  const auto plain = parse(with("exporters:", "metrics: {}\nexporters:"), "c.yaml");
+  ASSERT_TRUE(plain.metrics.has_value());
+  EXPECT_EQ(plain.metrics->address.to_string(), "127.0.0.1");  // loopback by default
+  EXPECT_EQ(plain.metrics->port, 9479);
+
+  const auto v6 =
+      parse(with("exporters:", "metrics:\n  listen: \"[::1]:9100\"\nexporters:"), "c.yaml");
+  ASSERT_TRUE(v6.metrics.has_value());
+  EXPECT_EQ(v6.metrics->address.to_string(), "::1");
+  EXPECT_EQ(v6.metrics->port, 9100);
+  EXPECT_FALSE(parse(with("exporters:", "metrics:\n  enabled: false\nexporters:"), "c.yaml")
+                   .metrics.has_value());
+
+  const std::pair<std::string, std::string> mistakes[] = {
+      {"metrics:\n  listen: 127.0.0.1:99999\n", "99999"},
+      {"metrics:\n  listen: nowhere:80\n", "not an address"},
+      {"metrics:\n  port: 9100\n", "port"},
+  };
+  for (const auto& [text, want] : mistakes) {
+    const auto e = error_of(with("exporters:", text + "exporters:"));
+    EXPECT_NE(e.find(want), std::string::npos) << "want: " << want << "\n got: " << e;
+  }
+}
+
 TEST(Config, ReadsTheRisLiveStream) {
   EXPECT_TRUE(parse(kGood, "c.yaml").api.ris_live.empty());
   EXPECT_FALSE(parse(kGood, "c.yaml").api.ris_live_tcp.has_value());

@@ -289,6 +289,18 @@ TEST_F(RibTest, TreatAsWithdrawRemovesTheRoutes) {
   // A new session starts them again.
   rib.session_up(peer_info(1), ctx);
   EXPECT_EQ(rib.snapshot(0)->peers()[0].unknown_withdrawals, 0U);
+  // The metrics' counters do not: they count since the peer was first seen. One prefix
+  // announced; the treat-as-withdraw prefixes are not among the withdrawn.
+  const auto c = rib.counters(1);
+  ASSERT_EQ(c.families.size(), 1U);
+  EXPECT_EQ(c.families[0].family, bgp::kIpv4Unicast);
+  EXPECT_EQ(c.families[0].routes, 0U);
+  EXPECT_EQ(c.families[0].announced, 1U);
+  EXPECT_EQ(c.families[0].withdrawn, 1U);  // 10.9.0.0/16, not held
+  EXPECT_EQ(c.withdrawn_unknown, 1U);
+  EXPECT_EQ(c.treat_as_withdraw_updates, 2U);
+  EXPECT_EQ(c.treat_as_withdraw_prefixes, 2U);
+  EXPECT_TRUE(rib.counters(99).families.empty());
 }
 
 // ---- KeyIndex and PrefixTable ------------------------------------------------------------------
