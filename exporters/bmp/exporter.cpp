@@ -452,6 +452,8 @@ void BmpExporter::metrics(std::vector<Metric>& out) const {
     c("incoming_accepted", incoming_accepted_.load(), true, "stations that connected in");
     c("incoming_refused", incoming_refused_.load(), true,
       "stations refused: max_incoming connected in already");
+    c("incoming_accept_failures", listener_->accept_failures(), true,
+      "station connections that could not be accepted (out of file descriptors, ...)");
   }
   for (std::size_t i = 0; i < configured_; ++i) {
     const auto k = stations_[i]->counters();

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "exporters/api/log.hpp"
 
@@ -19,6 +21,8 @@ namespace bgpscribe::exporters::bmp {
 namespace {
 
 constexpr int kPollSliceMs = 200;
+constexpr int kFailurePauseMs = 100;
+constexpr std::int64_t kFailureLogIntervalS = 60;
 constexpr int kBacklog = 16;
 
 // A socket address of either family, as the socket calls take it.
@@ -122,6 +126,21 @@ void StationListener::stop() {
   }
 }
 
+void StationListener::accept_failed(int error) {
+  // The connection stays in the backlog and poll() reports it again at once: a pause keeps
+  // the thread from spinning until a descriptor is free; the log says so once a minute.
+  const auto n = ++accept_failures_;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  if (n == 1 || now - last_failure_log_s_ >= kFailureLogIntervalS) {
+    last_failure_log_s_ = now;
+    logf(LogLevel::Warning, "bmp", "cannot accept a station's connection: %s (%llu so far)",
+         std::strerror(error), static_cast<unsigned long long>(n));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(kFailurePauseMs));
+}
+
 void StationListener::run() {
   std::vector<pollfd> polls;
   for (const int fd : fds_) {
@@ -140,6 +159,8 @@ void StationListener::run() {
       const int fd = ::accept4(p.fd, &from.any, &len, SOCK_CLOEXEC);
       if (fd >= 0) {
         on_connection_(fd, address_of(from));
+      } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+        accept_failed(errno);
       }
     }
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <thread>
@@ -32,15 +33,20 @@ class StationListener {
 
   // The ports bound, in the order of the addresses (the real ones for port 0).
   [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return ports_; }
+  // Connections that could not be accepted (EMFILE, ENFILE, ENOMEM, ...). Any thread.
+  [[nodiscard]] std::uint64_t accept_failures() const { return accept_failures_.load(); }
 
  private:
   void run();
+  void accept_failed(int error);  // counts, logs (rate-limited), pauses
 
   std::vector<int> fds_;
   std::vector<std::uint16_t> ports_;
   std::vector<std::string> names_;  // "host:port" bound, for the log
   OnConnection on_connection_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> accept_failures_{0};
+  std::int64_t last_failure_log_s_ = 0;  // the thread's
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 // The BMP exporter against a loopback station: what a connecting station gets, in order, and
 // how the table and the live records join.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "codec/bgp/update.hpp"
 #include "codec/bmp/context.hpp"
+#include "exporters/bmp/listener.hpp"
 #include "tests/exporters/bmp/test_util.hpp"
 
 namespace bgpscribe::exporters::bmp::test {
@@ -503,6 +505,40 @@ TEST(BmpExporter, ATakenListenPortStopsTheStartNamingIt) {
     EXPECT_NE(std::string(e.what()).find("cannot listen on " + address), std::string::npos)
         << e.what();
   }
+}
+
+// Out of file descriptors, a station's connection cannot be accepted: counted (and logged),
+// the listener pauses instead of spinning on it, and takes it once a descriptor is free.
+TEST(StationListener, AConnectionThatCannotBeAcceptedIsCountedThenTaken) {
+  StationListener listener({StationAddress{"127.0.0.1", "0"}});
+  std::atomic<int> accepted{0};
+  listener.start([&](int fd, const StationAddress& /*from*/) {
+    ::close(fd);
+    ++accepted;
+  });
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  {
+    ConnectingStation station(listener.ports().at(0));
+    ASSERT_TRUE(station.connected());
+    // Every descriptor below the lowest free one is taken: a limit there leaves none.
+    const int lowest_free = ::dup(0);
+    ASSERT_GE(lowest_free, 0);
+    ::close(lowest_free);
+    rlimit tight = old;
+    tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+    const bool failed = wait_until([&] { return listener.accept_failures() >= 1; }, 5s);
+    std::this_thread::sleep_for(300ms);
+    const auto failures = listener.accept_failures();
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+    EXPECT_TRUE(failed);
+    EXPECT_EQ(accepted.load(), 0);
+    // Paused between tries: a few in 300 ms, not thousands.
+    EXPECT_LE(failures, 10U);
+    EXPECT_TRUE(wait_until([&] { return accepted.load() == 1; }, 5s));
+  }
+  listener.stop();
 }
 
 }  // namespace
