@@ -3,11 +3,13 @@
 
 #include <bzlib.h>
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <span>
 #include <thread>
 
@@ -323,6 +325,16 @@ struct FileWriter::Impl {
   Compression compression = Compression::None;
   std::vector<std::uint8_t> out;
   z_stream z{};
+  // gzip level 1 (the MRT exporter's default) goes through ISA-L's igzip level 1 instead of
+  // zlib: the same single gzip member with the same sync-flush points, about 5 times faster on
+  // real updates for files about 14% larger, and compression is what bounds the exporter
+  // (docs/mrt-exporter.md, Throughput). Its state is about 100 KiB, allocated only for those.
+  std::unique_ptr<isal_zstream> igz;
+  std::vector<std::uint8_t> igz_level_buf;
+  // igzip costs about 0.4 us per call whatever the size, twice its cost of compressing a
+  // 150-byte record: records wait here and go in 64 KiB at a time.
+  std::vector<std::uint8_t> igz_in;
+  static constexpr std::size_t kIgzipInput = std::size_t{64} << 10;
   bz_stream bz{};
   bool z_active = false;
   bool bz_active = false;
@@ -366,10 +378,60 @@ struct FileWriter::Impl {
 
   enum class Step : std::uint8_t { Run, Flush, Finish };
 
+  // igzip's side of write(): stages `in`, compressing when the stage is full.
+  bool stage(Bytes in, int& err) {
+    if (igz_in.size() + in.size() > kIgzipInput) {
+      if (!compress(igz_in, Step::Run, err)) {
+        return false;
+      }
+      igz_in.clear();
+      if (in.size() >= kIgzipInput) {
+        return compress(in, Step::Run, err);
+      }
+    }
+    igz_in.insert(igz_in.end(), in.begin(), in.end());
+    return true;
+  }
+
+  // A flush or the stream's end, after igzip's staged input (none with the other compressors).
+  bool push_staged(Step step, int& err) {
+    const bool ok = compress(igz_in, step, err);
+    igz_in.clear();
+    return ok;
+  }
+
   // Runs the compressor over `in`; writes `out` to the file only when it is full (one write per
   // buffer) or when `step` asks for the bytes to leave.
   bool compress(Bytes in, Step step, int& err) {
     const bool push = step != Step::Run;
+    if (igz) {
+      isal_zstream& s = *igz;
+      s.next_in = const_cast<std::uint8_t*>(in.data());  // ISA-L's API is not const-correct
+      s.avail_in = static_cast<std::uint32_t>(in.size());
+      // SYNC_FLUSH byte-aligns and ends with an empty stored block, as zlib's Z_SYNC_FLUSH: a
+      // reader decodes everything up to it, which the exporter's partial files rely on.
+      s.flush = step == Step::Flush ? SYNC_FLUSH : NO_FLUSH;
+      s.end_of_stream = step == Step::Finish ? 1 : 0;
+      for (;;) {
+        if (used == out.size() && !drain(err)) {
+          return false;
+        }
+        s.next_out = std::span(out).subspan(used).data();
+        s.avail_out = static_cast<std::uint32_t>(out.size() - used);
+        const int ret = isal_deflate(&s);
+        used = out.size() - s.avail_out;
+        if (ret != COMP_OK) {
+          return false;
+        }
+        // igzip returns when the input is used up or the output is full; room left in the
+        // output means that it has written all it owes for this step (its documented test).
+        const bool finished = step == Step::Finish ? s.internal_state.state == ZSTATE_END
+                                                   : (s.avail_in == 0 && s.avail_out != 0);
+        if (finished) {
+          return !push || drain(err);
+        }
+      }
+    }
     if (compression == Compression::Gzip) {
       const int mode = step == Step::Run     ? Z_NO_FLUSH
                        : step == Step::Flush ? Z_SYNC_FLUSH
@@ -442,7 +504,19 @@ Status FileWriter::open(const std::string& path, const WriterOptions& options) {
   impl->compression = options.compression;
   impl->out.resize(std::max<std::size_t>(options.buffer_size, 4096));
   const int level = std::clamp(options.level, 1, 9);
-  if (options.compression == Compression::Gzip) {
+  if (options.compression == Compression::Gzip && level == 1) {
+    // Only level 1: igzip's levels 2 and 3 compress real updates no better than its level 1 on
+    // CPUs without AVX-512, so levels 2-9 stay zlib's, for smaller files at zlib's speed.
+    impl->igz = std::make_unique<isal_zstream>();
+    isal_zstream& s = *impl->igz;
+    isal_deflate_init(&s);
+    s.gzip_flag = IGZIP_GZIP;
+    s.level = 1;
+    impl->igz_level_buf.resize(ISAL_DEF_LVL1_DEFAULT);
+    s.level_buf = impl->igz_level_buf.data();
+    s.level_buf_size = static_cast<std::uint32_t>(impl->igz_level_buf.size());
+    impl->igz_in.reserve(Impl::kIgzipInput);
+  } else if (options.compression == Compression::Gzip) {
     if (deflateInit2(&impl->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
       return fail(ErrorKind::Unsupported, 0, "zlib initialisation failed");
     }
@@ -488,7 +562,7 @@ Status FileWriter::write(Bytes bytes) {
     m.out.insert(m.out.end(), bytes.begin(), bytes.end());
     return {};
   }
-  if (!m.compress(bytes, Impl::Step::Run, errno_)) {
+  if (!(m.igz ? m.stage(bytes, errno_) : m.compress(bytes, Impl::Step::Run, errno_))) {
     return fail(ErrorKind::Truncated, 0, "compressed write failed");
   }
   return {};
@@ -506,7 +580,7 @@ Status FileWriter::flush() {
     m.out.clear();
     return {};
   }
-  if (!m.compress({}, Impl::Step::Flush, errno_)) {
+  if (!m.push_staged(Impl::Step::Flush, errno_)) {
     return fail(ErrorKind::Truncated, 0, "compressed flush failed");
   }
   return {};
@@ -521,7 +595,7 @@ Status FileWriter::close() {
   if (m->compression == Compression::None) {
     ok = m->write_all(m->out, errno_);
   } else {
-    ok = m->compress({}, Impl::Step::Finish, errno_);
+    ok = m->push_staged(Impl::Step::Finish, errno_);
   }
   if (m->owned && m->fd >= 0) {
     if (::close(m->fd) != 0 && ok) {

@@ -120,7 +120,9 @@ class FileReader {
 
 struct WriterOptions {
   Compression compression = Compression::None;
-  int level = 6;  // gzip 1-9 (zlib's default 6); bzip2 block size 1-9 (we use 9 when 6 is given)
+  // gzip 1-9 (zlib's default 6; 1 is ISA-L's igzip level 1, 2-9 are zlib's); bzip2 block size
+  // 1-9 (we use 9 when 6 is given)
+  int level = 6;
   std::size_t buffer_size = std::size_t{1} << 20;
 };
 

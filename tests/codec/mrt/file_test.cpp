@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "codec/mrt/body.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace bgpscribe::codec::mrt {
@@ -345,6 +347,102 @@ TEST(MrtFile, PlainGzipAndBzip2GiveTheSameRecords) {
     EXPECT_EQ(check.compression(), Compression::Bzip2);
     ASSERT_TRUE(check.open((dir / "plain").string()));
     EXPECT_EQ(check.compression(), Compression::None);
+  }
+}
+
+// gzip level 1 is ISA-L's igzip (file.cpp), level 2 zlib's. A real update file written record by
+// record with a sync flush every 499 records, as the exporter flushes: one standard gzip member
+// that gzip(1), bgpdump and our reader read back byte for byte, and, cut at any flush point (a
+// crash's partial file), every record written before that flush and nothing else.
+TEST(MrtFile, IgzipFilesWithFlushesReadBackByteForByte) {
+  const fs::path input = kMrtData / "bgpdump/test_data/updates.20160811.1600.gz";
+  if (!fs::is_regular_file(input)) {
+    GTEST_SKIP() << "shared MRT data not found at " << input;
+  }
+  const tests::TempDir tmp("bgpscribe-mrt-test");
+  const fs::path& dir = tmp.path();
+  const Buf raw = tool_decompress(input);
+  const Walk walk = header_walk(raw);
+  ASSERT_EQ(walk.end, raw.size());
+  ASSERT_GT(walk.records, 17000U);
+  const ReadAll original = read_all(input.string());
+  const std::string bgpdump_original =
+      tests::run_command("bgpdump -m " + tests::shell_quote(input.string()) + " 2>/dev/null").out;
+  const bool bgpdump = tests::have_command("bgpdump");
+
+  struct FlushPoint {
+    std::uintmax_t file_size = 0;
+    std::size_t bytes = 0;
+    std::uint64_t records = 0;
+  };
+  for (const int level : {1, 2}) {
+    SCOPED_TRACE("gzip level " + std::to_string(level));
+    const fs::path out = dir / ("igzip" + std::to_string(level) + ".gz");
+    std::vector<FlushPoint> flushes;
+    {
+      FileWriter w;
+      WriterOptions o;
+      o.compression = Compression::Gzip;
+      o.level = level;
+      o.buffer_size = std::size_t{64} << 10;  // several buffers between flushes
+      ASSERT_TRUE(w.open(out.string(), o));
+      std::size_t at = 0;
+      std::uint64_t records = 0;
+      while (at < raw.size()) {
+        const std::size_t len =
+            12 + (std::size_t{raw[at + 8]} << 24 | std::size_t{raw[at + 9]} << 16 |
+                  std::size_t{raw[at + 10]} << 8 | raw[at + 11]);
+        ASSERT_TRUE(w.write(Bytes(raw).subspan(at, len)));
+        at += len;
+        if (++records % 499 == 0) {
+          ASSERT_TRUE(w.flush());
+          flushes.push_back({fs::file_size(out), at, records});
+        }
+      }
+      ASSERT_TRUE(w.close());
+    }
+    ASSERT_GT(flushes.size(), 30U);
+    // Smaller than the input by far: real compression, not stored blocks.
+    EXPECT_LT(fs::file_size(out) * 4, raw.size());
+
+    const std::string q = tests::shell_quote(out.string());
+    EXPECT_EQ(tests::run_command("gzip -t " + q).status, 0);
+    const tests::CommandResult zcat = tests::run_command("gzip -dc " + q);
+    EXPECT_EQ(zcat.status, 0);
+    EXPECT_TRUE(
+        zcat.out.size() == raw.size() &&
+        std::equal(raw.begin(), raw.end(), zcat.out.begin(),
+                   [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); }))
+        << "gzip -dc gives " << zcat.out.size() << " bytes, not the " << raw.size() << " written";
+    const ReadAll ours = read_all(out.string());
+    EXPECT_FALSE(ours.failed) << ours.error.message;
+    EXPECT_EQ(ours.records, original.records);
+    EXPECT_EQ(ours.hash, original.hash);
+    if (bgpdump) {
+      const std::string b = tests::run_command("bgpdump -m " + q + " 2>/dev/null").out;
+      EXPECT_EQ(b.size(), bgpdump_original.size());
+      EXPECT_TRUE(b == bgpdump_original) << "bgpdump -m differs from the original's";
+    }
+
+    // The file cut at the first, a middle and the last flush point.
+    for (const FlushPoint& f : {flushes.front(), flushes[flushes.size() / 2], flushes.back()}) {
+      SCOPED_TRACE("cut after record " + std::to_string(f.records));
+      const fs::path cut = dir / "cut.gz";
+      fs::copy_file(out, cut, fs::copy_options::overwrite_existing);
+      fs::resize_file(cut, f.file_size);
+      // gzip -dc says "unexpected end of file" (status 1) but writes everything before it.
+      const tests::CommandResult part =
+          tests::run_command("gzip -dc " + tests::shell_quote(cut.string()) + " 2>/dev/null");
+      EXPECT_TRUE(
+          part.out.size() == f.bytes &&
+          std::equal(part.out.begin(), part.out.end(), raw.begin(),
+                     [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; }))
+          << "gzip -dc of the cut file gives " << part.out.size() << " bytes, not " << f.bytes;
+      const ReadAll r = read_all(cut.string());
+      EXPECT_EQ(r.records, f.records);
+      EXPECT_EQ(r.bytes, f.bytes);
+      EXPECT_TRUE(r.failed);  // the stream has no end: truncated, after the whole records
+    }
   }
 }
 
