@@ -327,8 +327,9 @@ struct FileWriter::Impl {
   z_stream z{};
   // gzip level 1 (the MRT exporter's default) goes through ISA-L's igzip level 1 instead of
   // zlib: the same single gzip member with the same sync-flush points, about 5 times faster on
-  // real updates for files about 14% larger, and compression is what bounds the exporter
-  // (docs/mrt-exporter.md, Throughput). Its state is about 100 KiB, allocated only for those.
+  // real updates for files 0 to 14% larger, and compression is what bounds the exporter
+  // (docs/mrt-exporter.md, Throughput). Its state and level buffer take about 360 KiB, allocated
+  // only for those files.
   std::unique_ptr<isal_zstream> igz;
   std::vector<std::uint8_t> igz_level_buf;
   // igzip costs about 0.4 us per call whatever the size, twice its cost of compressing a
