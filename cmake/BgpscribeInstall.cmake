@@ -22,3 +22,30 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bgpscribeConfig.cmake
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/schema/sql/ DESTINATION ${CMAKE_INSTALL_DATADIR}/bgpscribe/schema
         FILES_MATCHING PATTERN "*.sql")
 install(FILES ${PROJECT_SOURCE_DIR}/collector.example.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The Protobuf schema of the live API and the Kafka events, for clients in other languages.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/schema/proto/bgpscribe
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bgpscribe/proto FILES_MATCHING PATTERN "*.proto")
+# The documentation, and the README as its entry.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        FILES_MATCHING PATTERN "*.md")
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The service (docs/service.md): the systemd unit and the user it runs as, under the prefix's
+# lib/ (systemd reads /usr/lib/systemd/system and /usr/lib/sysusers.d), whatever LIBDIR is.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/systemd/bgpscribe.service
+        DESTINATION lib/systemd/system)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/systemd/bgpscribe.sysusers
+        DESTINATION lib/sysusers.d RENAME bgpscribe.conf)
+
+# `cpack -G DEB` in a release build folder: a Debian package of all the above, its library
+# dependencies found by dpkg-shlibdeps; postinst creates the user (docs/service.md).
+set(CPACK_PACKAGE_NAME bgpscribe)
+set(CPACK_PACKAGE_VENDOR bgpscribe)
+set(CPACK_PACKAGE_CONTACT "bgpscribe developers <bgpscribe@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "BGP route collector and BGP-4 speaker library (MRT, SQL, BMP, Kafka)")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/debian/postinst)
+include(CPack)

@@ -744,10 +744,16 @@ void Collector::wait_signal() {
     }
     if (signal == SIGHUP) {
       if (config_source_) {
+        if (lifecycle_.reloading) {
+          lifecycle_.reloading();
+        }
         if (auto next = config_source_()) {
           reload(*next);
         } else {
           ++stats_.reloads_refused;
+        }
+        if (lifecycle_.reloaded) {
+          lifecycle_.reloaded();
         }
       }
     } else if (signal == SIGUSR1) {
@@ -767,6 +773,9 @@ void Collector::shutdown() {
       return;
     }
     stopping_ = true;
+    if (lifecycle_.stopping) {
+      lifecycle_.stopping();
+    }
     signals_.cancel();
     if (bmp_station_) {
       bmp_station_->stop("collector shutting down");

@@ -94,6 +94,14 @@ class Collector : private bmp::RouterEvents {
   // The collector, its peers and exporters now. On the io thread.
   [[nodiscard]] StatusView status_view() const;
 
+  // What the service manager hears of (core/service.hpp): a reload begins and ends (applied or
+  // refused), the shutdown begins. On the io thread.
+  struct Lifecycle {
+    std::function<void()> reloading;
+    std::function<void()> reloaded;
+    std::function<void()> stopping;
+  };
+  void set_lifecycle(Lifecycle lifecycle) { lifecycle_ = std::move(lifecycle); }
   void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
   // Without a builder, a reload that changes the exporters is refused.
   void set_exporter_builder(ExporterBuilder builder) { builder_ = std::move(builder); }
@@ -237,6 +245,7 @@ class Collector : private bmp::RouterEvents {
   std::map<codec::bgp::IpAddress, std::uint32_t> ids_;
   std::uint32_t next_id_ = 1;
   ConfigSource config_source_;
+  Lifecycle lifecycle_;
   ExporterBuilder builder_;
   CollectorStats stats_;
   LogBudget refused_log_;  // connections of dynamic ranges refused

@@ -5,6 +5,7 @@
 
 #include "collector/config/config.hpp"
 #include "collector/core/collector.hpp"
+#include "collector/core/service.hpp"
 
 namespace bgpscribe::collector {
 
@@ -99,7 +100,20 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
     if (options.attach) {
       attached = options.attach(collector, cfg);
     }
+    // Under systemd (Type=notify): ready once everything listens, the watchdog fed from the
+    // io thread, reloads and the shutdown told.
+    ServiceNotifier service;
+    const auto summary = [&collector] {
+      const auto& c = collector.stats();
+      return "running: " + std::to_string(collector.process().peers().size()) + " peers, " +
+             std::to_string(c.messages) + " messages recorded";
+    };
+    collector.set_lifecycle({[&service] { service.reloading(); },
+                             [&service, summary] { service.ready(summary()); },
+                             [&service] { service.stopping(); }});
     collector.start();
+    service.ready(summary());
+    service.start_watchdog(collector.io());
     collector.run();
     attached.reset();
   } catch (const exporters::ConfigError& e) {
