@@ -6,7 +6,8 @@
 #      delivery-lag histogram's count;
 #   2. a connection from an address no peer or range matches is counted as refused
 #      (reason unknown_source);
-#   3. a real Prometheus server scrapes it: `up` is 1 and sum(bgpscribe_peer_up) is 4;
+#   3. a real Prometheus server scrapes it: `up` is 1 and sum(bgpscribe_peer_up) is 4, and every
+#      query of the Grafana dashboard (docker/grafana/dashboards) answers there;
 #   4. when the peers go (dynamic peers: removed), their series go and their state changes are
 #      counted;
 #   5. other paths answer 404, other methods 405, HEAD the headers of GET;
@@ -171,6 +172,31 @@ if wait_for 30 scraped; then
 else
   fail "Prometheus did not scrape it: up=$(query 'up{job="bgpscribe"}'), $(tail -5 "$d/prometheus.log")"
 fi
+# Every query of the Grafana dashboard (docker/grafana) runs on that Prometheus: no error, and
+# a result, so that no panel names a metric or label we do not have.
+sleep 3  # a few more scrapes, so that rate() has two samples
+"$py" - "http://127.0.0.1:$pport/api/v1/query" "$here/../../../docker/grafana/dashboards/bgpscribe.json" <<'PY' ||
+import json, sys, urllib.parse, urllib.request
+dash = json.load(open(sys.argv[2]))
+bad = 0
+n = 0
+for p in dash["panels"]:
+    for t in p.get("targets", []):
+        expr = t["expr"].replace("$__rate_interval", "1m")
+        u = sys.argv[1] + "?" + urllib.parse.urlencode({"query": expr})
+        try:
+            r = json.load(urllib.request.urlopen(u, timeout=5))
+        except Exception as e:  # a 400 for a query Prometheus cannot parse
+            r = {"status": "error", "error": str(e)}
+        n += 1
+        if r["status"] != "success" or not r["data"]["result"]:
+            bad += 1
+            print("FAIL: panel %r: %s: %s" % (p["title"], expr, r.get("error", "no result")))
+if bad == 0:
+    print("ok: the dashboard's %d queries all answer" % n)
+sys.exit(1 if bad else 0)
+PY
+  fail "dashboard queries"
 kill -TERM "$ppid_"
 wait "$ppid_" 2>/dev/null
 
