@@ -540,7 +540,10 @@ int run_status(const std::string& dsn, std::FILE* out) {
     std::fprintf(out, "\n");
   }
   const pqxx::row settings = tx.exec1(
-      "SELECT partition_interval::text, coalesce(retention::text, 'none (keep everything)') "
+      // Retention is stored in seconds (the exporter's "90d" is 7776000 s, which PostgreSQL
+      // prints as 2160:00:00): shown in days, as it is configured.
+      "SELECT partition_interval::text, CASE WHEN retention IS NULL THEN 'none (keep everything)' "
+      "ELSE trim_scale(round(extract(epoch FROM retention) / 86400, 2))::text || ' days' END "
       "FROM bgp.settings");
   std::fprintf(out, "partitions:      %s each; retention: %s\n", settings[0].c_str(),
                settings[1].c_str());

@@ -22,10 +22,11 @@ struct Preset {
 // RIPE RIS: rrcNN/YYYY.MM/updates.YYYYMMDD.HHMM.gz every 5 minutes, bview every 8 hours.
 constexpr Preset kRis{"{collector}/%Y.%m/updates.%Y%m%d.%H%M.gz", 300,
                       "{collector}/%Y.%m/bview.%Y%m%d.%H%M.gz", std::int64_t{8} * 3600};
-// RouteViews: <collector>/YYYY.MM/UPDATES/updates.YYYYMMDD.HHMM.bz2 every 15 minutes, RIBS/
-// every 2 hours.
-constexpr Preset kRouteViews{"{collector}/%Y.%m/UPDATES/updates.%Y%m%d.%H%M.bz2", 900,
-                             "{collector}/%Y.%m/RIBS/rib.%Y%m%d.%H%M.bz2", std::int64_t{2} * 3600};
+// RouteViews (archive.routeviews.org): <collector>/bgpdata/YYYY.MM/UPDATES/
+// updates.YYYYMMDD.HHMM.bz2 every 15 minutes, RIBS/ every 2 hours.
+constexpr Preset kRouteViews{"{collector}/bgpdata/%Y.%m/UPDATES/updates.%Y%m%d.%H%M.bz2", 900,
+                             "{collector}/bgpdata/%Y.%m/RIBS/rib.%Y%m%d.%H%M.bz2",
+                             std::int64_t{2} * 3600};
 
 const char* extension_of(Compression c) {
   switch (c) {

@@ -70,7 +70,7 @@ TEST(MrtConfig, FactoryBuildsTheExporter) {
   EXPECT_EQ(e->name(), "archive");
   auto* m = dynamic_cast<MrtExporter*>(e.get());
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->options().updates_file, "{collector}/%Y.%m/UPDATES/updates.%Y%m%d.%H%M.gz");
+  EXPECT_EQ(m->options().updates_file, "{collector}/bgpdata/%Y.%m/UPDATES/updates.%Y%m%d.%H%M.gz");
   EXPECT_EQ(m->options().updates_interval, 900);
   EXPECT_EQ(m->options().gzip_level, 6);
   EXPECT_EQ(m->options().collector_bgp_id, 0xC0000209U);

@@ -313,15 +313,16 @@ TEST(MrtExporter, PresetsNameFilesLikeRisAndRouteViews) {
   }
   EXPECT_EQ(
       files_under(dir.path()),
-      (std::vector<std::string>{"route-views.sydney/2026.12/UPDATES/updates.20261204.0415.bz2",
-                                "route-views.sydney/2026.12/UPDATES/updates.20261204.0430.bz2",
-                                "rrc99/2026.12/updates.20261204.0415.gz",
-                                "rrc99/2026.12/updates.20261204.0420.gz"}));
+      (std::vector<std::string>{
+          "route-views.sydney/bgpdata/2026.12/UPDATES/updates.20261204.0415.bz2",
+          "route-views.sydney/bgpdata/2026.12/UPDATES/updates.20261204.0430.bz2",
+          "rrc99/2026.12/updates.20261204.0415.gz", "rrc99/2026.12/updates.20261204.0420.gz"}));
   EXPECT_EQ(read_mrt(dir.path() / "rrc99/2026.12/updates.20261204.0415.gz").compression,
             codec::mrt::Compression::Gzip);
-  EXPECT_EQ(read_mrt(dir.path() / "route-views.sydney/2026.12/UPDATES/updates.20261204.0430.bz2")
-                .compression,
-            codec::mrt::Compression::Bzip2);
+  EXPECT_EQ(
+      read_mrt(dir.path() / "route-views.sydney/bgpdata/2026.12/UPDATES/updates.20261204.0430.bz2")
+          .compression,
+      codec::mrt::Compression::Bzip2);
 
   // Overrides: ris names with bzip2 compression and a 1 h interval.
   auto o = options_from(
