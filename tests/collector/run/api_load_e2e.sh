@@ -17,7 +17,9 @@
 #      leave, and Status lists 20 Established;
 #   d. the stalled subscriber got the first events of the stream, then Lagging with dropped > 0,
 #      then RESOURCE_EXHAUSTED; the log has the cut-off line and status.json counts exactly
-#      one cut-off (the fast ones were not cut off); the feed itself lost no record.
+#      one cut-off (the fast ones were not cut off); the feed itself lost no record;
+#   e. the metrics endpoint, scraped 5 times a second all along, answered within 100 ms (95th
+#      percentile; the figures printed) and promtool accepts a scrape taken during the load.
 # Short form (default, for ctest; about 20 s here): the head of the table, its first
 # $API_LOAD_UPDATES (150) UPDATEs, which pack some 88 prefixes each: about 13,200 prefixes per
 # session, 264,487 route events in all. API_LOAD_FULL=1: the whole table, about 11.4 M
@@ -44,6 +46,7 @@ if [ ! -x /usr/bin/grpc_python_plugin ] || ! command -v protoc >/dev/null; then
   exit 77
 fi
 [ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "SKIP: PostgreSQL 15 not installed"; exit 77; }
+command -v promtool >/dev/null || { echo "SKIP: promtool (prometheus) missing"; exit 77; }
 
 tmp_prefix=bgpscribe-api-load
 # shellcheck source=lib.sh
@@ -94,6 +97,7 @@ fi
 # subscriber asks for a queue of its own of 5,000 events (queue_limit).
 queue=12000000
 port=$(free_port)
+mport=$(free_port)
 {
   collector_yaml api-load "$port" "$d/state" 1
   cat <<YAML
@@ -112,6 +116,8 @@ exporters:
     batch_interval_ms: 300
 api:
   subscriber_queue: $queue
+metrics:
+  listen: 127.0.0.1:$mport
 YAML
 } >"$d/c.yaml"
 sql "DROP SCHEMA IF EXISTS bgp CASCADE" >/dev/null 2>&1
@@ -140,6 +146,28 @@ spid=$!
 pids+=("$spid")
 subscribed() { [ "$(feed_metric subscribers)" -ge 3 ]; }
 wait_for 20 subscribed || fail "3 subscribers did not subscribe: $(cat "$d/py.log" "$d/stall.log" "$d/tail.err")"
+
+# ---- e: the metrics endpoint, scraped 5 times a second through the load ------------------------
+"$py" - "http://127.0.0.1:$mport/metrics" "$d/scrapes" <<'PY' >"$d/scrapes.log" 2>&1 &
+import os, sys, time, urllib.request
+url, out = sys.argv[1], sys.argv[2]
+times = []
+last = b""
+end = time.time() + 3600
+while not os.path.exists(out + ".stop") and time.time() < end:
+    t = time.monotonic()
+    last = urllib.request.urlopen(url, timeout=10).read()
+    times.append(time.monotonic() - t)
+    if len(times) == 10:
+        open(out + ".mid.txt", "wb").write(last)  # one taken while the tables load
+    time.sleep(0.2)
+times.sort()
+with open(out, "w") as f:
+    f.write("%d %.4f %.4f %.4f\n" % (len(times), times[len(times) // 2],
+                                     times[min(len(times) - 1, len(times) * 95 // 100)], times[-1]))
+PY
+scpid=$!
+pids+=("$scpid")
 
 # ---- the load --------------------------------------------------------------------------------
 "$bin" replay --port "$port" --clone 20 --diversify --hold -1 --stats -q "$feed" \
@@ -175,6 +203,20 @@ sleep 1.5 # the MRT exporter's flush interval: the file holds every record
 "$bin" status --socket "$sock" --json >"$d/status.json" 2>&1 || fail "status --json"
 up=$("$py" -c 'import json,sys; print(sum(p["state"] == "ESTABLISHED" for p in json.load(open(sys.argv[1]))["peers"]))' "$d/status.json")
 [ "$up" = 20 ] || fail "Status: $up sessions Established, want 20"
+
+# ---- e: how fast the metrics endpoint answered during the load, and promtool on its text -------
+touch "$d/scrapes.stop"
+wait_for 20 test -s "$d/scrapes" || fail "the scraper did not end: $(cat "$d/scrapes.log")"
+read -r scrapes p50 p95 pmax <"$d/scrapes"
+echo "metrics endpoint during the load: $scrapes scrapes, median $p50 s, 95th percentile $p95 s, longest $pmax s"
+"$py" -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.1 else 1)' "$p95" ||
+  fail "the metrics endpoint's 95th percentile under load is $p95 s, over 100 ms"
+if [ -s "$d/scrapes.mid.txt" ]; then
+  promtool check metrics <"$d/scrapes.mid.txt" >"$d/promtool.log" 2>&1 && [ ! -s "$d/promtool.log" ] ||
+    fail "promtool on a scrape taken under load: $(head -5 "$d/promtool.log")"
+else
+  fail "no scrape while the tables loaded"
+fi
 
 # ---- d: the stalled subscriber reads now ---------------------------------------------------------
 touch "$d/stall.events.go"
