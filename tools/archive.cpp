@@ -1,18 +1,24 @@
 #include "tools/archive.hpp"
 
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -21,7 +27,9 @@
 #include <utility>
 
 #include "collector/core/exporter_worker.hpp"
+#include "collector/core/journal.hpp"
 #include "exporters/api/config.hpp"
+#include "exporters/api/directory_lock.hpp"
 #include "exporters/api/log.hpp"
 #include "exporters/api/record_codec.hpp"
 #include "exporters/kafka/exporter.hpp"
@@ -112,6 +120,175 @@ collector::config::ExporterConfig for_collector(const collector::config::Exporte
   }
   return out;
 }
+
+// How long a revoke waits for the exporters to make durable what was read from the partitions
+// it takes away (a postgres batch is sealed within its batch_interval_ms). After that the rest is
+// committed as far as it is durable and the next owner reads it again (at least once).
+constexpr auto kRevokeWait = std::chrono::seconds(30);
+
+// Segments of an archiver's journals: Kafka messages are small, and every collector has one.
+constexpr std::uint64_t kJournalSegmentBytes = std::uint64_t{4} << 20;
+
+// The consumption log (<state_directory>/consumed.log): which Kafka messages the collectors'
+// journals hold. One line per record, written before the record goes into its collector's
+// journal: "<collector> <seq> <partition> <offset> <topic>". A partition's offsets are read in
+// order, so what matters of it is the highest offset journaled (its mark: messages up to it are
+// in a journal, and a new start must not number them again), and of a collector the number of
+// its last line. The log is cut to those lines at every offset commit (a new file renamed over
+// it), so it stays as small as the number of partitions and collectors.
+//
+// A kill between the line and the journal entry leaves a last line of a collector whose number
+// is above its journal's last: that record was never journaled nor handed on, and is dropped
+// from the marks (check_journal).
+class ConsumptionLog {
+ public:
+  struct Line {
+    std::string collector;
+    std::uint64_t seq = 0;
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+  };
+  using Where = std::pair<std::string, std::int32_t>;
+
+  explicit ConsumptionLog(fs::path file) : file_(std::move(file)) {
+    std::ifstream in(file_);
+    std::string text;
+    while (std::getline(in, text)) {
+      if (in.eof()) {
+        break;  // no newline: a line cut short by a kill, never followed by its journal entry
+      }
+      std::istringstream fields(text);
+      Line line;
+      if (fields >> line.collector >> line.seq >> line.partition >> line.offset >> line.topic) {
+        read_.push_back(std::move(line));
+      }
+    }
+  }
+  ~ConsumptionLog() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  ConsumptionLog(const ConsumptionLog&) = delete;
+  ConsumptionLog& operator=(const ConsumptionLog&) = delete;
+
+  // The collectors an earlier run journaled records of.
+  [[nodiscard]] std::vector<std::string> collectors() const {
+    std::vector<std::string> out;
+    for (const auto& l : read_) {
+      if (std::find(out.begin(), out.end(), l.collector) == out.end()) {
+        out.push_back(l.collector);
+      }
+    }
+    return out;
+  }
+  // The number of the collector's last journaled record (0: none), once its journal, whose last
+  // number is `journal_last`, is open: a last line above it was never journaled.
+  std::uint64_t check_journal(const std::string& collector, std::uint64_t journal_last) {
+    std::uint64_t last = 0;
+    for (auto& l : read_) {
+      if (l.collector == collector && l.seq > journal_last) {
+        l.seq = 0;  // dropped below
+      } else if (l.collector == collector) {
+        last = std::max(last, l.seq);
+      }
+    }
+    return last;
+  }
+  // After every collector of collectors() was checked: the marks, and a new file of them.
+  void open() {
+    for (const auto& l : read_) {
+      if (l.seq != 0) {
+        note(l);
+      }
+    }
+    read_.clear();
+    cut();
+  }
+  // Whether the message is in a journal already (read by an earlier run, or before a rebalance).
+  [[nodiscard]] bool journaled(const Where& where, std::int64_t offset) const {
+    const auto it = marks_.find(where);
+    return it != marks_.end() && offset <= it->second.offset;
+  }
+  // Before the record goes into the journal. False when the line could not be written.
+  bool append(const Line& line) {
+    text_.clear();
+    text_ += line.collector;
+    text_ += ' ';
+    text_ += std::to_string(line.seq);
+    text_ += ' ';
+    text_ += std::to_string(line.partition);
+    text_ += ' ';
+    text_ += std::to_string(line.offset);
+    text_ += ' ';
+    text_ += line.topic;
+    text_ += '\n';
+    if (fd_ < 0 || ::write(fd_, text_.data(), text_.size()) != static_cast<ssize_t>(text_.size())) {
+      return false;
+    }
+    note(line);
+    return true;
+  }
+  // Rewrites the log as the marks alone (a kill midway leaves the old file, or the new one).
+  void cut() {
+    std::vector<const Line*> keep;
+    for (const auto& [where, line] : marks_) {
+      keep.push_back(&line);
+    }
+    for (const auto& [collector, line] : last_) {
+      keep.push_back(&line);
+    }
+    const fs::path tmp = file_.string() + ".new";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      for (const auto* l : keep) {
+        out << l->collector << ' ' << l->seq << ' ' << l->partition << ' ' << l->offset << ' '
+            << l->topic << '\n';
+      }
+      if (!out.flush()) {
+        exporters::logf(LogLevel::Warning, kSource, "cannot write %s", tmp.c_str());
+        return;
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, file_, ec);
+    if (ec) {
+      exporters::logf(LogLevel::Warning, kSource, "cannot rename %s: %s", tmp.c_str(),
+                      ec.message().c_str());
+      return;
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    // Called from the rebalance callback too: no exception; append() then fails and stops the
+    // archiver.
+    fd_ = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) {
+      exporters::logf(LogLevel::Error, kSource, "cannot open %s: %s", file_.c_str(),
+                      std::strerror(errno));
+    }
+  }
+
+ private:
+  void note(const Line& line) {
+    auto& mark = marks_[{line.topic, line.partition}];
+    if (line.offset >= mark.offset || mark.collector.empty()) {
+      mark = line;
+    }
+    auto& last = last_[line.collector];
+    if (line.seq >= last.seq) {
+      last = line;
+    }
+  }
+
+  fs::path file_;
+  std::vector<Line> read_;            // an earlier run's lines, until open()
+  std::map<Where, Line> marks_;       // per partition, its line of the highest offset
+  std::map<std::string, Line> last_;  // per collector, its line of the highest number
+  int fd_ = -1;
+  std::string text_;
+};
 
 std::atomic<bool>* g_stop = nullptr;  // the running archiver's flag, for the signal handler
 
@@ -223,13 +400,16 @@ ArchiveConfig load_archive_config(const std::string& path) {
 
 // The consumer and the exporters of one run (Archiver::run).
 struct Archiver::Impl {
-  // One collector's exporters, made on its first record. Records get numbers of their own
-  // (Record::seq, continuing after the highest position the exporters kept), in the order the
-  // archiver hands them over; an exporter's durable_seq says how far it has them.
+  // One collector's exporters, made on its first record (or at the start, when the consumption
+  // log names it). Records get numbers of their own (Record::seq) from the collector's journal,
+  // in the order the archiver hands them over; an exporter's durable_seq says how far it has
+  // them.
   struct Lane {
     std::string collector;
     std::vector<std::unique_ptr<collector::ExporterWorker>> workers;
-    std::uint64_t last_seq = 0;
+    std::unique_ptr<collector::Journal> journal;
+    bool appended = false;  // this run journaled a record (see release())
+    [[nodiscard]] std::uint64_t last_seq() const { return journal->last_seq(); }
     [[nodiscard]] std::uint64_t durable() const {
       std::uint64_t low = std::numeric_limits<std::uint64_t>::max();
       for (const auto& w : workers) {
@@ -260,6 +440,17 @@ struct Archiver::Impl {
       : config(c), table(t), counts(n) {}
 
   void start() {
+    fs::create_directories(config.state_directory);
+    // Two archivers on one state directory would number records into the same journals.
+    lock = exporters::DirectoryLock(config.state_directory, "archive state directory");
+    log = std::make_unique<ConsumptionLog>(fs::path(config.state_directory) / "consumed.log");
+    // Every collector an earlier run journaled: its exporters get what they had not made durable
+    // (and their spooled batches go on) before any message is read again.
+    for (const auto& c : log->collectors()) {
+      (void)lane_for(c);
+    }
+    log->open();
+
     ConfPtr conf(rd_kafka_conf_new());
     set_property(*conf, "bootstrap.servers", join(config.brokers), kSource);
     set_property(*conf, "group.id", config.group_id, kSource);
@@ -301,8 +492,9 @@ struct Archiver::Impl {
       (void)rd_kafka_assign(rk, parts);
       return;
     }
-    // Revoked: what is durable is committed while the partitions are still ours; the rest is
-    // read again by their next owner (at least once).
+    // Revoked: what was read from them is made durable and committed while they are still ours,
+    // so that their next owner reads none of it again.
+    self.drain();
     self.commit();
     for (int i = 0; i < parts->cnt; ++i) {
       const auto& p = std::span(parts->elems,
@@ -321,6 +513,13 @@ struct Archiver::Impl {
     lane->collector = collector_name;
     const fs::path dir = fs::path(config.state_directory) / "collectors" / collector_name;
     fs::create_directories(dir);
+    collector::JournalOptions journal_options;
+    journal_options.directory = (dir / "journal").string();
+    journal_options.segment_bytes = kJournalSegmentBytes;
+    // No BGP session waits for the archiver: it may wait for a segment rather than go on
+    // without journaling.
+    journal_options.spare_wait = std::chrono::seconds(10);
+    lane->journal = std::make_unique<collector::Journal>(std::move(journal_options));
     const exporters::ExporterContext base{"", collector_name, config.file, dir.string()};
     for (const auto& e : config.exporters) {
       // Kafka keeps what a spool of an earlier run held: it is read again from the last commit.
@@ -330,14 +529,58 @@ struct Archiver::Impl {
           collector::build_exporter(base, for_collector(e, collector_name), table), config.queue,
           spool.string());
       worker->start();
-      lane->last_seq = std::max(lane->last_seq, worker->resume_after().value_or(0));
+      // Positions beyond the journal (removed by hand): new numbers must not look old.
+      lane->journal->number_after(worker->resume_after().value_or(0));
       lane->workers.push_back(std::move(worker));
     }
+    replay(*lane);
     exporters::logf(LogLevel::Info, kSource, "collector %s: %zu exporters started",
                     collector_name.c_str(), lane->workers.size());
     ++counts.collectors;
     slot = std::move(lane);
     return *slot;
+  }
+
+  // What an earlier run journaled and an exporter had not made durable goes to that exporter
+  // again, in the same order and under the same numbers: its position (resume_after) then says
+  // exactly which records it has. Messages read again from Kafka are not numbered anew (their
+  // offsets are at most the consumption log's marks, handle()).
+  void replay(Lane& lane) {
+    const std::uint64_t upto = log->check_journal(lane.collector, lane.journal->last_seq());
+    // An exporter without a position gets all the journal still holds (at least once).
+    std::vector<std::uint64_t> after;
+    std::uint64_t from = upto;
+    for (const auto& w : lane.workers) {
+      after.push_back(w->resume_after().value_or(0));
+      from = std::min(from, after.back());
+    }
+    std::vector<std::uint64_t> replayed(lane.workers.size(), 0);
+    const auto bad = lane.journal->replay(from, [&](std::uint64_t seq, exporters::Record&& r) {
+      if (seq > upto) {
+        return;  // journaled, but its line is not in the log: never handed on
+      }
+      r.seq = seq;
+      for (std::size_t i = 0; i < lane.workers.size(); ++i) {
+        if (seq > after[i]) {
+          lost = !lane.workers[i]->push(r) || lost;
+          ++replayed[i];
+        }
+      }
+    });
+    for (std::size_t i = 0; i < lane.workers.size(); ++i) {
+      if (replayed[i] > 0) {
+        exporters::logf(LogLevel::Info, kSource,
+                        "collector %s: %llu journaled records after number %llu replayed into "
+                        "exporter %s",
+                        lane.collector.c_str(), static_cast<unsigned long long>(replayed[i]),
+                        static_cast<unsigned long long>(after[i]), lane.workers[i]->name().c_str());
+      }
+    }
+    if (bad > 0) {
+      exporters::logf(LogLevel::Warning, kSource, "collector %s: %zu damaged journal entries",
+                      lane.collector.c_str(), bad);
+    }
+    counts.replayed += std::accumulate(replayed.begin(), replayed.end(), std::uint64_t{0});
   }
 
   void refuse(const rd_kafka_message_t& m, const std::string& why) {
@@ -365,9 +608,34 @@ struct Archiver::Impl {
       refuse(m, "not a record");
     } else if (record->type == exporters::RecordType::RibSnapshot) {
       refuse(m, "a RIB snapshot");
+    } else if (const ConsumptionLog::Where where{rd_kafka_topic_name(m.rkt), m.partition};
+               log->journaled(where, m.offset)) {
+      // Journaled by an earlier run (replay() gave it to the exporters that lacked it) or
+      // before this partition was revoked and assigned again: committed once everything
+      // numbered so far is durable.
+      auto& lane = lane_for(collector_name);
+      pending.lane = &lane;
+      pending.seq = lane.last_seq();
+      ++counts.skipped;
     } else {
       auto& lane = lane_for(collector_name);
-      record->seq = ++lane.last_seq;
+      // The line first: a kill before the journal entry leaves a line check_journal() drops;
+      // the other way round, a journaled record whose offset the log lacks would be numbered
+      // again when Kafka gives it again.
+      const std::uint64_t seq = lane.last_seq() + 1;
+      const auto missed = lane.journal->stats().not_journaled;
+      if (!log->append({collector_name, seq, where.first, where.second, m.offset}) ||
+          lane.journal->append(*record) != seq || lane.journal->stats().not_journaled != missed) {
+        exporters::logf(LogLevel::Error, kSource,
+                        "%s [%d] offset %lld: cannot write the consumption log or the journal "
+                        "(%s): stopping",
+                        where.first.c_str(), static_cast<int>(where.second),
+                        static_cast<long long>(m.offset), lane.journal->directory().c_str());
+        lost = true;  // not handed on: the next run reads it again
+        partitions[where].pending.push_back(pending);
+        return;
+      }
+      lane.appended = true;
       pending.lane = &lane;
       pending.seq = record->seq;
       for (std::size_t i = 0; i < lane.workers.size(); ++i) {
@@ -382,8 +650,35 @@ struct Archiver::Impl {
     partitions[{rd_kafka_topic_name(m.rkt), m.partition}].pending.push_back(pending);
   }
 
-  // Commits, partition by partition, up to the first record an exporter has not made durable.
+  // Waits (at most kRevokeWait) until the exporters have made durable every record read so far.
+  void drain() const {
+    const auto until = std::chrono::steady_clock::now() + kRevokeWait;
+    const auto done = [this] {
+      return std::all_of(lanes.begin(), lanes.end(),
+                         [](const auto& l) { return l.second->durable() >= l.second->last_seq(); });
+    };
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= until) {
+        exporters::log(LogLevel::Warning, kSource,
+                       "revoke: the exporters did not make everything read durable in time; the "
+                       "partitions' next owner reads the rest again (at least once)");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  // Commits, partition by partition, up to the first record an exporter has not made durable;
+  // releases the journals up to what every exporter has and cuts the consumption log.
   void commit() {
+    for (auto& [name, lane] : lanes) {
+      // Not before this run journaled something: the entry with the highest number must stay
+      // (check_journal compares with it).
+      if (lane->appended) {
+        lane->journal->release(lane->durable());
+      }
+    }
+    log->cut();
     const PartitionList list(rd_kafka_topic_partition_list_new(0));
     for (auto& [where, p] : partitions) {
       while (!p.pending.empty()) {
@@ -466,6 +761,8 @@ struct Archiver::Impl {
   const collector::ExporterTable& table;
   ArchiveCounts& counts;
   std::unique_ptr<rd_kafka_t, HandleDeleter> consumer;
+  exporters::DirectoryLock lock;  // first: outlives everything that writes the state directory
+  std::unique_ptr<ConsumptionLog> log;
   std::map<std::string, std::unique_ptr<Lane>> lanes;
   std::map<std::pair<std::string, std::int32_t>, Partition> partitions;
   bool lost = false;

@@ -46,6 +46,9 @@ struct ArchiveCounts {
   std::atomic<std::uint64_t> consumed{0};  // messages read
   std::atomic<std::uint64_t> archived{0};  // records handed to the exporters
   std::atomic<std::uint64_t> refused{0};   // messages that are no record (logged, skipped)
+  // Messages read again whose records a journal holds (an earlier run's, or before a rebalance)
+  std::atomic<std::uint64_t> skipped{0};
+  std::atomic<std::uint64_t> replayed{0};  // journaled records given again to an exporter
   std::atomic<std::uint64_t> commits{0};   // offset commits that succeeded
   std::atomic<std::uint64_t> collectors{0};
 };
