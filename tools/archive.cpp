@@ -490,6 +490,7 @@ struct Archiver::Impl {
     auto& self = *static_cast<Impl*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       (void)rd_kafka_assign(rk, parts);
+      self.counts.assigned = static_cast<std::uint64_t>(parts->cnt);
       return;
     }
     // Revoked: what was read from them is made durable and committed while they are still ours,
@@ -502,6 +503,7 @@ struct Archiver::Impl {
       self.partitions.erase({p.topic, p.partition});
     }
     (void)rd_kafka_assign(rk, nullptr);
+    self.counts.assigned = 0;
   }
 
   Lane& lane_for(const std::string& collector_name) {

@@ -51,6 +51,7 @@ struct ArchiveCounts {
   std::atomic<std::uint64_t> replayed{0};  // journaled records given again to an exporter
   std::atomic<std::uint64_t> commits{0};   // offset commits that succeeded
   std::atomic<std::uint64_t> collectors{0};
+  std::atomic<std::uint64_t> assigned{0};  // partitions the group gives this archiver now
 };
 
 class Archiver {
