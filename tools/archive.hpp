@@ -8,8 +8,12 @@
 // so MRT files land in its folder ({collector} in the file names) and rows carry its name.
 //
 // Offsets are committed only up to records that every exporter of their collector made durable
-// (durable_seq), so a crash or a kill re-reads from there: at least once. What a re-read can
-// double (records made durable after the last commit) and the rest: docs/archive.md.
+// (durable_seq), so a crash or a kill re-reads from there. Records are journaled per collector,
+// and a consumption log says which Kafka messages the journals hold: a new start replays to each
+// exporter only the records after its position, under the same numbers, and messages read
+// again are not handed over again (exactly once for exporters that keep a position). What
+// stays at least once (a crashed archiver's partitions taken over by another, ...):
+// docs/archive.md.
 #pragma once
 
 #include <atomic>

@@ -120,6 +120,7 @@ inline pid_t spawn_archiver(const std::filesystem::path& config, const std::file
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<std::string> args{BGPSCRIBE_BINARY, "archive", "-c", config.string()};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) {
     argv.push_back(a.data());
   }

@@ -105,22 +105,22 @@ std::map<std::string, std::vector<std::vector<std::uint8_t>>> by_peer(const fs::
 
 std::string config_text(const MockCluster& cluster, const fs::path& dir) {
   const std::string brokers = tests::archive::brokers_yaml(cluster);
-  const auto yaml = "state_directory: '" + (dir / "state").string() +
-                    "'\n"
-                    "kafka:\n"
-                    "  brokers: [" +
-                    brokers +
-                    "]\n"
-                    "  group_id: archive-test\n"
-                    "  topics: [" +
-                    kRecordsTopic +
-                    "]\n"
-                    // A member gone without leaving (the mock cluster does not always see the
-                    // LeaveGroup of a closed consumer) holds up the next join this long.
-                    "  properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}\n"
-                    "exporters:\n"
-                    "  - " +
-                    mrt_options(dir / "archive", true) + "\n";
+  auto yaml = "state_directory: '" + (dir / "state").string() +
+              "'\n"
+              "kafka:\n"
+              "  brokers: [" +
+              brokers +
+              "]\n"
+              "  group_id: archive-test\n"
+              "  topics: [" +
+              kRecordsTopic +
+              "]\n"
+              // A member gone without leaving (the mock cluster does not always see the
+              // LeaveGroup of a closed consumer) holds up the next join this long.
+              "  properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}\n"
+              "exporters:\n"
+              "  - " +
+              mrt_options(dir / "archive", true) + "\n";
   return yaml;
 }
 
