@@ -285,6 +285,69 @@ TEST(Archive, KilledWithSigkillAndStartedAgainWritesEveryRecordOnce) {
             << "; records written " << written << " (" << written - records.size() << " twice)\n";
 }
 
+// A kill between a record's consumption log line and its journal entry leaves a last line
+// numbered above the journal's last entry: the next start drops it, and the message at that
+// offset is read and archived as new (not taken for one the journal has).
+TEST(Archive, ALogLineWithoutItsJournalEntryIsReadAsNew) {
+  if (!fs::exists(kUpdates)) {
+    GTEST_SKIP() << "shared data not found: " << kUpdates;
+  }
+  const auto records = load_records(600);
+  const auto half = static_cast<std::ptrdiff_t>(records.size() / 2);
+  const std::vector<Record> first(records.begin(), records.begin() + half);
+  const std::vector<Record> second(records.begin() + half, records.end());
+  MockCluster cluster;
+  tests::TempDir dir("bgpscribe-archive");
+  const auto run_until_committed = [&](std::size_t total) {
+    Archiver archiver(config_for(cluster, dir.path()), {{"mrt", exporters::mrt::make}});
+    std::thread run([&] { EXPECT_TRUE(archiver.run()); });
+    EXPECT_TRUE(tests::wait_until([&] { return archiver.counts().consumed.load() >= total; }, 30s));
+    archiver.stop();
+    run.join();
+    return std::pair(archiver.counts().archived.load(), archiver.counts().skipped.load());
+  };
+  produce(first, "rrc99", cluster);
+  EXPECT_EQ(run_until_committed(first.size()).first, first.size());
+
+  // The line the killed process would have written for the next message of a partition, with
+  // the next number, before it died: the journal ends at first.size().
+  std::int32_t partition = -1;
+  std::int64_t next = 0;
+  const auto before = offsets(cluster);
+  for (int p = 0; p < kPartitions; ++p) {
+    if (before.at(static_cast<std::size_t>(p)).high > 0) {
+      partition = p;
+      next = before.at(static_cast<std::size_t>(p)).high;
+    }
+  }
+  ASSERT_GE(partition, 0);
+  std::ofstream(dir / "state" / "consumed.log", std::ios::app)
+      << "rrc99 " << first.size() + 1 << ' ' << partition << ' ' << next << ' ' << kRecordsTopic
+      << '\n';
+
+  produce(second, "rrc99", cluster);
+  const auto [archived, skipped] = run_until_committed(second.size());
+  EXPECT_EQ(archived, second.size());
+  EXPECT_EQ(skipped, 0U);
+  for (const auto& o : offsets(cluster)) {
+    if (o.high > 0) {
+      EXPECT_EQ(o.committed, o.high);
+    }
+  }
+  std::set<std::vector<std::uint8_t>> got;
+  std::size_t written = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "archive")) {
+    if (entry.is_regular_file() && !entry.path().filename().string().starts_with(".")) {
+      for (const auto& [peer, list] : by_peer(entry.path())) {
+        written += list.size();
+        got.insert(list.begin(), list.end());
+      }
+    }
+  }
+  EXPECT_EQ(written, records.size());
+  EXPECT_EQ(got.size(), records.size());
+}
+
 TEST(Archive, BadConfigsAreRefusedNamingTheKey) {
   const auto refused = [](const std::string& yaml, const std::string& words) {
     try {
