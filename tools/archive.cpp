@@ -230,8 +230,14 @@ class ConsumptionLog {
     note(line);
     return true;
   }
+  // After a line whose record did not reach the journal: the marks now include it, so the
+  // file is no longer cut (its lines as written let check_journal drop that one alone).
+  void freeze() { frozen_ = true; }
   // Rewrites the log as the marks alone (a kill midway leaves the old file, or the new one).
   void cut() {
+    if (frozen_) {
+      return;
+    }
     std::vector<const Line*> keep;
     for (const auto& [where, line] : marks_) {
       keep.push_back(&line);
@@ -287,6 +293,7 @@ class ConsumptionLog {
   std::map<Where, Line> marks_;       // per partition, its line of the highest offset
   std::map<std::string, Line> last_;  // per collector, its line of the highest number
   int fd_ = -1;
+  bool frozen_ = false;
   std::string text_;
 };
 
@@ -634,6 +641,7 @@ struct Archiver::Impl {
                         where.first.c_str(), static_cast<int>(where.second),
                         static_cast<long long>(m.offset), lane.journal->directory().c_str());
         lost = true;  // not handed on: the next run reads it again
+        log->freeze();
         partitions[where].pending.push_back(pending);
         return;
       }
