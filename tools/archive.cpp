@@ -566,7 +566,9 @@ struct Archiver::Impl {
     std::vector<std::uint64_t> replayed(lane.workers.size(), 0);
     const auto bad = lane.journal->replay(from, [&](std::uint64_t seq, exporters::Record&& r) {
       if (seq > upto) {
-        return;  // journaled, but its line is not in the log: never handed on
+        // Beyond the log's last line of the collector (the log removed by hand): Kafka gives
+        // it again from the last commit, as a new record.
+        return;
       }
       r.seq = seq;
       for (std::size_t i = 0; i < lane.workers.size(); ++i) {
