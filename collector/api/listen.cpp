@@ -1,6 +1,7 @@
 #include "collector/api/listen.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <stdexcept>
 
 namespace bgpscribe::collector::api {
@@ -39,6 +40,46 @@ std::uint16_t listen_on(asio::ip::tcp::acceptor& acceptor, const config::ListenA
                              shown_address(address, address.port) + ": " + why);
   }
   return acceptor.local_endpoint().port();
+}
+
+ServerThread::ServerThread(const config::ListenAddress& address, const std::string& what,
+                           OnConnection on_connection)
+    : acceptor_(io_), on_connection_(std::move(on_connection)) {
+  port_ = listen_on(acceptor_, address, what);
+  accept();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+ServerThread::~ServerThread() {
+  stop();
+}
+
+void ServerThread::accept() {
+  acceptor_.async_accept([this](error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        accept();  // a client that went away before we took it (ECONNABORTED, EMFILE)
+      }
+      return;
+    }
+    on_connection_(std::move(socket));
+    accept();
+  });
+}
+
+void ServerThread::stop(const std::function<void()>& before) {
+  if (!thread_.joinable()) {
+    return;
+  }
+  asio::post(io_, [this, &before] {
+    error_code ignored;
+    acceptor_.close(ignored);
+    if (before) {
+      before();
+    }
+    io_.stop();
+  });
+  thread_.join();
 }
 
 }  // namespace bgpscribe::collector::api

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include "codec/bgp/text.hpp"
@@ -67,6 +67,12 @@ class Writer {
     out_ += ' ';
     out_ += std::to_string(value);
     out_ += '\n';
+  }
+  // A family of one sample without labels.
+  template <class T>
+  void single(std::string_view name, std::string_view type, std::string_view help, T value) {
+    family(name, type, help);
+    sample(name, "", value);
   }
   std::string take() { return std::move(out_); }
 
@@ -139,18 +145,15 @@ void collector_metrics(Writer& w, const StatusView& v, std::string_view version)
   w.family("bgpscribe_build_info", "gauge", "The collector's version and name (always 1).");
   w.sample("bgpscribe_build_info", labels({{"version", version}, {"collector", v.name}}),
            std::uint64_t{1});
-  w.family("bgpscribe_start_time_seconds", "gauge", "When the collector started, Unix seconds.");
-  w.sample("bgpscribe_start_time_seconds", "", seconds(v.started_us));
-  w.family("bgpscribe_messages_total", "counter", "BGP messages received and recorded.");
-  w.sample("bgpscribe_messages_total", "", v.messages);
-  w.family("bgpscribe_state_changes_total", "counter", "Session state changes recorded.");
-  w.sample("bgpscribe_state_changes_total", "", v.state_changes);
-  w.family("bgpscribe_routes", "gauge", "Routes held in the Adj-RIB-In of every peer.");
-  w.sample("bgpscribe_routes", "", v.routes);
-  w.family("bgpscribe_attribute_sets", "gauge", "Distinct attribute sets held.");
-  w.sample("bgpscribe_attribute_sets", "", v.attribute_sets);
-  w.family("bgpscribe_rib_bytes", "gauge", "Approximate bytes the Adj-RIB-In holds.");
-  w.sample("bgpscribe_rib_bytes", "", v.rib_bytes);
+  w.single("bgpscribe_start_time_seconds", "gauge", "When the collector started, Unix seconds.",
+           seconds(v.started_us));
+  w.single("bgpscribe_messages_total", "counter", "BGP messages received and recorded.",
+           v.messages);
+  w.single("bgpscribe_state_changes_total", "counter", "Session state changes recorded.",
+           v.state_changes);
+  w.single("bgpscribe_routes", "gauge", "Routes held in the Adj-RIB-In of every peer.", v.routes);
+  w.single("bgpscribe_attribute_sets", "gauge", "Distinct attribute sets held.", v.attribute_sets);
+  w.single("bgpscribe_rib_bytes", "gauge", "Approximate bytes the Adj-RIB-In holds.", v.rib_bytes);
   w.family("bgpscribe_refused_total", "counter",
            "Connections and sessions refused or reset before or instead of being recorded, by "
            "reason.");
@@ -162,14 +165,14 @@ void collector_metrics(Writer& w, const StatusView& v, std::string_view version)
   for (const auto& [reason, n] : reasons) {
     w.sample("bgpscribe_refused_total", labels({{"reason", reason}}), n);
   }
-  w.family("bgpscribe_attributes_discarded_total", "counter",
-           "UPDATEs with an attribute discarded (RFC 7606 attribute discard).");
-  w.sample("bgpscribe_attributes_discarded_total", "", v.attributes_discarded);
+  w.single("bgpscribe_attributes_discarded_total", "counter",
+           "UPDATEs with an attribute discarded (RFC 7606 attribute discard).",
+           v.attributes_discarded);
   w.family("bgpscribe_reloads_total", "counter", "Config reloads (SIGHUP), by result.");
   w.sample("bgpscribe_reloads_total", labels({{"result", "applied"}}), v.reloads);
   w.sample("bgpscribe_reloads_total", labels({{"result", "refused"}}), v.reloads_refused);
-  w.family("bgpscribe_snapshots_total", "counter", "RIB snapshots handed to the exporters.");
-  w.sample("bgpscribe_snapshots_total", "", v.snapshots);
+  w.single("bgpscribe_snapshots_total", "counter", "RIB snapshots handed to the exporters.",
+           v.snapshots);
 }
 
 void peer_metrics(Writer& w, const StatusView& v) {
@@ -178,6 +181,27 @@ void peer_metrics(Writer& w, const StatusView& v) {
   for (const auto& p : v.peers) {
     base.push_back(peer_labels(p));
   }
+  // A family with one sample per peer: `value(peer)`.
+  const auto each = [&](std::string_view name, std::string_view type, std::string_view help,
+                        const auto& value) {
+    w.family(name, type, help);
+    for (std::size_t i = 0; i < v.peers.size(); ++i) {
+      w.sample(name, base[i], value(v.peers[i]));
+    }
+  };
+  // A family with one sample per peer and family: `value(family counters)`.
+  const auto each_family = [&](std::string_view name, std::string_view type, std::string_view help,
+                               const auto& value) {
+    w.family(name, type, help);
+    for (std::size_t i = 0; i < v.peers.size(); ++i) {
+      for (const auto& f : v.peers[i].counters.families) {
+        w.sample(name, with(base[i], "family", codec::bgp::family_text(f.family)), value(f));
+      }
+    }
+  };
+  const auto up = [](const PeerView& p) { return p.state == exporters::SessionState::Established; };
+  using Family = rib::PeerFamilyCounters;
+
   w.family("bgpscribe_peer_state", "gauge",
            "1 for the session's state (RFC 4271 names), 0 for the others.");
   for (std::size_t i = 0; i < v.peers.size(); ++i) {
@@ -186,83 +210,39 @@ void peer_metrics(Writer& w, const StatusView& v) {
                std::uint64_t{v.peers[i].state == s ? 1U : 0U});
     }
   }
-  w.family("bgpscribe_peer_up", "gauge", "1 while the session is Established.");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    const bool up = v.peers[i].state == exporters::SessionState::Established;
-    w.sample("bgpscribe_peer_up", base[i], std::uint64_t{up ? 1U : 0U});
-  }
-  w.family("bgpscribe_peer_uptime_seconds", "gauge",
-           "How long the session has been Established (0 when it is not).");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    const auto& p = v.peers[i];
-    const bool up = p.state == exporters::SessionState::Established && p.state_since_us > 0;
-    w.sample("bgpscribe_peer_uptime_seconds", base[i],
-             up ? seconds(v.now_us - p.state_since_us) : 0.0);
-  }
-  w.family("bgpscribe_peer_messages_received_total", "counter",
-           "BGP messages received from the peer (Route Monitoring messages for BMP sources).");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_messages_received_total", base[i], v.peers[i].messages);
-  }
-  w.family("bgpscribe_peer_last_update_timestamp_seconds", "gauge",
-           "When the peer's last UPDATE came, Unix seconds (0: none this run).");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_last_update_timestamp_seconds", base[i],
-             seconds(v.peers[i].last_update_us));
-  }
-  w.family("bgpscribe_peer_session_resets_total", "counter",
-           "Times the peer's session left Established this run.");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_session_resets_total", base[i], v.peers[i].sessions_ended);
-  }
-  // Per family: held, announced, withdrawn.
-  struct PerFamily {
-    const char* name;
-    const char* type;
-    const char* help;
-    std::uint64_t rib::PeerFamilyCounters::*field;
-  };
-  static constexpr std::array<PerFamily, 2> kPerFamily{{
-      {"bgpscribe_peer_prefixes_announced_total", "counter",
-       "Prefixes the peer announced, per address family.", &rib::PeerFamilyCounters::announced},
-      {"bgpscribe_peer_prefixes_withdrawn_total", "counter",
-       "Prefixes the peer withdrew, per address family (treat-as-withdraw not included).",
-       &rib::PeerFamilyCounters::withdrawn},
-  }};
-  w.family("bgpscribe_peer_routes", "gauge",
-           "Routes held for the peer (stale ones of graceful restart included), per family.");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    for (const auto& f : v.peers[i].counters.families) {
-      w.sample("bgpscribe_peer_routes", with(base[i], "family", codec::bgp::family_text(f.family)),
-               std::uint64_t{f.routes});
-    }
-  }
-  for (const auto& m : kPerFamily) {
-    w.family(m.name, m.type, m.help);
-    for (std::size_t i = 0; i < v.peers.size(); ++i) {
-      for (const auto& f : v.peers[i].counters.families) {
-        w.sample(m.name, with(base[i], "family", codec::bgp::family_text(f.family)), f.*m.field);
-      }
-    }
-  }
-  w.family("bgpscribe_peer_withdrawals_unknown_total", "counter",
-           "Withdrawals of routes the peer had not announced.");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_withdrawals_unknown_total", base[i],
-             v.peers[i].counters.withdrawn_unknown);
-  }
-  w.family("bgpscribe_peer_treat_as_withdraw_updates_total", "counter",
-           "Malformed UPDATEs applied as withdrawals (RFC 7606 treat-as-withdraw).");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_treat_as_withdraw_updates_total", base[i],
-             v.peers[i].counters.treat_as_withdraw_updates);
-  }
-  w.family("bgpscribe_peer_treat_as_withdraw_prefixes_total", "counter",
-           "Prefixes of those UPDATEs, withdrawn.");
-  for (std::size_t i = 0; i < v.peers.size(); ++i) {
-    w.sample("bgpscribe_peer_treat_as_withdraw_prefixes_total", base[i],
-             v.peers[i].counters.treat_as_withdraw_prefixes);
-  }
+  each("bgpscribe_peer_up", "gauge", "1 while the session is Established.",
+       [&](const PeerView& p) { return std::uint64_t{up(p) ? 1U : 0U}; });
+  each("bgpscribe_peer_uptime_seconds", "gauge",
+       "How long the session has been Established (0 when it is not).", [&](const PeerView& p) {
+         return up(p) && p.state_since_us > 0 ? seconds(v.now_us - p.state_since_us) : 0.0;
+       });
+  each("bgpscribe_peer_messages_received_total", "counter",
+       "BGP messages received from the peer (Route Monitoring messages for BMP sources).",
+       [](const PeerView& p) { return p.messages; });
+  each("bgpscribe_peer_last_update_timestamp_seconds", "gauge",
+       "When the peer's last UPDATE came, Unix seconds (0: none this run).",
+       [](const PeerView& p) { return seconds(p.last_update_us); });
+  each("bgpscribe_peer_session_resets_total", "counter",
+       "Times the peer's session left Established this run.",
+       [](const PeerView& p) { return p.sessions_ended; });
+  each_family("bgpscribe_peer_routes", "gauge",
+              "Routes held for the peer (stale ones of graceful restart included), per family.",
+              [](const Family& f) { return std::uint64_t{f.routes}; });
+  each_family("bgpscribe_peer_prefixes_announced_total", "counter",
+              "Prefixes the peer announced, per address family.",
+              [](const Family& f) { return f.announced; });
+  each_family("bgpscribe_peer_prefixes_withdrawn_total", "counter",
+              "Prefixes the peer withdrew, per address family (treat-as-withdraw not included).",
+              [](const Family& f) { return f.withdrawn; });
+  each("bgpscribe_peer_withdrawals_unknown_total", "counter",
+       "Withdrawals of routes the peer had not announced.",
+       [](const PeerView& p) { return p.counters.withdrawn_unknown; });
+  each("bgpscribe_peer_treat_as_withdraw_updates_total", "counter",
+       "Malformed UPDATEs applied as withdrawals (RFC 7606 treat-as-withdraw).",
+       [](const PeerView& p) { return p.counters.treat_as_withdraw_updates; });
+  each("bgpscribe_peer_treat_as_withdraw_prefixes_total", "counter",
+       "Prefixes of those UPDATEs, withdrawn.",
+       [](const PeerView& p) { return p.counters.treat_as_withdraw_prefixes; });
 }
 
 void exporter_metrics(Writer& w, const StatusView& v) {
@@ -342,20 +322,17 @@ void exporter_metrics(Writer& w, const StatusView& v) {
 }
 
 void process_metrics(Writer& w, const ProcessSample& p) {
-  w.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, seconds.");
-  w.sample("process_cpu_seconds_total", "", p.cpu_seconds);
-  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-  w.sample("process_resident_memory_bytes", "", p.resident_bytes);
-  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-  w.sample("process_virtual_memory_bytes", "", p.virtual_bytes);
-  w.family("process_open_fds", "gauge", "Open file descriptors.");
-  w.sample("process_open_fds", "", p.open_fds);
-  w.family("process_max_fds", "gauge", "The limit of open file descriptors.");
-  w.sample("process_max_fds", "", p.max_fds);
-  w.family("process_start_time_seconds", "gauge", "When the process started, Unix seconds.");
-  w.sample("process_start_time_seconds", "", p.start_time_seconds);
-  w.family("process_threads", "gauge", "Threads of the process.");
-  w.sample("process_threads", "", p.threads);
+  w.single("process_cpu_seconds_total", "counter", "User and system CPU time spent, seconds.",
+           p.cpu_seconds);
+  w.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           p.resident_bytes);
+  w.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+           p.virtual_bytes);
+  w.single("process_open_fds", "gauge", "Open file descriptors.", p.open_fds);
+  w.single("process_max_fds", "gauge", "The limit of open file descriptors.", p.max_fds);
+  w.single("process_start_time_seconds", "gauge", "When the process started, Unix seconds.",
+           p.start_time_seconds);
+  w.single("process_threads", "gauge", "Threads of the process.", p.threads);
 }
 
 }  // namespace
@@ -507,49 +484,23 @@ class MetricsClient : public std::enable_shared_from_this<MetricsClient> {
 };
 
 struct MetricsServer::Impl {
-  explicit Impl(Collector& c) : collector(c), acceptor(io) {}
-
-  void accept() {
-    acceptor.async_accept([this](error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) {
-          accept();  // a client that went away before we took it (ECONNABORTED, EMFILE)
-        }
-        return;
-      }
-      std::make_shared<MetricsClient>(std::move(socket), collector)->start();
-      accept();
-    });
-  }
-
-  Collector& collector;
-  asio::io_context io;
-  tcp::acceptor acceptor;
-  std::thread thread;
-  std::uint16_t port = 0;
+  std::optional<ServerThread> server;
   std::string url;
 };
 
 MetricsServer::MetricsServer(Collector& collector, const config::ListenAddress& address)
-    : impl_(std::make_unique<Impl>(collector)) {
-  impl_->port = listen_on(impl_->acceptor, address, "metrics");
-  impl_->url = "http://" + shown_address(address, impl_->port) + "/metrics";
-  impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+    : impl_(std::make_unique<Impl>()) {
+  impl_->server.emplace(address, "metrics", [&collector](tcp::socket socket) {
+    std::make_shared<MetricsClient>(std::move(socket), collector)->start();
+  });
+  impl_->url = "http://" + shown_address(address, impl_->server->port()) + "/metrics";
 }
 
-MetricsServer::~MetricsServer() {
-  // Clients in the middle of a request are dropped with the io_context.
-  asio::post(impl_->io, [impl = impl_.get()] {
-    error_code ignored;
-    impl->acceptor.close(ignored);
-    impl->io.stop();
-  });
-  impl_->thread.join();
-}
+// Clients in the middle of a request are dropped with the io_context.
+MetricsServer::~MetricsServer() = default;
 
 std::uint16_t MetricsServer::port() const {
-  return impl_->port;
+  return impl_->server->port();
 }
 
 std::string MetricsServer::url() const {

@@ -11,8 +11,8 @@
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "bgpscribe/v1/api.pb.h"
 #include "collector/api/feed.hpp"
@@ -832,60 +832,41 @@ class Client : public std::enable_shared_from_this<Client> {
 }  // namespace
 
 struct RisLiveServer::Impl {
-  Impl(Feed& f, std::string h) : feed(f), host(std::move(h)), acceptor(io) {}
-
-  void accept() {
-    acceptor.async_accept([this](error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) {
-          accept();  // a client that went away before we took it (ECONNABORTED, EMFILE)
-        }
-        return;
-      }
-      std::erase_if(clients, [](const std::weak_ptr<Client>& c) { return c.expired(); });
-      auto c = std::make_shared<Client>(std::move(socket), feed, host);
-      clients.push_back(c);
-      c->start();
-      accept();
-    });
-  }
+  Impl(Feed& f, std::string h) : feed(f), host(std::move(h)) {}
 
   Feed& feed;
   std::string host;
-  asio::io_context io;
-  tcp::acceptor acceptor;
-  std::vector<std::weak_ptr<Client>> clients;  // the io thread's
-  std::thread thread;
-  std::uint16_t port = 0;
+  std::vector<std::weak_ptr<Client>> clients;  // the server thread's
+  std::optional<ServerThread> server;
   std::string url;
 };
 
 RisLiveServer::RisLiveServer(Feed& feed, std::string host, const config::ListenAddress& address)
     : impl_(std::make_unique<Impl>(feed, std::move(host))) {
-  impl_->port = listen_on(impl_->acceptor, address, "RIS Live");
-  impl_->url = "ws://" + shown_address(address, impl_->port) + "/v1/ws/";
-  impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  auto* impl = impl_.get();
+  impl->server.emplace(address, "RIS Live", [impl](tcp::socket socket) {
+    std::erase_if(impl->clients, [](const std::weak_ptr<Client>& c) { return c.expired(); });
+    auto c = std::make_shared<Client>(std::move(socket), impl->feed, impl->host);
+    impl->clients.push_back(c);
+    c->start();
+  });
+  impl->url = "ws://" + shown_address(address, impl->server->port()) + "/v1/ws/";
 }
 
 RisLiveServer::~RisLiveServer() {
-  asio::post(impl_->io, [impl = impl_.get()] {
-    error_code ignored;
-    impl->acceptor.close(ignored);
+  // What is still pending (closing handshakes) is dropped with the io_context, which releases
+  // the clients and their subscriptions.
+  impl_->server->stop([impl = impl_.get()] {
     for (const auto& w : impl->clients) {
       if (auto c = w.lock()) {
         c->stop();
       }
     }
-    // What is still pending (closing handshakes) is dropped with the io_context, which
-    // releases the clients and their subscriptions.
-    impl->io.stop();
   });
-  impl_->thread.join();
 }
 
 std::uint16_t RisLiveServer::port() const {
-  return impl_->port;
+  return impl_->server->port();
 }
 
 std::string RisLiveServer::url() const {

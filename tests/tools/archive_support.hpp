@@ -19,35 +19,20 @@
 
 #include "exporters/api/record.hpp"
 #include "exporters/kafka/exporter.hpp"
+#include "tests/support/kafka_mock.hpp"
 
 namespace bgpscribe::tests::archive {
 
 inline const std::string kRecordsTopic = "bgpscribe.records";
 inline constexpr int kPartitions = 4;
 
-class MockCluster {
+// The records topic and the exporter's event topics, on three brokers.
+class MockCluster : public KafkaMockCluster {
  public:
-  MockCluster() {
-    std::array<char, 256> error{};
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
-    cluster_ = rd_kafka_mock_cluster_new(rk_, 3);
-    rd_kafka_mock_topic_create(cluster_, kRecordsTopic.c_str(), kPartitions, 3);
-    rd_kafka_mock_topic_create(cluster_, "bgpscribe.routes", kPartitions, 3);
-    rd_kafka_mock_topic_create(cluster_, "bgpscribe.peers", 1, 3);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(rk_);
-  }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-  [[nodiscard]] std::string bootstraps() const {
-    return rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  MockCluster()
+      : KafkaMockCluster(3, {{kRecordsTopic, kPartitions},
+                             {"bgpscribe.routes", kPartitions},
+                             {"bgpscribe.peers", 1}}) {}
 };
 
 // The bootstrap servers as the items of a YAML list ("host:port, host:port").

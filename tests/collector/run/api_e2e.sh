@@ -36,13 +36,8 @@ port=$(free_port)
   collector_yaml api-e2e "$port" "$d/state" 1
   cat <<YAML
 exporters:
-  - type: mrt
-    name: mrt
-    directory: $d/mrt
-    preset: none
-    compression: none
-    updates_file: "updates"
 YAML
+  mrt_exporter_yaml "$d/mrt"
 } >"$d/c.yaml"
 start_collector "$d"
 sock=$d/state/api.sock

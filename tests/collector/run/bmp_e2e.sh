@@ -40,12 +40,9 @@ pids+=("$spid")
   collector_yaml bmp-e2e "$port" "$d/state" 1
   cat <<YAML
 exporters:
-  - type: mrt
-    name: mrt
-    directory: $d/mrt
-    preset: none
-    compression: none
-    updates_file: "updates"
+YAML
+  mrt_exporter_yaml "$d/mrt"
+  cat <<YAML
     rib_file: "bview.%H%M%S"
   - type: bmp
     name: bmp

@@ -60,6 +60,17 @@ dynamic_peers:
 YAML
 }
 
+mrt_exporter_yaml() { # mrt_exporter_yaml DIR: an `exporters:` entry, uncompressed MRT into DIR/updates
+  cat <<YAML
+  - type: mrt
+    name: mrt
+    directory: $1
+    preset: none
+    compression: none
+    updates_file: "updates"
+YAML
+}
+
 start_collector() { # start_collector DIR: runs $1/c.yaml, sets $cpid
   rm -f "$1/state/status.json"
   "$bin" run -c "$1/c.yaml" >"$1/run.log" 2>&1 &

@@ -45,13 +45,8 @@ dynamic_peers:
 metrics:
   listen: 127.0.0.1:$mport
 exporters:
-  - type: mrt
-    name: mrt
-    directory: $d/mrt
-    preset: none
-    compression: none
-    updates_file: "updates"
 YAML
+mrt_exporter_yaml "$d/mrt" >>"$d/c.yaml"
 start_collector "$d"
 url=http://127.0.0.1:$mport/metrics
 grep -q "metrics: listening on $url" "$d/run.log" || fail "no 'metrics: listening' line: $(cat "$d/run.log")"

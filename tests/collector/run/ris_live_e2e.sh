@@ -35,13 +35,8 @@ while [ "$wsport" = "$port" ]; do wsport=$(free_port); done
 api:
   ris_live: "127.0.0.1:$wsport"
 exporters:
-  - type: mrt
-    name: mrt
-    directory: $d/mrt
-    preset: none
-    compression: none
-    updates_file: "updates"
 YAML
+  mrt_exporter_yaml "$d/mrt"
 } >"$d/c.yaml"
 start_collector "$d"
 url="ws://127.0.0.1:$wsport/v1/ws/"

@@ -31,6 +31,7 @@
 #include "exporters/api/record_codec.hpp"
 #include "exporters/events/convert.hpp"
 #include "tests/support/command.hpp"
+#include "tests/support/kafka_mock.hpp"
 #include "tests/support/real_records.hpp"
 #include "tests/support/records.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -83,29 +84,11 @@ Expected expected_of(const std::vector<Record>& records, std::size_t& total) {
 }
 
 // A mock cluster of `brokers` brokers with the two topics, replicated on each.
-class MockCluster {
+// The routes and peers topics on `brokers` brokers.
+class MockCluster : public tests::KafkaMockCluster {
  public:
-  explicit MockCluster(int brokers) {
-    std::array<char, 256> error{};
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
-    cluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
-    rd_kafka_mock_topic_create(cluster_, kRoutes.c_str(), kRoutePartitions, brokers);
-    rd_kafka_mock_topic_create(cluster_, kPeers.c_str(), 1, brokers);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(rk_);
-  }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-  [[nodiscard]] std::string bootstraps() const {
-    return rd_kafka_mock_cluster_bootstraps(cluster_);
-  }
-  [[nodiscard]] rd_kafka_mock_cluster_t* get() const { return cluster_; }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  explicit MockCluster(int brokers)
+      : KafkaMockCluster(brokers, {{kRoutes, kRoutePartitions}, {kPeers, 1}}) {}
 };
 
 Options options_for(const MockCluster& cluster) {
