@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -541,9 +542,9 @@ TEST(KafkaExporter, TheRecordsTopicCarriesEveryRecordOnceInOrderPerPeer) {
           std::string(static_cast<const char*>(value), size) != kRecordFormat) {
         ++bad_headers;
       }
-      const std::vector<std::uint8_t> payload(
-          static_cast<const std::uint8_t*>(m->payload),
-          static_cast<const std::uint8_t*>(m->payload) + m->len);
+      const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(m->payload),
+                                                m->len);
+      const std::vector<std::uint8_t> payload(bytes.begin(), bytes.end());
       auto& i = next[key];
       const auto w = want.find(key);
       if (w == want.end() || i >= w->second.size() || w->second[i] != payload) {
