@@ -568,6 +568,25 @@ CollectorConfig parse(const std::string& text, const std::string& file) {
     m.check_unknown();
   }
 
+  if (auto ln = top.node("log")) {
+    ConfigMap l(file, ln, "log");
+    const auto level = l.choice("level", {"debug", "info", "warning", "error"}, "info");
+    cfg.log.level = level == "debug"     ? exporters::LogLevel::Debug
+                    : level == "info"    ? exporters::LogLevel::Info
+                    : level == "warning" ? exporters::LogLevel::Warning
+                                         : exporters::LogLevel::Error;
+    cfg.log.format = l.choice("format", {"text", "json"}, "text") == "json"
+                         ? exporters::LogFormat::Json
+                         : exporters::LogFormat::Text;
+    if (l.has("file")) {
+      cfg.log.file = l.string("file");
+      if (cfg.log.file.empty()) {
+        l.fail("file", "'file' must be a path (leave it out for stderr)");
+      }
+    }
+    l.check_unknown();
+  }
+
   if (auto ex = top.node("exporters")) {
     cfg.exporters = parse_exporters(file, ex);
   }

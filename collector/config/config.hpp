@@ -19,6 +19,7 @@
 #include "collector/config/queue_limits.hpp"
 #include "collector/speaker.hpp"
 #include "exporters/api/config.hpp"
+#include "exporters/api/log.hpp"
 
 namespace bgpscribe::collector::config {
 
@@ -102,6 +103,8 @@ struct CollectorConfig {
   // The Prometheus metrics endpoint (collector/api/metrics.hpp, docs/metrics.md): off unless
   // the config has a `metrics:` section; its `listen` defaults to 127.0.0.1:9479.
   std::optional<ListenAddress> metrics;
+  // The `log:` section (docs/collector.md, Logging): level, text or JSON lines, stderr or a file.
+  exporters::LogOptions log;
   std::vector<ExporterConfig> exporters;
 };
 

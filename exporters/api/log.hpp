@@ -40,6 +40,7 @@ struct LogOptions {
   LogLevel level = LogLevel::Info;
   LogFormat format = LogFormat::Text;
   std::string file;  // appended to; empty: stderr
+  friend bool operator==(const LogOptions&, const LogOptions&) = default;
 };
 
 // Replaces the running log (level, format, destination); throws std::runtime_error when the file

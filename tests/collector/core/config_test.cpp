@@ -239,6 +239,37 @@ TEST(Config, ReadsTheMetricsEndpoint) {
   }
 }
 
+TEST(Config, ReadsTheLogSection) {
+  const auto plain = parse(kGood, "c.yaml");  // info, text, stderr unless asked for
+  EXPECT_EQ(plain.log, exporters::LogOptions{});
+  EXPECT_EQ(plain.log.level, exporters::LogLevel::Info);
+  EXPECT_EQ(plain.log.format, exporters::LogFormat::Text);
+  EXPECT_TRUE(plain.log.file.empty());
+
+  const auto json = parse(
+      with("exporters:",
+           "log:\n  level: debug\n  format: json\n  file: /var/log/b.log\nexporters:"),
+      "c.yaml");
+  EXPECT_EQ(json.log.level, exporters::LogLevel::Debug);
+  EXPECT_EQ(json.log.format, exporters::LogFormat::Json);
+  EXPECT_EQ(json.log.file, "/var/log/b.log");
+  EXPECT_EQ(parse(with("exporters:", "log: {level: warning}\nexporters:"), "c.yaml").log.level,
+            exporters::LogLevel::Warning);
+  EXPECT_EQ(parse(with("exporters:", "log: {level: error}\nexporters:"), "c.yaml").log.level,
+            exporters::LogLevel::Error);
+
+  const std::pair<std::string, std::string> mistakes[] = {
+      {"log:\n  level: verbose\n", "verbose"},
+      {"log:\n  format: xml\n", "xml"},
+      {"log:\n  file: \"\"\n", "'file' must be a path"},
+      {"log:\n  path: /x\n", "path"},
+  };
+  for (const auto& [text, want] : mistakes) {
+    const auto e = error_of(with("exporters:", text + "exporters:"));
+    EXPECT_NE(e.find(want), std::string::npos) << "want: " << want << "\n got: " << e;
+  }
+}
+
 TEST(Config, ReadsTheRisLiveStream) {
   EXPECT_TRUE(parse(kGood, "c.yaml").api.ris_live.empty());
   EXPECT_FALSE(parse(kGood, "c.yaml").api.ris_live_tcp.has_value());
