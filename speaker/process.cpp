@@ -133,6 +133,9 @@ void Process::on_accept(tcp::socket socket) {
     // Not ours: close without reading anything (hostile or misconfigured source).
     ++stats_.unmatched_connections;
     socket.close(ec);
+    if (on_unmatched_) {
+      on_unmatched_(address);
+    }
     return;
   }
   DynamicPeers& d = dynamic_[best];

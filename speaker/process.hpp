@@ -86,6 +86,12 @@ class Process {
   // returned. The reference is invalid afterwards.
   void remove_peer(Peer& peer);
   void add_dynamic_peers(DynamicPeers d);
+  // Called for each connection closed because no peer or dynamic range matches its address
+  // (counted in ProcessStats::unmatched_connections): the application may log it; the library
+  // does not log.
+  void on_unmatched(std::function<void(const codec::bgp::IpAddress&)> f) {
+    on_unmatched_ = std::move(f);
+  }
 
   [[nodiscard]] Peer* find_peer(const codec::bgp::IpAddress& address) const;
   [[nodiscard]] std::vector<Peer*> peers() const;
@@ -136,6 +142,7 @@ class Process {
   };
   std::unordered_map<const Peer*, DynamicSlot> dynamic_slots_;
   ProcessStats stats_;
+  std::function<void(const codec::bgp::IpAddress&)> on_unmatched_;
 };
 
 }  // namespace bgpscribe::speaker

@@ -13,6 +13,7 @@
 #include "collector/api/server.hpp"
 #include "collector/config/config.hpp"
 #include "collector/core/run.hpp"
+#include "exporters/api/log.hpp"
 #include "exporters/bmp/exporter.hpp"
 #include "exporters/kafka/exporter.hpp"
 #include "exporters/mrt/exporter.hpp"
@@ -248,7 +249,8 @@ int run_main(int argc, char** argv) {
       }
       if (config.metrics) {
         servers->metrics = std::make_unique<api::MetricsServer>(collector, *config.metrics);
-        std::fprintf(stderr, "metrics: listening on %s\n", servers->metrics->url().c_str());
+        bgpscribe::exporters::logf(bgpscribe::exporters::LogLevel::Info, "metrics",
+                                   "listening on %s", servers->metrics->url().c_str());
       }
       return std::shared_ptr<void>(std::move(servers));
     };

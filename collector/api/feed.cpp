@@ -1,5 +1,7 @@
 #include "collector/api/feed.hpp"
 
+#include "exporters/api/log.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -91,9 +93,9 @@ SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot,
     std::lock_guard lock(mutex_);
     if (subscriptions_.size() >= max_subscribers_) {
       const auto n = ++stats_.refused;
-      std::fprintf(stderr,
-                   "api: a subscription refused: %zu streams already (api.max_subscribers); "
-                   "%llu refused so far\n",
+      exporters::logf(exporters::LogLevel::Warning, "api",
+                   "a subscription refused: %zu streams already (api.max_subscribers); "
+                   "%llu refused so far",
                    subscriptions_.size(), static_cast<unsigned long long>(n));
       return nullptr;
     }
@@ -163,9 +165,9 @@ void Feed::publish() {
   for (const auto& s : subscriptions_) {
     if (s->deliver(shared)) {
       const auto n = ++stats_.cut_off;
-      std::fprintf(stderr,
-                   "api: a subscriber fell %zu events behind (its queue): cut off as lagging; "
-                   "%llu cut off so far\n",
+      exporters::logf(exporters::LogLevel::Warning, "api",
+                   "a subscriber fell %zu events behind (its queue): cut off as lagging; "
+                   "%llu cut off so far",
                    s->limit_, static_cast<unsigned long long>(n));
     }
   }

@@ -19,6 +19,7 @@
 #include "collector/api/on_io.hpp"
 #include "collector/api/ris_live.hpp"
 #include "collector/core/collector.hpp"
+#include "exporters/api/log.hpp"
 #include "exporters/events/convert.hpp"
 #include "exporters/events/filter.hpp"
 
@@ -507,10 +508,12 @@ void ApiServer::listen(const config::CollectorConfig& config) {
     throw std::runtime_error("api: cannot listen on " + tcp + " (in use?)");
   }
   const std::string also = tcp.empty() ? std::string() : " and " + tcp;
-  std::fprintf(stderr, "api: listening on unix:%s%s\n", api.socket.c_str(), also.c_str());
+  exporters::logf(exporters::LogLevel::Info, "api", "listening on unix:%s%s", api.socket.c_str(),
+                  also.c_str());
   if (api.ris_live_tcp) {
     impl_->ris_live = std::make_unique<RisLiveServer>(*impl_->feed, config.name, *api.ris_live_tcp);
-    std::fprintf(stderr, "api: RIS Live on %s\n", impl_->ris_live->url().c_str());
+    exporters::logf(exporters::LogLevel::Info, "api", "RIS Live on %s",
+                    impl_->ris_live->url().c_str());
   }
 }
 

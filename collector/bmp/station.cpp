@@ -10,6 +10,7 @@
 
 #include "codec/bmp/message.hpp"
 #include "collector/core/exporter_worker.hpp"
+#include "exporters/api/log.hpp"
 #include "speaker/address.hpp"
 
 namespace bgpscribe::collector::bmp {
@@ -116,8 +117,10 @@ void Station::log_refused(const codec::bgp::IpAddress& address) {
     more = " (" + std::to_string(refused_held_) + " more refused since the last line)";
     refused_held_ = 0;
   }
-  std::fprintf(stderr, "bmp: connection from %s refused: not in bmp_routers%s\n",
-               address.to_string().c_str(), more.c_str());
+  const std::string a = address.to_string();
+  const exporters::LogField fields[] = {{"address", a}, {"reason", "not in bmp_routers"}};
+  exporters::log(exporters::LogLevel::Warning, "bmp",
+                 "connection from " + a + " refused: not in bmp_routers" + more, fields);
 }
 
 void Station::accept(std::size_t listener) {
@@ -145,8 +148,9 @@ void Station::accept(std::size_t listener) {
             auto c = std::make_shared<Connection>(std::move(socket), *name, address, events_);
             c->connected_us = unix_micros();
             connections_[address] = c;
-            std::fprintf(stderr, "bmp router %s (%s): connected\n", name->c_str(),
-                         address.to_string().c_str());
+            exporters::logf(exporters::LogLevel::Info,
+                            ("bmp router " + *name + " (" + address.to_string() + ")").c_str(),
+                            "connected");
             read(c);
           }
         }
@@ -223,9 +227,11 @@ void Station::end(Connection& c, const std::string& why, bool error) {
     ++stats_.closed_on_error;
   }
   const auto peers = c.router.peers_up();
-  std::fprintf(stderr, "bmp router %s (%s): %s: %s (%llu messages; %zu peers go down)\n",
-               c.router.name().c_str(), c.router.address().to_string().c_str(),
-               error ? "disconnected" : "closed", why.c_str(),
+  exporters::logf(error ? exporters::LogLevel::Warning : exporters::LogLevel::Info,
+               ("bmp router " + c.router.name() + " (" + c.router.address().to_string() + ")")
+                   .c_str(),
+               "%s: %s (%llu messages; %zu peers go down)", error ? "disconnected" : "closed",
+               why.c_str(),
                static_cast<unsigned long long>(c.router.stats().messages), peers);
   c.router.close(unix_micros(), "BMP session of router " + c.router.name() + " ended: " + why);
   boost::system::error_code ec;

@@ -17,6 +17,7 @@
 #include "codec/bgp/text.hpp"
 #include "codec/bgp/update.hpp"
 #include "exporters/api/files.hpp"
+#include "exporters/api/log.hpp"
 #include "speaker/session.hpp"
 
 namespace bgpscribe::collector {
@@ -27,6 +28,17 @@ using exporters::RecordType;
 using exporters::SessionState;
 
 namespace {
+
+using exporters::LogLevel;
+
+// A session line: its peer's name, AS and address as context (text prefix or JSON fields), and
+// for a BMP-monitored peer the router reporting it.
+void log_session(LogLevel level, const exporters::PeerInfo& info, const std::string& text) {
+  const std::string address = info.peer_address.to_string();
+  const exporters::LogField router[] = {{"router", info.router}};
+  exporters::log_peer(level, {info.name, info.peer_as, address}, text,
+                      info.router.empty() ? std::span<const exporters::LogField>{} : router);
+}
 
 // About the age of the oldest record an exporter has waiting (0: none waiting): the next one
 // to go came after the last one it accepted.
@@ -134,7 +146,8 @@ Collector::~Collector() {
     io_.restart();
     io_.poll();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "collector %s: while stopping: %s\n", config_.name.c_str(), e.what());
+    exporters::logf(LogLevel::Error, ("collector " + config_.name).c_str(), "while stopping: %s",
+                    e.what());
   }
 }
 
@@ -232,9 +245,9 @@ void Collector::replay_journal() {
   for (const auto& slot : exporters_) {
     const auto& w = slot.worker;
     if (auto p = w->resume_after(); p && *p > journal_->last_seq()) {
-      std::fprintf(stderr,
-                   "journal: exporter %s is at number %llu, beyond the journal's %llu (was "
-                   "the journal removed?): new records are numbered after it\n",
+      exporters::logf(LogLevel::Warning, "journal",
+                   "exporter %s is at number %llu, beyond the journal's %llu (was "
+                   "the journal removed?): new records are numbered after it",
                    w->name().c_str(), static_cast<unsigned long long>(*p),
                    static_cast<unsigned long long>(journal_->last_seq()));
       journal_->number_after(*p);
@@ -262,16 +275,16 @@ void Collector::replay_journal() {
   });
   for (std::size_t i = 0; i < exporters_.size(); ++i) {
     if (replayed[i] > 0) {
-      std::fprintf(stderr,
-                   "journal: %llu records after number %llu replayed into exporter %s (what the "
-                   "previous run had not made durable)\n",
+      exporters::logf(LogLevel::Info, "journal",
+                   "%llu records after number %llu replayed into exporter %s (what the "
+                   "previous run had not made durable)",
                    static_cast<unsigned long long>(replayed[i]),
                    static_cast<unsigned long long>(*exporters_[i].worker->resume_after()),
                    exporters_[i].worker->name().c_str());
     }
   }
   if (bad > 0) {
-    std::fprintf(stderr, "journal: %zu damaged entries in %s skipped\n", bad,
+    exporters::logf(LogLevel::Warning, "journal", "%zu damaged entries in %s skipped", bad,
                  journal_->directory().c_str());
   }
 }
@@ -285,9 +298,9 @@ void Collector::release_journal() {
   const auto missed = journal_->stats().not_journaled;
   const auto now_s = unix_micros() / 1'000'000;
   if (missed > not_journaled_logged_ && now_s - not_journaled_log_s_ >= 60) {
-    std::fprintf(stderr,
-                 "journal: %llu records not journaled so far (%s full at %llu bytes, or a "
-                 "segment could not be made): a crash now would lose them\n",
+    exporters::logf(LogLevel::Error, "journal",
+                 "%llu records not journaled so far (%s full at %llu bytes, or a "
+                 "segment could not be made): a crash now would lose them",
                  static_cast<unsigned long long>(missed), journal_->directory().c_str(),
                  static_cast<unsigned long long>(journal_->stats().bytes));
     not_journaled_logged_ = missed;
@@ -365,8 +378,7 @@ void Collector::log_malformed(Peer& peer, const char* what, const std::string& d
   if (held > 0) {
     more = " (" + std::to_string(held) + " more since the last line, not logged)";
   }
-  std::fprintf(stderr, "peer %s AS%u: %s: %s%s\n", st.info->name.c_str(), st.info->peer_as, what,
-               details.c_str(), more.c_str());
+  log_session(LogLevel::Warning, *st.info, std::string(what) + ": " + details + more);
 }
 
 void Collector::record_up(Record state_change, exporters::SharedBytes open_received,
@@ -406,6 +418,27 @@ std::uint32_t Collector::source_id(const exporters::PeerInfo& info) {
   return it->second;
 }
 
+void Collector::log_refused(std::string_view source, const bgp::IpAddress& address,
+                            std::string_view why) {
+  if (!refused_log_.allow(source, why)) {
+    return;
+  }
+  const std::string a = address.to_string();
+  const exporters::LogField fields[] = {{"address", a}, {"reason", why}};
+  exporters::log(LogLevel::Warning, source,
+                 "connection from " + a + " refused: " + std::string(why), fields);
+}
+
+void Collector::log_setup_failed(const exporters::PeerInfo& info, std::string_view why) {
+  // Held back per kind of failure: the reason up to its first ':' ("hold timer expired",
+  // "OPEN: bad peer AS"), so that the keys stay few whatever the details.
+  std::string_view kind = why.substr(0, std::min(why.find(':'), std::size_t{48}));
+  if (!setup_log_.allow("session setup", kind)) {
+    return;
+  }
+  log_session(LogLevel::Warning, info, "session setup failed: " + std::string(why));
+}
+
 void Collector::log_source(const exporters::PeerInfo& info, const char* what,
                            const std::string& details) {
   std::uint64_t held = 0;
@@ -416,8 +449,7 @@ void Collector::log_source(const exporters::PeerInfo& info, const char* what,
   if (held > 0) {
     more = " (" + std::to_string(held) + " more since the last line, not logged)";
   }
-  std::fprintf(stderr, "peer %s AS%u: %s: %s%s\n", info.name.c_str(), info.peer_as, what,
-               details.c_str(), more.c_str());
+  log_session(LogLevel::Warning, info, std::string(what) + ": " + details + more);
 }
 
 void Collector::source_up(const bmp::Source& source, std::int64_t time_us) {
@@ -435,7 +467,7 @@ void Collector::source_up(const bmp::Source& source, std::int64_t time_us) {
   r.new_state = SessionState::Established;
   r.reason = "BMP Peer Up from router " + source.info->router;
   record_up(std::move(r), source.open_received, source.open_sent);
-  std::fprintf(stderr, "peer %s AS%u: up (BMP)\n", source.info->name.c_str(), source.info->peer_as);
+  log_session(LogLevel::Info, *source.info, "up (BMP)");
 }
 
 void Collector::route_monitoring(const bmp::Source& source, std::span<const std::uint8_t> update,
@@ -500,8 +532,7 @@ void Collector::source_down(const bmp::Source& source, std::int64_t time_us,
   r.new_state = SessionState::Idle;
   r.reason = reason;
   record_down(std::move(r), exporters::SharedBytes(notification), local, 0);
-  std::fprintf(stderr, "peer %s AS%u: down (BMP): %s\n", source.info->name.c_str(),
-               source.info->peer_as, reason.c_str());
+  log_session(LogLevel::Info, *source.info, "down (BMP): " + reason);
 }
 
 void Collector::attach(Peer& peer) {
@@ -606,7 +637,7 @@ void Collector::attach(Peer& peer) {
     r.reason = std::string(why);
     if (new_state == State::Established) {
       record_up(std::move(r), st.open_received, st.open_sent);
-      std::fprintf(stderr, "peer %s AS%u: up\n", st.info->name.c_str(), st.info->peer_as);
+      log_session(LogLevel::Info, *st.info, "up");
     } else if (old_state == State::Established) {
       rib_.session_down(st.id);
       std::uint8_t stale = 0;
@@ -617,9 +648,11 @@ void Collector::attach(Peer& peer) {
         st.stale_since_us = now;  // for the StaleEnd records of its families
       }
       record_down(std::move(r), st.notification, st.notification_local, stale);
-      std::fprintf(stderr, "peer %s AS%u: down: %.*s\n", st.info->name.c_str(), st.info->peer_as,
-                   static_cast<int>(why.size()), why.data());
+      log_session(LogLevel::Info, *st.info, "down: " + std::string(why));
     } else {
+      if (new_state == State::Idle && old_state != State::Idle && !why.empty()) {
+        log_setup_failed(*st.info, why);
+      }
       ++stats_.state_changes;
       fan_out(std::move(r));
     }
@@ -689,6 +722,9 @@ void Collector::start() {
     attach(p);
     p.start();
   }
+  process_.on_unmatched([this](const bgp::IpAddress& address) {
+    log_refused("listener", address, "no peer or dynamic range matches the address");
+  });
   for (const auto& d : config_.dynamic_peers) {
     DynamicPeers dp;
     dp.range = d.range;
@@ -707,30 +743,24 @@ void Collector::start() {
       }
     };
     dp.on_refused = [this](const bgp::IpAddress& address, std::string_view why) {
-      std::uint64_t held = 0;
-      if (refused_log_.take(unix_micros() / 1'000'000, held)) {
-        std::fprintf(stderr, "dynamic peers: connection from %s refused: %.*s%s\n",
-                     address.to_string().c_str(), static_cast<int>(why.size()), why.data(),
-                     held > 0 ? (" (" + std::to_string(held) + " more not logged)").c_str() : "");
-      }
+      log_refused("dynamic peers", address, why);
     };
     process_.add_dynamic_peers(std::move(dp));
   }
   wait_signal();
   tick();
-  std::fprintf(stderr,
-               "collector %s: AS%u, %zu peers, %zu dynamic ranges, %zu exporters, "
-               "listening on",
-               config_.name.c_str(), config_.local_as, config_.peers.size(),
-               config_.dynamic_peers.size(), exporters_.size());
+  std::string line = "AS" + std::to_string(config_.local_as) + ", " +
+                     std::to_string(config_.peers.size()) + " peers, " +
+                     std::to_string(config_.dynamic_peers.size()) + " dynamic ranges, " +
+                     std::to_string(exporters_.size()) + " exporters, listening on";
   for (std::size_t i = 0; i < ports_.size(); ++i) {
-    std::fprintf(stderr, " %s port %u", config_.listen[i].address.to_string().c_str(), ports_[i]);
+    line += " " + config_.listen[i].address.to_string() + " port " + std::to_string(ports_[i]);
   }
   for (std::size_t i = 0; i < bmp_ports_.size(); ++i) {
-    std::fprintf(stderr, ", BMP on %s port %u", config_.bmp_listen[i].address.to_string().c_str(),
-                 bmp_ports_[i]);
+    line += ", BMP on " + config_.bmp_listen[i].address.to_string() + " port " +
+            std::to_string(bmp_ports_[i]);
   }
-  std::fprintf(stderr, "\n");
+  exporters::log(LogLevel::Info, "collector " + config_.name, line);
 }
 
 void Collector::wait_signal() {
@@ -743,6 +773,9 @@ void Collector::wait_signal() {
       return;
     }
     if (signal == SIGHUP) {
+      // logrotate's postrotate sends SIGHUP: the log file is reopened whether or not the
+      // config reloads (an accepted reload opens it again with the new `log:` settings).
+      exporters::reopen_log();
       if (config_source_) {
         if (lifecycle_.reloading) {
           lifecycle_.reloading();
@@ -759,7 +792,7 @@ void Collector::wait_signal() {
     } else if (signal == SIGUSR1) {
       snapshot_now();
     } else {
-      std::fprintf(stderr, "collector: signal %d: shutting down\n", signal);
+      exporters::logf(LogLevel::Info, "collector", "signal %d: shutting down", signal);
       shutdown();
       return;
     }
@@ -822,8 +855,8 @@ void Collector::run() {
   }
   write_status();
   status_file_.flush();
-  std::fprintf(stderr, "collector %s: stopped: %llu messages, %llu state changes recorded\n",
-               config_.name.c_str(), static_cast<unsigned long long>(stats_.messages),
+  exporters::logf(LogLevel::Info, ("collector " + config_.name).c_str(),
+                  "stopped: %llu messages, %llu state changes recorded", static_cast<unsigned long long>(stats_.messages),
                static_cast<unsigned long long>(stats_.state_changes));
 }
 
@@ -998,18 +1031,18 @@ void Collector::apply_exporters(const config::CollectorConfig& next, ExporterPla
       return builder(running);
     });
     slot.switching_to = std::make_shared<const config::ExporterConfig>(c.entry);
-    std::fprintf(stderr,
-                 "reload: exporter '%s': %s changed: its worker switches to the new settings "
-                 "after the record it is on\n",
+    exporters::logf(LogLevel::Info, "reload",
+                 "exporter '%s': %s changed: its worker switches to the new settings "
+                 "after the record it is on",
                  c.entry.name.c_str(), c.keys.c_str());
   }
   for (const auto& name : plan.remove) {
     auto it = std::find_if(exporters_.begin(), exporters_.end(),
                            [&](const ExporterSlot& s) { return s.entry->name == name; });
     it->worker->begin_stop();
-    std::fprintf(stderr,
-                 "reload: exporter '%s' removed: it delivers what it holds (for at most "
-                 "queue.stop_timeout), then stops\n",
+    exporters::logf(LogLevel::Info, "reload",
+                 "exporter '%s' removed: it delivers what it holds (for at most "
+                 "queue.stop_timeout), then stops",
                  name.c_str());
     retiring_.push_back(std::move(it->worker));
     exporters_.erase(it);
@@ -1022,9 +1055,9 @@ void Collector::apply_exporters(const config::CollectorConfig& next, ExporterPla
     slot.worker->launch();
     slot.entry = std::make_shared<const config::ExporterConfig>(c.entry);
     slot.added = true;
-    std::fprintf(stderr,
-                 "reload: exporter '%s' (type %s) added: it gets every record from now on (and "
-                 "first a RIB snapshot if it takes them)\n",
+    exporters::logf(LogLevel::Info, "reload",
+                 "exporter '%s' (type %s) added: it gets every record from now on (and "
+                 "first a RIB snapshot if it takes them)",
                  c.entry.name.c_str(), c.entry.type.c_str());
     exporters_.push_back(std::move(slot));
   }
@@ -1048,8 +1081,8 @@ void Collector::settle_exporters() {
     ExporterSlot& slot = *it;
     if (slot.added) {
       if (auto why = slot.worker->start_failed()) {
-        std::fprintf(stderr,
-                     "reload: exporter '%s' could not start: %s; it is not running (reload "
+        exporters::logf(LogLevel::Error, "reload",
+                     "exporter '%s' could not start: %s; it is not running (reload "
                      "again to retry)\n",
                      slot.entry->name.c_str(), why->c_str());
         slot.worker->begin_stop();
@@ -1081,10 +1114,10 @@ void Collector::settle_exporters() {
     }
     (*it)->stop();  // both threads have ended: joins at once
     const auto& s = (*it)->stats();
-    std::fprintf(stderr,
-                 "exporter %s stopped (removed by a reload): %llu records delivered, %llu left "
-                 "in its spool\n",
-                 (*it)->name().c_str(), static_cast<unsigned long long>(s.delivered.load()),
+    exporters::logf(LogLevel::Info, ("exporter " + (*it)->name()).c_str(),
+                 "stopped (removed by a reload): %llu records delivered, %llu left "
+                 "in its spool",
+                 static_cast<unsigned long long>(s.delivered.load()),
                  static_cast<unsigned long long>(s.spool_bytes.load()));
     it = retiring_.erase(it);
   }
@@ -1101,8 +1134,8 @@ void Collector::reload(const config::CollectorConfig& next) {
       list += (list.empty() ? "" : ", ") + c;
     }
     ++stats_.reloads_refused;
-    std::fprintf(stderr,
-                 "reload refused: %s changed, which needs a restart; nothing was applied (a "
+    exporters::logf(LogLevel::Error, "reload refused",
+                 "%s changed, which needs a restart; nothing was applied (a "
                  "reload applies changes to peers, exporters and status_interval)\n",
                  list.c_str());
     return;
@@ -1110,8 +1143,21 @@ void Collector::reload(const config::CollectorConfig& next) {
   ExporterPlan plan;
   if (const auto why = plan_exporters(next, plan)) {
     ++stats_.reloads_refused;
-    std::fprintf(stderr, "reload refused: %s; nothing was applied\n", why->c_str());
+    exporters::logf(LogLevel::Error, "reload refused", "%s; nothing was applied", why->c_str());
     return;
+  }
+  // The log goes first: a `log: file` that cannot be opened refuses the reload whole, and the
+  // lines below go where the new config says.
+  if (next.log != config_.log) {
+    try {
+      exporters::configure_log(next.log);
+    } catch (const std::exception& e) {
+      ++stats_.reloads_refused;
+      exporters::logf(LogLevel::Error, "reload refused", "log: %s; nothing was applied",
+                      e.what());
+      return;
+    }
+    config_.log = next.log;
   }
   config_.status_interval = next.status_interval;
   std::size_t added = 0;
@@ -1148,12 +1194,13 @@ void Collector::reload(const config::CollectorConfig& next) {
         ++added;
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "reload: peer %s: %s\n", n.peer_address.to_string().c_str(), e.what());
+      exporters::logf(LogLevel::Error, "reload", "peer %s: %s", n.peer_address.to_string().c_str(),
+                      e.what());
     }
   }
   config_.peers = next.peers;
   config_.peer_lines = next.peer_lines;
-  std::fprintf(stderr, "reload: %zu peers added, %zu removed, %zu changed (restarted)\n", added,
+  exporters::logf(LogLevel::Info, "reload", "%zu peers added, %zu removed, %zu changed (restarted)", added,
                removed, changed);
   apply_exporters(next, plan);
 }
@@ -1179,7 +1226,7 @@ void Collector::snapshot_now() {
       to.push_back(slot.worker.get());
     }
   }
-  std::fprintf(stderr, "collector: RIB snapshot (%zu routes) to %zu exporters\n",
+  exporters::logf(LogLevel::Info, "collector", "RIB snapshot (%zu routes) to %zu exporters",
                rib_.route_count(), to.size());
   push_snapshot(to);
 }
@@ -1234,8 +1281,8 @@ void Collector::tick() {
       bmp = ", " + std::to_string(routers.size()) + " BMP routers with " +
             std::to_string(monitored) + " peers up";
     }
-    std::fprintf(stderr,
-                 "status: %zu/%zu peers up%s, %zu routes, %zu attribute sets, %llu messages\n", up,
+    exporters::logf(LogLevel::Info, "status",
+                 "%zu/%zu peers up%s, %zu routes, %zu attribute sets, %llu messages", up,
                  process_.peers().size(), bmp.c_str(), rib_.route_count(), rib_.attributes().size(),
                  static_cast<unsigned long long>(stats_.messages));
   }

@@ -33,6 +33,7 @@
 #include "collector/rib/adj_rib_in.hpp"
 #include "exporters/api/directory_lock.hpp"
 #include "exporters/api/exporter.hpp"
+#include "exporters/api/log.hpp"
 #include "speaker/process.hpp"
 
 namespace bgpscribe::collector {
@@ -186,6 +187,11 @@ class Collector : private bmp::RouterEvents {
   void source_down(const bmp::Source& source, std::int64_t time_us, const std::string& reason,
                    std::span<const std::uint8_t> notification, bool local) override;
   void log_source(const exporters::PeerInfo& info, const char* what, const std::string& details);
+  // A connection refused before it became a session, and a session whose setup failed (it
+  // went back to Idle without reaching Established): rate-limited per reason.
+  void log_refused(std::string_view source, const codec::bgp::IpAddress& address,
+                   std::string_view why);
+  void log_setup_failed(const exporters::PeerInfo& info, std::string_view why);
   // A session reached Established: its state change record, then the PeerUp record with both
   // OPENs. Left it: the state change, then the PeerDown record with the NOTIFICATION, if any,
   // and the families graceful restart keeps stale.
@@ -248,7 +254,11 @@ class Collector : private bmp::RouterEvents {
   Lifecycle lifecycle_;
   ExporterBuilder builder_;
   CollectorStats stats_;
-  LogBudget refused_log_;  // connections of dynamic ranges refused
+  // Refused connections (no peer matches, a dynamic range full) and failed session setups (no
+  // OPEN in time, an OPEN refused): 10 lines a minute per reason, then a count, so that a
+  // connection storm cannot flood the log.
+  exporters::LogLimiter refused_log_{"refused", 10, std::chrono::seconds(60)};
+  exporters::LogLimiter setup_log_{"failed", 10, std::chrono::seconds(60)};
   // All peers' malformed-input lines together (a storm from many addresses): 200 a minute.
   LogBudget malformed_log_{200};
   std::unique_ptr<Journal> journal_;

@@ -6,6 +6,7 @@
 #include "collector/config/config.hpp"
 #include "collector/core/collector.hpp"
 #include "collector/core/service.hpp"
+#include "exporters/api/log.hpp"
 
 namespace bgpscribe::collector {
 
@@ -58,6 +59,10 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
   std::vector<exporters::ExporterPtr> exporters;
   try {
     cfg = config::load(options.config_file);
+    // Before anything logs (the exporters' factories may); a check opens no log file.
+    if (!options.check_only) {
+      exporters::configure_log(cfg.log);
+    }
     exporters = build_exporters(cfg, table);
   } catch (const exporters::ConfigError& e) {
     std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
@@ -92,7 +97,8 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
       try {
         return config::load(options.config_file);
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "reload: config refused, keeping the running one: %s\n", e.what());
+        exporters::logf(exporters::LogLevel::Error, "reload",
+                        "config refused, keeping the running one: %s", e.what());
         return std::nullopt;
       }
     });
@@ -117,10 +123,17 @@ int run_collector(const RunOptions& options, const ExporterTable& table) {
     collector.run();
     attached.reset();
   } catch (const exporters::ConfigError& e) {
-    std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
+    exporters::logf(exporters::LogLevel::Error, "bgpscribe run", "config refused: %s", e.what());
+    if (!cfg.log.file.empty()) {
+      std::fprintf(stderr, "bgpscribe run: config refused: %s\n", e.what());
+    }
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bgpscribe run: %s\n", e.what());
+    exporters::log(exporters::LogLevel::Error, "bgpscribe run", e.what());
+    // Whoever started it (a terminal, systemd's journal) sees why it did not run, too.
+    if (!cfg.log.file.empty()) {
+      std::fprintf(stderr, "bgpscribe run: %s\n", e.what());
+    }
     return 1;
   }
   return 0;

@@ -11,7 +11,10 @@
 #   4. when the peers go (dynamic peers: removed), their series go and their state changes are
 #      counted;
 #   5. other paths answer 404, other methods 405, HEAD the headers of GET;
-#   6. a taken metrics port stops the start (exit 1, naming the address).
+#   6. a taken metrics port stops the start (exit 1, naming the address);
+#   7. the log (`log: {format: json, file: ...}`): every line is a JSON object with time, level,
+#      source and msg; the refused connection has its line with address and reason; each
+#      session's "up" line carries the peer's name, AS and address as fields.
 # Every process started here is stopped by PID on exit; every wait is bounded.
 # Skips (77) when the shared data or prometheus/promtool is missing.
 set -uo pipefail
@@ -44,12 +47,16 @@ dynamic_peers:
   - range: 127.0.0.0/29
 metrics:
   listen: 127.0.0.1:$mport
+log:
+  format: json
+  file: $d/collector.log
 exporters:
 YAML
 mrt_exporter_yaml "$d/mrt" >>"$d/c.yaml"
 start_collector "$d"
 url=http://127.0.0.1:$mport/metrics
-grep -q "metrics: listening on $url" "$d/run.log" || fail "no 'metrics: listening' line: $(cat "$d/run.log")"
+grep -q "\"source\":\"metrics\",\"msg\":\"listening on $url\"" "$d/collector.log" ||
+  fail "no 'metrics: listening' line: $(cat "$d/collector.log")"
 
 scrape() { "$py" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$url"; }
 
@@ -229,6 +236,25 @@ print("ok: 404 for another path, 405 for POST, HEAD without a body")
 PY
 stop_collector
 
+# ---- 7: the log, JSON lines ---------------------------------------------------------------------
+"$py" - "$d/collector.log" <<'PY' || fail "the JSON log: $(tail -5 "$d/collector.log")"
+import json, re, sys
+lines = [json.loads(text) for text in open(sys.argv[1])]  # each line parses alone
+stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+for l in lines:
+    assert stamp.match(l["time"]) and l["level"] in ("debug", "info", "warning", "error"), l
+    assert isinstance(l["source"], str) and isinstance(l["msg"], str), l
+refused = [l for l in lines if l.get("address") == "127.0.0.9" and "refused" in l["msg"]]
+assert refused and refused[0]["level"] == "warning", refused
+assert refused[0]["reason"] == "no peer or dynamic range matches the address", refused
+ups = [l for l in lines if l["source"] == "peer" and l["msg"] == "up"]
+assert len(ups) == 4, ups
+for l in ups:
+    assert l["peer_as"] > 0 and l["address"].startswith("127.0.0.") and l["peer"], l
+print("ok: %d JSON log lines; the refused connection: %r; 4 'up' lines with peer fields, e.g. %s"
+      % (len(lines), refused[0]["msg"], json.dumps(ups[0])))
+PY
+
 # ---- 6: a taken port ---------------------------------------------------------------------------
 "$py" -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -247,6 +273,7 @@ fi
 
 if [ $failures -gt 0 ]; then
   echo "--- run.log"; tail -20 "$d/run.log"
+  echo "--- collector.log"; tail -20 "$d/collector.log"
   echo "FAILED ($failures)"
   exit 1
 fi
