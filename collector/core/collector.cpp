@@ -246,10 +246,10 @@ void Collector::replay_journal() {
     const auto& w = slot.worker;
     if (auto p = w->resume_after(); p && *p > journal_->last_seq()) {
       exporters::logf(LogLevel::Warning, "journal",
-                   "exporter %s is at number %llu, beyond the journal's %llu (was "
-                   "the journal removed?): new records are numbered after it",
-                   w->name().c_str(), static_cast<unsigned long long>(*p),
-                   static_cast<unsigned long long>(journal_->last_seq()));
+                      "exporter %s is at number %llu, beyond the journal's %llu (was "
+                      "the journal removed?): new records are numbered after it",
+                      w->name().c_str(), static_cast<unsigned long long>(*p),
+                      static_cast<unsigned long long>(journal_->last_seq()));
       journal_->number_after(*p);
     }
   }
@@ -276,16 +276,16 @@ void Collector::replay_journal() {
   for (std::size_t i = 0; i < exporters_.size(); ++i) {
     if (replayed[i] > 0) {
       exporters::logf(LogLevel::Info, "journal",
-                   "%llu records after number %llu replayed into exporter %s (what the "
-                   "previous run had not made durable)",
-                   static_cast<unsigned long long>(replayed[i]),
-                   static_cast<unsigned long long>(*exporters_[i].worker->resume_after()),
-                   exporters_[i].worker->name().c_str());
+                      "%llu records after number %llu replayed into exporter %s (what the "
+                      "previous run had not made durable)",
+                      static_cast<unsigned long long>(replayed[i]),
+                      static_cast<unsigned long long>(*exporters_[i].worker->resume_after()),
+                      exporters_[i].worker->name().c_str());
     }
   }
   if (bad > 0) {
     exporters::logf(LogLevel::Warning, "journal", "%zu damaged entries in %s skipped", bad,
-                 journal_->directory().c_str());
+                    journal_->directory().c_str());
   }
 }
 
@@ -299,10 +299,10 @@ void Collector::release_journal() {
   const auto now_s = unix_micros() / 1'000'000;
   if (missed > not_journaled_logged_ && now_s - not_journaled_log_s_ >= 60) {
     exporters::logf(LogLevel::Error, "journal",
-                 "%llu records not journaled so far (%s full at %llu bytes, or a "
-                 "segment could not be made): a crash now would lose them",
-                 static_cast<unsigned long long>(missed), journal_->directory().c_str(),
-                 static_cast<unsigned long long>(journal_->stats().bytes));
+                    "%llu records not journaled so far (%s full at %llu bytes, or a "
+                    "segment could not be made): a crash now would lose them",
+                    static_cast<unsigned long long>(missed), journal_->directory().c_str(),
+                    static_cast<unsigned long long>(journal_->stats().bytes));
     not_journaled_logged_ = missed;
     not_journaled_log_s_ = now_s;
   }
@@ -627,6 +627,12 @@ void Collector::attach(Peer& peer) {
       st.notification = {};
       rib_.session_up(st.info, ctx);
     }
+    if (exporters::log_enabled(LogLevel::Debug)) {
+      log_session(LogLevel::Debug, *st.info,
+                  std::string("state ") + speaker::fsm::to_string(old_state) + " -> " +
+                      speaker::fsm::to_string(new_state) + (why.empty() ? "" : ": ") +
+                      std::string(why));
+    }
     Record r;
     r.type = RecordType::StateChange;
     r.time_us = now;
@@ -650,8 +656,16 @@ void Collector::attach(Peer& peer) {
       record_down(std::move(r), st.notification, st.notification_local, stale);
       log_session(LogLevel::Info, *st.info, "down: " + std::string(why));
     } else {
-      if (new_state == State::Idle && old_state != State::Idle && !why.empty()) {
-        log_setup_failed(*st.info, why);
+      // A connection that got as far as an OPEN and fell back before Established: the setup
+      // failed (no OPEN in time, an OPEN refused, the connection closed). Failed connects of
+      // active peers (Connect -> Active) are not: they repeat every connect-retry interval.
+      if ((old_state == State::OpenSent || old_state == State::OpenConfirm) &&
+          new_state != State::OpenConfirm) {
+        if (old_state == State::OpenSent && why == "HoldExpired") {
+          log_setup_failed(*st.info, "no OPEN within the hold time (HoldExpired)");
+        } else {
+          log_setup_failed(*st.info, why.empty() ? std::string_view("connection closed") : why);
+        }
       }
       ++stats_.state_changes;
       fan_out(std::move(r));
@@ -856,8 +870,9 @@ void Collector::run() {
   write_status();
   status_file_.flush();
   exporters::logf(LogLevel::Info, ("collector " + config_.name).c_str(),
-                  "stopped: %llu messages, %llu state changes recorded", static_cast<unsigned long long>(stats_.messages),
-               static_cast<unsigned long long>(stats_.state_changes));
+                  "stopped: %llu messages, %llu state changes recorded",
+                  static_cast<unsigned long long>(stats_.messages),
+                  static_cast<unsigned long long>(stats_.state_changes));
 }
 
 void Collector::remove(Peer& peer) {
@@ -1032,18 +1047,18 @@ void Collector::apply_exporters(const config::CollectorConfig& next, ExporterPla
     });
     slot.switching_to = std::make_shared<const config::ExporterConfig>(c.entry);
     exporters::logf(LogLevel::Info, "reload",
-                 "exporter '%s': %s changed: its worker switches to the new settings "
-                 "after the record it is on",
-                 c.entry.name.c_str(), c.keys.c_str());
+                    "exporter '%s': %s changed: its worker switches to the new settings "
+                    "after the record it is on",
+                    c.entry.name.c_str(), c.keys.c_str());
   }
   for (const auto& name : plan.remove) {
     auto it = std::find_if(exporters_.begin(), exporters_.end(),
                            [&](const ExporterSlot& s) { return s.entry->name == name; });
     it->worker->begin_stop();
     exporters::logf(LogLevel::Info, "reload",
-                 "exporter '%s' removed: it delivers what it holds (for at most "
-                 "queue.stop_timeout), then stops",
-                 name.c_str());
+                    "exporter '%s' removed: it delivers what it holds (for at most "
+                    "queue.stop_timeout), then stops",
+                    name.c_str());
     retiring_.push_back(std::move(it->worker));
     exporters_.erase(it);
   }
@@ -1056,9 +1071,9 @@ void Collector::apply_exporters(const config::CollectorConfig& next, ExporterPla
     slot.entry = std::make_shared<const config::ExporterConfig>(c.entry);
     slot.added = true;
     exporters::logf(LogLevel::Info, "reload",
-                 "exporter '%s' (type %s) added: it gets every record from now on (and "
-                 "first a RIB snapshot if it takes them)",
-                 c.entry.name.c_str(), c.entry.type.c_str());
+                    "exporter '%s' (type %s) added: it gets every record from now on (and "
+                    "first a RIB snapshot if it takes them)",
+                    c.entry.name.c_str(), c.entry.type.c_str());
     exporters_.push_back(std::move(slot));
   }
   // Config order, as at a start (status.json lists them so).
@@ -1082,9 +1097,9 @@ void Collector::settle_exporters() {
     if (slot.added) {
       if (auto why = slot.worker->start_failed()) {
         exporters::logf(LogLevel::Error, "reload",
-                     "exporter '%s' could not start: %s; it is not running (reload "
-                     "again to retry)\n",
-                     slot.entry->name.c_str(), why->c_str());
+                        "exporter '%s' could not start: %s; it is not running (reload "
+                        "again to retry)\n",
+                        slot.entry->name.c_str(), why->c_str());
         slot.worker->begin_stop();
         retiring_.push_back(std::move(slot.worker));
         it = exporters_.erase(it);
@@ -1115,10 +1130,10 @@ void Collector::settle_exporters() {
     (*it)->stop();  // both threads have ended: joins at once
     const auto& s = (*it)->stats();
     exporters::logf(LogLevel::Info, ("exporter " + (*it)->name()).c_str(),
-                 "stopped (removed by a reload): %llu records delivered, %llu left "
-                 "in its spool",
-                 static_cast<unsigned long long>(s.delivered.load()),
-                 static_cast<unsigned long long>(s.spool_bytes.load()));
+                    "stopped (removed by a reload): %llu records delivered, %llu left "
+                    "in its spool",
+                    static_cast<unsigned long long>(s.delivered.load()),
+                    static_cast<unsigned long long>(s.spool_bytes.load()));
     it = retiring_.erase(it);
   }
 }
@@ -1135,9 +1150,9 @@ void Collector::reload(const config::CollectorConfig& next) {
     }
     ++stats_.reloads_refused;
     exporters::logf(LogLevel::Error, "reload refused",
-                 "%s changed, which needs a restart; nothing was applied (a "
-                 "reload applies changes to peers, exporters and status_interval)\n",
-                 list.c_str());
+                    "%s changed, which needs a restart; nothing was applied (a "
+                    "reload applies changes to peers, exporters and status_interval)\n",
+                    list.c_str());
     return;
   }
   ExporterPlan plan;
@@ -1153,8 +1168,7 @@ void Collector::reload(const config::CollectorConfig& next) {
       exporters::configure_log(next.log);
     } catch (const std::exception& e) {
       ++stats_.reloads_refused;
-      exporters::logf(LogLevel::Error, "reload refused", "log: %s; nothing was applied",
-                      e.what());
+      exporters::logf(LogLevel::Error, "reload refused", "log: %s; nothing was applied", e.what());
       return;
     }
     config_.log = next.log;
@@ -1200,8 +1214,8 @@ void Collector::reload(const config::CollectorConfig& next) {
   }
   config_.peers = next.peers;
   config_.peer_lines = next.peer_lines;
-  exporters::logf(LogLevel::Info, "reload", "%zu peers added, %zu removed, %zu changed (restarted)", added,
-               removed, changed);
+  exporters::logf(LogLevel::Info, "reload", "%zu peers added, %zu removed, %zu changed (restarted)",
+                  added, removed, changed);
   apply_exporters(next, plan);
 }
 
@@ -1227,7 +1241,7 @@ void Collector::snapshot_now() {
     }
   }
   exporters::logf(LogLevel::Info, "collector", "RIB snapshot (%zu routes) to %zu exporters",
-               rib_.route_count(), to.size());
+                  rib_.route_count(), to.size());
   push_snapshot(to);
 }
 
@@ -1282,9 +1296,9 @@ void Collector::tick() {
             std::to_string(monitored) + " peers up";
     }
     exporters::logf(LogLevel::Info, "status",
-                 "%zu/%zu peers up%s, %zu routes, %zu attribute sets, %llu messages", up,
-                 process_.peers().size(), bmp.c_str(), rib_.route_count(), rib_.attributes().size(),
-                 static_cast<unsigned long long>(stats_.messages));
+                    "%zu/%zu peers up%s, %zu routes, %zu attribute sets, %llu messages", up,
+                    process_.peers().size(), bmp.c_str(), rib_.route_count(),
+                    rib_.attributes().size(), static_cast<unsigned long long>(stats_.messages));
   }
   tick_timer_.expires_after(std::chrono::seconds(1));
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
