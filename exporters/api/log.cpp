@@ -298,6 +298,12 @@ bool LogLimiter::allow(std::string_view source, std::string_view key, Clock::tim
   {
     const std::lock_guard lock(mutex_);
     auto it = keys_.find(key);
+    // Keys come from reasons that may carry details; past kMaxKeys the new ones share one, so
+    // that the map stays small whatever a hostile peer makes us write.
+    if (it == keys_.end() && keys_.size() >= kMaxKeys) {
+      key = "other reasons";
+      it = keys_.find(key);
+    }
     if (it == keys_.end()) {
       it = keys_.emplace(std::string(key), Key{}).first;
       it->second.window_start = now;

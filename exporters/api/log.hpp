@@ -79,6 +79,7 @@ class LogLimiter {
                            Clock::time_point now = Clock::now());
 
  private:
+  static constexpr std::size_t kMaxKeys = 64;
   struct Key {
     Clock::time_point window_start{};
     std::chrono::system_clock::time_point first_held{};

@@ -157,5 +157,16 @@ TEST(LogLimiter, HoldsBackAStormAndSummarisesIt) {
   EXPECT_EQ(lines[0].rfind("speaker: 8 more refused (no peer) since ", 0), 0U) << lines[0];
 }
 
+TEST(LogLimiter, ManyReasonsShareOneBudgetPastTheLimit) {
+  LogLimiter limiter("failed", 1, std::chrono::seconds(60));
+  const auto t0 = LogLimiter::Clock::time_point{} + std::chrono::hours(1);
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) {
+    allowed += limiter.allow("peer", "bad peer AS " + std::to_string(i), t0) ? 1 : 0;
+  }
+  // 64 reasons get a line each; the others share "other reasons": one more.
+  EXPECT_EQ(allowed, 65);
+}
+
 }  // namespace
 }  // namespace bgpscribe::exporters
