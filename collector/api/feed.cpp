@@ -94,9 +94,9 @@ SubscriptionPtr Feed::subscribe(exporters::events::Filter filter, bool snapshot,
     if (subscriptions_.size() >= max_subscribers_) {
       const auto n = ++stats_.refused;
       exporters::logf(exporters::LogLevel::Warning, "api",
-                   "a subscription refused: %zu streams already (api.max_subscribers); "
-                   "%llu refused so far",
-                   subscriptions_.size(), static_cast<unsigned long long>(n));
+                      "a subscription refused: %zu streams already (api.max_subscribers); "
+                      "%llu refused so far",
+                      subscriptions_.size(), static_cast<unsigned long long>(n));
       return nullptr;
     }
     if (stopped_) {
@@ -166,9 +166,9 @@ void Feed::publish() {
     if (s->deliver(shared)) {
       const auto n = ++stats_.cut_off;
       exporters::logf(exporters::LogLevel::Warning, "api",
-                   "a subscriber fell %zu events behind (its queue): cut off as lagging; "
-                   "%llu cut off so far",
-                   s->limit_, static_cast<unsigned long long>(n));
+                      "a subscriber fell %zu events behind (its queue): cut off as lagging; "
+                      "%llu cut off so far",
+                      s->limit_, static_cast<unsigned long long>(n));
     }
   }
 }

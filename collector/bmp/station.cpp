@@ -227,12 +227,11 @@ void Station::end(Connection& c, const std::string& why, bool error) {
     ++stats_.closed_on_error;
   }
   const auto peers = c.router.peers_up();
-  exporters::logf(error ? exporters::LogLevel::Warning : exporters::LogLevel::Info,
-               ("bmp router " + c.router.name() + " (" + c.router.address().to_string() + ")")
-                   .c_str(),
-               "%s: %s (%llu messages; %zu peers go down)", error ? "disconnected" : "closed",
-               why.c_str(),
-               static_cast<unsigned long long>(c.router.stats().messages), peers);
+  exporters::logf(
+      error ? exporters::LogLevel::Warning : exporters::LogLevel::Info,
+      ("bmp router " + c.router.name() + " (" + c.router.address().to_string() + ")").c_str(),
+      "%s: %s (%llu messages; %zu peers go down)", error ? "disconnected" : "closed", why.c_str(),
+      static_cast<unsigned long long>(c.router.stats().messages), peers);
   c.router.close(unix_micros(), "BMP session of router " + c.router.name() + " ended: " + why);
   boost::system::error_code ec;
   c.socket.shutdown(tcp::socket::shutdown_both, ec);

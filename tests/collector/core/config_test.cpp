@@ -246,10 +246,10 @@ TEST(Config, ReadsTheLogSection) {
   EXPECT_EQ(plain.log.format, exporters::LogFormat::Text);
   EXPECT_TRUE(plain.log.file.empty());
 
-  const auto json = parse(
-      with("exporters:",
-           "log:\n  level: debug\n  format: json\n  file: /var/log/b.log\nexporters:"),
-      "c.yaml");
+  const auto json =
+      parse(with("exporters:",
+                 "log:\n  level: debug\n  format: json\n  file: /var/log/b.log\nexporters:"),
+            "c.yaml");
   EXPECT_EQ(json.log.level, exporters::LogLevel::Debug);
   EXPECT_EQ(json.log.format, exporters::LogFormat::Json);
   EXPECT_EQ(json.log.file, "/var/log/b.log");
