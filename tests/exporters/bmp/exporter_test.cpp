@@ -518,26 +518,34 @@ TEST(StationListener, AConnectionThatCannotBeAcceptedIsCountedThenTaken) {
   });
   rlimit old{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
-  {
-    ConnectingStation station(listener.ports().at(0));
-    ASSERT_TRUE(station.connected());
-    // Every descriptor below the lowest free one is taken: a limit there leaves none.
-    const int lowest_free = ::dup(0);
-    ASSERT_GE(lowest_free, 0);
-    ::close(lowest_free);
-    rlimit tight = old;
-    tight.rlim_cur = static_cast<rlim_t>(lowest_free);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
-    const bool failed = wait_until([&] { return listener.accept_failures() >= 1; }, 5s);
-    std::this_thread::sleep_for(300ms);
-    const auto failures = listener.accept_failures();
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
-    EXPECT_TRUE(failed);
-    EXPECT_EQ(accepted.load(), 0);
-    // Paused between tries: a few in 300 ms, not thousands.
-    EXPECT_LE(failures, 10U);
-    EXPECT_TRUE(wait_until([&] { return accepted.load() == 1; }, 5s));
-  }
+  // The client's socket first, its connect after the limit: the listener must not take the
+  // connection before the limit is there.
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  // Every descriptor below the lowest free one is taken: a limit there leaves none.
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit tight = old;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(listener.ports().at(0));
+  const bool connected =
+      ::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;  // NOLINT
+  const bool failed = wait_until([&] { return listener.accept_failures() >= 1; }, 5s);
+  std::this_thread::sleep_for(300ms);
+  const auto failures = listener.accept_failures();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_TRUE(connected);
+  EXPECT_TRUE(failed);
+  EXPECT_EQ(accepted.load(), 0);
+  // Paused between tries: a few in 300 ms, not thousands.
+  EXPECT_LE(failures, 10U);
+  EXPECT_TRUE(wait_until([&] { return accepted.load() == 1; }, 5s));
+  ::close(client);
   listener.stop();
 }
 
