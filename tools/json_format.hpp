@@ -15,6 +15,7 @@
 
 #include "codec/bgp/attributes.hpp"
 #include "codec/bgp/parse_context.hpp"
+#include "codec/bgp/text.hpp"
 #include "codec/mrt/check.hpp"
 #include "codec/mrt/record.hpp"
 #include "codec/mrt/table_dump.hpp"
@@ -141,8 +142,8 @@ class RisLiveFormatter {
   RisUpdate ris_;
 };
 
-// Appends `"key":` and a JSON string with the escapes RFC 8259 requires.
-void append_json_string(std::string& out, std::string_view s);
+// A JSON string with the escapes RFC 8259 requires (codec/bgp/text.hpp has the one writer).
+using codec::bgp::append_json_string;
 
 // The members every JSON line of ours is made of (dump --json, tail --json, rib --json), each
 // followed by its comma: `"name":`, `"name":123,`, `"name":"text",`.

@@ -520,4 +520,84 @@ void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
   format_hex(bytes, std::span<char>(out).subspan(at).data());
 }
 
+namespace {
+
+// Octets of the well-formed UTF-8 sequence (RFC 3629 section 4) starting `s`, or 0.
+std::size_t utf8_sequence_length(std::string_view s) {
+  const auto lead = static_cast<unsigned char>(s[0]);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+    cp = lead & 0x1FU;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    cp = lead & 0x0FU;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    cp = lead & 0x07U;
+  } else {
+    return 0;
+  }
+  if (s.size() < n) {
+    return 0;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0U) != 0x80U) {
+      return 0;
+    }
+    cp = (cp << 6) | (c & 0x3FU);
+  }
+  // No overlong forms, no surrogates, nothing past U+10FFFF.
+  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else if (c < 0x80) {
+          out.push_back(s[i]);
+        } else if (const std::size_t n = utf8_sequence_length(s.substr(i)); n > 0) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          // RFC 8259 section 8.1: JSON text is UTF-8. Text from the wire (view names, Shutdown
+          // Communications) need not be, so each stray octet becomes U+FFFD.
+          out += "\\ufffd";
+        }
+    }
+  }
+  out.push_back('"');
+}
+
 }  // namespace bgpscribe::codec::bgp

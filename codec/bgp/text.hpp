@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "codec/bgp/afi_safi.hpp"
 #include "codec/bgp/as_path.hpp"
@@ -38,6 +39,11 @@ const char* origin_name(Origin o);
 
 // "ipv4/unicast", "ipv6/mpls-vpn"; an unnamed AFI or SAFI as its number ("ipv4/3", "99/1").
 std::string family_text(AfiSafi f);
+
+// `s` as a JSON string with its quotes (RFC 8259): quote, backslash and control characters
+// escaped, well-formed UTF-8 kept, each stray octet U+FFFD (text from the wire need not be
+// UTF-8). The one JSON string writer of dump, the API clients, status.json and the log.
+void append_json_string(std::string& out, std::string_view s);
 
 // The name of a capability code, or its number ("99").
 std::string capability_name(CapabilityCode code);

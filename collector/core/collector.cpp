@@ -89,17 +89,9 @@ bool same_session(const PeerConfig& a, const PeerConfig& b) {
 }
 
 void json_string(std::ostringstream& o, const std::string& s) {
-  o << '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o << '\\' << c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o << ' ';
-    } else {
-      o << c;
-    }
-  }
-  o << '"';
+  std::string quoted;
+  bgp::append_json_string(quoted, s);
+  o << quoted;
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "codec/bgp/text.hpp"
+
 namespace bgpscribe::exporters {
 
 namespace {
@@ -117,47 +119,15 @@ std::string_view json_level(LogLevel level) {
   return "error";
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out.append(buf);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void append_json_member(std::string& out, std::string_view key, std::string_view value,
                         bool number) {
   out.push_back(',');
-  append_json_string(out, key);
+  codec::bgp::append_json_string(out, key);
   out.push_back(':');
   if (number) {
     out.append(value);
   } else {
-    append_json_string(out, value);
+    codec::bgp::append_json_string(out, value);
   }
 }
 
@@ -194,7 +164,7 @@ void write(LogLevel level, std::string_view text_source, std::string_view json_s
   if (g_json.load(std::memory_order_relaxed)) {
     line.reserve(64 + json_source.size() + text.size());
     line.append(R"("level":)");
-    append_json_string(line, json_level(level));
+    codec::bgp::append_json_string(line, json_level(level));
     append_json_member(line, "source", json_source, false);
     append_json_member(line, "msg", text, false);
     if (peer != nullptr) {
