@@ -5,7 +5,8 @@
 #      WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1 at SIGTERM;
 #   2. `systemd-analyze verify` accepts the unit (its ExecStart pointed at this binary);
 #   3. `cmake --install` puts the binary, the unit, the sysusers file, the example config, the
-#      SQL and Protobuf schemas and the docs under the prefix.
+#      SQL and Protobuf schemas and the docs under the prefix;
+#   4. `cpack -G DEB` makes a package with them, a postinst and Depends from dpkg-shlibdeps.
 # Every process started here is stopped by PID on exit; every wait is bounded.
 set -uo pipefail
 bin=${1:?usage: service_e2e.sh BGPSCRIBE_BINARY BUILD_DIR}
@@ -101,6 +102,26 @@ if cmake --install "$build" --prefix "$d/prefix" >"$d/install.log" 2>&1; then
   "$d/prefix/bin/bgpscribe" --version >/dev/null || fail "the installed binary does not run"
 else
   fail "cmake --install: $(tail -5 "$d/install.log")"
+fi
+
+# ---- 4: the Debian package -----------------------------------------------------------------------
+if command -v dpkg-deb >/dev/null; then
+  if (cd "$build" && cpack -G DEB -B "$d/deb") >"$d/cpack.log" 2>&1; then
+    deb=$(ls "$d"/deb/bgpscribe_*.deb 2>/dev/null | head -1)
+    dpkg-deb -c "$deb" >"$d/deb.txt" 2>&1 || fail "dpkg-deb -c $deb"
+    missing=0
+    for f in ./usr/bin/bgpscribe ./usr/lib/systemd/system/bgpscribe.service \
+      ./usr/lib/sysusers.d/bgpscribe.conf ./usr/share/doc/bgpscribe/collector.example.yaml; do
+      grep -q " $f\$" "$d/deb.txt" || { fail "the package lacks $f"; missing=1; }
+    done
+    dpkg-deb -I "$deb" >"$d/deb.info" 2>&1
+    grep -q '^ Depends: .*libspdlog' "$d/deb.info" && grep -q '^ Depends: .*libsystemd0' "$d/deb.info" ||
+      fail "the package's Depends lacks the shared libraries: $(grep Depends "$d/deb.info")"
+    grep -q 'postinst' "$d/deb.info" || fail "the package has no postinst"
+    [ $missing -eq 0 ] && echo "ok: cpack -G DEB: $(basename "$deb") with the unit, the user, its Depends from dpkg-shlibdeps"
+  else
+    fail "cpack -G DEB: $(tail -5 "$d/cpack.log")"
+  fi
 fi
 
 if [ $failures -gt 0 ]; then
