@@ -73,6 +73,11 @@ TEST(Events, EveryRouteOfARealUpdateFileAsBgpdumpReadsIt) {
   if (!tests::have_command("bgpdump")) {
     GTEST_SKIP() << "bgpdump is not installed";
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // One to two minutes of the asan stage for what the ci stage checks here (agreement with
+  // bgpdump); memory errors of the encoder are the fuzz target's and the next test's to find.
+  GTEST_SKIP() << "not under the sanitizers: the ci stage runs it";
+#endif
   // The first 400 k routes of the file (the whole takes a minute under the sanitizers), past
   // the first paths with AS 0 (RFC 7607).
   constexpr std::size_t kRoutes = 400'000;
