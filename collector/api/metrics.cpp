@@ -6,7 +6,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -77,10 +79,20 @@ class Writer {
   std::string take() { return std::move(out_); }
 
  private:
+  // The shortest text that reads back as `v` (1.131528, not 1.1315280000000001); NaN and the
+  // infinities as the format spells them.
   void number(double v) {
-    char buf[32];
-    const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-    out_.append(buf, static_cast<std::size_t>(n));
+    if (std::isnan(v)) {
+      out_ += "NaN";
+      return;
+    }
+    if (std::isinf(v)) {
+      out_ += v > 0 ? "+Inf" : "-Inf";
+      return;
+    }
+    std::array<char, 32> buf{};
+    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out_.append(buf.data(), r.ptr);
   }
   std::string out_;
 };
